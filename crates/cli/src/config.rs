@@ -1,0 +1,178 @@
+//! `crossdock.toml`: parsed and validated without IO, every error at once, each naming file and key.
+
+use figment::{
+    Figment,
+    providers::{Env, Format, Serialized, Toml},
+};
+use serde::{Deserialize, Serialize};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+/// The whole configuration of a `crossdock serve` process.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Address the API listens on.
+    pub listen: String,
+    pub store: StoreConfig,
+    pub api: ApiConfig,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StoreConfig {
+    /// `sqlite://PATH` (or a bare file path) or `postgres://…`.
+    pub url: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ApiConfig {
+    /// Largest request body accepted, in bytes.
+    pub body_limit_bytes: usize,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            listen: "127.0.0.1:8080".into(),
+            store: StoreConfig { url: "sqlite://crossdock-data/crossdock.db".into() },
+            api: ApiConfig { body_limit_bytes: 1024 * 1024 },
+        }
+    }
+}
+
+/// A configuration that was read and checked: values ready to use.
+#[derive(Debug, Clone)]
+pub struct Checked {
+    pub listen: SocketAddr,
+    pub store_url: String,
+    pub body_limit_bytes: usize,
+}
+
+/// Every problem found in a configuration, one per line: `file: key: what is wrong`.
+#[derive(Debug, thiserror::Error)]
+#[error("{}", .0.join("\n"))]
+pub struct ConfigErrors(pub Vec<String>);
+
+/// The `CROSSDOCK_*` variables read as configuration (others, such as `CROSSDOCK_TEST_PG_URL`, are not).
+const ENV_KEYS: &[&str] = &["listen", "store__url", "api__body_limit_bytes"];
+
+/// Reads defaults, then the file (if it exists or was named), then `CROSSDOCK_*` variables
+/// (`CROSSDOCK_LISTEN`, `CROSSDOCK_STORE__URL`, …), and validates the result.
+pub fn load(path: Option<&Path>) -> Result<Checked, ConfigErrors> {
+    let (file, must_exist) = match path {
+        Some(p) => (p.to_path_buf(), true),
+        None => (PathBuf::from("crossdock.toml"), false),
+    };
+    let shown = file.display().to_string();
+    if must_exist && !file.exists() {
+        return Err(ConfigErrors(vec![format!("{shown}: the file does not exist")]));
+    }
+    let figment = Figment::from(Serialized::defaults(Config::default()))
+        .merge(Toml::file(&file))
+        .merge(
+            Env::prefixed("CROSSDOCK_")
+                .filter(|k| ENV_KEYS.iter().any(|known| k.as_str().eq_ignore_ascii_case(known)))
+                .split("__"),
+        );
+    let config: Config = figment.extract().map_err(|errors| {
+        ConfigErrors(
+            errors
+                .into_iter()
+                .map(|e| {
+                    let key = e.path.join(".");
+                    let source = e.metadata.as_ref().and_then(|m| m.source.as_ref()).map(|s| s.to_string());
+                    let origin = source.unwrap_or_else(|| shown.clone());
+                    if key.is_empty() { format!("{origin}: {}", e.kind) } else { format!("{origin}: {key}: {}", e.kind) }
+                })
+                .collect(),
+        )
+    })?;
+    check(&config, &shown)
+}
+
+/// Validates a parsed configuration, collecting every error.
+pub fn check(config: &Config, file: &str) -> Result<Checked, ConfigErrors> {
+    let mut errors = Vec::new();
+    let listen = config
+        .listen
+        .parse::<SocketAddr>()
+        .map_err(|_| errors.push(format!("{file}: listen: {:?} is not an address like 127.0.0.1:8080", config.listen)))
+        .ok();
+    let url = config.store.url.trim();
+    if url.is_empty() {
+        errors.push(format!("{file}: store.url: must not be empty"));
+    } else if url.contains("://") && !(url.starts_with("sqlite://") || url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+        errors.push(format!("{file}: store.url: unknown scheme in {:?}; known: sqlite://, postgres://", redact_url(url)));
+    }
+    if !(1024..=64 * 1024 * 1024).contains(&config.api.body_limit_bytes) {
+        errors.push(format!("{file}: api.body_limit_bytes: {} is outside 1024..=67108864", config.api.body_limit_bytes));
+    }
+    match (listen, errors.is_empty()) {
+        (Some(listen), true) => {
+            Ok(Checked { listen, store_url: url.to_string(), body_limit_bytes: config.api.body_limit_bytes })
+        }
+        _ => Err(ConfigErrors(errors)),
+    }
+}
+
+/// Hides a password in a database URL before it is shown anywhere.
+pub fn redact_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else { return url.to_string() };
+    let Some((userinfo, host)) = rest.split_once('@') else { return url.to_string() };
+    match userinfo.split_once(':') {
+        Some((user, _)) => format!("{scheme}://{user}:***@{host}"),
+        None => url.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with(edit: impl FnOnce(&mut Config)) -> Result<Checked, ConfigErrors> {
+        let mut c = Config::default();
+        edit(&mut c);
+        check(&c, "crossdock.toml")
+    }
+
+    #[test]
+    fn default_config_is_valid() {
+        let c = with(|_| {}).unwrap();
+        assert_eq!(c.listen.port(), 8080);
+        assert!(c.store_url.starts_with("sqlite://"));
+    }
+
+    #[test]
+    fn every_error_is_reported_at_once_with_file_and_key() {
+        let err = with(|c| {
+            c.listen = "nowhere".into();
+            c.store.url = "mysql://x".into();
+            c.api.body_limit_bytes = 1;
+        })
+        .unwrap_err();
+        assert_eq!(err.0.len(), 3, "{err}");
+        assert!(err.0[0].starts_with("crossdock.toml: listen:"), "{err}");
+        assert!(err.0[1].starts_with("crossdock.toml: store.url: unknown scheme"), "{err}");
+        assert!(err.0[2].starts_with("crossdock.toml: api.body_limit_bytes:"), "{err}");
+    }
+
+    #[test]
+    fn file_errors_name_file_and_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("bad.toml");
+        std::fs::write(&path, "listen = 5\n[store]\nurl = \"sqlite://x.db\"\ncolour = \"red\"\n").unwrap();
+        let err = load(Some(&path)).unwrap_err().to_string();
+        assert!(err.contains("bad.toml"), "{err}");
+        assert!(err.contains("listen") || err.contains("colour"), "{err}");
+        let missing = load(Some(&dir.path().join("none.toml"))).unwrap_err().to_string();
+        assert!(missing.contains("does not exist"), "{missing}");
+    }
+
+    #[test]
+    fn passwords_are_redacted() {
+        assert_eq!(redact_url("postgres://u:secret@h/db"), "postgres://u:***@h/db");
+        assert_eq!(redact_url("sqlite://a.db"), "sqlite://a.db");
+    }
+}

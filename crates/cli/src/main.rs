@@ -1,0 +1,153 @@
+//! The `crossdock` binary: serve the hub, manage API keys, check config, run benchmarks.
+
+mod bench;
+mod config;
+mod keys;
+mod orders_gen;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+
+#[derive(Parser)]
+#[command(name = "crossdock", version, about = "A self-hosted OMS integration hub")]
+struct Cli {
+    /// Configuration file (default: ./crossdock.toml if present, else built-in defaults).
+    #[arg(long, short, global = true, env = "CROSSDOCK_CONFIG")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the hub: the HTTP API over the configured store.
+    Serve {
+        /// Listen address, overriding the configuration.
+        #[arg(long)]
+        listen: Option<String>,
+    },
+    /// Check the configuration, then that the store answers.
+    Config {
+        #[command(subcommand)]
+        action: ConfigAction,
+    },
+    /// Create, list and revoke API keys.
+    Keys {
+        #[command(subcommand)]
+        action: keys::KeysAction,
+    },
+    /// Benchmarks (not tests): they print figures.
+    Bench {
+        #[command(subcommand)]
+        which: BenchWhich,
+    },
+}
+
+#[derive(Subcommand)]
+enum ConfigAction {
+    /// Validate the configuration and connect to the store.
+    Check,
+}
+
+#[derive(Subcommand)]
+enum BenchWhich {
+    /// Post generated orders over HTTP on loopback to a hub started for the run.
+    Ingest {
+        #[arg(long, default_value_t = 20_000)]
+        orders: usize,
+        #[arg(long, default_value_t = 64)]
+        concurrency: usize,
+        /// Send at this many orders per second (open loop) instead of as fast as possible.
+        #[arg(long)]
+        rate: Option<u64>,
+        /// `sqlite` for a fresh temporary file, `postgres` for CROSSDOCK_BENCH_PG_URL, or a postgres:// URL.
+        #[arg(long, default_value = "sqlite")]
+        store: String,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
+}
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("CROSSDOCK_LOG").unwrap_or_else(|_| "info,sqlx=warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("tokio runtime");
+    match runtime.block_on(run(cli)) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    let config_path = cli.config.as_deref();
+    match cli.command {
+        Command::Serve { listen } => {
+            let mut checked = config::load(config_path)?;
+            if let Some(l) = listen {
+                checked.listen = l.parse().with_context(|| format!("--listen {l:?} is not an address"))?;
+            }
+            serve(checked).await
+        }
+        Command::Config { action: ConfigAction::Check } => {
+            let checked = config::load(config_path)?;
+            println!("configuration: ok (listen {}, store {})", checked.listen, config::redact_url(&checked.store_url));
+            let store = open_store(&checked.store_url).await?;
+            store.ping().await.context("store did not answer")?;
+            println!("store: ok");
+            Ok(())
+        }
+        Command::Keys { action } => {
+            let checked = config::load(config_path)?;
+            let store = open_store(&checked.store_url).await?;
+            keys::run(store.as_ref(), action).await
+        }
+        Command::Bench { which: BenchWhich::Ingest { orders, concurrency, rate, store, seed } } => {
+            let store = match store.as_str() {
+                "postgres" => std::env::var("CROSSDOCK_BENCH_PG_URL")
+                    .or_else(|_| std::env::var("CROSSDOCK_TEST_PG_URL"))
+                    .context("--store postgres needs CROSSDOCK_BENCH_PG_URL (or CROSSDOCK_TEST_PG_URL)")?,
+                _ => store,
+            };
+            let label = format!("ingest on {}, concurrency {concurrency}", if store == "sqlite" { "sqlite" } else { "postgres" });
+            let report = bench::ingest(bench::IngestArgs { orders, concurrency, rate, store, seed }).await?;
+            report.print(&label);
+            Ok(())
+        }
+    }
+}
+
+async fn open_store(url: &str) -> anyhow::Result<std::sync::Arc<dyn crossdock_store::Store>> {
+    if let Some(path) = url.strip_prefix("sqlite://")
+        && let Some(parent) = std::path::Path::new(path).parent()
+        && !parent.as_os_str().is_empty()
+    {
+        std::fs::create_dir_all(parent).with_context(|| format!("creating the folder {}", parent.display()))?;
+    }
+    crossdock_store::open(url).await.with_context(|| format!("opening the store {}", config::redact_url(url)))
+}
+
+async fn serve(checked: config::Checked) -> anyhow::Result<()> {
+    let store = open_store(&checked.store_url).await?;
+    let listener = tokio::net::TcpListener::bind(checked.listen)
+        .await
+        .with_context(|| format!("listening on {}", checked.listen))?;
+    let addr = listener.local_addr()?;
+    tracing::info!(%addr, store = %config::redact_url(&checked.store_url), "crossdock serving");
+    println!("crossdock listening on http://{addr}");
+    let mut state = crossdock_server::AppState::new(store);
+    state.body_limit = checked.body_limit_bytes;
+    crossdock_server::serve(listener, state, async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await?;
+    Ok(())
+}
