@@ -303,3 +303,94 @@ impl Order {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Country, Quantity};
+
+    fn order(lines: &[LineQuantities], hold: bool) -> Order {
+        let usd = Currency::USD;
+        Order {
+            id: OrderId::new("o").unwrap(),
+            channel: ChannelId::new("web").unwrap(),
+            external_id: ExternalId::new("1").unwrap(),
+            customer: None,
+            ship_to: Address {
+                name: "A".into(),
+                line1: "1 Main St".into(),
+                line2: None,
+                city: "X".into(),
+                region: None,
+                postal_code: "1".into(),
+                country: Country::US,
+            },
+            bill_to: None,
+            currency: usd,
+            shipping: None,
+            lines: lines
+                .iter()
+                .enumerate()
+                .map(|(i, q)| OrderLine {
+                    id: LineId::new(i.to_string()).unwrap(),
+                    sku: Sku::new("S").unwrap(),
+                    unit_price: Money::new(100, usd),
+                    quantities: *q,
+                    allocations: vec![],
+                })
+                .collect(),
+            placed_at: DateTime::UNIX_EPOCH,
+            status: OrderStatus::Created,
+            hold: hold.then(|| "fraud check".to_string()),
+            shipments: vec![],
+            returns: vec![],
+            version: 1,
+            updated_at: DateTime::UNIX_EPOCH,
+        }
+    }
+
+    fn q(ordered: u32, allocated: u32, released: u32, shipped: u32, delivered: u32, returned: u32, cancelled: u32) -> LineQuantities {
+        LineQuantities { ordered, allocated, released, shipped, delivered, returned, cancelled }
+    }
+
+    #[test]
+    fn status_follows_quantities() {
+        use OrderStatus::*;
+        let cases: &[(&[LineQuantities], bool, OrderStatus)] = &[
+            (&[q(2, 0, 0, 0, 0, 0, 0)], false, Created),
+            (&[q(2, 0, 0, 0, 0, 0, 0)], true, OnHold),
+            (&[q(2, 2, 0, 0, 0, 0, 0)], false, Allocated),
+            (&[q(2, 1, 0, 0, 0, 0, 0)], false, Backordered),
+            (&[q(2, 2, 2, 0, 0, 0, 0)], false, Released),
+            (&[q(2, 2, 2, 1, 0, 0, 0)], false, PartiallyShipped),
+            (&[q(2, 2, 2, 2, 0, 0, 0), q(1, 0, 0, 0, 0, 0, 1)], false, Shipped),
+            (&[q(2, 2, 2, 2, 2, 0, 0)], false, Delivered),
+            (&[q(2, 2, 2, 2, 2, 1, 0)], false, PartiallyReturned),
+            (&[q(2, 2, 2, 2, 2, 2, 0)], false, Returned),
+            (&[q(2, 0, 0, 0, 0, 0, 2)], false, Cancelled),
+        ];
+        for (lines, hold, expected) in cases {
+            assert_eq!(order(lines, *hold).derive_status(), *expected, "{lines:?} hold={hold}");
+        }
+    }
+
+    #[test]
+    fn quantity_invariants_name_the_broken_rule() {
+        assert!(q(2, 2, 2, 2, 2, 2, 0).check().is_ok());
+        assert!(q(2, 2, 0, 0, 0, 0, 1).check().unwrap_err().contains("allocated"));
+        assert!(q(2, 1, 2, 0, 0, 0, 0).check().unwrap_err().contains("released"));
+        assert!(q(2, 2, 1, 2, 0, 0, 0).check().unwrap_err().contains("shipped"));
+        assert!(q(2, 2, 2, 1, 2, 0, 0).check().unwrap_err().contains("delivered"));
+        assert!(q(2, 2, 2, 2, 1, 2, 0).check().unwrap_err().contains("returned"));
+        assert!(Quantity::new(0).is_err());
+    }
+
+    #[test]
+    fn statuses_round_trip_through_their_names() {
+        for s in OrderStatus::ALL {
+            assert_eq!(OrderStatus::parse(s.as_str()), Some(s));
+            assert_eq!(serde_json::to_value(s).unwrap(), s.as_str());
+        }
+        assert_eq!(OrderStatus::parse("lost"), None);
+    }
+}
