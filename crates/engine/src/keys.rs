@@ -1,0 +1,50 @@
+//! Which inventory positions a command reads or changes, so that the store can load (and lock) them first.
+
+use crossdock_model::{Command, Disposition, LocationId, Order, Sku};
+use std::collections::BTreeSet;
+
+/// The inventory positions a command reads or changes, given the current order (if any).
+///
+/// Sorted and without duplicates. Every inventory event [`decide`](crate::decide) returns names one of
+/// these; an order command whose order is not given (or is another order) touches none.
+pub fn inventory_keys(command: &Command, order: Option<&Order>) -> Vec<(Sku, LocationId)> {
+    let order = order.filter(|o| command.order_id() == Some(&o.id));
+    let sku_of = |line_id| order.and_then(|o| o.line(line_id)).map(|l| l.sku.clone());
+    let mut keys = BTreeSet::new();
+    match command {
+        Command::AllocateLines { allocations, .. } => {
+            for a in allocations {
+                keys.extend(sku_of(&a.line_id).map(|sku| (sku, a.location.clone())));
+            }
+        }
+        Command::CancelOrder { lines, .. } => {
+            for line in order.iter().flat_map(|o| &o.lines) {
+                let named = lines.as_ref().is_none_or(|ls| ls.iter().any(|l| l.line_id == line.id));
+                if named {
+                    let reserved = line.allocations.iter().filter(|a| a.allocated > a.shipped);
+                    keys.extend(reserved.map(|a| (line.sku.clone(), a.location.clone())));
+                }
+            }
+        }
+        Command::ConfirmShipment { location, lines, .. } => {
+            for l in lines {
+                keys.extend(sku_of(&l.line_id).map(|sku| (sku, location.clone())));
+            }
+        }
+        Command::RecordReturn { location, lines, .. } => {
+            for l in lines.iter().filter(|l| l.disposition == Disposition::Resellable) {
+                keys.extend(sku_of(&l.line_id).map(|sku| (sku, location.clone())));
+            }
+        }
+        Command::AdjustInventory { sku, location, .. } | Command::CountInventory { sku, location, .. } => {
+            keys.insert((sku.clone(), location.clone()));
+        }
+        Command::PlaceOrder(_)
+        | Command::HoldOrder { .. }
+        | Command::ReleaseHold { .. }
+        | Command::ReleaseToWarehouse { .. }
+        | Command::ConfirmDelivery { .. }
+        | Command::UpsertLocation { .. } => {}
+    }
+    keys.into_iter().collect()
+}

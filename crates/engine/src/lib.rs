@@ -1,0 +1,112 @@
+//! Pure decision functions for crossdock's aggregates: `decide(state, command) -> events` and
+//! `evolve(state, event) -> state`. No IO: the store loads the state, calls these, and writes the result.
+//!
+//! Three aggregates: the order (lines, allocations, shipments, returns), the inventory position (stock of
+//! one sku at one location) and the location. A command addresses one order or one position or one
+//! location, and may touch the positions [`inventory_keys`] names; it never emits an event for anything else.
+
+use chrono::{DateTime, Utc};
+use crossdock_model::{Command, Event, InventoryPosition, Location, LocationId, Order, OrderId, Sku};
+use std::collections::BTreeMap;
+
+mod allocate;
+mod cancel;
+mod check;
+mod error;
+mod evolve;
+mod evolve_order;
+mod fulfil;
+mod hold;
+mod inventory;
+mod keys;
+mod location;
+mod place;
+
+pub use check::MAX_LINES;
+pub use error::DecideError;
+pub use evolve::evolve;
+pub use keys::inventory_keys;
+
+/// Everything a command may read: the order it addresses, the inventory positions it touches
+/// (as named by [`inventory_keys`]), and the location it upserts.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct State {
+    pub order: Option<Order>,
+    pub positions: BTreeMap<(Sku, LocationId), InventoryPosition>,
+    pub location: Option<(Location, u64)>,
+}
+
+impl State {
+    /// The position of `sku` at `location`; an empty one (nothing on hand, version 0) when it is not held.
+    pub fn position(&self, sku: &Sku, location: &LocationId, now: DateTime<Utc>) -> InventoryPosition {
+        self.positions
+            .get(&(sku.clone(), location.clone()))
+            .cloned()
+            .unwrap_or_else(|| InventoryPosition::empty(sku.clone(), location.clone(), now))
+    }
+}
+
+/// Decide: validate the command against the state and return the events that record it. Pure.
+///
+/// Order events come first, then the inventory events of the positions the command changes, in key order.
+pub fn decide(state: &State, command: &Command, now: DateTime<Utc>) -> Result<Vec<Event>, DecideError> {
+    match command {
+        Command::PlaceOrder(place) => place::place_order(state, place, now),
+        Command::HoldOrder { order_id, reason } => hold::hold_order(loaded(state, order_id)?, reason),
+        Command::ReleaseHold { order_id } => hold::release_hold(loaded(state, order_id)?),
+        Command::CancelOrder { order_id, lines, reason } => {
+            cancel::cancel_order(loaded(state, order_id)?, lines.as_deref(), reason)
+        }
+        Command::AllocateLines { order_id, allocations } => {
+            allocate::allocate_lines(state, loaded(state, order_id)?, allocations, now)
+        }
+        Command::ReleaseToWarehouse { order_id, location } => {
+            allocate::release_to_warehouse(loaded(state, order_id)?, location.as_ref())
+        }
+        Command::ConfirmShipment {
+            order_id,
+            shipment_id,
+            location,
+            carrier,
+            service,
+            tracking_number,
+            lines,
+            shipped_at,
+        } => {
+            let shipment = fulfil::NewShipment {
+                id: shipment_id,
+                location,
+                carrier,
+                service: service.as_deref(),
+                tracking_number: tracking_number.as_deref(),
+                lines,
+                shipped_at: *shipped_at,
+            };
+            fulfil::confirm_shipment(state, loaded(state, order_id)?, &shipment, now)
+        }
+        Command::ConfirmDelivery { order_id, shipment_id, delivered_at } => {
+            fulfil::confirm_delivery(loaded(state, order_id)?, shipment_id, *delivered_at)
+        }
+        Command::RecordReturn { order_id, return_id, location, lines, received_at } => {
+            fulfil::record_return(loaded(state, order_id)?, return_id, location, lines, *received_at)
+        }
+        Command::AdjustInventory { sku, location, delta, reason } => {
+            inventory::adjust(&state.position(sku, location, now), *delta, reason)
+        }
+        Command::CountInventory { sku, location, counted } => {
+            inventory::count(&state.position(sku, location, now), *counted)
+        }
+        Command::UpsertLocation { location } => location::upsert(location),
+    }
+}
+
+/// The order a command addresses, as loaded, once it is known to be consistent.
+fn loaded<'a>(state: &'a State, id: &OrderId) -> Result<&'a Order, DecideError> {
+    match &state.order {
+        Some(order) if &order.id == id => {
+            check::order_consistency(order).map_err(check::inconsistent)?;
+            Ok(order)
+        }
+        _ => Err(DecideError::OrderNotFound(id.clone())),
+    }
+}

@@ -1,0 +1,138 @@
+//! Cancelling an order, whole or in part, and giving its reservations back.
+
+use crate::support::*;
+
+/// L1 is 3 × SKU-A: 1 unallocated, 1 allocated at W1, 1 allocated and released at W2.
+fn spread() -> Vec<crossdock_model::Command> {
+    then(
+        &stock(),
+        &[
+            place(&[("L1", "SKU-A", 3), ("L2", "SKU-B", 1)]),
+            allocate(&[("L1", "W1", 1), ("L1", "W2", 1)]),
+            release(Some("W2")),
+        ],
+    )
+}
+
+#[test]
+fn cancel_whole_order_before_allocation() {
+    check(&placed(), cancel(None), "order.lines_cancelled L1×2,L2×1 released=[]");
+    check_state(
+        &then(&placed(), &[cancel(None)]),
+        "order o-1 cancelled v2
+         L1 ord=2 alloc=0 rel=0 ship=0 deliv=0 ret=0 canc=2
+         L2 ord=1 alloc=0 rel=0 ship=0 deliv=0 ret=0 canc=1
+         SKU-A@W1 on_hand=10 reserved=0 v1
+         SKU-A@W2 on_hand=5 reserved=0 v1
+         SKU-B@W1 on_hand=3 reserved=0 v1",
+    );
+}
+
+#[test]
+fn cancel_takes_unallocated_then_unreleased_then_released_units() {
+    check(&spread(), cancel(Some(&[("L1", 1)])), "order.lines_cancelled L1×1 released=[]");
+    check(
+        &spread(),
+        cancel(Some(&[("L1", 2)])),
+        "order.lines_cancelled L1×2 released=[L1@W1×1]
+         inventory.reservation_released SKU-A@W1 1",
+    );
+    check(
+        &spread(),
+        cancel(Some(&[("L1", 3)])),
+        "order.lines_cancelled L1×3 released=[L1@W1×1,L1@W2×1]
+         inventory.reservation_released SKU-A@W1 1
+         inventory.reservation_released SKU-A@W2 1",
+    );
+    check_state(
+        &then(&spread(), &[cancel(None)]),
+        "order o-1 cancelled v4
+         L1 ord=3 alloc=0 rel=0 ship=0 deliv=0 ret=0 canc=3
+         L2 ord=1 alloc=0 rel=0 ship=0 deliv=0 ret=0 canc=1
+         SKU-A@W1 on_hand=10 reserved=0 v3
+         SKU-A@W2 on_hand=5 reserved=0 v3
+         SKU-B@W1 on_hand=3 reserved=0 v1",
+    );
+}
+
+#[test]
+fn cancel_released_units_shrinks_released() {
+    let released = then(&placed(), &[allocate(&[("L1", "W1", 2)]), release(None)]);
+    check_state(
+        &then(&released, &[cancel(Some(&[("L1", 1)]))]),
+        "order o-1 released v4
+         L1 ord=2 alloc=1 rel=1 ship=0 deliv=0 ret=0 canc=1 W1:1/1/0
+         L2 ord=1 alloc=0 rel=0 ship=0 deliv=0 ret=0 canc=0
+         SKU-A@W1 on_hand=10 reserved=1 v3
+         SKU-A@W2 on_hand=5 reserved=0 v1
+         SKU-B@W1 on_hand=3 reserved=0 v1",
+    );
+}
+
+#[test]
+fn cancel_the_rest_of_a_partially_shipped_order() {
+    let partly = then(
+        &placed(),
+        &[allocate(&[("L1", "W1", 2), ("L2", "W1", 1)]), release(None), ship("S1", "W1", &[("L1", 1)])],
+    );
+    check(
+        &partly,
+        cancel(None),
+        "order.lines_cancelled L1×1,L2×1 released=[L1@W1×1,L2@W1×1]
+         inventory.reservation_released SKU-A@W1 1
+         inventory.reservation_released SKU-B@W1 1",
+    );
+    check_state(
+        &then(&partly, &[cancel(None)]),
+        "order o-1 shipped v5
+         L1 ord=2 alloc=1 rel=1 ship=1 deliv=0 ret=0 canc=1 W1:1/1/1
+         L2 ord=1 alloc=0 rel=0 ship=0 deliv=0 ret=0 canc=1
+         SKU-A@W1 on_hand=9 reserved=0 v4
+         SKU-A@W2 on_hand=5 reserved=0 v1
+         SKU-B@W1 on_hand=3 reserved=0 v3",
+    );
+}
+
+#[test]
+fn cancel_refusals() {
+    let shipped = then(
+        &placed(),
+        &[allocate(&[("L1", "W1", 2), ("L2", "W1", 1)]), release(None), ship("S1", "W1", &[("L1", 2), ("L2", 1)])],
+    );
+    let cases = [
+        (vec![], cancel(None), "error order_not_found: order o-1 does not exist".to_string()),
+        (placed(), cancel(Some(&[])), r#"error empty at "/lines": at least one line is required"#.into()),
+        (
+            placed(),
+            cancel(Some(&[("L1", 1), ("L7", 1)])),
+            r#"error unknown_line at "/lines/1/line_id": order o-1 has no line L7"#.into(),
+        ),
+        (
+            placed(),
+            cancel(Some(&[("L1", 3)])),
+            r#"error exceeds_open at "/lines/0/quantity": line L1 has 2 open units; 3 requested"#.into(),
+        ),
+        (
+            placed(),
+            cancel(Some(&[("L1", 1), ("L2", 1), ("L1", 2)])),
+            r#"error exceeds_open at "/lines/2/quantity": line L1 has 1 open units; 2 requested"#.into(),
+        ),
+        (
+            then(&placed(), &[cancel(None)]),
+            cancel(None),
+            "error invalid_transition: cannot cancel an order that is cancelled".into(),
+        ),
+        (shipped.clone(), cancel(None), "error invalid_transition: cannot cancel an order that is shipped".into()),
+        (
+            then(&shipped, &[deliver("S1")]),
+            cancel(Some(&[("L1", 1)])),
+            "error invalid_transition: cannot cancel an order that is delivered".into(),
+        ),
+    ];
+    for (setup, command, expect) in cases {
+        check(&setup, command, &expect);
+    }
+    let long_reason =
+        crossdock_model::Command::CancelOrder { order_id: order_id(), lines: None, reason: "r".repeat(600) };
+    check(&placed(), long_reason, r#"error too_long at "/reason": reason is 600 bytes long; the limit is 512"#);
+}

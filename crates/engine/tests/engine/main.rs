@@ -1,0 +1,12 @@
+//! The engine's test suite: one binary, plain data in, rendered events or errors out.
+
+mod allocate;
+mod cancel;
+mod evolve;
+mod fulfil;
+mod inventory;
+mod keys;
+mod place;
+mod props;
+mod serde_round_trip;
+mod support;
