@@ -1,0 +1,131 @@
+//! The store's public contract: the `Store` trait, command requests and receipts, queries, API key records.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use crossdock_engine::DecideError;
+use crossdock_model::{
+    AggregateKind, Command, InventoryPosition, Location, LocationId, Order, OrderId, OrderStatus, RecordedEvent, Sku,
+};
+use serde::{Deserialize, Serialize};
+
+/// A command to apply, with the idempotency key that makes resubmission safe.
+#[derive(Debug, Clone)]
+pub struct CommandRequest {
+    /// Source system + external id + revision, or the client's `Idempotency-Key`.
+    pub idempotency_key: String,
+    pub command: Command,
+    /// Who sent it: an API key id or a connected system's name.
+    pub actor: String,
+    /// When set, the addressed aggregate must be at exactly this version (optimistic concurrency for clients).
+    pub expected_version: Option<u64>,
+}
+
+/// What applying a command did; stored with the idempotency key and returned again on a replay.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CommandReceipt {
+    pub aggregate_kind: AggregateKind,
+    pub aggregate_id: String,
+    /// Version of the addressed aggregate after the command.
+    pub version: u64,
+    /// Sequence numbers of the first and last events written (equal when one event; 0 when none).
+    pub first_seq: i64,
+    pub last_seq: i64,
+    pub event_count: u32,
+    /// True when this receipt is the stored answer to an earlier identical request.
+    #[serde(default)]
+    pub replayed: bool,
+}
+
+/// Why a command was not applied. Nothing was written in any of these cases.
+#[derive(Debug, thiserror::Error)]
+pub enum SubmitError {
+    #[error(transparent)]
+    Rejected(#[from] DecideError),
+    #[error("idempotency key {key:?} was already used with a different request")]
+    KeyReused { key: String },
+    #[error("expected version {expected} but the aggregate is at version {actual}")]
+    VersionConflict { expected: u64, actual: u64 },
+    #[error(transparent)]
+    Storage(#[from] StoreError),
+}
+
+/// A storage failure (connection lost, disk full, corrupted row). Logged in full, reported briefly.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database error: {0}")]
+    Database(String),
+    #[error("stored data is not readable: {0}")]
+    Corrupt(String),
+    #[error("the store is shutting down")]
+    Closed,
+}
+
+/// Filters for listing orders. Results are ordered by the sequence number of each order's last event.
+#[derive(Debug, Clone, Default)]
+pub struct OrderFilter {
+    pub status: Option<OrderStatus>,
+    pub channel: Option<String>,
+    pub updated_since: Option<DateTime<Utc>>,
+    /// Only orders whose last event has a sequence number greater than this (the page cursor).
+    pub after_seq: Option<i64>,
+    pub limit: u32,
+}
+
+/// An order with the sequence number of its last event (the cursor to continue after it).
+#[derive(Debug, Clone)]
+pub struct OrderRow {
+    pub order: Order,
+    pub last_seq: i64,
+}
+
+/// A stored API key: only the SHA-256 of its secret is kept.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiKeyRecord {
+    /// Public id, the part of the key before the secret.
+    pub id: String,
+    pub name: String,
+    /// Hex SHA-256 of the secret part.
+    pub secret_hash: String,
+    pub scopes: Vec<String>,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: Option<DateTime<Utc>>,
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+/// The durable heart of the hub. Every write goes through `submit`, which groups concurrent commands
+/// into one transaction (group commit) and answers only once that transaction is durable.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    async fn submit(&self, request: CommandRequest) -> Result<CommandReceipt, SubmitError>;
+
+    /// Submits several requests (an EDI file, a CSV batch) and returns one outcome per request, in order.
+    /// Each is settled on its own — a refused one does not stop the others — but the store applies each run
+    /// of up to `MAX_BATCH` of them in the same transaction when it can. The default submits one at a time.
+    async fn submit_batch(&self, requests: Vec<CommandRequest>) -> Vec<Result<CommandReceipt, SubmitError>> {
+        let mut outcomes = Vec::with_capacity(requests.len());
+        for request in requests {
+            outcomes.push(self.submit(request).await);
+        }
+        outcomes
+    }
+
+    async fn order(&self, id: &OrderId) -> Result<Option<Order>, StoreError>;
+    async fn list_orders(&self, filter: &OrderFilter) -> Result<Vec<OrderRow>, StoreError>;
+    async fn inventory(
+        &self,
+        sku: Option<&Sku>,
+        location: Option<&LocationId>,
+    ) -> Result<Vec<InventoryPosition>, StoreError>;
+    async fn location(&self, id: &LocationId) -> Result<Option<Location>, StoreError>;
+    /// Events with a sequence number greater than `after`, in sequence order, at most `limit`.
+    async fn events_after(&self, after: i64, limit: u32) -> Result<Vec<RecordedEvent>, StoreError>;
+
+    async fn insert_api_key(&self, key: &ApiKeyRecord) -> Result<(), StoreError>;
+    async fn api_key(&self, id: &str) -> Result<Option<ApiKeyRecord>, StoreError>;
+    async fn list_api_keys(&self) -> Result<Vec<ApiKeyRecord>, StoreError>;
+    /// Marks a key revoked; false when no such key exists.
+    async fn revoke_api_key(&self, id: &str, at: DateTime<Utc>) -> Result<bool, StoreError>;
+
+    /// A cheap round trip to the database, for `/readyz`.
+    async fn ping(&self) -> Result<(), StoreError>;
+}

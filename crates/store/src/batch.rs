@@ -1,0 +1,421 @@
+//! One group-commit batch, whatever the backend: load the state the batch needs in a few queries, decide and
+//! evolve every command in memory, then write events, projections and idempotency records in bulk.
+
+use crate::codec::{request_hash, to_i64, to_json};
+use crate::{CommandReceipt, CommandRequest, StoreError, SubmitError};
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use crossdock_engine::State;
+use crossdock_model::{AggregateKind, Command, Event, InventoryPosition, Location, LocationId, Order, OrderId, Sku};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::ops::Range;
+
+/// What one request of a batch came to.
+pub(crate) type Outcome = Result<CommandReceipt, SubmitError>;
+
+/// An event to append, with the version of its aggregate after it.
+pub(crate) struct NewEvent {
+    pub aggregate_kind: AggregateKind,
+    pub aggregate_id: String,
+    pub version: u64,
+    pub event_type: &'static str,
+    pub schema_version: u32,
+    pub payload: String,
+    pub recorded_at: DateTime<Utc>,
+    pub idempotency_key: String,
+    pub actor: String,
+}
+
+/// An idempotency record as stored.
+pub(crate) struct StoredIdempotency {
+    pub request_hash: String,
+    pub receipt: CommandReceipt,
+}
+
+/// An idempotency record to insert; `receipt` is the receipt's JSON.
+pub(crate) struct NewIdempotency {
+    pub key: String,
+    pub request_hash: String,
+    pub receipt: String,
+    pub created_at: DateTime<Utc>,
+}
+
+/// The statements a batch needs, inside one open transaction that holds the store's write lock.
+/// Every method is one round trip (or a few, when a bulk statement is split below the bind-parameter limit).
+#[async_trait]
+pub(crate) trait BatchTx: Send {
+    async fn idempotency(&mut self, keys: &[String]) -> Result<HashMap<String, StoredIdempotency>, StoreError>;
+    async fn orders(&mut self, ids: &[OrderId]) -> Result<Vec<Order>, StoreError>;
+    async fn positions(&mut self, keys: &[(Sku, LocationId)]) -> Result<Vec<InventoryPosition>, StoreError>;
+    async fn locations(&mut self, ids: &[LocationId]) -> Result<Vec<(Location, u64)>, StoreError>;
+    /// Appends the events in order and returns their sequence numbers, aligned with `events`.
+    async fn append_events(&mut self, events: &[NewEvent]) -> Result<Vec<i64>, StoreError>;
+    /// Upserts orders with the sequence number of each one's last event.
+    async fn upsert_orders(&mut self, orders: &[(&Order, i64)]) -> Result<(), StoreError>;
+    async fn upsert_positions(&mut self, positions: &[&InventoryPosition]) -> Result<(), StoreError>;
+    async fn upsert_locations(&mut self, locations: &[(&Location, u64)]) -> Result<(), StoreError>;
+    async fn insert_idempotency(&mut self, records: &[NewIdempotency]) -> Result<(), StoreError>;
+}
+
+/// The aggregates of a batch as they stand after the commands decided so far.
+#[derive(Default)]
+struct Working {
+    orders: HashMap<OrderId, Order>,
+    /// Every position looked up so far; one that does not exist yet is held as empty at version 0.
+    positions: BTreeMap<(Sku, LocationId), InventoryPosition>,
+    locations: HashMap<LocationId, (Location, u64)>,
+    dirty_orders: BTreeSet<OrderId>,
+    dirty_positions: BTreeSet<(Sku, LocationId)>,
+    dirty_locations: BTreeSet<LocationId>,
+}
+
+impl Working {
+    /// Loads the positions among `keys` not looked up yet (one query, and only when some are missing).
+    async fn ensure_positions(
+        &mut self,
+        tx: &mut dyn BatchTx,
+        keys: &[(Sku, LocationId)],
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let missing: Vec<(Sku, LocationId)> = keys
+            .iter()
+            .filter(|k| !self.positions.contains_key(*k))
+            .cloned()
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        if missing.is_empty() {
+            return Ok(());
+        }
+        for found in tx.positions(&missing).await? {
+            self.positions.insert((found.sku.clone(), found.location.clone()), found);
+        }
+        for (sku, location) in missing {
+            self.positions
+                .entry((sku.clone(), location.clone()))
+                .or_insert_with(|| InventoryPosition::empty(sku, location, now));
+        }
+        Ok(())
+    }
+}
+
+/// How a request of the batch was settled while deciding.
+enum Slot {
+    /// Accepted: index into `accepted`.
+    Accepted(usize),
+    /// A later request with the key of an accepted request of this batch and the same body.
+    ReplayOf(usize),
+    Done(Outcome),
+}
+
+/// An accepted command whose sequence numbers are known once its events are appended.
+struct Accepted {
+    receipt: CommandReceipt,
+    events: Range<usize>,
+    key: String,
+    request_hash: String,
+}
+
+/// Applies a batch inside `tx` and returns one outcome per request, in order. Commands refused by the engine
+/// (or by idempotency or version checks) write nothing; the others are written. An `Err` means the
+/// transaction must be rolled back.
+pub(crate) async fn apply_batch(
+    tx: &mut dyn BatchTx,
+    requests: &[&CommandRequest],
+    now: DateTime<Utc>,
+) -> Result<Vec<Outcome>, StoreError> {
+    let hashes: Vec<String> = requests.iter().map(|r| request_hash(&r.command, r.expected_version)).collect();
+    let keys: Vec<String> =
+        requests.iter().map(|r| r.idempotency_key.clone()).collect::<BTreeSet<_>>().into_iter().collect();
+    let stored = tx.idempotency(&keys).await?;
+
+    let mut w = Working::default();
+    let order_ids: Vec<OrderId> =
+        requests.iter().filter_map(|r| r.command.order_id().cloned()).collect::<BTreeSet<_>>().into_iter().collect();
+    if !order_ids.is_empty() {
+        for order in tx.orders(&order_ids).await? {
+            w.orders.insert(order.id.clone(), order);
+        }
+    }
+    let location_ids: Vec<LocationId> = requests
+        .iter()
+        .filter_map(|r| match &r.command {
+            Command::UpsertLocation { location } => Some(location.id.clone()),
+            _ => None,
+        })
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    if !location_ids.is_empty() {
+        for (location, version) in tx.locations(&location_ids).await? {
+            w.locations.insert(location.id.clone(), (location, version));
+        }
+    }
+    let position_keys: Vec<(Sku, LocationId)> = requests
+        .iter()
+        .flat_map(|r| {
+            crossdock_engine::inventory_keys(&r.command, r.command.order_id().and_then(|id| w.orders.get(id)))
+        })
+        .collect();
+    w.ensure_positions(tx, &position_keys, now).await?;
+
+    let mut events: Vec<NewEvent> = Vec::new();
+    let mut accepted: Vec<Accepted> = Vec::new();
+    let mut in_batch: HashMap<&str, usize> = HashMap::new();
+    let mut slots: Vec<Slot> = Vec::with_capacity(requests.len());
+    for (request, hash) in requests.iter().zip(&hashes) {
+        let key = request.idempotency_key.as_str();
+        if let Some(&index) = in_batch.get(key) {
+            slots.push(if accepted[index].request_hash == *hash {
+                Slot::ReplayOf(index)
+            } else {
+                Slot::Done(Err(SubmitError::KeyReused { key: key.to_string() }))
+            });
+            continue;
+        }
+        if let Some(record) = stored.get(key) {
+            slots.push(Slot::Done(if record.request_hash == *hash {
+                Ok(CommandReceipt { replayed: true, ..record.receipt.clone() })
+            } else {
+                Err(SubmitError::KeyReused { key: key.to_string() })
+            }));
+            continue;
+        }
+        match decide_one(tx, &mut w, request, now, &mut events).await? {
+            Ok((receipt, range)) => {
+                in_batch.insert(key, accepted.len());
+                slots.push(Slot::Accepted(accepted.len()));
+                accepted.push(Accepted { receipt, events: range, key: key.to_string(), request_hash: hash.clone() });
+            }
+            Err(refused) => slots.push(Slot::Done(Err(refused))),
+        }
+    }
+
+    if !accepted.is_empty() {
+        write_batch(tx, &w, &events, &mut accepted, now).await?;
+    }
+    Ok(slots
+        .into_iter()
+        .map(|slot| match slot {
+            Slot::Accepted(i) => Ok(accepted[i].receipt.clone()),
+            Slot::ReplayOf(i) => Ok(CommandReceipt { replayed: true, ..accepted[i].receipt.clone() }),
+            Slot::Done(outcome) => outcome,
+        })
+        .collect())
+}
+
+/// Decides one command against the working state; on success its events are appended to `events` and the
+/// working state is advanced. Sequence numbers in the receipt are filled in later.
+async fn decide_one(
+    tx: &mut dyn BatchTx,
+    w: &mut Working,
+    request: &CommandRequest,
+    now: DateTime<Utc>,
+    events: &mut Vec<NewEvent>,
+) -> Result<Result<(CommandReceipt, Range<usize>), SubmitError>, StoreError> {
+    let command = &request.command;
+    let order = command.order_id().and_then(|id| w.orders.get(id)).cloned();
+    let keys = crossdock_engine::inventory_keys(command, order.as_ref());
+    w.ensure_positions(tx, &keys, now).await?;
+    let positions = keys.iter().map(|k| (k.clone(), w.positions[k].clone())).collect();
+    let location = match command {
+        Command::UpsertLocation { location } => w.locations.get(&location.id).cloned(),
+        _ => None,
+    };
+    let mut state = State { order, positions, location };
+
+    let (kind, id) = addressed(command);
+    if let Some(expected) = request.expected_version {
+        let actual = version_in(&state, kind, &id).unwrap_or(0);
+        if actual != expected {
+            return Ok(Err(SubmitError::VersionConflict { expected, actual }));
+        }
+    }
+    let decided = match crossdock_engine::decide(&state, command, now) {
+        Ok(decided) => decided,
+        Err(refused) => return Ok(Err(SubmitError::Rejected(refused))),
+    };
+
+    let start = events.len();
+    for event in decided {
+        if let Some(key) = position_key(&event)
+            && !state.positions.contains_key(&key)
+        {
+            w.ensure_positions(tx, std::slice::from_ref(&key), now).await?;
+            state.positions.insert(key.clone(), w.positions[&key].clone());
+        }
+        crossdock_engine::evolve(&mut state, &event, now);
+        let (event_kind, event_id) = event.aggregate();
+        let version = version_in(&state, event_kind, &event_id).ok_or_else(|| {
+            StoreError::Corrupt(format!(
+                "no {} {event_id} in the state after applying {}",
+                event_kind.as_str(),
+                event.type_name()
+            ))
+        })?;
+        events.push(NewEvent {
+            aggregate_kind: event_kind,
+            aggregate_id: event_id,
+            version,
+            event_type: event.type_name(),
+            schema_version: event.schema_version(),
+            payload: to_json(&event)?,
+            recorded_at: now,
+            idempotency_key: request.idempotency_key.clone(),
+            actor: request.actor.clone(),
+        });
+    }
+
+    let version = version_in(&state, kind, &id).unwrap_or(0);
+    if let Some(order) = state.order {
+        if w.orders.get(&order.id).map(|o| o.version) != Some(order.version) {
+            w.dirty_orders.insert(order.id.clone());
+        }
+        w.orders.insert(order.id.clone(), order);
+    }
+    for (key, position) in state.positions {
+        if w.positions.get(&key).map(|p| p.version) != Some(position.version) {
+            w.dirty_positions.insert(key.clone());
+        }
+        w.positions.insert(key, position);
+    }
+    if let Some((location, version)) = state.location {
+        if w.locations.get(&location.id).map(|l| l.1) != Some(version) {
+            w.dirty_locations.insert(location.id.clone());
+        }
+        w.locations.insert(location.id.clone(), (location, version));
+    }
+    let event_count = u32::try_from(events.len() - start).unwrap_or(u32::MAX);
+    let receipt = CommandReceipt {
+        aggregate_kind: kind,
+        aggregate_id: id,
+        version,
+        first_seq: 0,
+        last_seq: 0,
+        event_count,
+        replayed: false,
+    };
+    Ok(Ok((receipt, start..events.len())))
+}
+
+/// Appends the batch's events, fills in the receipts' sequence numbers, and writes projections and
+/// idempotency records.
+async fn write_batch(
+    tx: &mut dyn BatchTx,
+    w: &Working,
+    events: &[NewEvent],
+    accepted: &mut [Accepted],
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let seqs = if events.is_empty() { Vec::new() } else { tx.append_events(events).await? };
+    let mut last_seq: HashMap<(AggregateKind, &str), i64> = HashMap::new();
+    for (event, &seq) in events.iter().zip(&seqs) {
+        let slot = last_seq.entry((event.aggregate_kind, event.aggregate_id.as_str())).or_insert(seq);
+        *slot = (*slot).max(seq);
+    }
+    for a in accepted.iter_mut() {
+        if !a.events.is_empty() {
+            a.receipt.first_seq = seqs[a.events.start];
+            a.receipt.last_seq = seqs[a.events.end - 1];
+        }
+    }
+
+    let orders = w
+        .dirty_orders
+        .iter()
+        .map(|id| {
+            let order = &w.orders[id];
+            let seq = last_seq
+                .get(&(AggregateKind::Order, id.as_str()))
+                .copied()
+                .ok_or_else(|| StoreError::Corrupt(format!("order {id} changed without an event")))?;
+            Ok((order, seq))
+        })
+        .collect::<Result<Vec<_>, StoreError>>()?;
+    if !orders.is_empty() {
+        tx.upsert_orders(&orders).await?;
+    }
+    let positions: Vec<&InventoryPosition> = w.dirty_positions.iter().map(|k| &w.positions[k]).collect();
+    if !positions.is_empty() {
+        tx.upsert_positions(&positions).await?;
+    }
+    let locations: Vec<(&Location, u64)> =
+        w.dirty_locations.iter().map(|id| (&w.locations[id].0, w.locations[id].1)).collect();
+    if !locations.is_empty() {
+        tx.upsert_locations(&locations).await?;
+    }
+    let records = accepted
+        .iter()
+        .map(|a| {
+            Ok(NewIdempotency {
+                key: a.key.clone(),
+                request_hash: a.request_hash.clone(),
+                receipt: to_json(&a.receipt)?,
+                created_at: now,
+            })
+        })
+        .collect::<Result<Vec<_>, StoreError>>()?;
+    tx.insert_idempotency(&records).await
+}
+
+/// The aggregate a command is addressed to, as named in receipts and version checks.
+fn addressed(command: &Command) -> (AggregateKind, String) {
+    match command {
+        Command::AdjustInventory { sku, location, .. } | Command::CountInventory { sku, location, .. } => {
+            (AggregateKind::Inventory, InventoryPosition::aggregate_id(sku, location))
+        }
+        Command::UpsertLocation { location } => (AggregateKind::Location, location.id.to_string()),
+        other => {
+            let id = other.order_id().map(|id| id.to_string()).unwrap_or_default();
+            (AggregateKind::Order, id)
+        }
+    }
+}
+
+/// The version of an aggregate in `state`, if `state` holds it.
+fn version_in(state: &State, kind: AggregateKind, id: &str) -> Option<u64> {
+    match kind {
+        AggregateKind::Order => state.order.as_ref().filter(|o| o.id.as_str() == id).map(|o| o.version),
+        AggregateKind::Inventory => state
+            .positions
+            .values()
+            .find(|p| InventoryPosition::aggregate_id(&p.sku, &p.location) == id)
+            .map(|p| p.version),
+        AggregateKind::Location => state.location.as_ref().filter(|(l, _)| l.id.as_str() == id).map(|(_, v)| *v),
+    }
+}
+
+/// The inventory position an event belongs to, if it is an inventory event.
+fn position_key(event: &Event) -> Option<(Sku, LocationId)> {
+    match event {
+        Event::InventoryReserved { sku, location, .. }
+        | Event::InventoryReservationReleased { sku, location, .. }
+        | Event::InventoryShipped { sku, location, .. }
+        | Event::InventoryRestocked { sku, location, .. }
+        | Event::InventoryAdjusted { sku, location, .. }
+        | Event::InventoryCounted { sku, location, .. } => Some((sku.clone(), location.clone())),
+        _ => None,
+    }
+}
+
+/// Matches the rows an event INSERT returned, `(aggregate_kind, aggregate_id, version, seq)`, to `events`,
+/// and checks that sequence numbers follow insertion order.
+pub(crate) fn align_seqs(
+    events: &[NewEvent],
+    returned: Vec<(String, String, i64, i64)>,
+) -> Result<Vec<i64>, StoreError> {
+    let mut by_key: HashMap<(String, String, i64), i64> =
+        returned.into_iter().map(|(kind, id, version, seq)| ((kind, id, version), seq)).collect();
+    let mut seqs = Vec::with_capacity(events.len());
+    for event in events {
+        let key = (event.aggregate_kind.as_str().to_string(), event.aggregate_id.clone(), to_i64(event.version));
+        let seq = by_key.remove(&key).ok_or_else(|| {
+            StoreError::Corrupt(format!("no sequence number came back for {} {} version {}", key.0, key.1, key.2))
+        })?;
+        if seqs.last().is_some_and(|&last| last >= seq) {
+            return Err(StoreError::Corrupt("sequence numbers were not assigned in insertion order".into()));
+        }
+        seqs.push(seq);
+    }
+    Ok(seqs)
+}

@@ -1,0 +1,36 @@
+//! crossdock's durable store: the append-only event log, the projections of current state, the
+//! idempotency records and the API keys, on SQLite (embedded default) or PostgreSQL.
+//!
+//! Every write goes through [`Store::submit`]: a per-store writer task groups concurrent commands into one
+//! transaction (group commit), loads the state they need, runs the engine's `decide`/`evolve` in memory, writes
+//! events, projections and idempotency records in bulk, and answers each caller once COMMIT has returned.
+
+mod api;
+mod batch;
+mod codec;
+mod migrate;
+mod postgres;
+mod sqlite;
+mod writer;
+
+pub use api::*;
+pub use codec::{DEFAULT_PAGE, MAX_PAGE, request_hash};
+pub use postgres::PgStore;
+pub use sqlite::SqliteStore;
+pub use writer::MAX_BATCH;
+
+use std::sync::Arc;
+
+/// Opens the store named by `url`: `postgres://…` (or `postgresql://…`) for [`PgStore`]; `sqlite://path`,
+/// `sqlite:path` or a bare file path for [`SqliteStore`]. Migrations are applied before it returns.
+/// Must be called inside a tokio runtime (it starts the store's writer task).
+pub async fn open(url: &str) -> Result<Arc<dyn Store>, StoreError> {
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        return Ok(Arc::new(PgStore::open(url).await?));
+    }
+    if url.starts_with("sqlite:") || !url.contains("://") {
+        return Ok(Arc::new(SqliteStore::open(url).await?));
+    }
+    let scheme = url.split("://").next().unwrap_or_default();
+    Err(StoreError::Database(format!("unknown store scheme {scheme:?}; known: sqlite://, postgres://")))
+}

@@ -1,0 +1,8 @@
+//! The PostgreSQL backend: several hub processes may share one database; an advisory lock orders their writes.
+
+mod rows;
+mod schema;
+mod store;
+mod tx;
+
+pub use store::PgStore;

@@ -1,0 +1,118 @@
+//! The PostgreSQL schema as embedded migrations, and the runner that applies them at open.
+
+use crate::StoreError;
+use crate::codec::db;
+use crate::migrate::{Migration, pending};
+use sqlx::{PgPool, Row};
+
+/// Advisory lock key held while migrating, so that hub processes starting together migrate once.
+const MIGRATE_LOCK: i64 = 0x6364_6d69_6772_6174; // "cdmigrat"
+
+/// JSON documents (event payloads, order and location states, receipts) are stored as `text`, byte for byte
+/// as written, which keeps payloads exactly as hashed by a future audit chain.
+pub(crate) const MIGRATIONS: &[Migration] = &[Migration {
+    version: 1,
+    name: "event log, projections, idempotency, api keys",
+    sql: r#"
+CREATE TABLE events (
+    seq             BIGINT      GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    aggregate_kind  TEXT        NOT NULL,
+    aggregate_id    TEXT        NOT NULL,
+    version         BIGINT      NOT NULL,
+    event_type      TEXT        NOT NULL,
+    schema_version  INTEGER     NOT NULL,
+    payload         TEXT        NOT NULL,
+    recorded_at     TIMESTAMPTZ NOT NULL,
+    idempotency_key TEXT        NOT NULL,
+    actor           TEXT        NOT NULL,
+    UNIQUE (aggregate_kind, aggregate_id, version)
+);
+
+CREATE TABLE orders (
+    id          TEXT        PRIMARY KEY,
+    channel     TEXT        NOT NULL,
+    external_id TEXT        NOT NULL,
+    status      TEXT        NOT NULL,
+    updated_at  TIMESTAMPTZ NOT NULL,
+    last_seq    BIGINT      NOT NULL,
+    version     BIGINT      NOT NULL,
+    state       TEXT        NOT NULL
+);
+CREATE INDEX orders_by_last_seq ON orders (last_seq);
+CREATE INDEX orders_by_status ON orders (status, last_seq);
+CREATE INDEX orders_by_channel ON orders (channel, last_seq);
+CREATE INDEX orders_by_updated_at ON orders (updated_at);
+
+CREATE TABLE inventory (
+    sku          TEXT        NOT NULL,
+    location     TEXT        NOT NULL,
+    on_hand      BIGINT      NOT NULL,
+    reserved     BIGINT      NOT NULL,
+    safety_stock BIGINT      NOT NULL,
+    in_transit   BIGINT      NOT NULL,
+    version      BIGINT      NOT NULL,
+    updated_at   TIMESTAMPTZ NOT NULL,
+    PRIMARY KEY (sku, location)
+);
+CREATE INDEX inventory_by_location ON inventory (location, sku);
+
+CREATE TABLE locations (
+    id      TEXT   PRIMARY KEY,
+    version BIGINT NOT NULL,
+    state   TEXT   NOT NULL
+);
+
+CREATE TABLE idempotency (
+    key          TEXT        PRIMARY KEY,
+    request_hash TEXT        NOT NULL,
+    receipt      TEXT        NOT NULL,
+    created_at   TIMESTAMPTZ NOT NULL
+);
+
+CREATE TABLE api_keys (
+    id          TEXT        PRIMARY KEY,
+    name        TEXT        NOT NULL,
+    secret_hash TEXT        NOT NULL,
+    scopes      TEXT        NOT NULL,
+    created_at  TIMESTAMPTZ NOT NULL,
+    expires_at  TIMESTAMPTZ,
+    revoked_at  TIMESTAMPTZ
+);
+"#,
+}];
+
+/// Applies the missing migrations in one transaction under an advisory lock (DDL is transactional in
+/// PostgreSQL, so a failed migration leaves nothing behind).
+pub(crate) async fn migrate(pool: &PgPool) -> Result<(), StoreError> {
+    let mut tx = pool.begin().await.map_err(db)?;
+    sqlx::query("SELECT pg_advisory_xact_lock($1)").bind(MIGRATE_LOCK).execute(&mut *tx).await.map_err(db)?;
+    sqlx::raw_sql(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (
+            version    BIGINT      PRIMARY KEY,
+            name       TEXT        NOT NULL,
+            applied_at TIMESTAMPTZ NOT NULL DEFAULT now()
+        )",
+    )
+    .execute(&mut *tx)
+    .await
+    .map_err(db)?;
+    let applied: Vec<i64> = sqlx::query("SELECT version FROM schema_migrations")
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(db)?
+        .iter()
+        .map(|row| row.try_get("version"))
+        .collect::<Result<_, _>>()
+        .map_err(db)?;
+    for migration in pending(MIGRATIONS, &applied)? {
+        tracing::info!(version = migration.version, name = migration.name, "applying postgres migration");
+        sqlx::raw_sql(migration.sql).execute(&mut *tx).await.map_err(db)?;
+        sqlx::query("INSERT INTO schema_migrations (version, name) VALUES ($1, $2)")
+            .bind(migration.version)
+            .bind(migration.name)
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+    }
+    tx.commit().await.map_err(db)
+}

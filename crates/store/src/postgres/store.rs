@@ -1,0 +1,191 @@
+//! `PgStore`: the scale-out backend. Several hub processes may open the same database; their group-commit
+//! writers take turns through an advisory lock. Queries run on a separate pool.
+
+use super::{rows, schema, tx::PgBackend};
+use crate::codec::{db, page_size};
+use crate::writer::Writer;
+use crate::{
+    ApiKeyRecord, CommandReceipt, CommandRequest, OrderFilter, OrderRow, Store, StoreError, SubmitError, codec,
+};
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use crossdock_model::{InventoryPosition, Location, LocationId, Order, OrderId, RecordedEvent, Sku};
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::{PgPool, Postgres, QueryBuilder, Row};
+use std::str::FromStr;
+use std::time::Duration;
+
+/// Connections for queries; the writer has its own.
+const READ_CONNECTIONS: u32 = 8;
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The event log and projections in a PostgreSQL database (the schema of the connection's `search_path`).
+pub struct PgStore {
+    read: PgPool,
+    write: PgPool,
+    writer: Writer,
+}
+
+impl PgStore {
+    /// Connects to `url` (`postgres://…`) and applies the missing migrations.
+    pub async fn open(url: &str) -> Result<Self, StoreError> {
+        let options = PgConnectOptions::from_str(url).map_err(db)?;
+        let write = PgPoolOptions::new()
+            .max_connections(1)
+            .acquire_timeout(ACQUIRE_TIMEOUT)
+            .connect_with(options.clone())
+            .await
+            .map_err(db)?;
+        schema::migrate(&write).await?;
+        let read = PgPoolOptions::new()
+            .max_connections(READ_CONNECTIONS)
+            .acquire_timeout(ACQUIRE_TIMEOUT)
+            .connect_with(options)
+            .await
+            .map_err(db)?;
+        let writer = Writer::spawn(PgBackend { write_pool: write.clone() });
+        Ok(Self { read, write, writer })
+    }
+}
+
+#[async_trait]
+impl Store for PgStore {
+    async fn submit(&self, request: CommandRequest) -> Result<CommandReceipt, SubmitError> {
+        self.writer.submit(request).await
+    }
+
+    async fn submit_batch(&self, requests: Vec<CommandRequest>) -> Vec<Result<CommandReceipt, SubmitError>> {
+        self.writer.submit_batch(requests).await
+    }
+
+    async fn order(&self, id: &OrderId) -> Result<Option<Order>, StoreError> {
+        let row = sqlx::query("SELECT state FROM orders WHERE id = $1")
+            .bind(id.to_string())
+            .fetch_optional(&self.read)
+            .await
+            .map_err(db)?;
+        row.as_ref().map(rows::order).transpose()
+    }
+
+    async fn list_orders(&self, filter: &OrderFilter) -> Result<Vec<OrderRow>, StoreError> {
+        let mut query = QueryBuilder::<Postgres>::new("SELECT state, last_seq FROM orders WHERE 1 = 1");
+        if let Some(status) = filter.status {
+            query.push(" AND status = ").push_bind(status.as_str());
+        }
+        if let Some(channel) = &filter.channel {
+            query.push(" AND channel = ").push_bind(channel.clone());
+        }
+        if let Some(since) = filter.updated_since {
+            query.push(" AND updated_at >= ").push_bind(since);
+        }
+        if let Some(after) = filter.after_seq {
+            query.push(" AND last_seq > ").push_bind(after);
+        }
+        query.push(" ORDER BY last_seq LIMIT ").push_bind(page_size(filter.limit));
+        let found = query.build().fetch_all(&self.read).await.map_err(db)?;
+        found
+            .iter()
+            .map(|row| Ok(OrderRow { order: rows::order(row)?, last_seq: row.try_get("last_seq").map_err(db)? }))
+            .collect()
+    }
+
+    async fn inventory(
+        &self,
+        sku: Option<&Sku>,
+        location: Option<&LocationId>,
+    ) -> Result<Vec<InventoryPosition>, StoreError> {
+        let mut query = QueryBuilder::<Postgres>::new(
+            "SELECT sku, location, on_hand, reserved, safety_stock, in_transit, version, updated_at FROM inventory WHERE 1 = 1",
+        );
+        if let Some(sku) = sku {
+            query.push(" AND sku = ").push_bind(sku.to_string());
+        }
+        if let Some(location) = location {
+            query.push(" AND location = ").push_bind(location.to_string());
+        }
+        query.push(" ORDER BY sku, location");
+        query.build().fetch_all(&self.read).await.map_err(db)?.iter().map(rows::position).collect()
+    }
+
+    async fn location(&self, id: &LocationId) -> Result<Option<Location>, StoreError> {
+        let row = sqlx::query("SELECT state, version FROM locations WHERE id = $1")
+            .bind(id.to_string())
+            .fetch_optional(&self.read)
+            .await
+            .map_err(db)?;
+        Ok(row.as_ref().map(rows::location).transpose()?.map(|(location, _)| location))
+    }
+
+    async fn events_after(&self, after: i64, limit: u32) -> Result<Vec<RecordedEvent>, StoreError> {
+        sqlx::query(
+            "SELECT seq, aggregate_kind, aggregate_id, version, event_type, schema_version, payload, recorded_at, \
+             idempotency_key FROM events WHERE seq > $1 ORDER BY seq LIMIT $2",
+        )
+        .bind(after)
+        .bind(page_size(limit))
+        .fetch_all(&self.read)
+        .await
+        .map_err(db)?
+        .iter()
+        .map(rows::event)
+        .collect()
+    }
+
+    async fn insert_api_key(&self, key: &ApiKeyRecord) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO api_keys (id, name, secret_hash, scopes, created_at, expires_at, revoked_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(key.id.clone())
+        .bind(key.name.clone())
+        .bind(key.secret_hash.clone())
+        .bind(codec::to_json(&key.scopes)?)
+        .bind(key.created_at)
+        .bind(key.expires_at)
+        .bind(key.revoked_at)
+        .execute(&self.write)
+        .await
+        .map_err(db)?;
+        Ok(())
+    }
+
+    async fn api_key(&self, id: &str) -> Result<Option<ApiKeyRecord>, StoreError> {
+        let row = sqlx::query(
+            "SELECT id, name, secret_hash, scopes, created_at, expires_at, revoked_at FROM api_keys WHERE id = $1",
+        )
+        .bind(id.to_string())
+        .fetch_optional(&self.read)
+        .await
+        .map_err(db)?;
+        row.as_ref().map(rows::api_key).transpose()
+    }
+
+    async fn list_api_keys(&self) -> Result<Vec<ApiKeyRecord>, StoreError> {
+        sqlx::query(
+            "SELECT id, name, secret_hash, scopes, created_at, expires_at, revoked_at FROM api_keys \
+             ORDER BY created_at, id",
+        )
+        .fetch_all(&self.read)
+        .await
+        .map_err(db)?
+        .iter()
+        .map(rows::api_key)
+        .collect()
+    }
+
+    async fn revoke_api_key(&self, id: &str, at: DateTime<Utc>) -> Result<bool, StoreError> {
+        // A key already revoked keeps its first revocation time.
+        let done = sqlx::query("UPDATE api_keys SET revoked_at = COALESCE(revoked_at, $1) WHERE id = $2")
+            .bind(at)
+            .bind(id.to_string())
+            .execute(&self.write)
+            .await
+            .map_err(db)?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1").execute(&self.read).await.map_err(db)?;
+        Ok(())
+    }
+}

@@ -1,0 +1,76 @@
+//! Decoding SQLite rows into canonical types.
+
+use crate::codec::{db, from_json, parse_id, parse_kind, parse_time_text, to_u64};
+use crate::{ApiKeyRecord, StoreError};
+use crossdock_model::{InventoryPosition, Location, LocationId, Order, RecordedEvent, Sku};
+use sqlx::Row;
+use sqlx::sqlite::SqliteRow;
+
+fn text(row: &SqliteRow, column: &str) -> Result<String, StoreError> {
+    row.try_get(column).map_err(db)
+}
+
+fn int(row: &SqliteRow, column: &str) -> Result<i64, StoreError> {
+    row.try_get(column).map_err(db)
+}
+
+fn optional_time(row: &SqliteRow, column: &str) -> Result<Option<chrono::DateTime<chrono::Utc>>, StoreError> {
+    let value: Option<String> = row.try_get(column).map_err(db)?;
+    value.as_deref().map(parse_time_text).transpose()
+}
+
+/// Columns: `state`.
+pub(crate) fn order(row: &SqliteRow) -> Result<Order, StoreError> {
+    from_json("order state", &text(row, "state")?)
+}
+
+/// Columns: `sku, location, on_hand, reserved, safety_stock, in_transit, version, updated_at`.
+pub(crate) fn position(row: &SqliteRow) -> Result<InventoryPosition, StoreError> {
+    Ok(InventoryPosition {
+        sku: parse_id("sku", text(row, "sku")?, Sku::new)?,
+        location: parse_id("location", text(row, "location")?, LocationId::new)?,
+        on_hand: int(row, "on_hand")?,
+        reserved: int(row, "reserved")?,
+        safety_stock: int(row, "safety_stock")?,
+        in_transit: int(row, "in_transit")?,
+        version: to_u64("inventory version", int(row, "version")?)?,
+        updated_at: parse_time_text(&text(row, "updated_at")?)?,
+    })
+}
+
+/// Columns: `state, version`.
+pub(crate) fn location(row: &SqliteRow) -> Result<(Location, u64), StoreError> {
+    let location = from_json("location state", &text(row, "state")?)?;
+    Ok((location, to_u64("location version", int(row, "version")?)?))
+}
+
+/// Columns: `seq, aggregate_kind, aggregate_id, version, event_type, schema_version, payload, recorded_at,
+/// idempotency_key`.
+pub(crate) fn event(row: &SqliteRow) -> Result<RecordedEvent, StoreError> {
+    let seq = int(row, "seq")?;
+    Ok(RecordedEvent {
+        seq,
+        aggregate_kind: parse_kind(&text(row, "aggregate_kind")?)?,
+        aggregate_id: text(row, "aggregate_id")?,
+        version: to_u64("event version", int(row, "version")?)?,
+        event_type: text(row, "event_type")?,
+        schema_version: u32::try_from(int(row, "schema_version")?)
+            .map_err(|_| StoreError::Corrupt(format!("event {seq}: schema version out of range")))?,
+        recorded_at: parse_time_text(&text(row, "recorded_at")?)?,
+        idempotency_key: text(row, "idempotency_key")?,
+        payload: from_json(&format!("event {seq} payload"), &text(row, "payload")?)?,
+    })
+}
+
+/// Columns: `id, name, secret_hash, scopes, created_at, expires_at, revoked_at`.
+pub(crate) fn api_key(row: &SqliteRow) -> Result<ApiKeyRecord, StoreError> {
+    Ok(ApiKeyRecord {
+        id: text(row, "id")?,
+        name: text(row, "name")?,
+        secret_hash: text(row, "secret_hash")?,
+        scopes: from_json("api key scopes", &text(row, "scopes")?)?,
+        created_at: parse_time_text(&text(row, "created_at")?)?,
+        expires_at: optional_time(row, "expires_at")?,
+        revoked_at: optional_time(row, "revoked_at")?,
+    })
+}

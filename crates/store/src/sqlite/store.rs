@@ -1,0 +1,213 @@
+//! `SqliteStore`: the embedded default. WAL with `synchronous=FULL`, one writer connection driven by the
+//! group-commit task, and a separate pool of read-only connections for queries.
+
+use super::{rows, schema, tx::SqliteBackend};
+use crate::codec::{db, page_size, time_text};
+use crate::writer::Writer;
+use crate::{
+    ApiKeyRecord, CommandReceipt, CommandRequest, OrderFilter, OrderRow, Store, StoreError, SubmitError, codec,
+};
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use crossdock_model::{InventoryPosition, Location, LocationId, Order, OrderId, RecordedEvent, Sku};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{QueryBuilder, Row, Sqlite, SqlitePool};
+use std::str::FromStr;
+use std::time::Duration;
+
+/// How long a connection waits for another process's write lock before giving up.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
+/// Read connections; SQLite readers in WAL mode do not block the writer or each other.
+const READ_CONNECTIONS: u32 = 8;
+
+/// The event log and projections in one SQLite file.
+pub struct SqliteStore {
+    read: SqlitePool,
+    write: SqlitePool,
+    writer: Writer,
+}
+
+/// Connection options for `sqlite://path`, `sqlite:path` or a bare file path; the file is created if missing.
+fn connect_options(url: &str) -> Result<SqliteConnectOptions, StoreError> {
+    if url.contains(":memory:") || url.contains("mode=memory") {
+        return Err(StoreError::Database(
+            "an in-memory SQLite database cannot be shared by the writer and the readers; give a file path".into(),
+        ));
+    }
+    let options = if url.starts_with("sqlite:") {
+        SqliteConnectOptions::from_str(url).map_err(db)?
+    } else {
+        SqliteConnectOptions::new().filename(url)
+    };
+    Ok(options
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        // FULL: the WAL is synced at every commit, so an answered command survives kill -9 and power loss.
+        .synchronous(SqliteSynchronous::Full)
+        .busy_timeout(BUSY_TIMEOUT)
+        .foreign_keys(true))
+}
+
+impl SqliteStore {
+    /// Opens (creating it if needed) the database at `url` and applies the missing migrations.
+    pub async fn open(url: &str) -> Result<Self, StoreError> {
+        let options = connect_options(url)?;
+        let write = SqlitePoolOptions::new()
+            .max_connections(1)
+            .min_connections(1)
+            .acquire_timeout(BUSY_TIMEOUT * 2)
+            .connect_with(options.clone())
+            .await
+            .map_err(db)?;
+        schema::migrate(&write).await?;
+        let read = SqlitePoolOptions::new()
+            .max_connections(READ_CONNECTIONS)
+            .connect_with(options.pragma("query_only", "ON"))
+            .await
+            .map_err(db)?;
+        let writer = Writer::spawn(SqliteBackend { write_pool: write.clone() });
+        Ok(Self { read, write, writer })
+    }
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn submit(&self, request: CommandRequest) -> Result<CommandReceipt, SubmitError> {
+        self.writer.submit(request).await
+    }
+
+    async fn submit_batch(&self, requests: Vec<CommandRequest>) -> Vec<Result<CommandReceipt, SubmitError>> {
+        self.writer.submit_batch(requests).await
+    }
+
+    async fn order(&self, id: &OrderId) -> Result<Option<Order>, StoreError> {
+        let row = sqlx::query("SELECT state FROM orders WHERE id = ?")
+            .bind(id.to_string())
+            .fetch_optional(&self.read)
+            .await
+            .map_err(db)?;
+        row.as_ref().map(rows::order).transpose()
+    }
+
+    async fn list_orders(&self, filter: &OrderFilter) -> Result<Vec<OrderRow>, StoreError> {
+        let mut query = QueryBuilder::<Sqlite>::new("SELECT state, last_seq FROM orders WHERE 1 = 1");
+        if let Some(status) = filter.status {
+            query.push(" AND status = ").push_bind(status.as_str());
+        }
+        if let Some(channel) = &filter.channel {
+            query.push(" AND channel = ").push_bind(channel.clone());
+        }
+        if let Some(since) = filter.updated_since {
+            query.push(" AND updated_at >= ").push_bind(time_text(since));
+        }
+        if let Some(after) = filter.after_seq {
+            query.push(" AND last_seq > ").push_bind(after);
+        }
+        query.push(" ORDER BY last_seq LIMIT ").push_bind(page_size(filter.limit));
+        let found = query.build().fetch_all(&self.read).await.map_err(db)?;
+        found
+            .iter()
+            .map(|row| Ok(OrderRow { order: rows::order(row)?, last_seq: row.try_get("last_seq").map_err(db)? }))
+            .collect()
+    }
+
+    async fn inventory(
+        &self,
+        sku: Option<&Sku>,
+        location: Option<&LocationId>,
+    ) -> Result<Vec<InventoryPosition>, StoreError> {
+        let mut query = QueryBuilder::<Sqlite>::new(
+            "SELECT sku, location, on_hand, reserved, safety_stock, in_transit, version, updated_at FROM inventory WHERE 1 = 1",
+        );
+        if let Some(sku) = sku {
+            query.push(" AND sku = ").push_bind(sku.to_string());
+        }
+        if let Some(location) = location {
+            query.push(" AND location = ").push_bind(location.to_string());
+        }
+        query.push(" ORDER BY sku, location");
+        query.build().fetch_all(&self.read).await.map_err(db)?.iter().map(rows::position).collect()
+    }
+
+    async fn location(&self, id: &LocationId) -> Result<Option<Location>, StoreError> {
+        let row = sqlx::query("SELECT state, version FROM locations WHERE id = ?")
+            .bind(id.to_string())
+            .fetch_optional(&self.read)
+            .await
+            .map_err(db)?;
+        Ok(row.as_ref().map(rows::location).transpose()?.map(|(location, _)| location))
+    }
+
+    async fn events_after(&self, after: i64, limit: u32) -> Result<Vec<RecordedEvent>, StoreError> {
+        sqlx::query(
+            "SELECT seq, aggregate_kind, aggregate_id, version, event_type, schema_version, payload, recorded_at, \
+             idempotency_key FROM events WHERE seq > ? ORDER BY seq LIMIT ?",
+        )
+        .bind(after)
+        .bind(page_size(limit))
+        .fetch_all(&self.read)
+        .await
+        .map_err(db)?
+        .iter()
+        .map(rows::event)
+        .collect()
+    }
+
+    async fn insert_api_key(&self, key: &ApiKeyRecord) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO api_keys (id, name, secret_hash, scopes, created_at, expires_at, revoked_at) \
+             VALUES (?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(key.id.clone())
+        .bind(key.name.clone())
+        .bind(key.secret_hash.clone())
+        .bind(codec::to_json(&key.scopes)?)
+        .bind(time_text(key.created_at))
+        .bind(key.expires_at.map(time_text))
+        .bind(key.revoked_at.map(time_text))
+        .execute(&self.write)
+        .await
+        .map_err(db)?;
+        Ok(())
+    }
+
+    async fn api_key(&self, id: &str) -> Result<Option<ApiKeyRecord>, StoreError> {
+        let row = sqlx::query(
+            "SELECT id, name, secret_hash, scopes, created_at, expires_at, revoked_at FROM api_keys WHERE id = ?",
+        )
+        .bind(id.to_string())
+        .fetch_optional(&self.read)
+        .await
+        .map_err(db)?;
+        row.as_ref().map(rows::api_key).transpose()
+    }
+
+    async fn list_api_keys(&self) -> Result<Vec<ApiKeyRecord>, StoreError> {
+        sqlx::query(
+            "SELECT id, name, secret_hash, scopes, created_at, expires_at, revoked_at FROM api_keys \
+             ORDER BY created_at, id",
+        )
+        .fetch_all(&self.read)
+        .await
+        .map_err(db)?
+        .iter()
+        .map(rows::api_key)
+        .collect()
+    }
+
+    async fn revoke_api_key(&self, id: &str, at: DateTime<Utc>) -> Result<bool, StoreError> {
+        // A key already revoked keeps its first revocation time.
+        let done = sqlx::query("UPDATE api_keys SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ?")
+            .bind(time_text(at))
+            .bind(id.to_string())
+            .execute(&self.write)
+            .await
+            .map_err(db)?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1").execute(&self.read).await.map_err(db)?;
+        Ok(())
+    }
+}

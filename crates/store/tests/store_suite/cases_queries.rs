@@ -1,0 +1,113 @@
+//! Cases about queries: order listing with filters and cursors, inventory, locations, API keys.
+
+use crate::fixtures::*;
+use crate::harness::TestDb;
+use chrono::{Duration, SubsecRound, Utc};
+use crossdock_model::{AggregateKind, Command, OrderStatus};
+use crossdock_store::{ApiKeyRecord, OrderFilter, Store};
+
+async fn ids(store: &dyn Store, filter: OrderFilter) -> Vec<String> {
+    store.list_orders(&filter).await.unwrap().into_iter().map(|row| row.order.id.to_string()).collect()
+}
+
+pub async fn list_orders_filters_and_pages(db: &TestDb) {
+    let store = db.open().await;
+    for i in 0..10 {
+        let channel = if i % 2 == 0 { "web" } else { "pos" };
+        store.submit(request(&format!("p-{i}"), place(&format!("q-{i}"), channel))).await.unwrap();
+    }
+    let before_holds = Utc::now();
+    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    for i in [1, 4, 7] {
+        store.submit(request(&format!("h-{i}"), hold(&format!("q-{i}")))).await.unwrap();
+    }
+    let all = || OrderFilter { limit: 100, ..OrderFilter::default() };
+    let everything = ids(store.as_ref(), all()).await;
+    assert_eq!(everything, ["q-0", "q-2", "q-3", "q-5", "q-6", "q-8", "q-9", "q-1", "q-4", "q-7"], "by last event");
+    assert_eq!(
+        ids(store.as_ref(), OrderFilter { status: Some(OrderStatus::OnHold), ..all() }).await,
+        ["q-1", "q-4", "q-7"]
+    );
+    assert_eq!(ids(store.as_ref(), OrderFilter { channel: Some("pos".into()), ..all() }).await.len(), 5);
+    let held_pos = OrderFilter { status: Some(OrderStatus::OnHold), channel: Some("pos".into()), ..all() };
+    assert_eq!(ids(store.as_ref(), held_pos).await, ["q-1", "q-7"]);
+    let since = |at| OrderFilter { updated_since: Some(at), ..all() };
+    assert_eq!(ids(store.as_ref(), since(before_holds)).await, ["q-1", "q-4", "q-7"]);
+    assert_eq!(ids(store.as_ref(), since(before_holds - Duration::days(1))).await.len(), 10);
+    assert!(ids(store.as_ref(), since(before_holds + Duration::days(1))).await.is_empty());
+    assert!(ids(store.as_ref(), OrderFilter { status: Some(OrderStatus::Shipped), ..all() }).await.is_empty());
+
+    // Cursor pagination visits every order once, in the same order.
+    let mut paged = Vec::new();
+    let mut cursor = None;
+    loop {
+        let page =
+            store.list_orders(&OrderFilter { after_seq: cursor, limit: 3, ..OrderFilter::default() }).await.unwrap();
+        if page.is_empty() {
+            break;
+        }
+        assert!(page.len() <= 3);
+        assert!(page.windows(2).all(|w| w[0].last_seq < w[1].last_seq));
+        cursor = page.last().map(|row| row.last_seq);
+        paged.extend(page.into_iter().map(|row| row.order.id.to_string()));
+    }
+    assert_eq!(paged, everything);
+    let first_two =
+        store.list_orders(&OrderFilter { status: Some(OrderStatus::OnHold), limit: 2, ..all() }).await.unwrap();
+    let rest = OrderFilter { status: Some(OrderStatus::OnHold), after_seq: Some(first_two[1].last_seq), ..all() };
+    assert_eq!(ids(store.as_ref(), rest).await, ["q-7"]);
+}
+
+pub async fn inventory_and_locations(db: &TestDb) {
+    let store = db.open().await;
+    store.submit(request("a", adjust("S1", "L1", 5))).await.unwrap();
+    store.submit(request("b", adjust("S1", "L2", 7))).await.unwrap();
+    store.submit(request("c", adjust("S2", "L1", 1))).await.unwrap();
+    let all = store.inventory(None, None).await.unwrap();
+    let keys: Vec<(String, String)> = all.iter().map(|p| (p.sku.to_string(), p.location.to_string())).collect();
+    assert_eq!(keys, [("S1".into(), "L1".into()), ("S1".into(), "L2".into()), ("S2".into(), "L1".into())]);
+    assert_eq!(store.inventory(Some(&sku("S1")), None).await.unwrap().len(), 2);
+    assert_eq!(store.inventory(None, Some(&loc("L1"))).await.unwrap().len(), 2);
+    let one = store.inventory(Some(&sku("S1")), Some(&loc("L2"))).await.unwrap();
+    assert_eq!((one.len(), one[0].on_hand, one[0].version), (1, 7, 1));
+    let counted = Command::CountInventory { sku: sku("S1"), location: loc("L1"), counted: 3 };
+    assert_eq!(store.submit(request("count", counted)).await.unwrap().version, 2);
+    assert_eq!(store.inventory(Some(&sku("S1")), Some(&loc("L1"))).await.unwrap()[0].on_hand, 3);
+
+    let upsert = |name: &str| Command::UpsertLocation { location: location("L1", name) };
+    let first = store.submit(request("l1", upsert("Main"))).await.unwrap();
+    assert_eq!((first.aggregate_kind, first.aggregate_id.as_str(), first.version), (AggregateKind::Location, "L1", 1));
+    assert_eq!(store.location(&loc("L1")).await.unwrap(), Some(location("L1", "Main")));
+    assert_eq!(store.submit(request("l2", upsert("Main DC"))).await.unwrap().version, 2);
+    assert_eq!(store.location(&loc("L1")).await.unwrap().unwrap().name, "Main DC");
+    assert!(store.location(&loc("L9")).await.unwrap().is_none());
+}
+
+pub async fn api_keys_insert_get_list_revoke(db: &TestDb) {
+    let store = db.open().await;
+    let now = Utc::now().trunc_subsecs(6);
+    let key = |id: &str, offset: i64| ApiKeyRecord {
+        id: id.into(),
+        name: format!("{id} name"),
+        secret_hash: "ab".repeat(32),
+        scopes: vec!["orders:write".into(), "orders:read".into()],
+        created_at: now + Duration::seconds(offset),
+        expires_at: Some(now + Duration::days(30)),
+        revoked_at: None,
+    };
+    store.insert_api_key(&key("ck_b", 0)).await.unwrap();
+    store.insert_api_key(&key("ck_a", 1)).await.unwrap();
+    assert_eq!(store.api_key("ck_b").await.unwrap(), Some(key("ck_b", 0)));
+    assert!(store.api_key("ck_zz").await.unwrap().is_none());
+    assert!(store.insert_api_key(&key("ck_b", 5)).await.is_err(), "ids are unique");
+    let listed: Vec<String> = store.list_api_keys().await.unwrap().into_iter().map(|k| k.id).collect();
+    assert_eq!(listed, ["ck_b", "ck_a"], "oldest first");
+
+    let revoked_at = now + Duration::minutes(1);
+    assert!(store.revoke_api_key("ck_b", revoked_at).await.unwrap());
+    assert_eq!(store.api_key("ck_b").await.unwrap().unwrap().revoked_at, Some(revoked_at));
+    assert!(store.revoke_api_key("ck_b", revoked_at + Duration::minutes(1)).await.unwrap());
+    assert_eq!(store.api_key("ck_b").await.unwrap().unwrap().revoked_at, Some(revoked_at), "first revocation kept");
+    assert!(!store.revoke_api_key("ck_zz", revoked_at).await.unwrap());
+    assert!(store.api_key("ck_a").await.unwrap().unwrap().revoked_at.is_none());
+}

@@ -1,0 +1,158 @@
+//! Commands, requests and log helpers shared by the suite's cases.
+
+use chrono::{DateTime, Utc};
+use crossdock_engine::State;
+use crossdock_model::{
+    Address, AggregateKind, Allocation, ChannelId, Command, Coordinates, Country, Currency, ExternalId, LineId,
+    Location, LocationId, LocationKind, Money, NewOrderLine, Order, OrderId, PlaceOrder, Quantity, RecordedEvent, Sku,
+};
+use crossdock_store::{CommandRequest, Store};
+use std::collections::BTreeMap;
+
+pub fn order_id(id: &str) -> OrderId {
+    OrderId::new(id).unwrap()
+}
+
+pub fn sku(id: &str) -> Sku {
+    Sku::new(id).unwrap()
+}
+
+pub fn loc(id: &str) -> LocationId {
+    LocationId::new(id).unwrap()
+}
+
+pub fn request(key: &str, command: Command) -> CommandRequest {
+    CommandRequest { idempotency_key: key.to_string(), command, actor: "suite".into(), expected_version: None }
+}
+
+fn address() -> Address {
+    Address {
+        name: "Ada Lovelace".into(),
+        line1: "1 Main St".into(),
+        line2: None,
+        city: "Springfield".into(),
+        region: Some("IL".into()),
+        postal_code: "62701".into(),
+        country: Country::US,
+    }
+}
+
+/// An order with one line per `(sku, quantity)`, lines numbered from 1.
+pub fn place_lines(id: &str, channel: &str, lines: &[(&str, u32)]) -> Command {
+    Command::PlaceOrder(PlaceOrder {
+        id: order_id(id),
+        channel: ChannelId::new(channel).unwrap(),
+        external_id: ExternalId::new(format!("ext-{id}")).unwrap(),
+        customer: None,
+        ship_to: address(),
+        bill_to: None,
+        currency: Currency::USD,
+        shipping: None,
+        lines: lines
+            .iter()
+            .enumerate()
+            .map(|(i, (s, q))| NewOrderLine {
+                id: LineId::new((i + 1).to_string()).unwrap(),
+                sku: sku(s),
+                quantity: Quantity::new(*q).unwrap(),
+                unit_price: Money::new(1999, Currency::USD),
+            })
+            .collect(),
+        placed_at: DateTime::parse_from_rfc3339("2024-05-01T12:00:00Z").unwrap().with_timezone(&Utc),
+    })
+}
+
+pub fn place(id: &str, channel: &str) -> Command {
+    place_lines(id, channel, &[("SKU-1", 2)])
+}
+
+pub fn hold(id: &str) -> Command {
+    Command::HoldOrder { order_id: order_id(id), reason: "fraud check".into() }
+}
+
+pub fn release_hold(id: &str) -> Command {
+    Command::ReleaseHold { order_id: order_id(id) }
+}
+
+pub fn adjust(s: &str, l: &str, delta: i64) -> Command {
+    Command::AdjustInventory { sku: sku(s), location: loc(l), delta, reason: "receipt".into() }
+}
+
+pub fn allocate(order: &str, line: &str, location: &str, quantity: u32) -> Command {
+    Command::AllocateLines {
+        order_id: order_id(order),
+        allocations: vec![Allocation {
+            line_id: LineId::new(line).unwrap(),
+            location: loc(location),
+            quantity: Quantity::new(quantity).unwrap(),
+        }],
+    }
+}
+
+pub fn location(id: &str, name: &str) -> Location {
+    Location {
+        id: loc(id),
+        name: name.into(),
+        kind: LocationKind::Warehouse,
+        coordinates: Coordinates::new(41.88, -87.63).unwrap(),
+        address: None,
+        active: true,
+    }
+}
+
+/// The whole log, read in pages.
+pub async fn all_events(store: &dyn Store) -> Vec<RecordedEvent> {
+    let mut out: Vec<RecordedEvent> = Vec::new();
+    loop {
+        let after = out.last().map_or(0, |e| e.seq);
+        let page = store.events_after(after, 500).await.unwrap();
+        if page.is_empty() {
+            return out;
+        }
+        out.extend(page);
+    }
+}
+
+/// Current state rebuilt from the log alone with the engine's `evolve`.
+#[derive(Default)]
+pub struct Replayed {
+    pub orders: BTreeMap<String, Order>,
+    pub positions: BTreeMap<(Sku, LocationId), crossdock_model::InventoryPosition>,
+}
+
+pub fn replay(events: &[RecordedEvent]) -> Replayed {
+    let mut states: BTreeMap<(String, String), State> = BTreeMap::new();
+    for e in events {
+        let state = states.entry((e.aggregate_kind.as_str().to_string(), e.aggregate_id.clone())).or_default();
+        crossdock_engine::evolve(state, &e.payload, e.recorded_at);
+    }
+    let mut out = Replayed::default();
+    for ((kind, id), state) in states {
+        if kind == AggregateKind::Order.as_str() {
+            out.orders.insert(id, state.order.expect("an order aggregate holds its order"));
+        } else {
+            out.positions.extend(state.positions);
+        }
+    }
+    out
+}
+
+/// Per aggregate, the versions in the log must be 1, 2, 3, … in sequence order.
+pub fn assert_consecutive_versions(events: &[RecordedEvent]) {
+    let mut last: BTreeMap<(String, String), u64> = BTreeMap::new();
+    let mut last_seq = 0;
+    for e in events {
+        assert!(e.seq > last_seq, "sequence numbers must increase: {} after {last_seq}", e.seq);
+        last_seq = e.seq;
+        let version = last.entry((e.aggregate_kind.as_str().to_string(), e.aggregate_id.clone())).or_insert(0);
+        assert_eq!(
+            e.version,
+            *version + 1,
+            "version of {} {} at seq {}",
+            e.aggregate_kind.as_str(),
+            e.aggregate_id,
+            e.seq
+        );
+        *version = e.version;
+    }
+}

@@ -1,0 +1,54 @@
+//! The store conformance suite: the same cases run against SQLite (a temporary file) and PostgreSQL (a
+//! fresh schema per test, when `CROSSDOCK_TEST_PG_URL` is set), Quickwit style.
+
+mod cases_log;
+mod cases_queries;
+mod cases_writes;
+mod fixtures;
+mod harness;
+
+/// Expands to one test per case for one backend; `$harness` is an async fn returning `Option<TestDb>`
+/// (`None` skips the case).
+macro_rules! store_test_suite {
+    ($backend:ident, $harness:path) => {
+        mod $backend {
+            store_test_suite!(@cases $harness;
+                cases_writes::place_and_read_back,
+                cases_writes::idempotent_replay_returns_the_original_receipt,
+                cases_writes::key_reuse_with_another_body_is_refused,
+                cases_writes::refused_command_stores_nothing,
+                cases_writes::version_conflict_stores_nothing,
+                cases_writes::batch_with_refused_commands_commits_the_others,
+                cases_writes::orders_placed_and_allocated_in_one_batch,
+                cases_writes::concurrent_submits_are_all_durable_and_answered,
+                cases_writes::two_stores_racing_on_one_order_lose_no_update,
+                cases_log::event_log_keeps_order_and_versions,
+                cases_log::events_after_pages_through_the_log,
+                cases_log::reopened_store_has_everything,
+                cases_queries::list_orders_filters_and_pages,
+                cases_queries::inventory_and_locations,
+                cases_queries::api_keys_insert_get_list_revoke,
+            );
+        }
+    };
+    (@cases $harness:path; $($module:ident :: $case:ident),* $(,)?) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn $case() {
+                let Some(db) = $harness().await else { return };
+                crate::$module::$case(&db).await;
+            }
+        )*
+    };
+}
+
+store_test_suite!(sqlite, crate::harness::sqlite);
+store_test_suite!(postgres, crate::harness::postgres);
+
+#[tokio::test]
+async fn open_refuses_unknown_schemes_and_memory_databases() {
+    for url in ["mysql://localhost/x", "sqlite::memory:"] {
+        let error = crossdock_store::open(url).await.err().unwrap_or_else(|| panic!("{url} opened"));
+        assert!(!error.to_string().is_empty());
+    }
+}
