@@ -1,0 +1,131 @@
+//! A throughput benchmark (not a test): generates an interchange of realistic 850 purchase orders
+//! in memory and measures tokenize + envelope validation, and validation with schemas.
+
+use crate::envelope::{Mode, Validator};
+use crate::reader::SegmentReader;
+use serde::Serialize;
+use std::time::Instant;
+
+/// Throughput of one benchmark pass.
+#[derive(Debug, Clone, Serialize)]
+pub struct Pass {
+    pub name: &'static str,
+    pub seconds: f64,
+    pub mb_per_s: f64,
+    pub segments_per_s: f64,
+    pub valid: bool,
+}
+
+/// What [`bench`] measured.
+#[derive(Debug, Clone, Serialize)]
+pub struct BenchReport {
+    pub bytes: usize,
+    pub segments: u64,
+    pub purchase_orders: usize,
+    /// Largest buffer the streaming reader held, in bytes.
+    pub reader_buffer_bytes: usize,
+    pub passes: Vec<Pass>,
+}
+
+/// Appends one 850 with `lines` PO1 loops to `out`.
+fn purchase_order(out: &mut Vec<u8>, n: usize, lines: usize) {
+    use std::io::Write;
+    let control = format!("{:04}", n % 10_000 + 1);
+    let start = out.len();
+    let mut segs = 0;
+    let mut seg = |out: &mut Vec<u8>, s: String| {
+        out.extend_from_slice(s.as_bytes());
+        out.extend_from_slice(b"~\n");
+        segs += 1;
+    };
+    seg(out, format!("ST*850*{control}"));
+    seg(out, format!("BEG*00*SA*PO{n:08}**20260709"));
+    seg(out, "REF*DP*038".into());
+    seg(out, "DTM*002*20260720".into());
+    seg(out, "N1*ST*ACME DISTRIBUTION CENTER 7*92*0007".into());
+    seg(out, "N3*4100 INDUSTRIAL PARKWAY".into());
+    seg(out, "N4*COLUMBUS*OH*43215*US".into());
+    for l in 0..lines {
+        let upc = format!("0{:011}", (n * 31 + l * 7) % 100_000_000_000);
+        seg(out, format!("PO1*{}*{}*EA*{}.{:02}**UP*{upc}*VN*SKU-{:05}", l + 1, l % 12 + 1, l % 90 + 5, l % 100, l));
+        seg(out, format!("PID*F****WIDGET MODEL {l} BLUE"));
+    }
+    seg(out, format!("CTT*{lines}"));
+    let _ = writeln!(out, "SE*{}*{control}~", segs + 1);
+    debug_assert!(out.len() > start);
+}
+
+/// Generates one interchange of about `size_mb` MiB of 850s in a single group.
+pub fn generate(size_mb: usize) -> (Vec<u8>, usize) {
+    let target = size_mb.max(1) * 1024 * 1024;
+    let mut out = Vec::with_capacity(target + 4096);
+    out.extend_from_slice(
+        b"ISA*00*          *00*          *ZZ*BUYER          *ZZ*SUPPLIER       *260709*1200*U*00401*000000001*0*P*>~\n",
+    );
+    out.extend_from_slice(b"GS*PO*BUYER*SUPPLIER*20260709*1200*1*X*004010~\n");
+    let mut n = 0;
+    while out.len() < target {
+        purchase_order(&mut out, n, 5 + n % 20);
+        n += 1;
+    }
+    out.extend_from_slice(format!("GE*{n}*1~\nIEA*1*000000001~\n").as_bytes());
+    (out, n)
+}
+
+fn pass(name: &'static str, input: &[u8], schemas: bool) -> (Pass, u64, usize) {
+    let started = Instant::now();
+    let mut reader = SegmentReader::new(input);
+    let mut v = Validator::new(Mode::Strict).discard_summaries();
+    if schemas {
+        v = v.with_schemas();
+    }
+    let mut ok = true;
+    loop {
+        match reader.next_segment() {
+            Ok(Some(seg)) => v.segment(&seg),
+            Ok(None) => break,
+            Err(_) => {
+                ok = false;
+                break;
+            }
+        }
+    }
+    let segments = v.segments();
+    let buffer = reader.buffer_capacity();
+    let (issues, _) = v.finish(None);
+    let seconds = started.elapsed().as_secs_f64().max(1e-9);
+    let mb = input.len() as f64 / (1024.0 * 1024.0);
+    let valid = ok && issues.iter().all(|i| !i.is_error());
+    let p = Pass { name, seconds, mb_per_s: mb / seconds, segments_per_s: segments as f64 / seconds, valid };
+    (p, segments, buffer)
+}
+
+/// Generates about `size_mb` MiB of 850s and measures validation throughput, single-threaded.
+pub fn bench(size_mb: usize) -> BenchReport {
+    let (input, purchase_orders) = generate(size_mb);
+    let (envelope, segments, buffer) = pass("tokenize + envelope", &input, false);
+    let (schemas, _, _) = pass("tokenize + envelope + 850 schema", &input, true);
+    BenchReport {
+        bytes: input.len(),
+        segments,
+        purchase_orders,
+        reader_buffer_bytes: buffer,
+        passes: vec![envelope, schemas],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn generated_input_is_valid_with_schemas() {
+        let (input, orders) = generate(1);
+        assert!(orders > 100);
+        let report = crate::validate_with_schemas(&input, Mode::Strict);
+        assert!(report.is_valid(), "{:?}", report.issues.first());
+        let b = bench(1);
+        assert!(b.passes.iter().all(|p| p.valid));
+        assert!(b.reader_buffer_bytes <= 2 * crate::CHUNK_SIZE);
+    }
+}

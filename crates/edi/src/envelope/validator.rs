@@ -1,0 +1,504 @@
+//! The envelope state machine: fed one segment at a time, it checks ISA/IEA, GS/GE and ST/SE
+//! nesting, control numbers and counts, and records issues and per-set summaries.
+
+use super::Mode;
+use super::summary::{ElementFault, GroupSummary, InterchangeSummary, SegmentFault, SetSummary};
+use super::text::{parse_count, text, trimmed};
+use crate::error::{Issue, Position, Severity};
+use crate::isa::{check_isa, isa_element_ta1_code};
+use crate::rule::{Rule, X12Code};
+use crate::schema::SetChecker;
+use crate::segment::Segment;
+
+/// An open transaction set and the segments counted so far.
+struct OpenSet {
+    summary: SetSummary,
+    /// ST02 as received, for the byte-exact comparison with SE02.
+    raw_control: Vec<u8>,
+    checker: Option<SetChecker>,
+}
+
+/// Checks envelopes segment by segment; see [`super::validate`] for the usual entry point.
+pub struct Validator {
+    mode: Mode,
+    keep_summaries: bool,
+    schemas: bool,
+    issues: Vec<Issue>,
+    done: Vec<InterchangeSummary>,
+    interchange: Option<InterchangeSummary>,
+    group: Option<GroupSummary>,
+    set: Option<OpenSet>,
+    /// GS segments seen in the open interchange (implicit groups do not count).
+    headers_seen: u32,
+    /// Whether the previous segment was already reported as outside its envelope.
+    outside_reported: bool,
+    segments: u64,
+}
+
+impl Validator {
+    pub fn new(mode: Mode) -> Self {
+        Validator {
+            mode,
+            keep_summaries: true,
+            schemas: false,
+            issues: Vec::new(),
+            done: Vec::new(),
+            interchange: None,
+            group: None,
+            set: None,
+            headers_seen: 0,
+            outside_reported: false,
+            segments: 0,
+        }
+    }
+
+    /// Also check the sets that have a schema (see [`crate::schema`]) against it.
+    pub fn with_schemas(mut self) -> Self {
+        self.schemas = true;
+        self
+    }
+
+    /// Drop finished interchange summaries instead of keeping them, so memory stays bounded.
+    pub fn discard_summaries(mut self) -> Self {
+        self.keep_summaries = false;
+        self
+    }
+
+    pub fn issues(&self) -> &[Issue] {
+        &self.issues
+    }
+
+    pub fn segments(&self) -> u64 {
+        self.segments
+    }
+
+    /// Severity of a rule in this mode: deviations lenient mode tolerates are warnings there.
+    fn severity(&self, rule: Rule) -> Severity {
+        let tolerated = matches!(
+            rule,
+            Rule::IsaFixedWidth
+                | Rule::IsaElementValue
+                | Rule::InvalidRepetitionSeparator
+                | Rule::MultiByteTerminator
+                | Rule::Isa16Missing
+                | Rule::IeaControlNotIdentical
+                | Rule::IeaControlMismatch
+                | Rule::IeaGroupCount
+                | Rule::GeControlMismatch
+                | Rule::GeSetCount
+                | Rule::SeControlMismatch
+                | Rule::SeSegmentCount
+                | Rule::UnterminatedSegment
+        );
+        if tolerated && self.mode == Mode::Lenient { Severity::Warning } else { Severity::Error }
+    }
+
+    fn position(&self, seg: &Segment<'_>, element: Option<u16>) -> Position {
+        Position {
+            interchange: self.interchange.as_ref().map(|i| i.control.clone()),
+            group: self.group.as_ref().filter(|g| g.has_header).map(|g| g.control.clone()),
+            set: self.set.as_ref().map(|s| s.summary.control.clone()),
+            segment_index: seg.index(),
+            set_position: self.set.as_ref().map(|s| s.summary.segments),
+            segment_id: seg.id_str(),
+            element,
+            component: None,
+            byte_offset: seg.offset(),
+        }
+    }
+
+    /// Records an issue and the code it contributes to the enclosing summary.
+    fn report(&mut self, rule: Rule, seg: &Segment<'_>, element: Option<u16>, message: String) {
+        let severity = self.severity(rule);
+        let position = self.position(seg, element);
+        self.record_code(rule, severity, &position);
+        self.issues.push(Issue::new(rule, severity, position, message));
+    }
+
+    fn record_code(&mut self, rule: Rule, severity: Severity, position: &Position) {
+        match rule.x12_code() {
+            X12Code::Ta1(code) => {
+                if let Some(i) = self.interchange.as_mut() {
+                    i.codes.push((code, severity));
+                }
+            }
+            X12Code::Group(code) => {
+                if let Some(g) = self.group.as_mut() {
+                    g.codes.push((code, severity));
+                }
+            }
+            X12Code::Set(code) => {
+                if let Some(s) = self.set.as_mut() {
+                    s.summary.codes.push((code, severity));
+                }
+            }
+            X12Code::Segment(code) => self.push_fault(position, Some(code), None, severity),
+            X12Code::Element(code) => {
+                let fault = ElementFault {
+                    position: position.element.unwrap_or(0),
+                    component: position.component,
+                    reference: None,
+                    code,
+                    value: None,
+                    severity,
+                };
+                self.push_fault(position, None, Some(fault), severity);
+            }
+        }
+    }
+
+    /// Adds a segment fault (AK3/IK3) to the open set; element faults of the same segment share one.
+    fn push_fault(&mut self, at: &Position, code: Option<&'static str>, element: Option<ElementFault>, s: Severity) {
+        let Some(set) = self.set.as_mut() else { return };
+        let position = at.set_position.unwrap_or(0);
+        let faults = &mut set.summary.segment_faults;
+        if let (None, Some(last)) = (code, faults.last_mut())
+            && last.position == position
+            && last.segment_id == at.segment_id
+        {
+            last.elements.extend(element);
+            if s == Severity::Error {
+                last.severity = s;
+            }
+            return;
+        }
+        let (segment_id, elements) = (at.segment_id.clone(), element.into_iter().collect());
+        faults.push(SegmentFault { segment_id, position, loop_id: None, code, elements, severity: s });
+    }
+
+    /// Feeds the next segment of the input.
+    pub fn segment(&mut self, seg: &Segment<'_>) {
+        self.segments += 1;
+        if !seg.is_terminated() && !seg.delimiters().segment.is_line_feed() {
+            self.report(Rule::UnterminatedSegment, seg, None, "the last segment has no terminator".into());
+        }
+        let id = seg.id();
+        let inside = self.interchange.is_some();
+        let outside_before = std::mem::replace(&mut self.outside_reported, false);
+        match id {
+            b"ISA" => self.open_interchange(seg),
+            _ if !inside => {
+                if !outside_before {
+                    let message = format!("segment {} is outside any interchange", seg.id_str());
+                    self.report(Rule::SegmentOutsideInterchange, seg, None, message);
+                }
+                self.outside_reported = true;
+            }
+            b"IEA" => self.close_interchange(seg),
+            b"GS" => self.open_group(seg),
+            b"GE" => self.close_group(seg),
+            b"ST" => self.open_set(seg),
+            b"SE" => self.close_set(seg),
+            b"TA1" if self.group.is_none() => {}
+            _ => self.body_segment(seg, outside_before),
+        }
+    }
+
+    fn body_segment(&mut self, seg: &Segment<'_>, outside_before: bool) {
+        let Some(set) = self.set.as_mut() else {
+            if !outside_before {
+                let (rule, place) = if self.group.is_some() {
+                    (Rule::SegmentOutsideSet, "a transaction set")
+                } else {
+                    (Rule::SegmentOutsideGroup, "a functional group")
+                };
+                self.report(rule, seg, None, format!("segment {} is outside {place}", seg.id_str()));
+            }
+            self.outside_reported = true;
+            return;
+        };
+        set.summary.segments += 1;
+        let id = seg.id();
+        let alnum = !id.is_empty() && id.iter().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit());
+        if !(alnum && (2..=3).contains(&id.len()) && id[0].is_ascii_uppercase()) {
+            let message = format!("{:?} is not a 2 or 3 character segment id", seg.id_str());
+            // An upper-case id of another length is a deviation lenient mode tolerates.
+            let tolerated = alnum && id.len() <= 6 && self.mode == Mode::Lenient;
+            let severity = if tolerated { Severity::Warning } else { Severity::Error };
+            let position = self.position(seg, None);
+            self.record_code(Rule::InvalidSegmentId, severity, &position);
+            self.issues.push(Issue::new(Rule::InvalidSegmentId, severity, position, message));
+            return;
+        }
+        let position = set.summary.segments;
+        if let Some(checker) = set.checker.as_mut() {
+            let found = checker.segment(seg, position);
+            self.schema_issues(seg, found);
+        }
+    }
+
+    fn schema_issues(&mut self, seg: &Segment<'_>, found: Vec<crate::schema::Finding>) {
+        for f in found {
+            let severity = self.severity(f.rule);
+            let mut position = self.position(seg, f.element);
+            position.component = f.component;
+            if let Some(id) = &f.segment_id {
+                position.segment_id = id.clone();
+            }
+            if let Some(p) = f.set_position {
+                position.set_position = Some(p);
+            }
+            self.record_code(f.rule, severity, &position);
+            self.issues.push(Issue::new(f.rule, severity, position, f.message));
+        }
+    }
+
+    fn open_interchange(&mut self, seg: &Segment<'_>) {
+        if self.interchange.is_some() {
+            self.report(Rule::IeaMissing, seg, None, "a new ISA starts before the IEA of the previous one".into());
+            self.end_interchange();
+        }
+        let e = |n| seg.element(n);
+        self.interchange = Some(InterchangeSummary {
+            sender_qualifier: trimmed(e(5).unwrap_or_default()),
+            sender_id: trimmed(e(6).unwrap_or_default()),
+            receiver_qualifier: trimmed(e(7).unwrap_or_default()),
+            receiver_id: trimmed(e(8).unwrap_or_default()),
+            date: text(e(9)),
+            time: text(e(10)),
+            version: text(e(12)),
+            control: text(e(13)),
+            ack_requested: e(14) == Some(b"1"),
+            usage: text(e(15)),
+            delimiters: seg.delimiters(),
+            groups: Vec::new(),
+            codes: Vec::new(),
+            closed: false,
+        });
+        self.headers_seen = 0;
+        for f in check_isa(seg) {
+            self.report(f.rule, seg, f.element, f.message);
+            if let (Rule::IsaElementValue, Some(n)) = (f.rule, f.element) {
+                // Each ISA element has its own TA1 note code.
+                let code = isa_element_ta1_code(n);
+                if let Some(c) = self.interchange.as_mut().and_then(|i| i.codes.last_mut()) {
+                    c.0 = code;
+                }
+                if let Some(issue) = self.issues.last_mut() {
+                    issue.x12_code = X12Code::Ta1(code);
+                }
+            }
+        }
+    }
+
+    fn close_interchange(&mut self, seg: &Segment<'_>) {
+        self.end_group_early(seg);
+        let groups = self.headers_seen;
+        let declared = seg.element(1).unwrap_or_default();
+        if parse_count(declared) != Some(groups) {
+            let message = format!("IEA01 is {:?} but the interchange has {groups} groups", text(Some(declared)));
+            self.report(Rule::IeaGroupCount, seg, Some(1), message);
+        }
+        let control = seg.element(2).unwrap_or_default();
+        let isa13 = self.interchange.as_ref().map(|i| i.control.clone()).unwrap_or_default();
+        if control != isa13.as_bytes() {
+            let same_number = parse_count(control).is_some() && parse_count(control) == parse_count(isa13.as_bytes());
+            let rule = if same_number { Rule::IeaControlNotIdentical } else { Rule::IeaControlMismatch };
+            let message = format!("IEA02 {:?} does not match ISA13 {isa13:?}", text(Some(control)));
+            self.report(rule, seg, Some(2), message);
+            let well_formed = control.len() == 9 && control.iter().all(u8::is_ascii_digit);
+            if !well_formed && let Some(i) = self.interchange.as_mut() {
+                // A malformed IEA02 is also an invalid control number value (TA1 018).
+                let severity = i.codes.last().map_or(Severity::Error, |c| c.1);
+                i.codes.push(("018", severity));
+            }
+        }
+        if let Some(i) = self.interchange.as_mut() {
+            i.closed = true;
+        }
+        self.end_interchange();
+    }
+
+    fn end_interchange(&mut self) {
+        if let Some(i) = self.interchange.take()
+            && self.keep_summaries
+        {
+            self.done.push(i);
+        }
+    }
+
+    fn open_group(&mut self, seg: &Segment<'_>) {
+        self.end_group_early(seg);
+        self.headers_seen += 1;
+        self.group = Some(GroupSummary {
+            functional_id: seg.element_str(1),
+            sender: seg.element_str(2),
+            receiver: seg.element_str(3),
+            control: seg.element_str(6),
+            version: seg.element_str(8),
+            has_header: true,
+            declared_sets: None,
+            sets: Vec::new(),
+            codes: Vec::new(),
+        });
+        let control = seg.element(6).unwrap_or_default();
+        if control.is_empty() || control.len() > 9 || !control.iter().all(u8::is_ascii_digit) {
+            let message = format!("GS06 {:?} is not a 1 to 9 digit control number", text(Some(control)));
+            self.report(Rule::GsElementValue, seg, Some(6), message);
+        }
+        for n in [1, 8] {
+            if seg.element(n).is_none_or(<[u8]>::is_empty) {
+                self.report(Rule::GsElementValue, seg, Some(n as u16), format!("GS{n:02} is missing"));
+            }
+        }
+    }
+
+    /// Closes an open set and group that a new GS or an IEA interrupts.
+    fn end_group_early(&mut self, seg: &Segment<'_>) {
+        self.end_set_early(seg);
+        if self.group.is_some() {
+            self.report(
+                Rule::GeMissing,
+                seg,
+                None,
+                format!("{} arrives before the GE of the open group", seg.id_str()),
+            );
+            self.end_group();
+        }
+    }
+
+    fn implicit_group(&mut self, seg: &Segment<'_>) {
+        let message = format!("{} is outside a functional group", seg.id_str());
+        self.report(Rule::SegmentOutsideGroup, seg, None, message);
+        self.group = Some(GroupSummary::implicit());
+    }
+
+    fn close_group(&mut self, seg: &Segment<'_>) {
+        self.end_set_early(seg);
+        if self.group.is_none() {
+            self.implicit_group(seg);
+        }
+        let Some(group) = self.group.as_ref() else { return };
+        let sets = group.sets.len() as u32;
+        let gs06 = group.has_header.then(|| group.control.clone());
+        let declared = seg.element(1).unwrap_or_default();
+        if parse_count(declared) != Some(sets) {
+            let message = format!("GE01 is {:?} but the group has {sets} sets", text(Some(declared)));
+            self.report(Rule::GeSetCount, seg, Some(1), message);
+        }
+        let control = seg.element(2).unwrap_or_default();
+        if gs06.as_deref().map(str::as_bytes) != Some(control) {
+            let message = format!("GE02 {:?} does not match GS06 {gs06:?}", text(Some(control)));
+            self.report(Rule::GeControlMismatch, seg, Some(2), message);
+        }
+        if let Some(g) = self.group.as_mut() {
+            g.declared_sets = Some(text(Some(declared)));
+        }
+        self.end_group();
+    }
+
+    fn end_group(&mut self) {
+        if let Some(g) = self.group.take()
+            && let Some(i) = self.interchange.as_mut()
+            && self.keep_summaries
+        {
+            i.groups.push(g);
+        }
+    }
+
+    fn open_set(&mut self, seg: &Segment<'_>) {
+        self.end_set_early(seg);
+        if self.group.is_none() {
+            self.implicit_group(seg);
+        }
+        let version = self.group.as_ref().map(|g| g.version.clone()).unwrap_or_default();
+        let implementation = seg.element(3).filter(|v| !v.is_empty());
+        let summary = SetSummary {
+            id: seg.element_str(1),
+            control: trimmed(seg.element(2).unwrap_or_default()),
+            implementation: implementation.map(|v| text(Some(v))),
+            segments: 1,
+            closed: false,
+            codes: Vec::new(),
+            segment_faults: Vec::new(),
+        };
+        let checker = if self.schemas {
+            SetChecker::for_set(seg.element(1).unwrap_or_default(), version.as_bytes())
+        } else {
+            None
+        };
+        let raw_control = seg.element(2).unwrap_or_default().to_vec();
+        self.set = Some(OpenSet { summary, raw_control, checker });
+        let st01 = seg.element(1).unwrap_or_default();
+        let st02 = seg.element(2).unwrap_or_default();
+        if st01.len() != 3 || !st01.iter().all(u8::is_ascii_alphanumeric) {
+            self.report(Rule::StElementValue, seg, Some(1), format!("ST01 {:?} is not a set id", text(Some(st01))));
+        }
+        if !(4..=9).contains(&st02.len()) {
+            let message = format!("ST02 {:?} is not a 4 to 9 character control number", text(Some(st02)));
+            self.report(Rule::StControlValue, seg, Some(2), message);
+        }
+    }
+
+    fn end_set_early(&mut self, seg: &Segment<'_>) {
+        if self.set.is_some() {
+            self.report(Rule::SeMissing, seg, None, format!("{} arrives before the SE of the open set", seg.id_str()));
+            self.end_set(false);
+        }
+    }
+
+    fn close_set(&mut self, seg: &Segment<'_>) {
+        let Some(set) = self.set.as_mut() else {
+            self.body_segment(seg, false);
+            return;
+        };
+        set.summary.segments += 1;
+        let count = set.summary.segments;
+        let st02 = set.raw_control.clone();
+        let found = set.checker.take().map(|c| c.finish(count)).unwrap_or_default();
+        self.schema_issues(seg, found);
+        let declared = seg.element(1).unwrap_or_default();
+        if parse_count(declared) != Some(count) {
+            let message = format!("SE01 is {:?} but the set has {count} segments", text(Some(declared)));
+            self.report(Rule::SeSegmentCount, seg, Some(1), message);
+        }
+        let control = seg.element(2).unwrap_or_default();
+        if control != st02.as_slice() {
+            let message = format!("SE02 {:?} does not match ST02 {:?}", text(Some(control)), text(Some(&st02)));
+            self.report(Rule::SeControlMismatch, seg, Some(2), message);
+        }
+        self.end_set(true);
+    }
+
+    fn end_set(&mut self, closed: bool) {
+        if let Some(mut s) = self.set.take() {
+            s.summary.closed = closed;
+            if let Some(g) = self.group.as_mut()
+                && self.keep_summaries
+            {
+                g.sets.push(s.summary);
+            } else if let Some(g) = self.group.as_mut() {
+                g.sets.push(SetSummary { segment_faults: Vec::new(), codes: Vec::new(), ..s.summary });
+            }
+        }
+    }
+
+    /// Ends the input: reports envelopes left open and returns issues and summaries.
+    pub fn finish(mut self, last: Option<(u64, u64)>) -> (Vec<Issue>, Vec<InterchangeSummary>) {
+        if self.interchange.is_some() {
+            let (index, offset) = last.unwrap_or((self.segments, 0));
+            let raw = b"";
+            let seg = Segment::new(raw, crate::Delimiters::DEFAULT, index, offset, true);
+            self.end_set_early(&seg);
+            if self.group.is_some() {
+                self.report(Rule::GeMissing, &seg, None, "the input ends before the GE of the open group".into());
+                self.end_group();
+            }
+            self.report(Rule::IeaMissing, &seg, None, "the input ends before the IEA".into());
+            self.end_interchange();
+        }
+        (self.issues, self.done)
+    }
+
+    /// Ends the input after a fatal error, which explains any envelope left open.
+    pub fn finish_fatal(mut self) -> (Vec<Issue>, Vec<InterchangeSummary>) {
+        if let Some(s) = self.set.take()
+            && let Some(g) = self.group.as_mut()
+        {
+            g.sets.push(s.summary);
+        }
+        self.end_group();
+        self.end_interchange();
+        (self.issues, self.done)
+    }
+}

@@ -1,0 +1,159 @@
+//! Conformance over every file of the shared X12 corpus, per its manifest: `valid` files pass in
+//! strict mode, `INVALID(intentional)` files fail in strict mode with the rule their manifest entry
+//! names, and `quirky` files pass in lenient mode with a warning naming the rule but fail in strict
+//! mode. Streaming and in-memory validation must agree on every file. The manifest classes judge
+//! syntax and envelopes, so `valid` and `quirky` files are checked without schemas; `INVALID`
+//! files are checked with schemas, as three of them are only invalid against their set's schema.
+
+mod common;
+
+use common::{Class, Entry};
+use crossdock_edi::{Mode, Report, Rule, validate, validate_reader, validate_with_schemas};
+use std::collections::BTreeMap;
+
+/// The rules that can stand for one item of a manifest `check` string. The manifest was written
+/// by a naive checker: where it reads a wrong delimiter it reports the consequences ("missing GS",
+/// "GE02 1~"), so those items accept the delimiter rule that explains them.
+fn rules_for_check_item(item: &str) -> Vec<Rule> {
+    use Rule::*;
+    let item = item.trim();
+    if item.contains("~!=") {
+        return vec![Isa16Missing];
+    }
+    if item.starts_with("ISA len") {
+        vec![IsaFixedWidth]
+    } else if item == "ISA has <16 elements" {
+        vec![IsaTruncated, NoIsa]
+    } else if item == "no ISA" {
+        vec![NoIsa]
+    } else if item.starts_with("missing ") {
+        vec![InvalidSegmentTerminator, MultiByteTerminator, IeaMissing, GeMissing, SeMissing, IsaTruncated]
+    } else if item.starts_with("SE01") {
+        vec![SeSegmentCount]
+    } else if item.starts_with("SE02") {
+        vec![SeControlMismatch]
+    } else if item.starts_with("GE01") {
+        vec![GeSetCount]
+    } else if item.starts_with("GE02") {
+        vec![GeControlMismatch]
+    } else if item.starts_with("IEA01") {
+        vec![IeaGroupCount]
+    } else if item.starts_with("IEA02") && item.contains("not byte-identical") {
+        vec![IeaControlNotIdentical]
+    } else if item.starts_with("IEA02") && item.ends_with("None") {
+        // The naive checker could not read ISA13 of an ISA broken across lines.
+        vec![IeaControlMismatch, IsaFixedWidth]
+    } else if item.starts_with("IEA02") {
+        vec![IeaControlMismatch]
+    } else {
+        panic!("unknown manifest check item {item:?}")
+    }
+}
+
+/// Expected rule groups for an entry: one group per manifest check item, or, for files whose
+/// envelope is fine but whose content is invalid, the rules their `upstream` note describes.
+fn expected_rules(entry: &Entry) -> Vec<Vec<Rule>> {
+    use Rule::*;
+    if entry.check != "envelope OK" {
+        return entry.check.split(';').map(rules_for_check_item).collect();
+    }
+    let by_note: &[(&str, &[&[Rule]])] = &[
+        ("850.SyntaxNotes.ERR", &[&[ConditionalElementMissing]]),
+        ("empty997", &[&[MandatorySegmentMissing]]),
+        ("invalid997.edi", &[&[InvalidCode], &[InvalidCharacter]]),
+    ];
+    by_note
+        .iter()
+        .find(|(name, _)| entry.file.contains(name))
+        .map(|(_, groups)| groups.iter().map(|g| g.to_vec()).collect())
+        .unwrap_or_default()
+}
+
+fn covered(report: &Report, groups: &[Vec<Rule>], want_error: bool) -> Result<(), String> {
+    for group in groups {
+        let hit = report.issues.iter().any(|i| i.is_error() == want_error && group.contains(&i.rule));
+        if !hit {
+            let seen: Vec<String> = report.issues.iter().map(ToString::to_string).collect();
+            return Err(format!(
+                "no {} among {group:?}; issues: {seen:#?}",
+                if want_error { "error" } else { "warning" }
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn check_entry(dir: &std::path::Path, entry: &Entry) -> Result<(), String> {
+    let bytes = common::read(dir, &entry.file);
+    let strict = validate(&bytes, Mode::Strict);
+    let lenient = validate(&bytes, Mode::Lenient);
+    let streamed = validate_reader(&bytes[..], Mode::Strict).map_err(|e| e.to_string())?;
+    if streamed.issues != strict.issues || streamed.segments != strict.segments {
+        return Err("streaming and in-memory validation disagree".into());
+    }
+    let errors = |r: &Report| r.errors().map(ToString::to_string).collect::<Vec<_>>();
+    match entry.class() {
+        Class::Valid | Class::ValidContent => {
+            if !strict.is_valid() {
+                return Err(format!("strict errors: {:#?}", errors(&strict)));
+            }
+        }
+        Class::Quirky => {
+            if !lenient.is_valid() {
+                return Err(format!("lenient errors: {:#?}", errors(&lenient)));
+            }
+            if strict.is_valid() {
+                return Err("strict mode accepted a quirky file".into());
+            }
+            covered(&lenient, &expected_rules(entry), false)?;
+        }
+        Class::Invalid => {
+            let strict = validate_with_schemas(&bytes, Mode::Strict);
+            if strict.is_valid() {
+                return Err("strict mode accepted an invalid file".into());
+            }
+            covered(&strict, &expected_rules(entry), true)?;
+            for issue in strict.errors() {
+                let after_isa = issue.position.segment_index > 0 || issue.position.segment_id == "ISA";
+                let unreadable = matches!(issue.rule, Rule::NoIsa | Rule::IsaTruncated | Rule::InvalidElementSeparator);
+                if after_isa && issue.position.interchange.is_none() && !unreadable {
+                    return Err(format!("error without interchange control number: {issue}"));
+                }
+            }
+        }
+        Class::Unknown => return Err(format!("unknown validity {:?}", entry.validity)),
+    }
+    Ok(())
+}
+
+#[test]
+fn corpus_conformance() {
+    let Some(dir) = common::corpus_dir() else { return };
+    let entries = common::manifest(&dir);
+    let mut counts: BTreeMap<Class, (usize, usize)> = BTreeMap::new();
+    let mut failures = Vec::new();
+    for entry in &entries {
+        let result = check_entry(&dir, entry);
+        let count = counts.entry(entry.class()).or_default();
+        count.0 += 1;
+        match result {
+            Ok(()) => count.1 += 1,
+            Err(e) => failures.push(format!("{} ({}): {e}", entry.file, entry.validity)),
+        }
+    }
+    let schema_clean = entries
+        .iter()
+        .filter(|e| e.class() == Class::Valid)
+        .filter(|e| validate_with_schemas(&common::read(&dir, &e.file), Mode::Strict).is_valid())
+        .count();
+    println!(
+        "corpus Valid with schemas: {schema_clean} of {} also pass the 850/997 schemas",
+        counts.get(&Class::Valid).map_or(0, |c| c.0)
+    );
+    for (class, (checked, passed)) in &counts {
+        println!("corpus {class:?}: {checked} files checked, {passed} conform");
+    }
+    println!("corpus total: {} files checked", entries.len());
+    assert!(entries.len() >= 90, "expected the full corpus, found {} entries", entries.len());
+    assert!(failures.is_empty(), "{} files do not conform:\n{}", failures.len(), failures.join("\n\n"));
+}

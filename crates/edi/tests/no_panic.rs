@@ -1,0 +1,150 @@
+//! No panic on any input: corpus files mutated (truncated, bytes flipped, segments dropped,
+//! duplicated or swapped, delimiters changed, garbage inserted) go through every entry point.
+
+mod common;
+
+use crossdock_edi::{
+    AckOptions, ControlNumbers, Delimiters, Mode, SegmentReader, Segments, acknowledge, read_segments, validate,
+    validate_reader, validate_with_schemas, write_to_vec,
+};
+use proptest::prelude::*;
+use std::io::Read;
+use std::sync::OnceLock;
+
+const FALLBACK: &str = "ISA*00*          *00*          *ZZ*SENDER         *ZZ*RECEIVER       *260709*1200*^*00501*000000001*0*T*:~\
+GS*PO*SENDER*RECEIVER*20260709*1200*1*X*005010~ST*850*0001~BEG*00*SA*PO1**20260709~PO1*1*2*EA*1.5**UP*012345678905~\
+CTT*1~SE*5*0001~GE*1*1~IEA*1*000000001~";
+
+fn inputs() -> &'static Vec<Vec<u8>> {
+    static INPUTS: OnceLock<Vec<Vec<u8>>> = OnceLock::new();
+    INPUTS.get_or_init(|| {
+        let mut out = vec![FALLBACK.as_bytes().to_vec()];
+        if let Some(dir) = common::corpus_dir() {
+            for e in common::manifest(&dir) {
+                out.push(common::read(&dir, &e.file));
+            }
+        }
+        out
+    })
+}
+
+/// Byte ranges of the segments of `input` (each including its terminator).
+fn segment_spans(input: &[u8]) -> Vec<(usize, usize)> {
+    let starts: Vec<usize> = Segments::new(input).filter_map(Result::ok).map(|s| s.offset() as usize).collect();
+    starts.iter().enumerate().map(|(i, s)| (*s, starts.get(i + 1).copied().unwrap_or(input.len()))).collect()
+}
+
+#[derive(Debug, Clone)]
+enum Mutation {
+    Truncate(usize),
+    Flip(usize, u8),
+    Drop(usize),
+    Duplicate(usize),
+    Swap(usize, usize),
+    Replace(u8, u8),
+    Insert(usize, Vec<u8>),
+}
+
+fn mutation() -> impl Strategy<Value = Mutation> {
+    prop_oneof![
+        any::<usize>().prop_map(Mutation::Truncate),
+        (any::<usize>(), any::<u8>()).prop_map(|(i, b)| Mutation::Flip(i, b)),
+        any::<usize>().prop_map(Mutation::Drop),
+        any::<usize>().prop_map(Mutation::Duplicate),
+        (any::<usize>(), any::<usize>()).prop_map(|(a, b)| Mutation::Swap(a, b)),
+        (prop::sample::select(b"*~:^>\n|!".to_vec()), any::<u8>()).prop_map(|(a, b)| Mutation::Replace(a, b)),
+        (any::<usize>(), prop::collection::vec(any::<u8>(), 0..16)).prop_map(|(i, v)| Mutation::Insert(i, v)),
+    ]
+}
+
+fn apply(mut input: Vec<u8>, m: &Mutation) -> Vec<u8> {
+    let n = input.len().max(1);
+    let spans = segment_spans(&input);
+    let span = |i: usize| spans.get(i % spans.len().max(1)).copied();
+    match m {
+        Mutation::Truncate(i) => input.truncate(i % n),
+        Mutation::Flip(i, b) => {
+            if let Some(x) = input.get_mut(i % n) {
+                *x = *b;
+            }
+        }
+        Mutation::Drop(i) => {
+            if let Some((s, e)) = span(*i) {
+                input.drain(s..e);
+            }
+        }
+        Mutation::Duplicate(i) => {
+            if let Some((s, e)) = span(*i) {
+                let copy = input[s..e].to_vec();
+                input.splice(e..e, copy);
+            }
+        }
+        Mutation::Swap(a, b) => {
+            if let (Some((s1, e1)), Some((s2, e2))) = (span(*a), span(*b))
+                && e1 <= s2
+            {
+                let (first, second) = (input[s1..e1].to_vec(), input[s2..e2].to_vec());
+                input.splice(s2..e2, first);
+                input.splice(s1..e1, second);
+            }
+        }
+        Mutation::Replace(a, b) => input.iter_mut().filter(|x| **x == *a).for_each(|x| *x = *b),
+        Mutation::Insert(i, v) => {
+            let at = i % (input.len() + 1);
+            input.splice(at..at, v.iter().copied());
+        }
+    }
+    input
+}
+
+/// Hands out at most 3 bytes per read.
+struct Trickle<'a>(&'a [u8]);
+
+impl Read for Trickle<'_> {
+    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+        let n = 3.min(out.len()).min(self.0.len());
+        out[..n].copy_from_slice(&self.0[..n]);
+        self.0 = &self.0[n..];
+        Ok(n)
+    }
+}
+
+fn exercise(input: &[u8]) {
+    for mode in [Mode::Strict, Mode::Lenient] {
+        let report = validate(input, mode);
+        let streamed = validate_reader(Trickle(input), mode).expect("reading a slice cannot fail");
+        assert_eq!(report.issues, streamed.issues, "streaming and in-memory validation disagree");
+        let _ = validate_with_schemas(input, mode);
+        let _ = acknowledge(&report, &AckOptions::default(), &mut ControlNumbers::after(0, 0));
+        for issue in &report.issues {
+            let _ = issue.to_string();
+        }
+    }
+    if let Ok(segments) = read_segments(input) {
+        let _ = write_to_vec(&segments, Delimiters::DEFAULT);
+    }
+    let mut reader = SegmentReader::with_limit(Trickle(input), 64);
+    while let Ok(Some(seg)) = reader.next_segment() {
+        let _ = (seg.element_count(), seg.components(1), seg.repetitions(2));
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 4000, failure_persistence: None, ..ProptestConfig::default() })]
+
+    #[test]
+    fn mutated_corpus_never_panics(file in any::<usize>(), mutations in prop::collection::vec(mutation(), 1..4)) {
+        let inputs = inputs();
+        let mut input = inputs[file % inputs.len()].clone();
+        for m in &mutations {
+            input = apply(input, m);
+        }
+        exercise(&input);
+    }
+
+    #[test]
+    fn random_bytes_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..512), isa in any::<bool>()) {
+        let input = if isa { [FALLBACK.as_bytes()[..106].to_vec(), bytes].concat() } else { bytes };
+        exercise(&input);
+    }
+}
