@@ -1,0 +1,165 @@
+//! API key text (`cdk_<id>_<secret>`), generation, verification against a stored record, and scopes.
+
+use chrono::{DateTime, Utc};
+use crossdock_store::ApiKeyRecord;
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+
+/// Every scope a key may carry. `admin` grants all of them.
+pub const SCOPES: &[&str] =
+    &["orders:read", "orders:write", "inventory:read", "inventory:write", "events:read", "admin"];
+
+const PREFIX: &str = "cdk_";
+/// Length of the public id: 12 lowercase hex characters (6 random bytes).
+const ID_HEX_LEN: usize = 12;
+/// Length of the secret: 64 lowercase hex characters (32 random bytes).
+const SECRET_HEX_LEN: usize = 64;
+
+/// Why a presented key was refused. Nothing here says whether a key id exists unless its secret matched.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum KeyError {
+    #[error("the API key is not in the form cdk_<id>_<secret>")]
+    Malformed,
+    #[error("the API key is not valid")]
+    Unknown,
+    #[error("the API key has been revoked")]
+    Revoked,
+    #[error("the API key has expired")]
+    Expired,
+}
+
+impl KeyError {
+    /// The problem code answered for this refusal.
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Malformed | Self::Unknown => "invalid_api_key",
+            Self::Revoked => "api_key_revoked",
+            Self::Expired => "api_key_expired",
+        }
+    }
+}
+
+/// Creates a key: returns its text (to show once) and the record to store (holding only the secret's hash).
+pub fn new_key(name: &str, scopes: Vec<String>, expires_at: Option<DateTime<Utc>>) -> (String, ApiKeyRecord) {
+    let id = hex::encode(rand::random::<[u8; ID_HEX_LEN / 2]>());
+    let secret = hex::encode(rand::random::<[u8; SECRET_HEX_LEN / 2]>());
+    let record = ApiKeyRecord {
+        id: id.clone(),
+        name: name.to_string(),
+        secret_hash: hash_secret(&secret),
+        scopes,
+        created_at: Utc::now(),
+        expires_at,
+        revoked_at: None,
+    };
+    (format!("{PREFIX}{id}_{secret}"), record)
+}
+
+/// Hex SHA-256 of a key's secret part, as stored in `ApiKeyRecord::secret_hash`.
+pub fn hash_secret(secret: &str) -> String {
+    hex::encode(Sha256::digest(secret.as_bytes()))
+}
+
+/// Splits key text into its id and secret, checking the format only.
+pub fn parse_key(text: &str) -> Result<(&str, &str), KeyError> {
+    let rest = text.strip_prefix(PREFIX).ok_or(KeyError::Malformed)?;
+    let (id, secret) = rest.split_once('_').ok_or(KeyError::Malformed)?;
+    let lower_hex = |s: &str, len: usize| s.len() == len && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
+    if !lower_hex(id, ID_HEX_LEN) || !lower_hex(secret, SECRET_HEX_LEN) {
+        return Err(KeyError::Malformed);
+    }
+    Ok((id, secret))
+}
+
+/// Checks a secret against a stored record in constant time, then its revocation and expiry.
+pub fn verify_key(record: &ApiKeyRecord, secret: &str, now: DateTime<Utc>) -> Result<(), KeyError> {
+    let presented = Sha256::digest(secret.as_bytes());
+    let stored = hex::decode(&record.secret_hash).map_err(|_| KeyError::Unknown)?;
+    if !bool::from(presented.as_slice().ct_eq(&stored)) {
+        return Err(KeyError::Unknown);
+    }
+    if record.revoked_at.is_some_and(|at| at <= now) {
+        return Err(KeyError::Revoked);
+    }
+    if record.expires_at.is_some_and(|at| at <= now) {
+        return Err(KeyError::Expired);
+    }
+    Ok(())
+}
+
+/// Whether a key with `scopes` may use a route that needs `required`.
+pub fn grants(scopes: &[String], required: &str) -> bool {
+    scopes.iter().any(|s| s == required || s == "admin")
+}
+
+/// Checks that every scope is known and that there is at least one; the message lists the known scopes.
+pub fn validate_scopes(scopes: &[String]) -> Result<(), String> {
+    if scopes.is_empty() {
+        return Err(format!("a key needs at least one scope; known scopes: {}", SCOPES.join(", ")));
+    }
+    let unknown: Vec<&str> = scopes.iter().map(String::as_str).filter(|s| !SCOPES.contains(s)).collect();
+    if !unknown.is_empty() {
+        return Err(format!("unknown scope(s) {}; known scopes: {}", unknown.join(", "), SCOPES.join(", ")));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn new_keys_parse_and_verify() {
+        let (text, record) = new_key("ci", vec!["orders:read".into()], None);
+        let (id, secret) = parse_key(&text).unwrap();
+        assert_eq!(id, record.id);
+        assert_eq!(id.len(), 12);
+        assert_eq!(secret.len(), 64);
+        assert_eq!(record.secret_hash, hash_secret(secret));
+        assert_ne!(record.secret_hash, secret);
+        assert_eq!(verify_key(&record, secret, Utc::now()), Ok(()));
+        let other = "0".repeat(64);
+        assert_eq!(verify_key(&record, &other, Utc::now()), Err(KeyError::Unknown));
+        let (text2, _) = new_key("ci", vec![], None);
+        assert_ne!(text, text2, "keys are random");
+    }
+
+    #[test]
+    fn revoked_and_expired_keys_are_refused() {
+        let now = Utc::now();
+        let (text, mut record) = new_key("ci", vec!["admin".into()], Some(now + chrono::Duration::hours(1)));
+        let (_, secret) = parse_key(&text).unwrap();
+        assert_eq!(verify_key(&record, secret, now + chrono::Duration::hours(2)), Err(KeyError::Expired));
+        record.revoked_at = Some(now);
+        assert_eq!(verify_key(&record, secret, now), Err(KeyError::Revoked));
+    }
+
+    #[test]
+    fn malformed_key_text_is_refused() {
+        let good_id = "0123456789ab";
+        let good_secret = "f".repeat(64);
+        for bad in [
+            String::new(),
+            "cdk_".to_string(),
+            format!("xyz_{good_id}_{good_secret}"),
+            format!("cdk_{good_id}{good_secret}"),
+            format!("cdk_0123456789AB_{good_secret}"),
+            format!("cdk_{good_id}_{}", "f".repeat(63)),
+            format!("cdk_{good_id}_{good_secret}_"),
+        ] {
+            assert_eq!(parse_key(&bad), Err(KeyError::Malformed), "{bad}");
+        }
+        assert!(parse_key(&format!("cdk_{good_id}_{good_secret}")).is_ok());
+    }
+
+    #[test]
+    fn scopes_are_checked_and_admin_grants_all() {
+        assert!(validate_scopes(&["orders:read".into(), "admin".into()]).is_ok());
+        assert!(validate_scopes(&[]).is_err());
+        let err = validate_scopes(&["orders:delete".into()]).unwrap_err();
+        assert!(err.contains("orders:delete") && err.contains("events:read"), "{err}");
+        assert!(grants(&["admin".into()], "inventory:write"));
+        assert!(grants(&["orders:read".into()], "orders:read"));
+        assert!(!grants(&["orders:read".into()], "orders:write"));
+    }
+}

@@ -1,0 +1,107 @@
+//! crossdock's HTTP API (axum): parses and authenticates requests, turns them into `CommandRequest`s for
+//! the store, and maps the outcome to HTTP. It holds no business rules: the engine decides, the store
+//! commits. Errors are RFC 9457 problem documents; `/openapi.json` describes every route.
+
+pub mod auth;
+mod bodies;
+mod defaults;
+mod handlers;
+mod json;
+pub mod openapi;
+mod params;
+pub mod problem;
+mod responses;
+pub mod routes;
+
+pub use bodies::{
+    AdjustmentBody, AllocateBody, CancelBody, CountBody, DeliveryBody, HoldBody, LocationBody, PlaceOrderBody,
+    ReleaseBody, ReleaseHoldBody, ReturnBody, ShipmentBody,
+};
+pub use handlers::IDEMPOTENT_REPLAYED;
+pub use problem::{ApiError, Problem};
+pub use responses::{
+    EventList, Health, LocationResponse, OrderList, OrderResponse, PositionList, PositionResponse, Receipt,
+};
+pub use routes::ROUTES;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderName, Request, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use crossdock_store::Store;
+use std::sync::Arc;
+use std::time::Duration;
+use tower::ServiceBuilder;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::sensitive_headers::SetSensitiveRequestHeadersLayer;
+use tower_http::trace::TraceLayer;
+
+/// Default largest request body: 1 MiB.
+pub const DEFAULT_BODY_LIMIT: usize = 1024 * 1024;
+/// Default time a looked-up API key record is reused: short, so a revocation takes effect within it.
+pub const DEFAULT_KEY_CACHE_TTL: Duration = Duration::from_millis(500);
+
+/// What every handler shares.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Arc<dyn Store>,
+    /// Largest request body in bytes; larger ones are refused with 413 before they are read.
+    pub body_limit: usize,
+    /// How long a looked-up API key record is reused (zero: look it up on every request).
+    /// Keep it under a second: a revoked key keeps working for at most this long.
+    pub key_cache_ttl: Duration,
+    keys: Arc<auth::KeyCache>,
+}
+
+impl AppState {
+    pub fn new(store: Arc<dyn Store>) -> Self {
+        Self {
+            store,
+            body_limit: DEFAULT_BODY_LIMIT,
+            key_cache_ttl: DEFAULT_KEY_CACHE_TTL,
+            keys: Arc::new(auth::KeyCache::new()),
+        }
+    }
+}
+
+/// The whole API: every route of [`ROUTES`] with request ids, tracing, panic catching and the body limit.
+pub fn app(state: AppState) -> Router {
+    let body_limit = state.body_limit;
+    let x_api_key = HeaderName::from_static("x-api-key");
+    let layers = ServiceBuilder::new()
+        .layer(SetSensitiveRequestHeadersLayer::new([header::AUTHORIZATION, x_api_key]))
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+        .layer(TraceLayer::new_for_http().make_span_with(request_span))
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(CatchPanicLayer::custom(panic_response))
+        .layer(DefaultBodyLimit::max(body_limit));
+    routes::router(state).layer(layers)
+}
+
+/// The span of one request: method, path and request id; never headers (keys travel in them).
+fn request_span<B>(request: &Request<B>) -> tracing::Span {
+    let request_id = request.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("-");
+    tracing::info_span!(
+        "request",
+        method = %request.method(),
+        path = %request.uri().path(),
+        request_id = %request_id,
+        key_id = tracing::field::Empty,
+    )
+}
+
+fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    tracing::error!("a request handler panicked");
+    ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal_error", "an internal error occurred; it has been logged")
+        .into_response()
+}
+
+/// Serves the API on `listener` until `shutdown` completes, then finishes the requests in flight.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, app(state)).with_graceful_shutdown(shutdown).await
+}

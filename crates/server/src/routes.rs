@@ -1,0 +1,88 @@
+//! The route table: every route with the scope it needs. The router is built from this table, so a
+//! route cannot be served without its authentication, and tests walk the same table.
+
+use crate::AppState;
+use crate::auth::require_scope;
+use crate::handlers;
+use crate::problem::ApiError;
+use axum::http::{Method, StatusCode};
+use axum::routing::{MethodRouter, get, post, put};
+use axum::{Router, middleware};
+
+// The scopes routes need (see `auth::SCOPES`; `admin` grants them all).
+pub const ORDERS_READ: &str = "orders:read";
+pub const ORDERS_WRITE: &str = "orders:write";
+pub const INVENTORY_READ: &str = "inventory:read";
+pub const INVENTORY_WRITE: &str = "inventory:write";
+pub const EVENTS_READ: &str = "events:read";
+
+/// Every route: method, path (axum 0.8 syntax), and the scope a key needs (`None`: no key needed).
+pub const ROUTES: &[(Method, &str, Option<&str>)] = &[
+    (Method::GET, "/healthz", None),
+    (Method::GET, "/readyz", None),
+    (Method::GET, "/openapi.json", None),
+    (Method::POST, "/v1/orders", Some(ORDERS_WRITE)),
+    (Method::GET, "/v1/orders", Some(ORDERS_READ)),
+    (Method::GET, "/v1/orders/{id}", Some(ORDERS_READ)),
+    (Method::POST, "/v1/orders/{id}/cancel", Some(ORDERS_WRITE)),
+    (Method::POST, "/v1/orders/{id}/hold", Some(ORDERS_WRITE)),
+    (Method::POST, "/v1/orders/{id}/release-hold", Some(ORDERS_WRITE)),
+    (Method::POST, "/v1/orders/{id}/allocations", Some(ORDERS_WRITE)),
+    (Method::POST, "/v1/orders/{id}/release", Some(ORDERS_WRITE)),
+    (Method::POST, "/v1/orders/{id}/shipments", Some(ORDERS_WRITE)),
+    (Method::POST, "/v1/orders/{id}/deliveries", Some(ORDERS_WRITE)),
+    (Method::POST, "/v1/orders/{id}/returns", Some(ORDERS_WRITE)),
+    (Method::POST, "/v1/inventory/adjustments", Some(INVENTORY_WRITE)),
+    (Method::POST, "/v1/inventory/counts", Some(INVENTORY_WRITE)),
+    (Method::GET, "/v1/inventory", Some(INVENTORY_READ)),
+    (Method::PUT, "/v1/locations/{id}", Some(INVENTORY_WRITE)),
+    (Method::GET, "/v1/events", Some(EVENTS_READ)),
+];
+
+/// The handler serving `method path`. Panics for a route of the table without a handler here, which
+/// every test that builds the app would show.
+fn handler(method: &Method, path: &str) -> MethodRouter<AppState> {
+    match (method.as_str(), path) {
+        ("GET", "/healthz") => get(handlers::healthz),
+        ("GET", "/readyz") => get(handlers::readyz),
+        ("GET", "/openapi.json") => get(handlers::openapi_document),
+        ("POST", "/v1/orders") => post(handlers::place_order),
+        ("GET", "/v1/orders") => get(handlers::list_orders),
+        ("GET", "/v1/orders/{id}") => get(handlers::get_order),
+        ("POST", "/v1/orders/{id}/cancel") => post(handlers::cancel_order),
+        ("POST", "/v1/orders/{id}/hold") => post(handlers::hold_order),
+        ("POST", "/v1/orders/{id}/release-hold") => post(handlers::release_hold),
+        ("POST", "/v1/orders/{id}/allocations") => post(handlers::allocate_lines),
+        ("POST", "/v1/orders/{id}/release") => post(handlers::release_to_warehouse),
+        ("POST", "/v1/orders/{id}/shipments") => post(handlers::confirm_shipment),
+        ("POST", "/v1/orders/{id}/deliveries") => post(handlers::confirm_delivery),
+        ("POST", "/v1/orders/{id}/returns") => post(handlers::record_return),
+        ("POST", "/v1/inventory/adjustments") => post(handlers::adjust_inventory),
+        ("POST", "/v1/inventory/counts") => post(handlers::count_inventory),
+        ("GET", "/v1/inventory") => get(handlers::list_inventory),
+        ("PUT", "/v1/locations/{id}") => put(handlers::put_location),
+        ("GET", "/v1/events") => get(handlers::list_events),
+        _ => panic!("route {method} {path} is in ROUTES but has no handler in routes::handler"),
+    }
+}
+
+/// The router of every route in [`ROUTES`], each guarded by its scope.
+pub fn router(state: AppState) -> Router {
+    let mut router = Router::new();
+    for (method, path, scope) in ROUTES {
+        let mut route = handler(method, path);
+        if let Some(scope) = scope {
+            route = route.route_layer(middleware::from_fn_with_state((state.clone(), *scope), require_scope));
+        }
+        router = router.route(path, route);
+    }
+    router.fallback(not_found).method_not_allowed_fallback(method_not_allowed).with_state(state)
+}
+
+async fn not_found() -> ApiError {
+    ApiError::not_found("not_found", "no such route; see /openapi.json")
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "this route does not take this method")
+}

@@ -1,0 +1,8 @@
+//! The API's integration tests, one binary: in process with `oneshot`, and over a real socket with
+//! `spawn_app()`, each test on a fresh temporary SQLite store (PostgreSQL when `CROSSDOCK_TEST_PG_URL` is set).
+
+mod auth;
+mod helpers;
+mod orders;
+mod postgres;
+mod validation;
