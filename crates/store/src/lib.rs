@@ -11,6 +11,7 @@ mod codec;
 mod migrate;
 mod postgres;
 mod sqlite;
+pub mod testing;
 mod writer;
 
 pub use api::*;

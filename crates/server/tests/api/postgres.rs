@@ -6,11 +6,11 @@ use serde_json::json;
 
 #[tokio::test]
 async fn smoke_on_postgres() {
-    let Ok(url) = std::env::var("CROSSDOCK_TEST_PG_URL") else {
+    let Some(db) = crossdock_store::testing::postgres().await.expect("a fresh PostgreSQL schema") else {
         println!("skipped: CROSSDOCK_TEST_PG_URL is not set");
         return;
     };
-    let store = crossdock_store::open(&url).await.expect("open PostgreSQL store");
+    let store = db.open().await.expect("open PostgreSQL store");
     let app = spawn_on(store, None, |_| {}).await;
     let run = uuid::Uuid::now_v7().simple().to_string();
     let (location, order_id) = (format!("wh-{run}"), format!("o-{run}"));

@@ -1,0 +1,63 @@
+//! Test databases for this and other crates' tests: a temporary SQLite file, or a fresh PostgreSQL schema
+//! (from `CROSSDOCK_TEST_PG_URL`) that is dropped when the test ends, so tests never share tables.
+
+use crate::{Store, StoreError};
+use sqlx::Connection;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+/// The variable naming the PostgreSQL server that tests may use.
+pub const PG_URL_VAR: &str = "CROSSDOCK_TEST_PG_URL";
+
+/// A database for one test; `open` may be called several times (two stores, reopen).
+pub struct TestDb {
+    pub url: String,
+    _dir: Option<tempfile::TempDir>,
+    pg_schema: Option<(String, String)>,
+}
+
+impl TestDb {
+    pub async fn open(&self) -> Result<Arc<dyn Store>, StoreError> {
+        crate::open(&self.url).await
+    }
+}
+
+/// A fresh SQLite file in a temporary folder removed with the `TestDb`.
+pub fn sqlite() -> std::io::Result<TestDb> {
+    let dir = tempfile::tempdir()?;
+    let url = format!("sqlite://{}", dir.path().join("store.db").display());
+    Ok(TestDb { url, _dir: Some(dir), pg_schema: None })
+}
+
+/// A fresh schema on the PostgreSQL server named by `CROSSDOCK_TEST_PG_URL`; `Ok(None)` when the variable is unset.
+pub async fn postgres() -> Result<Option<TestDb>, StoreError> {
+    let Ok(base) = std::env::var(PG_URL_VAR) else { return Ok(None) };
+    static COUNTER: AtomicU32 = AtomicU32::new(0);
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().subsec_nanos();
+    let schema = format!("t_{}_{}_{}", std::process::id(), nanos, COUNTER.fetch_add(1, Ordering::Relaxed));
+    let db_error = |e: sqlx::Error| StoreError::Database(e.to_string());
+    let mut conn = sqlx::PgConnection::connect(&base).await.map_err(db_error)?;
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}"))).execute(&mut conn).await.map_err(db_error)?;
+    conn.close().await.ok();
+    let separator = if base.contains('?') { '&' } else { '?' };
+    let url = format!("{base}{separator}options=-csearch_path%3D{schema}");
+    Ok(Some(TestDb { url, _dir: None, pg_schema: Some((base, schema)) }))
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        let Some((base, schema)) = self.pg_schema.take() else { return };
+        // Drop the schema from a thread of its own: Drop cannot await, and we may be inside a runtime.
+        let cleanup = std::thread::spawn(move || {
+            let Ok(runtime) = tokio::runtime::Builder::new_current_thread().enable_all().build() else { return };
+            runtime.block_on(async {
+                if let Ok(mut conn) = sqlx::PgConnection::connect(&base).await {
+                    let sql = format!("DROP SCHEMA IF EXISTS {schema} CASCADE");
+                    let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).execute(&mut conn).await;
+                    let _ = conn.close().await;
+                }
+            });
+        });
+        let _ = cleanup.join();
+    }
+}
