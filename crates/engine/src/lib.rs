@@ -4,6 +4,9 @@
 //! Three aggregates: the order (lines, allocations, shipments, returns), the inventory position (stock of
 //! one sku at one location) and the location. A command addresses one order or one position or one
 //! location, and may touch the positions [`inventory_keys`] names; it never emits an event for anything else.
+//!
+//! Beside them, pure policy the store and server call: [`sourcing`] (where an order ships from, at the least
+//! cost, with an explanation), [`tax`] (US state sales tax) and [`refund`] (what a return pays back).
 
 use chrono::{DateTime, Utc};
 use crossdock_model::{Command, Event, InventoryPosition, Location, LocationId, Order, OrderId, Sku};
@@ -21,11 +24,19 @@ mod inventory;
 mod keys;
 mod location;
 mod place;
+pub mod refund;
+pub mod sourcing;
+pub mod tax;
 
 pub use check::MAX_LINES;
 pub use error::DecideError;
 pub use evolve::evolve;
 pub use keys::inventory_keys;
+pub use refund::{RestockingFeeRule, refund_amount};
+pub use sourcing::{
+    SourcingBenchReport, SourcingDecision, bench_sourcing, nearest_with_everything_else_nearest_per_line, source_order,
+};
+pub use tax::{TaxBreakdown, TaxInput, compute_tax};
 
 /// Everything a command may read: the order it addresses, the inventory positions it touches
 /// (as named by [`inventory_keys`]), and the location it upserts.
