@@ -54,7 +54,9 @@ pub async fn ingest(args: IngestArgs) -> anyhow::Result<IngestReport> {
         u if u.starts_with("postgres") => u.to_string(),
         other => bail!("--store {other:?}: expected `sqlite` or a postgres:// URL"),
     };
-    let store = crossdock_store::open(&url).await.with_context(|| format!("opening the store {}", crate::config::redact_url(&url)))?;
+    let store = crossdock_store::open(&url)
+        .await
+        .with_context(|| format!("opening the store {}", crate::config::redact_url(&url)))?;
     let (key, record) = crossdock_server::auth::new_key("bench", vec!["orders:write".into()], None);
     store.insert_api_key(&record).await?;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;

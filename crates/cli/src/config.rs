@@ -69,13 +69,11 @@ pub fn load(path: Option<&Path>) -> Result<Checked, ConfigErrors> {
     if must_exist && !file.exists() {
         return Err(ConfigErrors(vec![format!("{shown}: the file does not exist")]));
     }
-    let figment = Figment::from(Serialized::defaults(Config::default()))
-        .merge(Toml::file(&file))
-        .merge(
-            Env::prefixed("CROSSDOCK_")
-                .filter(|k| ENV_KEYS.iter().any(|known| k.as_str().eq_ignore_ascii_case(known)))
-                .split("__"),
-        );
+    let figment = Figment::from(Serialized::defaults(Config::default())).merge(Toml::file(&file)).merge(
+        Env::prefixed("CROSSDOCK_")
+            .filter(|k| ENV_KEYS.iter().any(|known| k.as_str().eq_ignore_ascii_case(known)))
+            .split("__"),
+    );
     let config: Config = figment.extract().map_err(|errors| {
         ConfigErrors(
             errors
@@ -84,7 +82,11 @@ pub fn load(path: Option<&Path>) -> Result<Checked, ConfigErrors> {
                     let key = e.path.join(".");
                     let source = e.metadata.as_ref().and_then(|m| m.source.as_ref()).map(|s| s.to_string());
                     let origin = source.unwrap_or_else(|| shown.clone());
-                    if key.is_empty() { format!("{origin}: {}", e.kind) } else { format!("{origin}: {key}: {}", e.kind) }
+                    if key.is_empty() {
+                        format!("{origin}: {}", e.kind)
+                    } else {
+                        format!("{origin}: {key}: {}", e.kind)
+                    }
                 })
                 .collect(),
         )
@@ -103,11 +105,15 @@ pub fn check(config: &Config, file: &str) -> Result<Checked, ConfigErrors> {
     let url = config.store.url.trim();
     if url.is_empty() {
         errors.push(format!("{file}: store.url: must not be empty"));
-    } else if url.contains("://") && !(url.starts_with("sqlite://") || url.starts_with("postgres://") || url.starts_with("postgresql://")) {
-        errors.push(format!("{file}: store.url: unknown scheme in {:?}; known: sqlite://, postgres://", redact_url(url)));
+    } else if url.contains("://")
+        && !(url.starts_with("sqlite://") || url.starts_with("postgres://") || url.starts_with("postgresql://"))
+    {
+        errors
+            .push(format!("{file}: store.url: unknown scheme in {:?}; known: sqlite://, postgres://", redact_url(url)));
     }
     if !(1024..=64 * 1024 * 1024).contains(&config.api.body_limit_bytes) {
-        errors.push(format!("{file}: api.body_limit_bytes: {} is outside 1024..=67108864", config.api.body_limit_bytes));
+        errors
+            .push(format!("{file}: api.body_limit_bytes: {} is outside 1024..=67108864", config.api.body_limit_bytes));
     }
     match (listen, errors.is_empty()) {
         (Some(listen), true) => {

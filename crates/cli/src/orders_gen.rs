@@ -114,8 +114,14 @@ mod tests {
     #[test]
     fn orders_are_realistic_and_deterministic() {
         assert!(zip3_table().len() > 800);
-        let a: Vec<Value> = { let mut g = OrderGenerator::new(7, 1000, "r"); (0..50).map(|n| g.order(n)).collect() };
-        let b: Vec<Value> = { let mut g = OrderGenerator::new(7, 1000, "r"); (0..50).map(|n| g.order(n)).collect() };
+        let a: Vec<Value> = {
+            let mut g = OrderGenerator::new(7, 1000, "r");
+            (0..50).map(|n| g.order(n)).collect()
+        };
+        let b: Vec<Value> = {
+            let mut g = OrderGenerator::new(7, 1000, "r");
+            (0..50).map(|n| g.order(n)).collect()
+        };
         assert_eq!(a, b);
         for o in &a {
             let lines = o["lines"].as_array().unwrap().len();

@@ -43,7 +43,14 @@ fn order(n: usize) -> Value {
     })
 }
 
-async fn get_all(client: &reqwest::Client, url: &str, key: &str, path: &str, cursor_field: &str, param: &str) -> Vec<Value> {
+async fn get_all(
+    client: &reqwest::Client,
+    url: &str,
+    key: &str,
+    path: &str,
+    cursor_field: &str,
+    param: &str,
+) -> Vec<Value> {
     let mut items = Vec::new();
     let mut cursor: Option<String> = None;
     loop {
@@ -82,7 +89,8 @@ async fn sigkill_mid_burst_loses_no_acknowledged_order() {
     let total = 3000;
     let mut senders = Vec::new();
     for _ in 0..16 {
-        let (client, url, key, acknowledged, next) = (client.clone(), url.clone(), key.clone(), acknowledged.clone(), next.clone());
+        let (client, url, key, acknowledged, next) =
+            (client.clone(), url.clone(), key.clone(), acknowledged.clone(), next.clone());
         senders.push(tokio::spawn(async move {
             loop {
                 let n = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
@@ -129,7 +137,12 @@ async fn sigkill_mid_burst_loses_no_acknowledged_order() {
     let stored: BTreeMap<String, u64> =
         orders.iter().map(|o| (o["id"].as_str().unwrap().to_string(), o["version"].as_u64().unwrap())).collect();
     let missing: Vec<_> = acknowledged.iter().filter(|id| !stored.contains_key(*id)).collect();
-    assert!(missing.is_empty(), "{} acknowledged orders lost, e.g. {:?}", missing.len(), &missing[..missing.len().min(5)]);
+    assert!(
+        missing.is_empty(),
+        "{} acknowledged orders lost, e.g. {:?}",
+        missing.len(),
+        &missing[..missing.len().min(5)]
+    );
 
     // Nothing half-written: every stored order has exactly its events, every placed event has its order.
     let mut per_order: BTreeMap<String, u64> = BTreeMap::new();
