@@ -8,6 +8,11 @@ use crossdock_model::{
 };
 use serde::{Deserialize, Serialize};
 
+use crate::delivery::{
+    ClaimedDelivery, DeadLetterFilter, DeliveryRecord, DeliveryResult, DeliverySelector, ScheduleBatch,
+    SubscriptionReplay, SubscriptionStart, SubscriptionStats,
+};
+
 /// A command to apply, with the idempotency key that makes resubmission safe.
 #[derive(Debug, Clone)]
 pub struct CommandRequest {
@@ -128,4 +133,53 @@ pub trait Store: Send + Sync + 'static {
 
     /// A cheap round trip to the database, for `/readyz`.
     async fn ping(&self) -> Result<(), StoreError>;
+
+    // Delivery state (see the `delivery` module for the rules these follow).
+
+    /// The sequence number of the last event in the log (0 when empty).
+    async fn head_seq(&self) -> Result<i64, StoreError>;
+    /// Creates the subscription's cursor if it has none (at 0, or at the head of the log) and returns the
+    /// cursor; an existing subscription keeps its cursor (its system is updated).
+    async fn register_subscription(
+        &self,
+        name: &str,
+        system: &str,
+        start: SubscriptionStart,
+    ) -> Result<i64, StoreError>;
+    /// The subscription's cursor: the last sequence number its dispatcher has examined.
+    async fn subscription_cursor(&self, name: &str) -> Result<Option<i64>, StoreError>;
+    /// Inserts the batch's deliveries and moves the cursor from `expected_cursor` to `new_cursor`, in one
+    /// transaction; false (and nothing written) when the cursor is no longer `expected_cursor`.
+    async fn schedule(&self, batch: &ScheduleBatch) -> Result<bool, StoreError>;
+    /// Leases up to `limit` due deliveries to `owner` until `now + lease`, oldest first, at most one per
+    /// (subscription, aggregate) at a time and only the earliest pending one of each.
+    async fn claim(
+        &self,
+        owner: &str,
+        lease: std::time::Duration,
+        now: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<ClaimedDelivery>, StoreError>;
+    /// Records the results of claimed deliveries in one transaction; results for deliveries `owner` no longer
+    /// holds are ignored. Returns how many were recorded.
+    async fn complete(&self, owner: &str, results: &[DeliveryResult]) -> Result<u64, StoreError>;
+    /// Dead letters matching `filter`, by id.
+    async fn dead_letters(&self, filter: &DeadLetterFilter) -> Result<Vec<DeliveryRecord>, StoreError>;
+    /// One delivery with its last request and response.
+    async fn delivery(&self, id: i64) -> Result<Option<DeliveryRecord>, StoreError>;
+    /// Puts the selected dead letters back to pending, due `now`, with a fresh retry budget.
+    async fn replay_dead_letters(&self, selector: &DeliverySelector, now: DateTime<Utc>) -> Result<u64, StoreError>;
+    /// Marks the selected dead letters discarded.
+    async fn discard_dead_letters(&self, selector: &DeliverySelector) -> Result<u64, StoreError>;
+    /// Re-sends a subscription's history from `from_seq`: its deliveries at or after it go back to pending
+    /// (same idempotency keys) and its cursor moves back so that events never scheduled are examined again.
+    /// `None` when there is no such subscription.
+    async fn replay_subscription(
+        &self,
+        subscription: &str,
+        from_seq: i64,
+        now: DateTime<Utc>,
+    ) -> Result<Option<SubscriptionReplay>, StoreError>;
+    /// Cursor, lag, counts and last outcome of every subscription, by name.
+    async fn delivery_stats(&self) -> Result<Vec<SubscriptionStats>, StoreError>;
 }

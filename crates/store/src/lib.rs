@@ -1,5 +1,6 @@
 //! crossdock's durable store: the append-only event log, the projections of current state, the
-//! idempotency records and the API keys, on SQLite (embedded default) or PostgreSQL.
+//! idempotency records, the API keys and the delivery state of subscriptions, on SQLite (embedded default)
+//! or PostgreSQL.
 //!
 //! Every write goes through [`Store::submit`]: a per-store writer task groups concurrent commands into one
 //! transaction (group commit), loads the state they need, runs the engine's `decide`/`evolve` in memory, writes
@@ -8,6 +9,7 @@
 mod api;
 mod batch;
 mod codec;
+pub mod delivery;
 mod migrate;
 mod postgres;
 mod sqlite;
@@ -16,6 +18,7 @@ mod writer;
 
 pub use api::*;
 pub use codec::{DEFAULT_PAGE, MAX_PAGE, request_hash};
+pub use delivery::*;
 pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
 pub use writer::MAX_BATCH;

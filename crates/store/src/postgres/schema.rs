@@ -10,10 +10,11 @@ const MIGRATE_LOCK: i64 = 0x6364_6d69_6772_6174; // "cdmigrat"
 
 /// JSON documents (event payloads, order and location states, receipts) are stored as `text`, byte for byte
 /// as written, which keeps payloads exactly as hashed by a future audit chain.
-pub(crate) const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "event log, projections, idempotency, api keys",
-    sql: r#"
+pub(crate) const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "event log, projections, idempotency, api keys",
+        sql: r#"
 CREATE TABLE events (
     seq             BIGINT      GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     aggregate_kind  TEXT        NOT NULL,
@@ -79,7 +80,9 @@ CREATE TABLE api_keys (
     revoked_at  TIMESTAMPTZ
 );
 "#,
-}];
+    },
+    Migration { version: 2, name: "subscriptions and deliveries", sql: super::delivery_schema::DELIVERY_SCHEMA },
+];
 
 /// Applies the missing migrations in one transaction under an advisory lock (DDL is transactional in
 /// PostgreSQL, so a failed migration leaves nothing behind).

@@ -1,11 +1,13 @@
 //! `PgStore`: the scale-out backend. Several hub processes may open the same database; their group-commit
 //! writers take turns through an advisory lock. Queries run on a separate pool.
 
-use super::{rows, schema, tx::PgBackend};
+use super::{dead_letters, delivery, rows, schema, tx::PgBackend};
 use crate::codec::{db, page_size};
 use crate::writer::Writer;
 use crate::{
-    ApiKeyRecord, CommandReceipt, CommandRequest, OrderFilter, OrderRow, Store, StoreError, SubmitError, codec,
+    ApiKeyRecord, ClaimedDelivery, CommandReceipt, CommandRequest, DeadLetterFilter, DeliveryRecord, DeliveryResult,
+    DeliverySelector, OrderFilter, OrderRow, ScheduleBatch, Store, StoreError, SubmitError, SubscriptionReplay,
+    SubscriptionStart, SubscriptionStats, codec,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -187,5 +189,69 @@ impl Store for PgStore {
     async fn ping(&self) -> Result<(), StoreError> {
         sqlx::query("SELECT 1").execute(&self.read).await.map_err(db)?;
         Ok(())
+    }
+
+    async fn head_seq(&self) -> Result<i64, StoreError> {
+        delivery::head_seq(&self.read).await
+    }
+
+    async fn register_subscription(
+        &self,
+        name: &str,
+        system: &str,
+        start: SubscriptionStart,
+    ) -> Result<i64, StoreError> {
+        delivery::register(&self.write, name, system, start).await
+    }
+
+    async fn subscription_cursor(&self, name: &str) -> Result<Option<i64>, StoreError> {
+        delivery::cursor(&self.read, name).await
+    }
+
+    async fn schedule(&self, batch: &ScheduleBatch) -> Result<bool, StoreError> {
+        delivery::schedule(&self.write, batch).await
+    }
+
+    async fn claim(
+        &self,
+        owner: &str,
+        lease: Duration,
+        now: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<ClaimedDelivery>, StoreError> {
+        delivery::claim(&self.write, owner, lease, now, limit).await
+    }
+
+    async fn complete(&self, owner: &str, results: &[DeliveryResult]) -> Result<u64, StoreError> {
+        delivery::complete(&self.write, owner, results).await
+    }
+
+    async fn dead_letters(&self, filter: &DeadLetterFilter) -> Result<Vec<DeliveryRecord>, StoreError> {
+        dead_letters::dead_letters(&self.read, filter).await
+    }
+
+    async fn delivery(&self, id: i64) -> Result<Option<DeliveryRecord>, StoreError> {
+        dead_letters::delivery(&self.read, id).await
+    }
+
+    async fn replay_dead_letters(&self, selector: &DeliverySelector, now: DateTime<Utc>) -> Result<u64, StoreError> {
+        dead_letters::replay(&self.write, selector, now).await
+    }
+
+    async fn discard_dead_letters(&self, selector: &DeliverySelector) -> Result<u64, StoreError> {
+        dead_letters::discard(&self.write, selector).await
+    }
+
+    async fn replay_subscription(
+        &self,
+        subscription: &str,
+        from_seq: i64,
+        now: DateTime<Utc>,
+    ) -> Result<Option<SubscriptionReplay>, StoreError> {
+        dead_letters::replay_subscription(&self.write, subscription, from_seq, now).await
+    }
+
+    async fn delivery_stats(&self) -> Result<Vec<SubscriptionStats>, StoreError> {
+        dead_letters::stats(&self.read).await
     }
 }

@@ -1,5 +1,8 @@
 //! The SQLite backend: the embedded default, one file, one writer connection, WAL readers.
 
+mod dead_letters;
+mod delivery;
+mod delivery_schema;
 mod rows;
 mod schema;
 mod store;

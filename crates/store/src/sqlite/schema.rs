@@ -7,10 +7,11 @@ use sqlx::{Row, SqlitePool};
 
 /// Timestamps are fixed-width RFC 3339 text in UTC (see `codec::time_text`), so comparing text compares time.
 /// JSON documents (event payloads, order and location states, receipts) are stored as text, byte for byte.
-pub(crate) const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "event log, projections, idempotency, api keys",
-    sql: r#"
+pub(crate) const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "event log, projections, idempotency, api keys",
+        sql: r#"
 CREATE TABLE events (
     seq             INTEGER PRIMARY KEY AUTOINCREMENT,
     aggregate_kind  TEXT    NOT NULL,
@@ -76,7 +77,9 @@ CREATE TABLE api_keys (
     revoked_at  TEXT
 ) STRICT, WITHOUT ROWID;
 "#,
-}];
+    },
+    Migration { version: 2, name: "subscriptions and deliveries", sql: super::delivery_schema::DELIVERY_SCHEMA },
+];
 
 /// Applies the missing migrations in one `BEGIN IMMEDIATE` transaction, so that two processes opening the
 /// same file do not both apply them.

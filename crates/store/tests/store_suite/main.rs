@@ -1,6 +1,7 @@
 //! The store conformance suite: the same cases run against SQLite (a temporary file) and PostgreSQL (a
 //! fresh schema per test, when `CROSSDOCK_TEST_PG_URL` is set), Quickwit style.
 
+mod cases_delivery;
 mod cases_log;
 mod cases_queries;
 mod cases_writes;
@@ -28,6 +29,12 @@ macro_rules! store_test_suite {
                 cases_queries::list_orders_filters_and_pages,
                 cases_queries::inventory_and_locations,
                 cases_queries::api_keys_insert_get_list_revoke,
+                cases_delivery::schedule_moves_the_cursor_with_compare_and_set,
+                cases_delivery::claim_orders_per_aggregate_and_respects_leases,
+                cases_delivery::retries_wait_and_dead_letters_do_not_block,
+                cases_delivery::dead_letters_filter_page_replay_and_discard,
+                cases_delivery::replay_a_subscription_from_a_sequence_number,
+                cases_delivery::concurrent_claimers_share_work_without_overlap,
             );
         }
     };

@@ -1,0 +1,224 @@
+//! PostgreSQL delivery state, the operator's side: dead letters (list, show, replay, discard), subscription
+//! replay from a sequence number, and per-subscription statistics.
+
+use crate::StoreError;
+use crate::codec::{db, from_json, page_size};
+use crate::delivery::{
+    DeadLetterFilter, DeliveryRecord, DeliverySelector, DeliveryStatus, SubscriptionReplay, SubscriptionStats,
+};
+use chrono::{DateTime, Utc};
+use sqlx::postgres::PgRow;
+use sqlx::{PgPool, Postgres, QueryBuilder, Row};
+use std::collections::HashMap;
+
+const SUMMARY_COLUMNS: &str = "SELECT id, subscription, system, seq, aggregate_id, event_type, status, attempts, \
+    idempotency_key, next_attempt_at, created_at, first_attempt_at, last_attempt_at, delivered_at, latency_ms, \
+    last_error";
+
+fn time(row: &PgRow, column: &str) -> Result<Option<DateTime<Utc>>, StoreError> {
+    row.try_get(column).map_err(db)
+}
+
+fn json(row: &PgRow, column: &str) -> Result<Option<serde_json::Value>, StoreError> {
+    let text: Option<String> = row.try_get(column).map_err(db)?;
+    text.as_deref().map(|t| from_json(column, t)).transpose()
+}
+
+/// Decodes the summary columns, and `last_request`/`last_response` when `full`.
+fn record(row: &PgRow, full: bool) -> Result<DeliveryRecord, StoreError> {
+    let status: String = row.try_get("status").map_err(db)?;
+    let attempts: i32 = row.try_get("attempts").map_err(db)?;
+    let required =
+        |column: &str| time(row, column)?.ok_or_else(|| StoreError::Corrupt(format!("delivery {column} is missing")));
+    Ok(DeliveryRecord {
+        id: row.try_get("id").map_err(db)?,
+        subscription: row.try_get("subscription").map_err(db)?,
+        system: row.try_get("system").map_err(db)?,
+        seq: row.try_get("seq").map_err(db)?,
+        aggregate_id: row.try_get("aggregate_id").map_err(db)?,
+        event_type: row.try_get("event_type").map_err(db)?,
+        status: DeliveryStatus::parse(&status)
+            .ok_or_else(|| StoreError::Corrupt(format!("unknown delivery status {status:?}")))?,
+        attempts: u32::try_from(attempts).unwrap_or(u32::MAX),
+        idempotency_key: row.try_get("idempotency_key").map_err(db)?,
+        next_attempt_at: required("next_attempt_at")?,
+        created_at: required("created_at")?,
+        first_attempt_at: time(row, "first_attempt_at")?,
+        last_attempt_at: time(row, "last_attempt_at")?,
+        delivered_at: time(row, "delivered_at")?,
+        latency_ms: row.try_get("latency_ms").map_err(db)?,
+        last_error: row.try_get("last_error").map_err(db)?,
+        last_request: if full { json(row, "last_request")? } else { None },
+        last_response: if full { json(row, "last_response")? } else { None },
+    })
+}
+
+/// Appends ` AND …` conditions for the filter's matching fields (not its page fields).
+fn push_filter(query: &mut QueryBuilder<Postgres>, filter: &DeadLetterFilter) {
+    if let Some(system) = &filter.system {
+        query.push(" AND system = ").push_bind(system.clone());
+    }
+    if let Some(subscription) = &filter.subscription {
+        query.push(" AND subscription = ").push_bind(subscription.clone());
+    }
+    if let Some(event_type) = &filter.event_type {
+        query.push(" AND event_type = ").push_bind(event_type.clone());
+    }
+    if let Some(needle) = &filter.error_contains {
+        query.push(" AND strpos(COALESCE(last_error, ''), ").push_bind(needle.clone()).push(") > 0");
+    }
+}
+
+pub(crate) async fn dead_letters(pool: &PgPool, filter: &DeadLetterFilter) -> Result<Vec<DeliveryRecord>, StoreError> {
+    let mut query = QueryBuilder::<Postgres>::new(SUMMARY_COLUMNS);
+    query.push(" FROM deliveries WHERE status = 'dead'");
+    push_filter(&mut query, filter);
+    if let Some(after) = filter.after_id {
+        query.push(" AND id > ").push_bind(after);
+    }
+    query.push(" ORDER BY id LIMIT ").push_bind(page_size(filter.limit));
+    query.build().fetch_all(pool).await.map_err(db)?.iter().map(|row| record(row, false)).collect()
+}
+
+pub(crate) async fn delivery(pool: &PgPool, id: i64) -> Result<Option<DeliveryRecord>, StoreError> {
+    let mut query = QueryBuilder::<Postgres>::new(SUMMARY_COLUMNS);
+    query.push(", last_request, last_response FROM deliveries WHERE id = ").push_bind(id);
+    query.build().fetch_optional(pool).await.map_err(db)?.as_ref().map(|row| record(row, true)).transpose()
+}
+
+/// Runs the statement `head` starts (an `UPDATE … WHERE status = 'dead'`) over the selected dead letters.
+async fn update_selected(
+    pool: &PgPool,
+    head: impl Fn(&mut QueryBuilder<Postgres>),
+    selector: &DeliverySelector,
+) -> Result<u64, StoreError> {
+    let mut tx = pool.begin().await.map_err(db)?;
+    let mut changed = 0;
+    match selector {
+        DeliverySelector::Ids(ids) => {
+            let mut query = QueryBuilder::<Postgres>::new("");
+            head(&mut query);
+            query.push(" AND id = ANY(").push_bind(ids.clone()).push(")");
+            changed += query.build().execute(&mut *tx).await.map_err(db)?.rows_affected();
+        }
+        DeliverySelector::Filter(filter) => {
+            let mut query = QueryBuilder::<Postgres>::new("");
+            head(&mut query);
+            push_filter(&mut query, filter);
+            changed += query.build().execute(&mut *tx).await.map_err(db)?.rows_affected();
+        }
+    }
+    tx.commit().await.map_err(db)?;
+    Ok(changed)
+}
+
+pub(crate) async fn replay(pool: &PgPool, selector: &DeliverySelector, now: DateTime<Utc>) -> Result<u64, StoreError> {
+    let head = |query: &mut QueryBuilder<Postgres>| {
+        query
+            .push("UPDATE deliveries SET status = 'pending', attempts = 0, next_attempt_at = ")
+            .push_bind(now)
+            .push(", queued_at = ")
+            .push_bind(now)
+            .push(", lease_owner = NULL, lease_expires_at = NULL WHERE status = 'dead'");
+    };
+    update_selected(pool, head, selector).await
+}
+
+pub(crate) async fn discard(pool: &PgPool, selector: &DeliverySelector) -> Result<u64, StoreError> {
+    let head = |query: &mut QueryBuilder<Postgres>| {
+        query.push(
+            "UPDATE deliveries SET status = 'discarded', lease_owner = NULL, lease_expires_at = NULL \
+             WHERE status = 'dead'",
+        );
+    };
+    update_selected(pool, head, selector).await
+}
+
+pub(crate) async fn replay_subscription(
+    pool: &PgPool,
+    subscription: &str,
+    from_seq: i64,
+    now: DateTime<Utc>,
+) -> Result<Option<SubscriptionReplay>, StoreError> {
+    let mut tx = pool.begin().await.map_err(db)?;
+    // Deliveries before the subscription row, the order `complete` locks them in.
+    let requeued = sqlx::query(
+        "UPDATE deliveries SET status = 'pending', attempts = 0, next_attempt_at = $1, queued_at = $1, \
+         lease_owner = NULL, lease_expires_at = NULL WHERE subscription = $2 AND seq >= $3",
+    )
+    .bind(now)
+    .bind(subscription.to_string())
+    .bind(from_seq)
+    .execute(&mut *tx)
+    .await
+    .map_err(db)?
+    .rows_affected();
+    let Some(row) = sqlx::query("UPDATE subscriptions SET cursor = LEAST(cursor, $1) WHERE name = $2 RETURNING cursor")
+        .bind(from_seq.saturating_sub(1).max(0))
+        .bind(subscription.to_string())
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(db)?
+    else {
+        return Ok(None);
+    };
+    let cursor: i64 = row.try_get("cursor").map_err(db)?;
+    tx.commit().await.map_err(db)?;
+    Ok(Some(SubscriptionReplay { requeued, cursor }))
+}
+
+pub(crate) async fn stats(pool: &PgPool) -> Result<Vec<SubscriptionStats>, StoreError> {
+    let head: i64 = sqlx::query("SELECT COALESCE(MAX(seq), 0) AS head FROM events")
+        .fetch_one(pool)
+        .await
+        .map_err(db)?
+        .try_get("head")
+        .map_err(db)?;
+    let mut counts: HashMap<(String, String), u64> = HashMap::new();
+    for row in sqlx::query("SELECT subscription, status, COUNT(*) AS n FROM deliveries GROUP BY subscription, status")
+        .fetch_all(pool)
+        .await
+        .map_err(db)?
+    {
+        let n: i64 = row.try_get("n").map_err(db)?;
+        counts.insert((row.try_get("subscription").map_err(db)?, row.try_get("status").map_err(db)?), n as u64);
+    }
+    let mut oldest: HashMap<String, DateTime<Utc>> = HashMap::new();
+    for row in sqlx::query(
+        "SELECT p.subscription, e.recorded_at FROM (SELECT subscription, MIN(seq) AS seq FROM deliveries \
+         WHERE status = 'pending' GROUP BY subscription) p JOIN events e ON e.seq = p.seq",
+    )
+    .fetch_all(pool)
+    .await
+    .map_err(db)?
+    {
+        let at: DateTime<Utc> = row.try_get("recorded_at").map_err(db)?;
+        oldest.insert(row.try_get("subscription").map_err(db)?, at);
+    }
+    let subscriptions = sqlx::query(
+        "SELECT name, system, cursor, last_success_at, last_error, last_error_at FROM subscriptions ORDER BY name",
+    )
+    .fetch_all(pool)
+    .await
+    .map_err(db)?;
+    let mut out = Vec::with_capacity(subscriptions.len());
+    for row in subscriptions {
+        let name: String = row.try_get("name").map_err(db)?;
+        let count = |status: DeliveryStatus| counts.get(&(name.clone(), status.as_str().to_string())).copied();
+        out.push(SubscriptionStats {
+            system: row.try_get("system").map_err(db)?,
+            cursor: row.try_get("cursor").map_err(db)?,
+            head_seq: head,
+            pending: count(DeliveryStatus::Pending).unwrap_or(0),
+            delivered: count(DeliveryStatus::Delivered).unwrap_or(0),
+            dead: count(DeliveryStatus::Dead).unwrap_or(0),
+            discarded: count(DeliveryStatus::Discarded).unwrap_or(0),
+            oldest_pending_recorded_at: oldest.get(&name).copied(),
+            last_success_at: time(&row, "last_success_at")?,
+            last_error: row.try_get("last_error").map_err(db)?,
+            last_error_at: time(&row, "last_error_at")?,
+            subscription: name,
+        });
+    }
+    Ok(out)
+}

@@ -1,0 +1,301 @@
+//! PostgreSQL delivery state, the hot path: registering subscriptions, scheduling, claiming (`FOR UPDATE
+//! SKIP LOCKED`, so several hub processes share the work) and completing.
+
+use super::rows;
+use crate::StoreError;
+use crate::codec::{db, now_micros, rows_per_statement, to_json};
+use crate::delivery::outcomes::{LastOutcomes, note_outcome};
+use crate::delivery::{
+    ClaimedDelivery, DeliveryOutcome, DeliveryResult, DeliveryStatus, ScheduleBatch, SubscriptionStart, idempotency_key,
+};
+use chrono::{DateTime, Utc};
+use sqlx::{PgPool, Postgres, QueryBuilder, Row, Transaction};
+use std::time::Duration;
+
+pub(crate) async fn head_seq(pool: &PgPool) -> Result<i64, StoreError> {
+    let row = sqlx::query("SELECT COALESCE(MAX(seq), 0) AS head FROM events").fetch_one(pool).await.map_err(db)?;
+    row.try_get("head").map_err(db)
+}
+
+pub(crate) async fn register(
+    pool: &PgPool,
+    name: &str,
+    system: &str,
+    start: SubscriptionStart,
+) -> Result<i64, StoreError> {
+    let cursor = match start {
+        SubscriptionStart::Beginning => 0,
+        SubscriptionStart::Head => head_seq(pool).await?,
+    };
+    let row = sqlx::query(
+        "INSERT INTO subscriptions (name, system, cursor, created_at) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT (name) DO UPDATE SET system = excluded.system RETURNING cursor",
+    )
+    .bind(name.to_string())
+    .bind(system.to_string())
+    .bind(cursor)
+    .bind(now_micros())
+    .fetch_one(pool)
+    .await
+    .map_err(db)?;
+    row.try_get("cursor").map_err(db)
+}
+
+pub(crate) async fn cursor(pool: &PgPool, name: &str) -> Result<Option<i64>, StoreError> {
+    let row = sqlx::query("SELECT cursor FROM subscriptions WHERE name = $1")
+        .bind(name.to_string())
+        .fetch_optional(pool)
+        .await
+        .map_err(db)?;
+    row.map(|row| row.try_get("cursor").map_err(db)).transpose()
+}
+
+pub(crate) async fn schedule(pool: &PgPool, batch: &ScheduleBatch) -> Result<bool, StoreError> {
+    if batch.new_cursor < batch.expected_cursor {
+        return Err(StoreError::Database(format!(
+            "a schedule may not move the cursor of {:?} back from {} to {}",
+            batch.subscription, batch.expected_cursor, batch.new_cursor
+        )));
+    }
+    let mut tx = pool.begin().await.map_err(db)?;
+    // The row lock taken here serialises schedulers of one subscription across processes.
+    let moved = sqlx::query("UPDATE subscriptions SET cursor = $1 WHERE name = $2 AND cursor = $3")
+        .bind(batch.new_cursor)
+        .bind(batch.subscription.clone())
+        .bind(batch.expected_cursor)
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?
+        .rows_affected();
+    if moved == 0 {
+        // A subscription never registered starts at 0; any other mismatch means someone moved the cursor.
+        let inserted = batch.expected_cursor == 0
+            && sqlx::query(
+                "INSERT INTO subscriptions (name, system, cursor, created_at) VALUES ($1, $2, $3, $4) \
+                 ON CONFLICT (name) DO NOTHING",
+            )
+            .bind(batch.subscription.clone())
+            .bind(batch.system.clone())
+            .bind(batch.new_cursor)
+            .bind(batch.now)
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?
+            .rows_affected()
+                == 1;
+        if !inserted {
+            return Ok(false);
+        }
+    }
+    for chunk in batch.deliveries.chunks(rows_per_statement(11)) {
+        let mut query = QueryBuilder::<Postgres>::new(
+            "INSERT INTO deliveries (subscription, system, seq, aggregate_id, event_type, status, next_attempt_at, \
+             idempotency_key, created_at, queued_at, last_error) ",
+        );
+        query.push_values(chunk, |mut row, d| {
+            let status = if d.dead_error.is_some() { DeliveryStatus::Dead } else { DeliveryStatus::Pending };
+            row.push_bind(batch.subscription.clone())
+                .push_bind(batch.system.clone())
+                .push_bind(d.seq)
+                .push_bind(d.aggregate_id.clone())
+                .push_bind(d.event_type.clone())
+                .push_bind(status.as_str())
+                .push_bind(batch.now)
+                .push_bind(idempotency_key(&batch.subscription, d.seq))
+                .push_bind(batch.now)
+                .push_bind(batch.now)
+                .push_bind(d.dead_error.clone());
+        });
+        query.push(" ON CONFLICT (subscription, seq) DO NOTHING");
+        query.build().execute(&mut *tx).await.map_err(db)?;
+    }
+    tx.commit().await.map_err(db)?;
+    Ok(true)
+}
+
+/// Leases the due, unleased, earliest-pending-of-its-aggregate deliveries, oldest first, skipping rows
+/// another process is claiming right now, and returns them with their events.
+const CLAIM: &str = "WITH candidates AS ( \
+    SELECT d.id FROM deliveries d \
+    WHERE d.status = 'pending' AND d.next_attempt_at <= $3 \
+      AND (d.lease_expires_at IS NULL OR d.lease_expires_at <= $3) \
+      AND NOT EXISTS (SELECT 1 FROM deliveries p WHERE p.status = 'pending' AND p.subscription = d.subscription \
+                      AND p.aggregate_id = d.aggregate_id AND p.seq < d.seq) \
+    ORDER BY d.seq LIMIT $4 FOR UPDATE SKIP LOCKED), \
+  leased AS ( \
+    UPDATE deliveries SET lease_owner = $1, lease_expires_at = $2 FROM candidates \
+    WHERE deliveries.id = candidates.id \
+    RETURNING deliveries.id, deliveries.subscription, deliveries.system, deliveries.seq, \
+              deliveries.idempotency_key, deliveries.attempts, deliveries.queued_at) \
+  SELECT l.id AS delivery_id, l.subscription AS delivery_subscription, l.system AS delivery_system, \
+         l.idempotency_key AS delivery_key, l.attempts AS delivery_attempts, l.queued_at AS delivery_queued_at, \
+         e.seq, e.aggregate_kind, e.aggregate_id, e.version, e.event_type, e.schema_version, e.payload, \
+         e.recorded_at, e.idempotency_key \
+  FROM leased l JOIN events e ON e.seq = l.seq";
+
+pub(crate) async fn claim(
+    pool: &PgPool,
+    owner: &str,
+    lease: Duration,
+    now: DateTime<Utc>,
+    limit: u32,
+) -> Result<Vec<ClaimedDelivery>, StoreError> {
+    let until = now + chrono::Duration::from_std(lease).unwrap_or(chrono::Duration::MAX);
+    let mut tx = pool.begin().await.map_err(db)?;
+    // Walk the pending index in sequence order and stop at the limit. Without this, a freshly filled
+    // table (no statistics yet) gets a bitmap scan that sorts every pending row on each claim.
+    sqlx::query("SET LOCAL enable_bitmapscan = off").execute(&mut *tx).await.map_err(db)?;
+    let found = sqlx::query(CLAIM)
+        .bind(owner.to_string())
+        .bind(until)
+        .bind(now)
+        .bind(i64::from(limit.max(1)))
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(db)?;
+    tx.commit().await.map_err(db)?;
+    let mut claimed = Vec::with_capacity(found.len());
+    for row in found {
+        let attempts: i32 = row.try_get("delivery_attempts").map_err(db)?;
+        claimed.push(ClaimedDelivery {
+            id: row.try_get("delivery_id").map_err(db)?,
+            subscription: row.try_get("delivery_subscription").map_err(db)?,
+            system: row.try_get("delivery_system").map_err(db)?,
+            idempotency_key: row.try_get("delivery_key").map_err(db)?,
+            attempts: u32::try_from(attempts).unwrap_or(0),
+            queued_at: row.try_get("delivery_queued_at").map_err(db)?,
+            lease_expires_at: until,
+            event: rows::event(&row)?,
+        });
+    }
+    claimed.sort_by_key(|c| c.event.seq);
+    Ok(claimed)
+}
+
+pub(crate) async fn complete(pool: &PgPool, owner: &str, results: &[DeliveryResult]) -> Result<u64, StoreError> {
+    let now = now_micros();
+    let mut tx = pool.begin().await.map_err(db)?;
+    let mut last = LastOutcomes::default();
+    // Successes, the bulk of the traffic, in one statement.
+    let (mut ids, mut ats, mut latencies) = (Vec::new(), Vec::new(), Vec::new());
+    for result in results {
+        if let DeliveryOutcome::Delivered { at, latency_ms } = &result.outcome {
+            ids.push(result.id);
+            ats.push(*at);
+            latencies.push(*latency_ms);
+        }
+    }
+    let mut applied = 0;
+    if !ids.is_empty() {
+        let rows = sqlx::query(
+            "UPDATE deliveries d SET status = 'delivered', attempts = d.attempts + 1, delivered_at = r.at, \
+             latency_ms = COALESCE(d.latency_ms, r.latency), first_attempt_at = COALESCE(d.first_attempt_at, $4), \
+             last_attempt_at = $4, lease_owner = NULL, lease_expires_at = NULL \
+             FROM UNNEST($1::bigint[], $2::timestamptz[], $3::bigint[]) AS r(id, at, latency) \
+             WHERE d.id = r.id AND d.lease_owner = $5 AND d.status = 'pending' RETURNING d.subscription, r.at",
+        )
+        .bind(ids)
+        .bind(ats)
+        .bind(latencies)
+        .bind(now)
+        .bind(owner.to_string())
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(db)?;
+        for row in rows {
+            applied += 1;
+            let at: DateTime<Utc> = row.try_get("at").map_err(db)?;
+            let outcome = DeliveryOutcome::Delivered { at, latency_ms: 0 };
+            note_outcome(&mut last, row.try_get("subscription").map_err(db)?, &outcome);
+        }
+    }
+    for result in results {
+        if matches!(result.outcome, DeliveryOutcome::Delivered { .. }) {
+            continue;
+        }
+        let Some(subscription) = complete_one(&mut tx, owner, now, result).await? else { continue };
+        applied += 1;
+        note_outcome(&mut last, subscription, &result.outcome);
+    }
+    // In name order, so that two processes completing at once cannot deadlock on these rows.
+    for (subscription, at) in &last.success {
+        sqlx::query(
+            "UPDATE subscriptions SET last_success_at = GREATEST(COALESCE(last_success_at, $1), $1) WHERE name = $2",
+        )
+        .bind(*at)
+        .bind(subscription.clone())
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?;
+    }
+    for (subscription, error) in &last.error {
+        sqlx::query("UPDATE subscriptions SET last_error = $1, last_error_at = $2 WHERE name = $3")
+            .bind(error.clone())
+            .bind(now)
+            .bind(subscription.clone())
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+    }
+    tx.commit().await.map_err(db)?;
+    Ok(applied)
+}
+
+/// Appends the condition that the caller still holds the lease (`$1`: id, `$2`: owner, `$3`: now).
+macro_rules! held {
+    ($sql:literal) => {
+        concat!($sql, " WHERE id = $1 AND lease_owner = $2 AND status = 'pending' RETURNING subscription")
+    };
+}
+
+/// Records one failed, deferred or discarded result if `owner` still holds the delivery.
+async fn complete_one(
+    tx: &mut Transaction<'static, Postgres>,
+    owner: &str,
+    now: DateTime<Utc>,
+    result: &DeliveryResult,
+) -> Result<Option<String>, StoreError> {
+    let query = sqlx::query(match &result.outcome {
+        DeliveryOutcome::Delivered { .. } => return Ok(None),
+        DeliveryOutcome::Retry { .. } => held!(
+            "UPDATE deliveries SET attempts = attempts + 1, next_attempt_at = $4, last_error = $5, \
+             last_request = $6, last_response = $7, first_attempt_at = COALESCE(first_attempt_at, $3), \
+             last_attempt_at = $3, lease_owner = NULL, lease_expires_at = NULL"
+        ),
+        DeliveryOutcome::Dead { .. } => held!(
+            "UPDATE deliveries SET status = 'dead', attempts = attempts + 1, last_error = $5, last_request = $6, \
+             last_response = $7, first_attempt_at = COALESCE(first_attempt_at, $3), last_attempt_at = $3, \
+             lease_owner = NULL, lease_expires_at = NULL, next_attempt_at = COALESCE($4, next_attempt_at)"
+        ),
+        DeliveryOutcome::Deferred { .. } => held!(
+            "UPDATE deliveries SET next_attempt_at = $4, lease_owner = NULL, lease_expires_at = NULL, \
+             last_error = COALESCE($5, last_error), last_request = COALESCE($6, last_request), \
+             last_response = COALESCE($7, last_response), last_attempt_at = COALESCE(last_attempt_at, $3)"
+        ),
+        DeliveryOutcome::Discarded { .. } => held!(
+            "UPDATE deliveries SET status = 'discarded', last_error = $5, lease_owner = NULL, \
+             lease_expires_at = NULL, next_attempt_at = COALESCE($4, next_attempt_at), \
+             last_request = COALESCE($6, last_request), last_response = COALESCE($7, last_response), \
+             last_attempt_at = COALESCE(last_attempt_at, $3)"
+        ),
+    });
+    let (at, error, request, response) = match &result.outcome {
+        DeliveryOutcome::Delivered { .. } => return Ok(None),
+        DeliveryOutcome::Retry { at, error, request, response } => (Some(*at), Some(error), request, response),
+        DeliveryOutcome::Dead { error, request, response } => (None, Some(error), request, response),
+        DeliveryOutcome::Deferred { until } => (Some(*until), None, &None, &None),
+        DeliveryOutcome::Discarded { reason } => (None, Some(reason), &None, &None),
+    };
+    let row = query
+        .bind(result.id)
+        .bind(owner.to_string())
+        .bind(now)
+        .bind(at)
+        .bind(error.cloned())
+        .bind(request.as_ref().map(to_json).transpose()?)
+        .bind(response.as_ref().map(to_json).transpose()?)
+        .fetch_optional(&mut **tx)
+        .await
+        .map_err(db)?;
+    row.map(|row| row.try_get("subscription").map_err(db)).transpose()
+}

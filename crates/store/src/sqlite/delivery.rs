@@ -1,0 +1,312 @@
+//! SQLite delivery state, the hot path: registering subscriptions, scheduling, claiming and completing.
+//! Every write runs in a `BEGIN IMMEDIATE` transaction on the single writer connection.
+
+use super::rows;
+use crate::StoreError;
+use crate::codec::{db, now_micros, parse_time_text, rows_per_statement, time_text, to_json};
+use crate::delivery::outcomes::{LastOutcomes, note_outcome};
+use crate::delivery::{
+    ClaimedDelivery, DeliveryOutcome, DeliveryResult, DeliveryStatus, ScheduleBatch, SubscriptionStart, idempotency_key,
+};
+use chrono::{DateTime, Utc};
+use sqlx::{QueryBuilder, Row, Sqlite, SqlitePool};
+use std::collections::HashMap;
+use std::time::Duration;
+
+pub(crate) async fn head_seq(pool: &SqlitePool) -> Result<i64, StoreError> {
+    let row = sqlx::query("SELECT COALESCE(MAX(seq), 0) AS head FROM events").fetch_one(pool).await.map_err(db)?;
+    row.try_get("head").map_err(db)
+}
+
+pub(crate) async fn register(
+    pool: &SqlitePool,
+    name: &str,
+    system: &str,
+    start: SubscriptionStart,
+) -> Result<i64, StoreError> {
+    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await.map_err(db)?;
+    let cursor = match start {
+        SubscriptionStart::Beginning => 0,
+        SubscriptionStart::Head => {
+            let row = sqlx::query("SELECT COALESCE(MAX(seq), 0) AS head FROM events")
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(db)?;
+            row.try_get::<i64, _>("head").map_err(db)?
+        }
+    };
+    let row = sqlx::query(
+        "INSERT INTO subscriptions (name, system, cursor, created_at) VALUES (?, ?, ?, ?) \
+         ON CONFLICT (name) DO UPDATE SET system = excluded.system RETURNING cursor",
+    )
+    .bind(name.to_string())
+    .bind(system.to_string())
+    .bind(cursor)
+    .bind(time_text(now_micros()))
+    .fetch_one(&mut *tx)
+    .await
+    .map_err(db)?;
+    let cursor = row.try_get("cursor").map_err(db)?;
+    tx.commit().await.map_err(db)?;
+    Ok(cursor)
+}
+
+pub(crate) async fn cursor(pool: &SqlitePool, name: &str) -> Result<Option<i64>, StoreError> {
+    let row = sqlx::query("SELECT cursor FROM subscriptions WHERE name = ?")
+        .bind(name.to_string())
+        .fetch_optional(pool)
+        .await
+        .map_err(db)?;
+    row.map(|row| row.try_get("cursor").map_err(db)).transpose()
+}
+
+pub(crate) async fn schedule(pool: &SqlitePool, batch: &ScheduleBatch) -> Result<bool, StoreError> {
+    if batch.new_cursor < batch.expected_cursor {
+        return Err(StoreError::Database(format!(
+            "a schedule may not move the cursor of {:?} back from {} to {}",
+            batch.subscription, batch.expected_cursor, batch.new_cursor
+        )));
+    }
+    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await.map_err(db)?;
+    let moved = sqlx::query("UPDATE subscriptions SET cursor = ? WHERE name = ? AND cursor = ?")
+        .bind(batch.new_cursor)
+        .bind(batch.subscription.clone())
+        .bind(batch.expected_cursor)
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?
+        .rows_affected();
+    if moved == 0 {
+        // A subscription never registered starts at 0; any other mismatch means someone moved the cursor.
+        let inserted = batch.expected_cursor == 0
+            && sqlx::query(
+                "INSERT INTO subscriptions (name, system, cursor, created_at) VALUES (?, ?, ?, ?) \
+                 ON CONFLICT (name) DO NOTHING",
+            )
+            .bind(batch.subscription.clone())
+            .bind(batch.system.clone())
+            .bind(batch.new_cursor)
+            .bind(time_text(batch.now))
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?
+            .rows_affected()
+                == 1;
+        if !inserted {
+            return Ok(false);
+        }
+    }
+    let now = time_text(batch.now);
+    for chunk in batch.deliveries.chunks(rows_per_statement(11)) {
+        let mut query = QueryBuilder::<Sqlite>::new(
+            "INSERT INTO deliveries (subscription, system, seq, aggregate_id, event_type, status, next_attempt_at, \
+             idempotency_key, created_at, queued_at, last_error) ",
+        );
+        query.push_values(chunk, |mut row, d| {
+            let status = if d.dead_error.is_some() { DeliveryStatus::Dead } else { DeliveryStatus::Pending };
+            row.push_bind(batch.subscription.clone())
+                .push_bind(batch.system.clone())
+                .push_bind(d.seq)
+                .push_bind(d.aggregate_id.clone())
+                .push_bind(d.event_type.clone())
+                .push_bind(status.as_str())
+                .push_bind(now.clone())
+                .push_bind(idempotency_key(&batch.subscription, d.seq))
+                .push_bind(now.clone())
+                .push_bind(now.clone())
+                .push_bind(d.dead_error.clone());
+        });
+        query.push(" ON CONFLICT (subscription, seq) DO NOTHING");
+        query.build().execute(&mut *tx).await.map_err(db)?;
+    }
+    tx.commit().await.map_err(db)?;
+    Ok(true)
+}
+
+/// The due, unleased, earliest-pending-of-its-aggregate deliveries, oldest first.
+const CLAIM: &str = "UPDATE deliveries SET lease_owner = ?1, lease_expires_at = ?2 WHERE id IN ( \
+    SELECT d.id FROM deliveries d \
+    WHERE d.status = 'pending' AND d.next_attempt_at <= ?3 \
+      AND (d.lease_expires_at IS NULL OR d.lease_expires_at <= ?3) \
+      AND NOT EXISTS (SELECT 1 FROM deliveries p WHERE p.status = 'pending' AND p.subscription = d.subscription \
+                      AND p.aggregate_id = d.aggregate_id AND p.seq < d.seq) \
+    ORDER BY d.seq LIMIT ?4) \
+    RETURNING id, subscription, system, seq, idempotency_key, attempts, queued_at, lease_expires_at";
+
+pub(crate) async fn claim(
+    pool: &SqlitePool,
+    owner: &str,
+    lease: Duration,
+    now: DateTime<Utc>,
+    limit: u32,
+) -> Result<Vec<ClaimedDelivery>, StoreError> {
+    let until = now + chrono::Duration::from_std(lease).unwrap_or(chrono::Duration::MAX);
+    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await.map_err(db)?;
+    let leased = sqlx::query(CLAIM)
+        .bind(owner.to_string())
+        .bind(time_text(until))
+        .bind(time_text(now))
+        .bind(i64::from(limit.max(1)))
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(db)?;
+    let seqs: Vec<i64> = leased.iter().map(|row| row.try_get("seq")).collect::<Result<_, _>>().map_err(db)?;
+    let mut events = HashMap::with_capacity(seqs.len());
+    let mut unique = seqs.clone();
+    unique.sort_unstable();
+    unique.dedup();
+    for chunk in unique.chunks(rows_per_statement(1)) {
+        let mut query = QueryBuilder::<Sqlite>::new(
+            "SELECT seq, aggregate_kind, aggregate_id, version, event_type, schema_version, payload, recorded_at, \
+             idempotency_key FROM events WHERE seq IN (",
+        );
+        let mut list = query.separated(", ");
+        for seq in chunk {
+            list.push_bind(*seq);
+        }
+        query.push(")");
+        for row in query.build().fetch_all(&mut *tx).await.map_err(db)? {
+            let event = rows::event(&row)?;
+            events.insert(event.seq, event);
+        }
+    }
+    tx.commit().await.map_err(db)?;
+    let mut claimed = Vec::with_capacity(leased.len());
+    for row in leased {
+        let seq: i64 = row.try_get("seq").map_err(db)?;
+        let event =
+            events.get(&seq).cloned().ok_or_else(|| StoreError::Corrupt(format!("delivery of missing event {seq}")))?;
+        let attempts: i64 = row.try_get("attempts").map_err(db)?;
+        claimed.push(ClaimedDelivery {
+            id: row.try_get("id").map_err(db)?,
+            subscription: row.try_get("subscription").map_err(db)?,
+            system: row.try_get("system").map_err(db)?,
+            idempotency_key: row.try_get("idempotency_key").map_err(db)?,
+            attempts: u32::try_from(attempts).unwrap_or(u32::MAX),
+            queued_at: parse_time_text(&row.try_get::<String, _>("queued_at").map_err(db)?)?,
+            lease_expires_at: until,
+            event,
+        });
+    }
+    claimed.sort_by_key(|c| c.event.seq);
+    Ok(claimed)
+}
+
+pub(crate) async fn complete(pool: &SqlitePool, owner: &str, results: &[DeliveryResult]) -> Result<u64, StoreError> {
+    let now = now_micros();
+    let now_text = time_text(now);
+    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await.map_err(db)?;
+    let mut applied = 0;
+    let mut last = LastOutcomes::default();
+    // Successes, the bulk of the traffic, in one statement over a JSON array of (id, at, latency).
+    let delivered: Vec<serde_json::Value> = results
+        .iter()
+        .filter_map(|r| match &r.outcome {
+            DeliveryOutcome::Delivered { at, latency_ms } => {
+                Some(serde_json::json!([r.id, time_text(*at), latency_ms]))
+            }
+            _ => None,
+        })
+        .collect();
+    if !delivered.is_empty() {
+        let rows = sqlx::query(
+            "UPDATE deliveries SET status = 'delivered', attempts = attempts + 1, delivered_at = r.at, \
+             latency_ms = COALESCE(latency_ms, r.latency), first_attempt_at = COALESCE(first_attempt_at, ?2), \
+             last_attempt_at = ?2, lease_owner = NULL, lease_expires_at = NULL \
+             FROM (SELECT value ->> 0 AS id, value ->> 1 AS at, value ->> 2 AS latency FROM json_each(?1)) AS r \
+             WHERE deliveries.id = r.id AND deliveries.lease_owner = ?3 AND deliveries.status = 'pending' \
+             RETURNING subscription, delivered_at",
+        )
+        .bind(to_json(&delivered)?)
+        .bind(now_text.clone())
+        .bind(owner.to_string())
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(db)?;
+        for row in rows {
+            applied += 1;
+            let at = parse_time_text(&row.try_get::<String, _>("delivered_at").map_err(db)?)?;
+            let outcome = DeliveryOutcome::Delivered { at, latency_ms: 0 };
+            note_outcome(&mut last, row.try_get("subscription").map_err(db)?, &outcome);
+        }
+    }
+    for result in results {
+        if matches!(result.outcome, DeliveryOutcome::Delivered { .. }) {
+            continue;
+        }
+        let Some(subscription) = complete_one(&mut tx, owner, &now_text, result).await? else { continue };
+        applied += 1;
+        note_outcome(&mut last, subscription, &result.outcome);
+    }
+    for (subscription, at) in &last.success {
+        sqlx::query("UPDATE subscriptions SET last_success_at = MAX(COALESCE(last_success_at, ''), ?) WHERE name = ?")
+            .bind(time_text(*at))
+            .bind(subscription.clone())
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+    }
+    for (subscription, error) in &last.error {
+        sqlx::query("UPDATE subscriptions SET last_error = ?, last_error_at = ? WHERE name = ?")
+            .bind(error.clone())
+            .bind(now_text.clone())
+            .bind(subscription.clone())
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+    }
+    tx.commit().await.map_err(db)?;
+    Ok(applied)
+}
+
+/// Appends the condition that the caller still holds the lease.
+macro_rules! held {
+    ($sql:literal) => {
+        concat!($sql, " WHERE id = ? AND lease_owner = ? AND status = 'pending' RETURNING subscription")
+    };
+}
+
+/// Records one failed, deferred or discarded result if `owner` still holds the delivery; returns its
+/// subscription when it did.
+async fn complete_one(
+    tx: &mut sqlx::Transaction<'static, Sqlite>,
+    owner: &str,
+    now: &str,
+    result: &DeliveryResult,
+) -> Result<Option<String>, StoreError> {
+    let query = match &result.outcome {
+        // Recorded in bulk by `complete`.
+        DeliveryOutcome::Delivered { .. } => return Ok(None),
+        DeliveryOutcome::Retry { at, error, request, response } => sqlx::query(held!(
+            "UPDATE deliveries SET attempts = attempts + 1, next_attempt_at = ?, last_error = ?, last_request = ?, \
+             last_response = ?, first_attempt_at = COALESCE(first_attempt_at, ?), last_attempt_at = ?, \
+             lease_owner = NULL, lease_expires_at = NULL"
+        ))
+        .bind(time_text(*at))
+        .bind(error.clone())
+        .bind(request.as_ref().map(to_json).transpose()?)
+        .bind(response.as_ref().map(to_json).transpose()?)
+        .bind(now.to_string())
+        .bind(now.to_string()),
+        DeliveryOutcome::Dead { error, request, response } => sqlx::query(held!(
+            "UPDATE deliveries SET status = 'dead', attempts = attempts + 1, last_error = ?, last_request = ?, \
+             last_response = ?, first_attempt_at = COALESCE(first_attempt_at, ?), last_attempt_at = ?, \
+             lease_owner = NULL, lease_expires_at = NULL"
+        ))
+        .bind(error.clone())
+        .bind(request.as_ref().map(to_json).transpose()?)
+        .bind(response.as_ref().map(to_json).transpose()?)
+        .bind(now.to_string())
+        .bind(now.to_string()),
+        DeliveryOutcome::Deferred { until } => {
+            sqlx::query(held!("UPDATE deliveries SET next_attempt_at = ?, lease_owner = NULL, lease_expires_at = NULL"))
+                .bind(time_text(*until))
+        }
+        DeliveryOutcome::Discarded { reason } => sqlx::query(held!(
+            "UPDATE deliveries SET status = 'discarded', last_error = ?, lease_owner = NULL, lease_expires_at = NULL"
+        ))
+        .bind(reason.clone()),
+    };
+    let row = query.bind(result.id).bind(owner.to_string()).fetch_optional(&mut **tx).await.map_err(db)?;
+    row.map(|row| row.try_get("subscription").map_err(db)).transpose()
+}
