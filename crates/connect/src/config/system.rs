@@ -1,0 +1,160 @@
+//! `[[systems]]`: a connected system, its transport, authentication, inbound webhooks and delivery policy.
+
+use super::Secret;
+use serde::Deserialize;
+
+/// A connected system as written under `[[systems]]`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SystemConfig {
+    /// Unique; lower-case letters, digits, `_` and `-`. Names the system in URLs (`/v1/inbound/{name}`).
+    pub name: String,
+    pub role: Role,
+    pub transport: TransportConfig,
+    #[serde(default)]
+    pub auth: AuthConfig,
+    /// How `POST /v1/inbound/{name}` checks and maps what the system sends; absent, it accepts nothing.
+    #[serde(default)]
+    pub inbound: Option<InboundConfig>,
+    /// Time allowed for one delivery, in milliseconds.
+    #[serde(default = "default_timeout_ms")]
+    pub timeout_ms: u64,
+    /// Deliveries to this system in flight at once.
+    #[serde(default = "default_max_in_flight")]
+    pub max_in_flight: u32,
+    #[serde(default)]
+    pub retry: RetryConfig,
+}
+
+fn default_timeout_ms() -> u64 {
+    10_000
+}
+
+fn default_max_in_flight() -> u32 {
+    16
+}
+
+/// What a system is to the hub.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    Erp,
+    Wms,
+    Tms,
+    Pos,
+    Crm,
+    Channel,
+    Partner,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Erp => "erp",
+            Role::Wms => "wms",
+            Role::Tms => "tms",
+            Role::Pos => "pos",
+            Role::Crm => "crm",
+            Role::Channel => "channel",
+            Role::Partner => "partner",
+        }
+    }
+}
+
+/// How messages reach the system: `transport.type` is one of [`TransportConfig::KNOWN_TYPES`]; any other
+/// type is refused by serde with the list of known ones.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum TransportConfig {
+    /// Webhooks: an HTTP POST per message.
+    Http { url: String },
+    /// NATS JetStream: published to `<subject_prefix>.<event type>`.
+    Nats {
+        url: String,
+        #[serde(default = "default_subject_prefix")]
+        subject_prefix: String,
+    },
+    /// Files written to (and read from) a folder.
+    File { folder: String },
+}
+
+fn default_subject_prefix() -> String {
+    "crossdock.events".into()
+}
+
+impl TransportConfig {
+    pub const KNOWN_TYPES: [&'static str; 3] = ["http", "nats", "file"];
+
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            TransportConfig::Http { .. } => "http",
+            TransportConfig::Nats { .. } => "nats",
+            TransportConfig::File { .. } => "file",
+        }
+    }
+}
+
+/// How the hub authenticates what it sends: `auth.type` is `none` (the default), `hmac` (Standard Webhooks
+/// signatures with `secret`, `whsec_<base64>` or raw) or `bearer` (an `Authorization: Bearer` token).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum AuthConfig {
+    #[default]
+    None,
+    Hmac {
+        secret: Secret,
+    },
+    Bearer {
+        token: Secret,
+    },
+}
+
+/// Inbound webhooks from the system: how they are signed, and the mapping to a canonical command.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InboundConfig {
+    #[serde(default)]
+    pub signature: SignatureStyle,
+    /// The key the system signs with; defaults to `auth.secret` when `auth.type = "hmac"`.
+    #[serde(default)]
+    pub secret: Option<Secret>,
+    /// How far a Standard Webhooks timestamp may lie from now, in seconds.
+    #[serde(default = "default_tolerance_secs")]
+    pub tolerance_secs: u64,
+    /// jq file mapping the system's payload to a canonical command (relative to the config file).
+    #[serde(default)]
+    pub mapping: Option<String>,
+}
+
+fn default_tolerance_secs() -> u64 {
+    300
+}
+
+/// The signature scheme of inbound webhooks: `signature.type` is `standard` (Standard Webhooks headers) or
+/// `body_hmac_base64` (base64 HMAC-SHA256 of the body in `header`, as Shopify and WooCommerce send).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum SignatureStyle {
+    #[default]
+    Standard,
+    BodyHmacBase64 {
+        header: String,
+    },
+}
+
+/// Retry policy of deliveries: exponential backoff from `initial_backoff_ms` up to `max_backoff_ms`,
+/// giving up (dead letter) after `max_attempts` or when the event is older than `max_age_hours`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RetryConfig {
+    pub max_attempts: u32,
+    pub initial_backoff_ms: u64,
+    pub max_backoff_ms: u64,
+    pub max_age_hours: u64,
+}
+
+impl Default for RetryConfig {
+    fn default() -> Self {
+        Self { max_attempts: 25, initial_backoff_ms: 500, max_backoff_ms: 600_000, max_age_hours: 72 }
+    }
+}

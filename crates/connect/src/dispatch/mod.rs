@@ -1,0 +1,21 @@
+//! The dispatcher: from each subscription's durable cursor over the event log to at-least-once delivery,
+//! ordered per aggregate, with retry and backoff, a circuit breaker and in-flight limit per system, dead
+//! letters and replay (the state lives in `crossdock_store`'s delivery tables).
+
+mod breaker;
+mod dispatcher;
+mod from_config;
+mod policy;
+mod scheduler;
+mod setup;
+mod shape;
+#[cfg(test)]
+mod tests;
+mod worker;
+
+pub use breaker::{Admission, BreakerPolicy, CircuitBreaker, CircuitState};
+pub use dispatcher::{Dispatcher, SystemStatus};
+pub use from_config::{JqShape, TransportFactory, from_config, retry_policy};
+pub use policy::{RetryPolicy, settle};
+pub use setup::{DispatchError, DispatchOptions, DispatchSubscription, DispatchSystem};
+pub use shape::{Canonical, Shape, any_pattern_matches, envelope, pattern_matches};

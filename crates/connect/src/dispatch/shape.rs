@@ -1,0 +1,54 @@
+//! What a subscription sends: which events it selects (event-type patterns, then an optional filter) and
+//! the body each becomes (the canonical envelope, or a mapping). The jq filter and mapping plug in through
+//! [`Shape`].
+
+use crossdock_model::RecordedEvent;
+use serde_json::{Value, json};
+
+/// A subscription's filter and mapping. Both are called on the dispatcher's tasks and must not block for
+/// long; an `Err` is a message for the dead-letter queue (the delivery is not retried until replayed).
+pub trait Shape: Send + Sync + 'static {
+    /// Whether the subscription wants the event at all (the jq filter). Evaluated once, when scheduling.
+    fn selects(&self, _event: &RecordedEvent) -> Result<bool, String> {
+        Ok(true)
+    }
+
+    /// The body to send for the event (the jq mapping). Evaluated at every attempt, so that a fixed mapping
+    /// applies to replayed dead letters. `Ok(None)` drops the delivery (recorded as discarded).
+    fn body(&self, event: &RecordedEvent) -> Result<Option<Value>, String> {
+        Ok(Some(envelope(event)))
+    }
+}
+
+/// The canonical envelope: the body sent when a subscription has no mapping.
+pub fn envelope(event: &RecordedEvent) -> Value {
+    json!({
+        "type": event.event_type,
+        "seq": event.seq,
+        "aggregate_kind": event.aggregate_kind.as_str(),
+        "aggregate_id": event.aggregate_id,
+        "version": event.version,
+        "schema_version": event.schema_version,
+        "recorded_at": event.recorded_at,
+        "data": event.payload,
+    })
+}
+
+/// The shape of a subscription with neither filter nor mapping.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Canonical;
+
+impl Shape for Canonical {}
+
+/// Whether an event type matches one pattern: `*` matches everything, `order.*` every type that starts with
+/// `order.`, anything else only itself.
+pub fn pattern_matches(pattern: &str, event_type: &str) -> bool {
+    match pattern.strip_suffix('*') {
+        Some(prefix) => event_type.starts_with(prefix),
+        None => pattern == event_type,
+    }
+}
+
+pub fn any_pattern_matches(patterns: &[String], event_type: &str) -> bool {
+    patterns.iter().any(|p| pattern_matches(p, event_type))
+}
