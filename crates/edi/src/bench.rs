@@ -1,8 +1,11 @@
 //! A throughput benchmark (not a test): generates an interchange of realistic 850 purchase orders
-//! in memory and measures tokenize + envelope validation, and validation with schemas.
+//! in memory and measures tokenize + envelope validation, validation with schemas, and validation
+//! with schemas plus mapping each set to a `PlaceOrder`, all streaming with bounded memory.
 
 use crate::envelope::{Mode, Validator};
+use crate::map::{InboundOptions, map_set};
 use crate::reader::SegmentReader;
+use crate::tree::Builder;
 use serde::Serialize;
 use std::time::Instant;
 
@@ -16,7 +19,7 @@ pub struct Pass {
     pub valid: bool,
 }
 
-/// What [`bench`] measured.
+/// What [`bench()`] measured.
 #[derive(Debug, Clone, Serialize)]
 pub struct BenchReport {
     pub bytes: usize,
@@ -72,17 +75,37 @@ pub fn generate(size_mb: usize) -> (Vec<u8>, usize) {
     (out, n)
 }
 
-fn pass(name: &'static str, input: &[u8], schemas: bool) -> (Pass, u64, usize) {
+/// What a pass does with each segment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Work {
+    Envelope,
+    Schemas,
+    SchemasAndMapping,
+}
+
+fn pass(name: &'static str, input: &[u8], work: Work) -> (Pass, u64, usize) {
     let started = Instant::now();
     let mut reader = SegmentReader::new(input);
     let mut v = Validator::new(Mode::Strict).discard_summaries();
-    if schemas {
+    if work != Work::Envelope {
         v = v.with_schemas();
     }
+    let opts = InboundOptions::new("bench");
+    let mut builder = Builder::default();
     let mut ok = true;
     loop {
         match reader.next_segment() {
-            Ok(Some(seg)) => v.segment(&seg),
+            Ok(Some(seg)) => {
+                v.segment(&seg);
+                if work == Work::SchemasAndMapping {
+                    builder.push(&seg);
+                    if seg.is(b"SE") {
+                        for set in builder.take_sets() {
+                            ok &= map_set(&set, &opts).is_ok();
+                        }
+                    }
+                }
+            }
             Ok(None) => break,
             Err(_) => {
                 ok = false;
@@ -103,14 +126,15 @@ fn pass(name: &'static str, input: &[u8], schemas: bool) -> (Pass, u64, usize) {
 /// Generates about `size_mb` MiB of 850s and measures validation throughput, single-threaded.
 pub fn bench(size_mb: usize) -> BenchReport {
     let (input, purchase_orders) = generate(size_mb);
-    let (envelope, segments, buffer) = pass("tokenize + envelope", &input, false);
-    let (schemas, _, _) = pass("tokenize + envelope + 850 schema", &input, true);
+    let (envelope, segments, buffer) = pass("tokenize + envelope", &input, Work::Envelope);
+    let (schemas, _, _) = pass("tokenize + envelope + 850 schema", &input, Work::Schemas);
+    let (mapping, _, _) = pass("schema validation + mapping to PlaceOrder", &input, Work::SchemasAndMapping);
     BenchReport {
         bytes: input.len(),
         segments,
         purchase_orders,
         reader_buffer_bytes: buffer,
-        passes: vec![envelope, schemas],
+        passes: vec![envelope, schemas, mapping],
     }
 }
 

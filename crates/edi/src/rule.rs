@@ -117,8 +117,18 @@ rules! {
     SegmentTooLong => "segment-too-long", Ta1("024");
     /// A segment the transaction-set schema requires is absent.
     MandatorySegmentMissing => "mandatory-segment-missing", Sg("3");
-    /// A segment is not defined for the transaction set, or not at this place.
+    /// A segment the set defines elsewhere appears where its structure does not allow it.
     UnexpectedSegment => "unexpected-segment", Sg("2");
+    /// A segment the transaction set does not define at all.
+    SegmentNotInSet => "segment-not-in-set", Sg("6");
+    /// A segment appears after the place where its loop or set defines it.
+    SegmentOutOfOrder => "segment-out-of-order", Sg("7");
+    /// A segment occurs more often than its maximum use at this place.
+    SegmentRepeatExceeded => "segment-repeat-exceeded", Sg("5");
+    /// A loop occurs more often than its maximum.
+    LoopRepeatExceeded => "loop-repeat-exceeded", Sg("4");
+    /// An HL segment repeats an HL01 id or names (in HL02) a parent that is not an earlier HL.
+    HierarchyInvalid => "hierarchy-invalid", El("7");
     /// A segment has more elements than its definition.
     TooManyElements => "too-many-elements", Sg("8");
     /// A mandatory element is empty or absent.

@@ -1,11 +1,14 @@
 //! No panic on any input: corpus files mutated (truncated, bytes flipped, segments dropped,
-//! duplicated or swapped, delimiters changed, garbage inserted) go through every entry point.
+//! duplicated or swapped, delimiters changed, garbage inserted) go through every entry point:
+//! validation with and without schemas, acknowledgements, parsing to a tree and JSON, mapping to
+//! canonical (in memory and streaming), and reading acknowledgements for reconciliation.
 
 mod common;
 
 use crossdock_edi::{
-    AckOptions, ControlNumbers, Delimiters, Mode, SegmentReader, Segments, acknowledge, read_segments, validate,
-    validate_reader, validate_with_schemas, write_to_vec,
+    AckOptions, ControlNumbers, Delimiters, InboundOptions, Mode, SegmentReader, Segments, acknowledge, map_reader,
+    parse, read_segments, reconcile, to_canonical, validate, validate_reader, validate_reader_with_schemas,
+    validate_with_schemas, write_to_vec,
 };
 use proptest::prelude::*;
 use std::io::Read;
@@ -114,7 +117,9 @@ fn exercise(input: &[u8]) {
         let report = validate(input, mode);
         let streamed = validate_reader(Trickle(input), mode).expect("reading a slice cannot fail");
         assert_eq!(report.issues, streamed.issues, "streaming and in-memory validation disagree");
-        let _ = validate_with_schemas(input, mode);
+        let schemas = validate_with_schemas(input, mode);
+        let streamed = validate_reader_with_schemas(Trickle(input), mode).expect("reading a slice cannot fail");
+        assert_eq!(schemas.issues, streamed.issues, "streaming and in-memory schema validation disagree");
         let _ = acknowledge(&report, &AckOptions::default(), &mut ControlNumbers::after(0, 0));
         for issue in &report.issues {
             let _ = issue.to_string();
@@ -123,6 +128,23 @@ fn exercise(input: &[u8]) {
     if let Ok(segments) = read_segments(input) {
         let _ = write_to_vec(&segments, Delimiters::DEFAULT);
     }
+    if let Ok(doc) = parse(input) {
+        let _ = serde_json::to_string(&doc);
+    }
+    let opts = InboundOptions::new("fuzz");
+    let in_memory = to_canonical(input, &opts);
+    let mut outcomes = Vec::new();
+    let streamed = map_reader(Trickle(input), &opts, |m| outcomes.push(m));
+    if let (Ok(all), Ok(_)) = (&in_memory, &streamed) {
+        // The same sets; a mangled envelope can make completion order differ from tree order.
+        let sorted = |v: &[crossdock_edi::Mapped]| {
+            let mut s: Vec<String> = v.iter().map(|m| format!("{m:?}")).collect();
+            s.sort();
+            s
+        };
+        assert_eq!(sorted(all), sorted(&outcomes), "streaming and in-memory mapping disagree");
+    }
+    let _ = reconcile::read_acks(input, chrono::DateTime::UNIX_EPOCH);
     let mut reader = SegmentReader::with_limit(Trickle(input), 64);
     while let Ok(Some(seg)) = reader.next_segment() {
         let _ = (seg.element_count(), seg.components(1), seg.repetitions(2));

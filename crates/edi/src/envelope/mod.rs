@@ -1,6 +1,7 @@
 //! Envelope validation (ISA/IEA, GS/GE, ST/SE) in strict or lenient mode, over a buffer or a
 //! stream, producing a [`Report`] of issues and per-interchange summaries.
 
+mod sets;
 mod summary;
 mod text;
 mod validator;
@@ -88,8 +89,16 @@ fn run(input: &[u8], mode: Mode, mut v: Validator) -> Report {
 
 /// Validates a stream with bounded memory; only reading the input can fail.
 pub fn validate_reader<R: Read>(input: R, mode: Mode) -> Result<Report, std::io::Error> {
+    stream(input, mode, Validator::new(mode))
+}
+
+/// Validates a stream against envelopes and schemas with bounded memory.
+pub fn validate_reader_with_schemas<R: Read>(input: R, mode: Mode) -> Result<Report, std::io::Error> {
+    stream(input, mode, Validator::new(mode).with_schemas())
+}
+
+fn stream<R: Read>(input: R, mode: Mode, mut v: Validator) -> Result<Report, std::io::Error> {
     let mut reader = SegmentReader::new(input);
-    let mut v = Validator::new(mode);
     let mut last = None;
     loop {
         match reader.next_segment() {

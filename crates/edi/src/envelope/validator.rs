@@ -11,28 +11,28 @@ use crate::schema::SetChecker;
 use crate::segment::Segment;
 
 /// An open transaction set and the segments counted so far.
-struct OpenSet {
-    summary: SetSummary,
+pub(super) struct OpenSet {
+    pub(super) summary: SetSummary,
     /// ST02 as received, for the byte-exact comparison with SE02.
-    raw_control: Vec<u8>,
-    checker: Option<SetChecker>,
+    pub(super) raw_control: Vec<u8>,
+    pub(super) checker: Option<SetChecker>,
 }
 
 /// Checks envelopes segment by segment; see [`super::validate`] for the usual entry point.
 pub struct Validator {
-    mode: Mode,
-    keep_summaries: bool,
-    schemas: bool,
-    issues: Vec<Issue>,
-    done: Vec<InterchangeSummary>,
-    interchange: Option<InterchangeSummary>,
-    group: Option<GroupSummary>,
-    set: Option<OpenSet>,
+    pub(super) mode: Mode,
+    pub(super) keep_summaries: bool,
+    pub(super) schemas: bool,
+    pub(super) issues: Vec<Issue>,
+    pub(super) done: Vec<InterchangeSummary>,
+    pub(super) interchange: Option<InterchangeSummary>,
+    pub(super) group: Option<GroupSummary>,
+    pub(super) set: Option<OpenSet>,
     /// GS segments seen in the open interchange (implicit groups do not count).
-    headers_seen: u32,
+    pub(super) headers_seen: u32,
     /// Whether the previous segment was already reported as outside its envelope.
-    outside_reported: bool,
-    segments: u64,
+    pub(super) outside_reported: bool,
+    pub(super) segments: u64,
 }
 
 impl Validator {
@@ -108,14 +108,16 @@ impl Validator {
     }
 
     /// Records an issue and the code it contributes to the enclosing summary.
-    fn report(&mut self, rule: Rule, seg: &Segment<'_>, element: Option<u16>, message: String) {
+    pub(super) fn report(&mut self, rule: Rule, seg: &Segment<'_>, element: Option<u16>, message: String) {
         let severity = self.severity(rule);
         let position = self.position(seg, element);
-        self.record_code(rule, severity, &position);
+        self.record_code(rule, severity, &position, None);
         self.issues.push(Issue::new(rule, severity, position, message));
     }
 
-    fn record_code(&mut self, rule: Rule, severity: Severity, position: &Position) {
+    /// Adds the X12 code of a broken rule to the summary of the envelope it belongs to;
+    /// `reference` is the data element number of an element fault, when known.
+    fn record_code(&mut self, rule: Rule, severity: Severity, position: &Position, reference: Option<u16>) {
         match rule.x12_code() {
             X12Code::Ta1(code) => {
                 if let Some(i) = self.interchange.as_mut() {
@@ -137,7 +139,7 @@ impl Validator {
                 let fault = ElementFault {
                     position: position.element.unwrap_or(0),
                     component: position.component,
-                    reference: None,
+                    reference,
                     code,
                     value: None,
                     severity,
@@ -194,7 +196,7 @@ impl Validator {
         }
     }
 
-    fn body_segment(&mut self, seg: &Segment<'_>, outside_before: bool) {
+    pub(super) fn body_segment(&mut self, seg: &Segment<'_>, outside_before: bool) {
         let Some(set) = self.set.as_mut() else {
             if !outside_before {
                 let (rule, place) = if self.group.is_some() {
@@ -216,18 +218,18 @@ impl Validator {
             let tolerated = alnum && id.len() <= 6 && self.mode == Mode::Lenient;
             let severity = if tolerated { Severity::Warning } else { Severity::Error };
             let position = self.position(seg, None);
-            self.record_code(Rule::InvalidSegmentId, severity, &position);
+            self.record_code(Rule::InvalidSegmentId, severity, &position, None);
             self.issues.push(Issue::new(Rule::InvalidSegmentId, severity, position, message));
             return;
         }
         let position = set.summary.segments;
         if let Some(checker) = set.checker.as_mut() {
-            let found = checker.segment(seg, position);
+            let found = checker.segment(seg, position).findings;
             self.schema_issues(seg, found);
         }
     }
 
-    fn schema_issues(&mut self, seg: &Segment<'_>, found: Vec<crate::schema::Finding>) {
+    pub(super) fn schema_issues(&mut self, seg: &Segment<'_>, found: Vec<crate::schema::Finding>) {
         for f in found {
             let severity = self.severity(f.rule);
             let mut position = self.position(seg, f.element);
@@ -238,7 +240,7 @@ impl Validator {
             if let Some(p) = f.set_position {
                 position.set_position = Some(p);
             }
-            self.record_code(f.rule, severity, &position);
+            self.record_code(f.rule, severity, &position, f.reference);
             self.issues.push(Issue::new(f.rule, severity, position, f.message));
         }
     }
@@ -309,167 +311,11 @@ impl Validator {
         self.end_interchange();
     }
 
-    fn end_interchange(&mut self) {
+    pub(super) fn end_interchange(&mut self) {
         if let Some(i) = self.interchange.take()
             && self.keep_summaries
         {
             self.done.push(i);
-        }
-    }
-
-    fn open_group(&mut self, seg: &Segment<'_>) {
-        self.end_group_early(seg);
-        self.headers_seen += 1;
-        self.group = Some(GroupSummary {
-            functional_id: seg.element_str(1),
-            sender: seg.element_str(2),
-            receiver: seg.element_str(3),
-            control: seg.element_str(6),
-            version: seg.element_str(8),
-            has_header: true,
-            declared_sets: None,
-            sets: Vec::new(),
-            codes: Vec::new(),
-        });
-        let control = seg.element(6).unwrap_or_default();
-        if control.is_empty() || control.len() > 9 || !control.iter().all(u8::is_ascii_digit) {
-            let message = format!("GS06 {:?} is not a 1 to 9 digit control number", text(Some(control)));
-            self.report(Rule::GsElementValue, seg, Some(6), message);
-        }
-        for n in [1, 8] {
-            if seg.element(n).is_none_or(<[u8]>::is_empty) {
-                self.report(Rule::GsElementValue, seg, Some(n as u16), format!("GS{n:02} is missing"));
-            }
-        }
-    }
-
-    /// Closes an open set and group that a new GS or an IEA interrupts.
-    fn end_group_early(&mut self, seg: &Segment<'_>) {
-        self.end_set_early(seg);
-        if self.group.is_some() {
-            self.report(
-                Rule::GeMissing,
-                seg,
-                None,
-                format!("{} arrives before the GE of the open group", seg.id_str()),
-            );
-            self.end_group();
-        }
-    }
-
-    fn implicit_group(&mut self, seg: &Segment<'_>) {
-        let message = format!("{} is outside a functional group", seg.id_str());
-        self.report(Rule::SegmentOutsideGroup, seg, None, message);
-        self.group = Some(GroupSummary::implicit());
-    }
-
-    fn close_group(&mut self, seg: &Segment<'_>) {
-        self.end_set_early(seg);
-        if self.group.is_none() {
-            self.implicit_group(seg);
-        }
-        let Some(group) = self.group.as_ref() else { return };
-        let sets = group.sets.len() as u32;
-        let gs06 = group.has_header.then(|| group.control.clone());
-        let declared = seg.element(1).unwrap_or_default();
-        if parse_count(declared) != Some(sets) {
-            let message = format!("GE01 is {:?} but the group has {sets} sets", text(Some(declared)));
-            self.report(Rule::GeSetCount, seg, Some(1), message);
-        }
-        let control = seg.element(2).unwrap_or_default();
-        if gs06.as_deref().map(str::as_bytes) != Some(control) {
-            let message = format!("GE02 {:?} does not match GS06 {gs06:?}", text(Some(control)));
-            self.report(Rule::GeControlMismatch, seg, Some(2), message);
-        }
-        if let Some(g) = self.group.as_mut() {
-            g.declared_sets = Some(text(Some(declared)));
-        }
-        self.end_group();
-    }
-
-    fn end_group(&mut self) {
-        if let Some(g) = self.group.take()
-            && let Some(i) = self.interchange.as_mut()
-            && self.keep_summaries
-        {
-            i.groups.push(g);
-        }
-    }
-
-    fn open_set(&mut self, seg: &Segment<'_>) {
-        self.end_set_early(seg);
-        if self.group.is_none() {
-            self.implicit_group(seg);
-        }
-        let version = self.group.as_ref().map(|g| g.version.clone()).unwrap_or_default();
-        let implementation = seg.element(3).filter(|v| !v.is_empty());
-        let summary = SetSummary {
-            id: seg.element_str(1),
-            control: trimmed(seg.element(2).unwrap_or_default()),
-            implementation: implementation.map(|v| text(Some(v))),
-            segments: 1,
-            closed: false,
-            codes: Vec::new(),
-            segment_faults: Vec::new(),
-        };
-        let checker = if self.schemas {
-            SetChecker::for_set(seg.element(1).unwrap_or_default(), version.as_bytes())
-        } else {
-            None
-        };
-        let raw_control = seg.element(2).unwrap_or_default().to_vec();
-        self.set = Some(OpenSet { summary, raw_control, checker });
-        let st01 = seg.element(1).unwrap_or_default();
-        let st02 = seg.element(2).unwrap_or_default();
-        if st01.len() != 3 || !st01.iter().all(u8::is_ascii_alphanumeric) {
-            self.report(Rule::StElementValue, seg, Some(1), format!("ST01 {:?} is not a set id", text(Some(st01))));
-        }
-        if !(4..=9).contains(&st02.len()) {
-            let message = format!("ST02 {:?} is not a 4 to 9 character control number", text(Some(st02)));
-            self.report(Rule::StControlValue, seg, Some(2), message);
-        }
-    }
-
-    fn end_set_early(&mut self, seg: &Segment<'_>) {
-        if self.set.is_some() {
-            self.report(Rule::SeMissing, seg, None, format!("{} arrives before the SE of the open set", seg.id_str()));
-            self.end_set(false);
-        }
-    }
-
-    fn close_set(&mut self, seg: &Segment<'_>) {
-        let Some(set) = self.set.as_mut() else {
-            self.body_segment(seg, false);
-            return;
-        };
-        set.summary.segments += 1;
-        let count = set.summary.segments;
-        let st02 = set.raw_control.clone();
-        let found = set.checker.take().map(|c| c.finish(count)).unwrap_or_default();
-        self.schema_issues(seg, found);
-        let declared = seg.element(1).unwrap_or_default();
-        if parse_count(declared) != Some(count) {
-            let message = format!("SE01 is {:?} but the set has {count} segments", text(Some(declared)));
-            self.report(Rule::SeSegmentCount, seg, Some(1), message);
-        }
-        let control = seg.element(2).unwrap_or_default();
-        if control != st02.as_slice() {
-            let message = format!("SE02 {:?} does not match ST02 {:?}", text(Some(control)), text(Some(&st02)));
-            self.report(Rule::SeControlMismatch, seg, Some(2), message);
-        }
-        self.end_set(true);
-    }
-
-    fn end_set(&mut self, closed: bool) {
-        if let Some(mut s) = self.set.take() {
-            s.summary.closed = closed;
-            if let Some(g) = self.group.as_mut()
-                && self.keep_summaries
-            {
-                g.sets.push(s.summary);
-            } else if let Some(g) = self.group.as_mut() {
-                g.sets.push(SetSummary { segment_faults: Vec::new(), codes: Vec::new(), ..s.summary });
-            }
         }
     }
 
