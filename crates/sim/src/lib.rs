@@ -1,0 +1,30 @@
+//! Simulated partner systems for crossdock — a web store and a marketplace, the stores' POS, an ERP, a
+//! JSON warehouse (WMS), a carrier (TMS) and a CRM — that talk to the hub only over the wire: they call
+//! its REST API and receive its events as signed webhooks. A simulated clock lets days of fulfilment pass
+//! in seconds; each system has configurable latency, error rate and outage windows.
+//!
+//! Start everything with [`SimNetwork::start`]; see [`network`] for the order of use. Two stand-ins are
+//! clearly named as such and go once the hub does their job: [`systems::sourcing`] (allocation and
+//! release of new orders) and [`feed`] (delivery of events from the change feed instead of webhooks).
+
+pub mod agenda;
+pub mod catalog;
+pub mod clock;
+pub mod config;
+pub mod faults;
+pub mod feed;
+pub mod geo;
+pub mod hub;
+pub mod network;
+pub mod server;
+pub mod stats;
+pub mod systems;
+pub mod webhook;
+pub mod world;
+
+pub use clock::SimClock;
+pub use config::{SimConfig, SimError};
+pub use faults::{FaultConfig, Outage, OutageMode};
+pub use hub::{HubClient, HubConfig, HubError};
+pub use network::{NetworkReport, SimNetwork, SystemEndpoint, SystemReport};
+pub use webhook::{EventHandler, Handled, WebhookSecret};
