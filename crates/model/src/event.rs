@@ -1,6 +1,8 @@
 //! Events: facts recorded in the log, each with a type name and a schema version.
 
-use crate::{InventoryPosition, LineQuantity, Location, LocationId, Order, OrderId, ReturnRecord, Shipment, ShipmentId, Sku};
+use crate::{
+    InventoryPosition, LineQuantity, Location, LocationId, Order, OrderId, ReturnRecord, Shipment, ShipmentId, Sku,
+};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -58,7 +60,11 @@ pub enum Event {
     #[serde(rename = "order.delivery_confirmed")]
     DeliveryConfirmed { order_id: OrderId, shipment_id: ShipmentId, delivered_at: DateTime<Utc> },
     #[serde(rename = "order.return_recorded")]
-    ReturnRecorded { order_id: OrderId, #[serde(rename = "return")] record: ReturnRecord },
+    ReturnRecorded {
+        order_id: OrderId,
+        #[serde(rename = "return")]
+        record: ReturnRecord,
+    },
     /// Units reserved for an order at a location.
     #[serde(rename = "inventory.reserved")]
     InventoryReserved { sku: Sku, location: LocationId, order_id: OrderId, quantity: i64 },

@@ -15,10 +15,7 @@ impl Currency {
     pub fn new(code: &str) -> Result<Self, ValidationError> {
         match CURRENCIES.iter().find(|(c, _)| *c == code) {
             Some(_) => Ok(Self(code.as_bytes().try_into().expect("table codes are three bytes"))),
-            None => Err(ValidationError::new(
-                "invalid_currency",
-                format!("{code:?} is not an ISO 4217 currency code"),
-            )),
+            None => Err(ValidationError::new("invalid_currency", format!("{code:?} is not an ISO 4217 currency code"))),
         }
     }
 

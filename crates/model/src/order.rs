@@ -288,7 +288,10 @@ impl Order {
             let q = &line.quantities;
             q.check().map_err(|e| format!("line {}: {e}", line.id))?;
             let sum = |f: fn(&LineAllocation) -> u32| line.allocations.iter().map(f).sum::<u32>();
-            if sum(|a| a.allocated) != q.allocated || sum(|a| a.released) != q.released || sum(|a| a.shipped) != q.shipped {
+            if sum(|a| a.allocated) != q.allocated
+                || sum(|a| a.released) != q.released
+                || sum(|a| a.shipped) != q.shipped
+            {
                 return Err(format!("line {}: allocations do not add up to the line quantities", line.id));
             }
             for a in &line.allocations {
@@ -349,7 +352,15 @@ mod tests {
         }
     }
 
-    fn q(ordered: u32, allocated: u32, released: u32, shipped: u32, delivered: u32, returned: u32, cancelled: u32) -> LineQuantities {
+    fn q(
+        ordered: u32,
+        allocated: u32,
+        released: u32,
+        shipped: u32,
+        delivered: u32,
+        returned: u32,
+        cancelled: u32,
+    ) -> LineQuantities {
         LineQuantities { ordered, allocated, released, shipped, delivered, returned, cancelled }
     }
 

@@ -16,10 +16,7 @@ impl Country {
         if COUNTRIES.contains(&code) {
             Ok(Self(code.as_bytes().try_into().expect("table codes are two bytes")))
         } else {
-            Err(ValidationError::new(
-                "invalid_country",
-                format!("{code:?} is not an ISO 3166-1 alpha-2 country code"),
-            ))
+            Err(ValidationError::new("invalid_country", format!("{code:?} is not an ISO 3166-1 alpha-2 country code")))
         }
     }
 
@@ -50,7 +47,9 @@ pub struct Email(String);
 impl Email {
     pub fn new(value: impl Into<String>) -> Result<Self, ValidationError> {
         let value = value.into();
-        let bad = |why: &str| Err(ValidationError::new("invalid_email", format!("{value:?} is not an e-mail address: {why}")));
+        let bad = |why: &str| {
+            Err(ValidationError::new("invalid_email", format!("{value:?} is not an e-mail address: {why}")))
+        };
         if value.len() > 254 {
             return bad("longer than 254 bytes");
         }
@@ -113,7 +112,8 @@ pub const MAX_TEXT_LEN: usize = 512;
 impl Address {
     /// Checks the free-text fields; returns the name of the first bad field with the error.
     pub fn validate(&self) -> Result<(), (&'static str, ValidationError)> {
-        let required = [("name", &self.name), ("line1", &self.line1), ("city", &self.city), ("postal_code", &self.postal_code)];
+        let required =
+            [("name", &self.name), ("line1", &self.line1), ("city", &self.city), ("postal_code", &self.postal_code)];
         for (field, value) in required {
             if value.trim().is_empty() {
                 return Err((field, ValidationError::new("required", format!("address {field} must not be empty"))));
@@ -131,7 +131,10 @@ impl Address {
             if let Some(v) = value
                 && v.len() > MAX_TEXT_LEN
             {
-                return Err((field, ValidationError::new("too_long", format!("address {field} is longer than {MAX_TEXT_LEN} bytes"))));
+                return Err((
+                    field,
+                    ValidationError::new("too_long", format!("address {field} is longer than {MAX_TEXT_LEN} bytes")),
+                ));
             }
         }
         Ok(())

@@ -18,7 +18,10 @@ impl Quantity {
             return Err(ValidationError::new("quantity_not_positive", "quantity must be at least 1"));
         }
         if units > MAX_QUANTITY {
-            return Err(ValidationError::new("quantity_too_large", format!("quantity {units} is above the limit of {MAX_QUANTITY}")));
+            return Err(ValidationError::new(
+                "quantity_too_large",
+                format!("quantity {units} is above the limit of {MAX_QUANTITY}"),
+            ));
         }
         Ok(Self(units))
     }
