@@ -18,6 +18,8 @@ pub fn evolve(state: &mut State, event: &Event, now: DateTime<Utc>) {
         | Event::OrderHoldReleased { .. }
         | Event::OrderLinesCancelled { .. }
         | Event::OrderLinesAllocated { .. }
+        | Event::OrderSourced { .. }
+        | Event::OrderBackordered { .. }
         | Event::OrderReleased { .. }
         | Event::ShipmentConfirmed { .. }
         | Event::DeliveryConfirmed { .. }

@@ -20,7 +20,18 @@ pub(crate) fn apply(slot: &mut Option<Order>, event: &Event, now: DateTime<Utc>)
         Event::OrderPlaced { .. } => {}
         Event::OrderHeld { reason, .. } => order.hold = Some(reason.clone()),
         Event::OrderHoldReleased { .. } => order.hold = None,
-        Event::OrderLinesAllocated { allocations, .. } => allocations.iter().for_each(|m| allocate(order, m)),
+        Event::OrderLinesAllocated { allocations, .. } | Event::OrderSourced { allocations, .. } => {
+            allocations.iter().for_each(|m| allocate(order, m));
+            order.lines.iter_mut().for_each(clamp_backorder);
+        }
+        Event::OrderBackordered { lines, .. } => {
+            for waiting in lines {
+                if let Some(line) = order.line_mut(&waiting.line_id) {
+                    let room = unallocated(line).saturating_sub(line.quantities.backordered);
+                    line.quantities.backordered += waiting.quantity.get().min(room);
+                }
+            }
+        }
         Event::OrderReleased { lines, .. } => lines.iter().for_each(|m| release(order, m)),
         Event::OrderLinesCancelled { lines, released, .. } => {
             released.iter().for_each(|m| deallocate(order, m));
@@ -30,6 +41,7 @@ pub(crate) fn apply(slot: &mut Option<Order>, event: &Event, now: DateTime<Utc>)
                     line.quantities.cancelled = line.quantities.cancelled.saturating_add(units);
                 }
             }
+            order.lines.iter_mut().for_each(clamp_backorder);
         }
         Event::ShipmentConfirmed { shipment, .. } if order.shipments.iter().all(|s| s.id != shipment.id) => {
             for shipped in &shipment.lines {
@@ -83,6 +95,11 @@ fn bump(order: &mut Order, now: DateTime<Utc>) {
 fn unallocated(line: &OrderLine) -> u32 {
     let q = &line.quantities;
     q.ordered.saturating_sub(q.cancelled).saturating_sub(q.allocated)
+}
+
+/// Backordered units are unallocated units: allocating or cancelling units takes them from the backorder.
+fn clamp_backorder(line: &mut OrderLine) {
+    line.quantities.backordered = line.quantities.backordered.min(unallocated(line));
 }
 
 fn allocate(order: &mut Order, m: &LineMovement) {

@@ -1,6 +1,6 @@
 //! Which inventory positions a command reads or changes, so that the store can load (and lock) them first.
 
-use crossdock_model::{Command, Disposition, LocationId, Order, Sku};
+use crossdock_model::{Command, Disposition, LocationId, Order, Sku, SourcingMode};
 use std::collections::BTreeSet;
 
 /// The inventory positions a command reads or changes, given the current order (if any).
@@ -40,6 +40,7 @@ pub fn inventory_keys(command: &Command, order: Option<&Order>) -> Vec<(Sku, Loc
             keys.insert((sku.clone(), location.clone()));
         }
         Command::PlaceOrder(_)
+        | Command::SourceOrder { .. }
         | Command::HoldOrder { .. }
         | Command::ReleaseHold { .. }
         | Command::ReleaseToWarehouse { .. }
@@ -47,4 +48,24 @@ pub fn inventory_keys(command: &Command, order: Option<&Order>) -> Vec<(Sku, Loc
         | Command::UpsertLocation { .. } => {}
     }
     keys.into_iter().collect()
+}
+
+/// The skus a command may source: for those the store loads the positions at every known location and the
+/// network ([`State::sourcing`](crate::State)). An order placed with automatic sourcing names its lines' skus;
+/// `SourceOrder` names the skus of the order's unallocated lines. Sorted, without duplicates.
+pub fn sourcing_skus(command: &Command, order: Option<&Order>) -> Vec<Sku> {
+    let skus: BTreeSet<Sku> = match command {
+        Command::PlaceOrder(place) if place.sourcing.mode == SourcingMode::Auto => {
+            place.lines.iter().map(|l| l.sku.clone()).collect()
+        }
+        Command::SourceOrder { order_id } => order
+            .filter(|o| &o.id == order_id)
+            .iter()
+            .flat_map(|o| &o.lines)
+            .filter(|l| l.quantities.ordered > l.quantities.cancelled.saturating_add(l.quantities.allocated))
+            .map(|l| l.sku.clone())
+            .collect(),
+        _ => BTreeSet::new(),
+    };
+    skus.into_iter().collect()
 }

@@ -5,6 +5,10 @@
 //! one sku at one location) and the location. A command addresses one order or one position or one
 //! location, and may touch the positions [`inventory_keys`] names; it never emits an event for anything else.
 //!
+//! An order placed with automatic sourcing (the default) is sourced in the same decision: `order.placed`, then
+//! `order.sourced` with the explanation, `order.backordered` for what no location can supply, and the
+//! reservations. `SourceOrder` sources an order's unallocated units again (backorder refill).
+//!
 //! Beside them, pure policy the store and server call: [`sourcing`] (where an order ships from, at the least
 //! cost, with an explanation), [`tax`] (US state sales tax) and [`refund`] (what a return pays back).
 
@@ -13,6 +17,7 @@ use crossdock_model::{Command, Event, InventoryPosition, Location, LocationId, O
 use std::collections::BTreeMap;
 
 mod allocate;
+mod autosource;
 mod cancel;
 mod check;
 mod error;
@@ -22,6 +27,7 @@ mod fulfil;
 mod hold;
 mod inventory;
 mod keys;
+pub mod kpi;
 mod location;
 mod place;
 pub mod refund;
@@ -31,7 +37,7 @@ pub mod tax;
 pub use check::MAX_LINES;
 pub use error::DecideError;
 pub use evolve::evolve;
-pub use keys::inventory_keys;
+pub use keys::{inventory_keys, sourcing_skus};
 pub use refund::{RestockingFeeRule, refund_amount};
 pub use sourcing::{
     SourcingBenchReport, SourcingDecision, bench_sourcing, nearest_with_everything_else_nearest_per_line, source_order,
@@ -39,12 +45,25 @@ pub use sourcing::{
 pub use tax::{TaxBreakdown, TaxInput, compute_tax};
 
 /// Everything a command may read: the order it addresses, the inventory positions it touches
-/// (as named by [`inventory_keys`]), and the location it upserts.
+/// (as named by [`inventory_keys`], plus, for a command that sources, the positions of the skus
+/// [`sourcing_skus`] names at every known location), the location it upserts, and the network to source from.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct State {
     pub order: Option<Order>,
     pub positions: BTreeMap<(Sku, LocationId), InventoryPosition>,
     pub location: Option<(Location, u64)>,
+    /// For a command that sources (see [`sourcing_skus`]): the network. Without it, orders are not sourced
+    /// automatically (they wait for explicit allocations).
+    pub sourcing: Option<SourcingState>,
+}
+
+/// What automatic sourcing reads besides positions: every known location, the orders each has already been
+/// given today (for its capacity per day), and the policy (rates, split penalty, solver budget).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SourcingState {
+    pub locations: Vec<Location>,
+    pub sourced_today: BTreeMap<LocationId, u32>,
+    pub config: sourcing::SourcingConfig,
 }
 
 impl State {
@@ -71,6 +90,7 @@ pub fn decide(state: &State, command: &Command, now: DateTime<Utc>) -> Result<Ve
         Command::AllocateLines { order_id, allocations } => {
             allocate::allocate_lines(state, loaded(state, order_id)?, allocations, now)
         }
+        Command::SourceOrder { order_id } => autosource::source_again(state, loaded(state, order_id)?, now),
         Command::ReleaseToWarehouse { order_id, location } => {
             allocate::release_to_warehouse(loaded(state, order_id)?, location.as_ref())
         }

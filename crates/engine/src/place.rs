@@ -1,6 +1,7 @@
-//! Placing an order: validate the new order's lines, money and addresses, and record it as created.
+//! Placing an order: validate the new order's lines, money and addresses, record it as created, and (with
+//! automatic sourcing) source it in the same decision.
 
-use crate::{DecideError, State, check};
+use crate::{DecideError, State, autosource, check};
 use chrono::{DateTime, Utc};
 use crossdock_model::{Event, LineQuantities, Money, Order, OrderLine, OrderStatus, PlaceOrder};
 use std::collections::BTreeSet;
@@ -36,9 +37,15 @@ pub(crate) fn place_order(state: &State, place: &PlaceOrder, now: DateTime<Utc>)
         hold: None,
         shipments: Vec::new(),
         returns: Vec::new(),
+        sourcing: place.sourcing.clone(),
         version: 0,
         updated_at: now,
     };
+    if let Some(network) = state.sourcing.as_ref().filter(|_| autosource::sources_automatically(state, &order)) {
+        let mut events = autosource::source(state, network, &order, now)?;
+        events.insert(0, Event::OrderPlaced { order: Box::new(order) });
+        return Ok(events);
+    }
     Ok(vec![Event::OrderPlaced { order: Box::new(order) }])
 }
 
@@ -72,6 +79,13 @@ fn validate(place: &PlaceOrder) -> Result<(), DecideError> {
         })?;
     }
     check::address("/ship_to", &place.ship_to)?;
+    if place.sourcing.exclude.len() > check::MAX_LINES {
+        return Err(DecideError::invalid(
+            "/sourcing/exclude",
+            "too_many",
+            format!("{} locations excluded; the limit is {}", place.sourcing.exclude.len(), check::MAX_LINES),
+        ));
+    }
     if let Some(bill_to) = &place.bill_to {
         check::address("/bill_to", bill_to)?;
     }

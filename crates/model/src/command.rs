@@ -2,7 +2,7 @@
 
 use crate::{
     Address, ChannelId, Currency, Customer, ExternalId, LineId, LineQuantity, Location, LocationId, Money, OrderId,
-    Quantity, ReturnId, ReturnLine, ShipmentId, Sku,
+    Quantity, ReturnId, ReturnLine, ShipmentId, Sku, SourcingOptions,
 };
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -34,6 +34,9 @@ pub struct PlaceOrder {
     pub shipping: Option<Money>,
     pub lines: Vec<NewOrderLine>,
     pub placed_at: DateTime<Utc>,
+    /// Automatic sourcing (the default) or manual allocation, and the order's sourcing rules.
+    #[serde(default, skip_serializing_if = "SourcingOptions::is_default")]
+    pub sourcing: SourcingOptions,
 }
 
 /// Assign units of a line to a location (and reserve them there).
@@ -48,6 +51,8 @@ pub struct Allocation {
 /// Every change of state the hub accepts. Each names the aggregate it is addressed to.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(tag = "type", rename_all = "snake_case")]
+// A command is built once and moved a few times; boxing the order would only add noise at every call site.
+#[allow(clippy::large_enum_variant)]
 pub enum Command {
     PlaceOrder(PlaceOrder),
     HoldOrder {
@@ -67,6 +72,11 @@ pub enum Command {
     AllocateLines {
         order_id: OrderId,
         allocations: Vec<Allocation>,
+    },
+    /// Source the order's unallocated units now, at the least cost, from the stock available to promise
+    /// (the store issues it for backordered orders when stock of their skus arrives).
+    SourceOrder {
+        order_id: OrderId,
     },
     /// Release allocated units to the warehouse (all locations, or one).
     ReleaseToWarehouse {
@@ -125,6 +135,7 @@ impl Command {
             | Command::ReleaseHold { order_id }
             | Command::CancelOrder { order_id, .. }
             | Command::AllocateLines { order_id, .. }
+            | Command::SourceOrder { order_id }
             | Command::ReleaseToWarehouse { order_id, .. }
             | Command::ConfirmShipment { order_id, .. }
             | Command::ConfirmDelivery { order_id, .. }
@@ -141,6 +152,7 @@ impl Command {
             Command::ReleaseHold { .. } => "release_hold",
             Command::CancelOrder { .. } => "cancel_order",
             Command::AllocateLines { .. } => "allocate_lines",
+            Command::SourceOrder { .. } => "source_order",
             Command::ReleaseToWarehouse { .. } => "release_to_warehouse",
             Command::ConfirmShipment { .. } => "confirm_shipment",
             Command::ConfirmDelivery { .. } => "confirm_delivery",

@@ -52,6 +52,18 @@ pub enum Event {
     OrderLinesCancelled { order_id: OrderId, lines: Vec<LineQuantity>, released: Vec<LineMovement>, reason: String },
     #[serde(rename = "order.lines_allocated")]
     OrderLinesAllocated { order_id: OrderId, allocations: Vec<LineMovement> },
+    /// Units allocated by the hub's sourcing (possibly none), with the decision's explanation: the
+    /// destination, every candidate location with its costs and status, the solver and the reason.
+    #[serde(rename = "order.sourced")]
+    OrderSourced {
+        order_id: OrderId,
+        allocations: Vec<LineMovement>,
+        #[schema(value_type = Object)]
+        explanation: serde_json::Value,
+    },
+    /// Units no usable location can supply now: they wait, and are sourced when stock of their sku arrives.
+    #[serde(rename = "order.backordered")]
+    OrderBackordered { order_id: OrderId, lines: Vec<LineQuantity> },
     /// Allocated units handed to the warehouse at each location.
     #[serde(rename = "order.released")]
     OrderReleased { order_id: OrderId, lines: Vec<LineMovement> },
@@ -95,6 +107,8 @@ impl Event {
             Event::OrderHoldReleased { .. } => "order.hold_released",
             Event::OrderLinesCancelled { .. } => "order.lines_cancelled",
             Event::OrderLinesAllocated { .. } => "order.lines_allocated",
+            Event::OrderSourced { .. } => "order.sourced",
+            Event::OrderBackordered { .. } => "order.backordered",
             Event::OrderReleased { .. } => "order.released",
             Event::ShipmentConfirmed { .. } => "order.shipment_confirmed",
             Event::DeliveryConfirmed { .. } => "order.delivery_confirmed",
@@ -121,6 +135,8 @@ impl Event {
             | Event::OrderHoldReleased { order_id }
             | Event::OrderLinesCancelled { order_id, .. }
             | Event::OrderLinesAllocated { order_id, .. }
+            | Event::OrderSourced { order_id, .. }
+            | Event::OrderBackordered { order_id, .. }
             | Event::OrderReleased { order_id, .. }
             | Event::ShipmentConfirmed { order_id, .. }
             | Event::DeliveryConfirmed { order_id, .. }

@@ -11,6 +11,7 @@ mod money;
 mod order;
 mod party;
 mod quantity;
+mod sourcing;
 
 pub use command::{Allocation, Command, MAX_REASON_LEN, NewOrderLine, PlaceOrder};
 pub use error::ValidationError;
@@ -24,3 +25,4 @@ pub use order::{
 };
 pub use party::{Address, Coordinates, Country, Customer, Email, Location, LocationKind, MAX_TEXT_LEN};
 pub use quantity::{MAX_QUANTITY, Quantity};
+pub use sourcing::{SourcingMode, SourcingOptions};

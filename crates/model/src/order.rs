@@ -2,6 +2,7 @@
 
 use crate::{
     Address, ChannelId, Currency, Customer, ExternalId, LineId, LocationId, Money, OrderId, ReturnId, ShipmentId, Sku,
+    SourcingOptions,
 };
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -60,7 +61,7 @@ impl OrderStatus {
 }
 
 /// Units of one line in each state. Invariants: shipped ≤ released ≤ allocated ≤ ordered − cancelled,
-/// delivered ≤ shipped, returned ≤ delivered.
+/// delivered ≤ shipped, returned ≤ delivered, backordered ≤ ordered − cancelled − allocated.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct LineQuantities {
     pub ordered: u32,
@@ -70,6 +71,9 @@ pub struct LineQuantities {
     pub delivered: u32,
     pub returned: u32,
     pub cancelled: u32,
+    /// Units sourcing found no stock for: they wait, unallocated, and are sourced when stock arrives.
+    #[serde(default)]
+    pub backordered: u32,
 }
 
 impl LineQuantities {
@@ -101,6 +105,9 @@ impl LineQuantities {
         }
         if q.returned > q.delivered {
             return Err(format!("returned {} > delivered {}", q.returned, q.delivered));
+        }
+        if q.backordered > live - q.allocated {
+            return Err(format!("backordered {} > unallocated {}", q.backordered, live - q.allocated));
         }
         Ok(())
     }
@@ -227,6 +234,9 @@ pub struct Order {
     pub shipments: Vec<Shipment>,
     #[serde(default)]
     pub returns: Vec<ReturnRecord>,
+    /// How the order is sourced (automatically unless it asked for manual allocation) and its rules.
+    #[serde(default, skip_serializing_if = "SourcingOptions::is_default")]
+    pub sourcing: SourcingOptions,
     /// Number of events applied to this order; the version the next event will follow.
     pub version: u64,
     pub updated_at: DateTime<Utc>,
@@ -277,7 +287,8 @@ impl Order {
             return OrderStatus::Released;
         }
         if allocated == 0 {
-            return OrderStatus::Created;
+            let backordered = sum(|q| q.backordered);
+            return if backordered > 0 { OrderStatus::Backordered } else { OrderStatus::Created };
         }
         if allocated == live { OrderStatus::Allocated } else { OrderStatus::Backordered }
     }
@@ -347,6 +358,7 @@ mod tests {
             hold: hold.then(|| "fraud check".to_string()),
             shipments: vec![],
             returns: vec![],
+            sourcing: SourcingOptions::default(),
             version: 1,
             updated_at: DateTime::UNIX_EPOCH,
         }
@@ -361,7 +373,7 @@ mod tests {
         returned: u32,
         cancelled: u32,
     ) -> LineQuantities {
-        LineQuantities { ordered, allocated, released, shipped, delivered, returned, cancelled }
+        LineQuantities { ordered, allocated, released, shipped, delivered, returned, cancelled, backordered: 0 }
     }
 
     #[test]
@@ -379,6 +391,7 @@ mod tests {
             (&[q(2, 2, 2, 2, 2, 1, 0)], false, PartiallyReturned),
             (&[q(2, 2, 2, 2, 2, 2, 0)], false, Returned),
             (&[q(2, 0, 0, 0, 0, 0, 2)], false, Cancelled),
+            (&[LineQuantities { ordered: 2, backordered: 2, ..LineQuantities::default() }], false, Backordered),
         ];
         for (lines, hold, expected) in cases {
             assert_eq!(order(lines, *hold).derive_status(), *expected, "{lines:?} hold={hold}");
@@ -393,6 +406,8 @@ mod tests {
         assert!(q(2, 2, 1, 2, 0, 0, 0).check().unwrap_err().contains("shipped"));
         assert!(q(2, 2, 2, 1, 2, 0, 0).check().unwrap_err().contains("delivered"));
         assert!(q(2, 2, 2, 2, 1, 2, 0).check().unwrap_err().contains("returned"));
+        let over = LineQuantities { ordered: 2, allocated: 1, backordered: 2, ..LineQuantities::default() };
+        assert!(over.check().unwrap_err().contains("backordered"));
         assert!(Quantity::new(0).is_err());
     }
 

@@ -210,6 +210,18 @@ pub struct Location {
     pub address: Option<Address>,
     #[serde(default = "default_true")]
     pub active: bool,
+    /// Ships orders to customers (a location that does not is never a sourcing candidate).
+    #[serde(default = "default_true")]
+    pub ships: bool,
+    /// Customers can collect orders here (stores always can): it serves pickup orders.
+    #[serde(default)]
+    pub pickup: bool,
+    /// Orders the location can fulfil per day; unlimited when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub capacity_per_day: Option<u32>,
+    /// Cost of picking and packing one order here, in minor units of the sourcing currency.
+    #[serde(default)]
+    pub handling_minor: i64,
 }
 
 fn default_true() -> bool {

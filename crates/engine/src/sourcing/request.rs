@@ -125,6 +125,18 @@ pub struct SourcingConfig {
 }
 
 impl SourcingConfig {
+    /// The policy the hub sources orders with unless configured otherwise: USD costs, two national
+    /// zone-rated ground services and a local courier, a split penalty of 3.00, the default rules and budget.
+    pub fn standard() -> Self {
+        Self {
+            currency: Currency::USD,
+            rates: super::generate::bench_rates(),
+            split_penalty_minor: 300,
+            rules: SourcingRules::default(),
+            budget: SolverBudget::default(),
+        }
+    }
+
     pub fn check(&self) -> Result<(), SourcingError> {
         if !(0..=MAX_COST_MINOR).contains(&self.split_penalty_minor) {
             let why = format!("the split penalty must be between 0 and {MAX_COST_MINOR}");

@@ -1,11 +1,14 @@
 //! The engine's test suite: one binary, plain data in, rendered events or errors out.
 
 mod allocate;
+mod autosource;
+mod autosource_props;
 mod cancel;
 mod evolve;
 mod fulfil;
 mod inventory;
 mod keys;
+mod kpi;
 mod place;
 mod props;
 mod refund;

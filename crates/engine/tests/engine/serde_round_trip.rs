@@ -39,6 +39,15 @@ fn one_of_each() -> Vec<Event> {
             reason: "r".into(),
         },
         Event::OrderLinesAllocated { order_id: o.clone(), allocations: vec![movement.clone()] },
+        Event::OrderSourced {
+            order_id: o.clone(),
+            allocations: vec![movement.clone()],
+            explanation: serde_json::json!({"reason": {"code": "cheapest_single_location"}}),
+        },
+        Event::OrderBackordered {
+            order_id: o.clone(),
+            lines: vec![crossdock_model::LineQuantity { line_id: movement.line_id.clone(), quantity: qty(1) }],
+        },
         Event::OrderReleased { order_id: o.clone(), lines: vec![movement] },
         Event::ShipmentConfirmed { order_id: o.clone(), shipment },
         Event::DeliveryConfirmed {
@@ -62,6 +71,8 @@ fn one_of_each() -> Vec<Event> {
             | Event::OrderHoldReleased { .. }
             | Event::OrderLinesCancelled { .. }
             | Event::OrderLinesAllocated { .. }
+            | Event::OrderSourced { .. }
+            | Event::OrderBackordered { .. }
             | Event::OrderReleased { .. }
             | Event::ShipmentConfirmed { .. }
             | Event::DeliveryConfirmed { .. }
@@ -83,7 +94,7 @@ fn every_event_round_trips_through_json() {
     let events = one_of_each();
     let mut names: Vec<&str> = events.iter().map(Event::type_name).collect();
     names.dedup();
-    assert_eq!(names.len(), 16, "one event of each of the 16 variants");
+    assert_eq!(names.len(), 18, "one event of each of the 18 variants");
     for event in events {
         let json = serde_json::to_value(&event).unwrap();
         assert_eq!(json["type"], event.type_name());

@@ -2,7 +2,8 @@
 //! compact text rendering of events, errors and state for data-driven expectations.
 
 use chrono::{DateTime, Utc};
-use crossdock_engine::{DecideError, State, decide, evolve, inventory_keys};
+use crossdock_engine::sourcing::SourcingConfig;
+use crossdock_engine::{DecideError, SourcingState, State, decide, evolve, inventory_keys, sourcing_skus};
 use crossdock_model::{
     Address, AggregateKind, Allocation, ChannelId, Command, Country, Currency, Disposition, Event, ExternalId,
     InventoryPosition, LineId, LineQuantity, Location, LocationId, Money, NewOrderLine, Order, OrderId, PlaceOrder,
@@ -69,6 +70,7 @@ pub fn new_order(lines: &[(&str, &str, u32)]) -> PlaceOrder {
             })
             .collect(),
         placed_at: now(),
+        sourcing: Default::default(),
     }
 }
 
@@ -171,6 +173,10 @@ pub fn location(id: &str, name: &str) -> Location {
         coordinates: crossdock_model::Coordinates::new(41.9, -87.6).unwrap(),
         address: Some(address()),
         active: true,
+        ships: true,
+        pickup: false,
+        capacity_per_day: None,
+        handling_minor: 0,
     }
 }
 
@@ -206,7 +212,18 @@ impl World {
 
     pub fn load(&self, command: &Command) -> (State, Vec<(Sku, LocationId)>) {
         let order = command.order_id().and_then(|id| self.order.clone().filter(|o| &o.id == id));
-        let keys = inventory_keys(command, order.as_ref());
+        let mut keys = inventory_keys(command, order.as_ref());
+        let skus = sourcing_skus(command, order.as_ref());
+        for s in &skus {
+            keys.extend(self.locations.keys().map(|l| (s.clone(), l.clone())));
+        }
+        keys.sort();
+        keys.dedup();
+        let sourcing = (!skus.is_empty()).then(|| SourcingState {
+            locations: self.locations.values().map(|(l, _)| l.clone()).collect(),
+            sourced_today: BTreeMap::new(),
+            config: SourcingConfig::standard(),
+        });
         let positions = keys
             .iter()
             .map(|(s, l)| {
@@ -218,7 +235,7 @@ impl World {
             Command::UpsertLocation { location } => self.locations.get(&location.id).cloned(),
             _ => None,
         };
-        (State { order, positions, location }, keys)
+        (State { order, positions, location, sourcing }, keys)
     }
 
     pub fn evolve_all(
@@ -317,6 +334,11 @@ pub fn render_event(event: &Event) -> String {
             format!("{} released=[{}]", quantities(lines), movements(released))
         }
         Event::OrderLinesAllocated { allocations, .. } => movements(allocations),
+        Event::OrderSourced { allocations, explanation, .. } => {
+            let reason = explanation.pointer("/reason/code").or_else(|| explanation.pointer("/error/code"));
+            format!("{} reason={}", movements(allocations), reason.and_then(|r| r.as_str()).unwrap_or("-"))
+        }
+        Event::OrderBackordered { lines, .. } => quantities(lines),
         Event::OrderReleased { lines, .. } => movements(lines),
         Event::ShipmentConfirmed { shipment, .. } => {
             format!("{}@{} {} {}", shipment.id, shipment.location, shipment.carrier, quantities(&shipment.lines))
@@ -351,7 +373,7 @@ pub fn render_world(world: &World) -> String {
                 .iter()
                 .map(|a| format!(" {}:{}/{}/{}", a.location, a.allocated, a.released, a.shipped));
             out.push(format!(
-                "{} ord={} alloc={} rel={} ship={} deliv={} ret={} canc={}{}",
+                "{} ord={} alloc={} rel={} ship={} deliv={} ret={} canc={}{}{}",
                 line.id,
                 q.ordered,
                 q.allocated,
@@ -360,6 +382,7 @@ pub fn render_world(world: &World) -> String {
                 q.delivered,
                 q.returned,
                 q.cancelled,
+                if q.backordered > 0 { format!(" back={}", q.backordered) } else { String::new() },
                 at.collect::<String>()
             ));
         }

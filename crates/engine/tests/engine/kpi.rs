@@ -1,0 +1,240 @@
+//! KPIs folded from hand-built event histories: cycle times, order accuracy, inventory accuracy, oversell,
+//! and integration uptime and latency.
+
+use crate::support::{address, line_id, loc, now, qty, sku};
+use chrono::{DateTime, TimeDelta, Utc};
+use crossdock_engine::kpi::{DeliverySample, KpiFold, integration_kpis};
+use crossdock_model::{
+    ChannelId, Currency, Disposition, Event, ExternalId, LineMovement, LineQuantities, LineQuantity, Money, Order,
+    OrderId, OrderLine, OrderStatus, ReturnId, ReturnLine, ReturnReason, ReturnRecord, Shipment, ShipmentId,
+};
+
+fn at(hours: i64) -> DateTime<Utc> {
+    now() + TimeDelta::hours(hours)
+}
+
+fn placed(id: &str, lines: &[(&str, u32)]) -> Event {
+    let order = Order {
+        id: OrderId::new(id).unwrap(),
+        channel: ChannelId::new("web").unwrap(),
+        external_id: ExternalId::new(format!("X-{id}")).unwrap(),
+        customer: None,
+        ship_to: address(),
+        bill_to: None,
+        currency: Currency::USD,
+        shipping: None,
+        lines: lines
+            .iter()
+            .map(|(l, q)| OrderLine {
+                id: line_id(l),
+                sku: sku("SKU-A"),
+                unit_price: Money::new(1000, Currency::USD),
+                quantities: LineQuantities { ordered: *q, ..LineQuantities::default() },
+                allocations: vec![],
+            })
+            .collect(),
+        placed_at: now(),
+        status: OrderStatus::Created,
+        hold: None,
+        shipments: vec![],
+        returns: vec![],
+        sourcing: Default::default(),
+        version: 1,
+        updated_at: now(),
+    };
+    Event::OrderPlaced { order: Box::new(order) }
+}
+
+fn shipped(order: &str, shipment: &str, hours: i64, lines: &[(&str, u32)]) -> Event {
+    Event::ShipmentConfirmed {
+        order_id: OrderId::new(order).unwrap(),
+        shipment: Shipment {
+            id: ShipmentId::new(shipment).unwrap(),
+            location: loc("W1"),
+            carrier: "UPS".into(),
+            service: None,
+            tracking_number: None,
+            lines: lines.iter().map(|(l, q)| LineQuantity { line_id: line_id(l), quantity: qty(*q) }).collect(),
+            shipped_at: at(hours),
+            delivered_at: None,
+        },
+    }
+}
+
+fn delivered(order: &str, shipment: &str, hours: i64) -> Event {
+    Event::DeliveryConfirmed {
+        order_id: OrderId::new(order).unwrap(),
+        shipment_id: ShipmentId::new(shipment).unwrap(),
+        delivered_at: at(hours),
+    }
+}
+
+fn fold(events: &[Event]) -> crossdock_engine::kpi::KpiReport {
+    let mut fold = KpiFold::new();
+    for event in events {
+        fold.apply(event);
+    }
+    fold.report()
+}
+
+#[test]
+fn cycle_times_count_only_orders_delivered_in_full() {
+    let report = fold(&[
+        placed("o-1", &[("L1", 2)]),
+        shipped("o-1", "s-1", 4, &[("L1", 2)]),
+        delivered("o-1", "s-1", 20),
+        // Split: the second shipment arrives after 30 h.
+        placed("o-2", &[("L1", 1), ("L2", 1)]),
+        shipped("o-2", "s-2", 2, &[("L1", 1)]),
+        shipped("o-2", "s-3", 10, &[("L2", 1)]),
+        delivered("o-2", "s-2", 12),
+        delivered("o-2", "s-3", 30),
+        // Shipped, not delivered yet.
+        placed("o-3", &[("L1", 1)]),
+        shipped("o-3", "s-4", 1, &[("L1", 1)]),
+        // Nothing shipped yet.
+        placed("o-4", &[("L1", 1)]),
+    ]);
+    assert_eq!(report.orders_placed, 4);
+    assert_eq!(report.orders_shipped, 3);
+    assert_eq!(report.orders_delivered, 2);
+    assert_eq!(report.placed_to_delivered.orders, 2);
+    assert_eq!(report.placed_to_delivered.hours.p50, 20.0);
+    assert_eq!(report.placed_to_delivered.hours.p99, 30.0);
+    assert_eq!(report.placed_to_delivered.share_under_24h, Some(0.5));
+    assert_eq!(report.placed_to_shipped.hours.p99, 10.0);
+    assert_eq!(report.order_accuracy, Some(1.0));
+}
+
+#[test]
+fn short_picks_and_wrong_item_returns_count_against_order_accuracy() {
+    let short_pick = Event::OrderLinesCancelled {
+        order_id: OrderId::new("o-2").unwrap(),
+        lines: vec![LineQuantity { line_id: line_id("L1"), quantity: qty(1) }],
+        released: vec![LineMovement { line_id: line_id("L1"), location: loc("W1"), quantity: 1 }],
+        reason: "short pick".into(),
+    };
+    let wrong_item = Event::ReturnRecorded {
+        order_id: OrderId::new("o-3").unwrap(),
+        record: ReturnRecord {
+            id: ReturnId::new("r-1").unwrap(),
+            location: loc("S1"),
+            lines: vec![ReturnLine {
+                line_id: line_id("L1"),
+                quantity: qty(1),
+                reason: ReturnReason::WrongItem,
+                disposition: Disposition::Resellable,
+            }],
+            received_at: at(40),
+        },
+    };
+    let customer_cancel = Event::OrderLinesCancelled {
+        order_id: OrderId::new("o-4").unwrap(),
+        lines: vec![LineQuantity { line_id: line_id("L1"), quantity: qty(1) }],
+        released: vec![],
+        reason: "customer asked".into(),
+    };
+    let report = fold(&[
+        placed("o-1", &[("L1", 1)]),
+        shipped("o-1", "s-1", 1, &[("L1", 1)]),
+        delivered("o-1", "s-1", 5),
+        placed("o-2", &[("L1", 2)]),
+        short_pick,
+        shipped("o-2", "s-2", 1, &[("L1", 1)]),
+        delivered("o-2", "s-2", 5),
+        placed("o-3", &[("L1", 1)]),
+        shipped("o-3", "s-3", 1, &[("L1", 1)]),
+        delivered("o-3", "s-3", 5),
+        wrong_item,
+        placed("o-4", &[("L1", 2)]),
+        customer_cancel,
+        shipped("o-4", "s-4", 1, &[("L1", 1)]),
+        delivered("o-4", "s-4", 5),
+        // Cancelled entirely: not in accuracy.
+        placed("o-5", &[("L1", 1)]),
+        Event::OrderLinesCancelled {
+            order_id: OrderId::new("o-5").unwrap(),
+            lines: vec![LineQuantity { line_id: line_id("L1"), quantity: qty(1) }],
+            released: vec![],
+            reason: "fraud".into(),
+        },
+    ]);
+    assert_eq!(report.orders_delivered, 4);
+    assert_eq!(report.orders_cancelled, 1);
+    assert_eq!(report.order_accuracy, Some(0.5));
+}
+
+#[test]
+fn inventory_accuracy_uses_the_last_count_of_each_sku_location() {
+    let count = |s: &str, at: &str, counted: i64, previous: i64| Event::InventoryCounted {
+        sku: sku(s),
+        location: loc(at),
+        counted,
+        previous,
+    };
+    let report = fold(&[
+        count("SKU-A", "W1", 10, 12),
+        count("SKU-A", "W1", 10, 10),
+        count("SKU-B", "W1", 8, 10),
+        count("SKU-C", "W2", 0, 0),
+    ]);
+    assert_eq!(report.sku_locations_counted, 3);
+    assert_eq!(report.inventory_accuracy, Some(2.0 / 3.0));
+    // Σ|hub − count| = 2 over Σ count = 18.
+    let unit = report.inventory_unit_accuracy.unwrap();
+    assert!((unit - (1.0 - 2.0 / 18.0)).abs() < 1e-12, "{unit}");
+    assert_eq!(fold(&[]).inventory_accuracy, None);
+}
+
+#[test]
+fn oversold_units_are_reservations_beyond_stock_on_hand() {
+    let order = OrderId::new("o-1").unwrap();
+    let reserve = |quantity: i64| Event::InventoryReserved {
+        sku: sku("SKU-A"),
+        location: loc("W1"),
+        order_id: order.clone(),
+        quantity,
+    };
+    let adjust = |delta: i64| Event::InventoryAdjusted {
+        sku: sku("SKU-A"),
+        location: loc("W1"),
+        delta,
+        reason: "receipt".into(),
+    };
+    assert_eq!(fold(&[adjust(5), reserve(3), reserve(2)]).oversold_units, 0);
+    assert_eq!(fold(&[adjust(5), reserve(3), reserve(4)]).oversold_units, 2);
+    // Stock lost after the promise is not an oversell by the hub, but a later promise on top of it is.
+    assert_eq!(fold(&[adjust(5), reserve(5), adjust(-2), reserve(1)]).oversold_units, 1);
+}
+
+#[test]
+fn uptime_is_the_share_of_minutes_without_a_failed_delivery() {
+    let t0 = DateTime::from_timestamp(1_700_000_040, 0).unwrap(); // 40 s into a minute
+    let sample = |minute: i64, ack_ms: Option<i64>, dead: bool| DeliverySample {
+        system: "erp".into(),
+        committed_at: t0 + TimeDelta::minutes(minute),
+        acknowledged_at: ack_ms.map(|ms| t0 + TimeDelta::minutes(minute) + TimeDelta::milliseconds(ms)),
+        dead_lettered: dead,
+    };
+    let samples = vec![
+        sample(0, Some(10), false),
+        sample(0, Some(30), false),
+        sample(1, Some(20), false),
+        sample(1, None, true),           // dead letter: minute 1 down
+        sample(2, Some(600_000), false), // acknowledged after the 5 min budget: minute 2 down
+        sample(3, Some(40), false),
+        sample(9, None, false), // pending, still within budget at `now`: not judged
+    ];
+    let now = t0 + TimeDelta::minutes(10);
+    let kpis = integration_kpis(&samples, &["erp".into(), "crm".into()], TimeDelta::minutes(5), now);
+    assert_eq!(kpis.len(), 2);
+    assert_eq!(kpis[0].name, "crm");
+    assert_eq!(kpis[0].uptime, 1.0);
+    let erp = &kpis[1];
+    assert_eq!(erp.deliveries, 7);
+    assert_eq!(erp.dead_letters, 1);
+    // Windows 0..=9 → 10 minutes, 2 failed.
+    assert!((erp.uptime - 0.8).abs() < 1e-12, "{}", erp.uptime);
+    assert_eq!(erp.sync_latency_ms.p50, 30.0);
+    assert_eq!(erp.sync_latency_ms.p99, 600_000.0);
+}
