@@ -38,6 +38,7 @@ fn order(n: usize) -> Command {
         shipping: None,
         lines: vec![line(1, "SKU-1"), line(2, "SKU-2")],
         placed_at: Utc::now(),
+        sourcing: Default::default(),
     })
 }
 

@@ -124,6 +124,8 @@ pub trait Store: Send + Sync + 'static {
     async fn location(&self, id: &LocationId) -> Result<Option<Location>, StoreError>;
     /// Events with a sequence number greater than `after`, in sequence order, at most `limit`.
     async fn events_after(&self, after: i64, limit: u32) -> Result<Vec<RecordedEvent>, StoreError>;
+    /// The `order.sourced` events of an order (every sourcing decision with its explanation), oldest first.
+    async fn sourcing_decisions(&self, order: &OrderId) -> Result<Vec<RecordedEvent>, StoreError>;
 
     async fn insert_api_key(&self, key: &ApiKeyRecord) -> Result<(), StoreError>;
     async fn api_key(&self, id: &str) -> Result<Option<ApiKeyRecord>, StoreError>;
@@ -182,4 +184,33 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<Option<SubscriptionReplay>, StoreError>;
     /// Cursor, lag, counts and last outcome of every subscription, by name.
     async fn delivery_stats(&self) -> Result<Vec<SubscriptionStats>, StoreError>;
+    /// Every delivery as a KPI sample (system, event committed at, acknowledged at, dead-lettered or
+    /// discarded), by event; only events committed at or after `since` when it is given.
+    async fn delivery_samples(
+        &self,
+        since: Option<DateTime<Utc>>,
+    ) -> Result<Vec<crossdock_engine::kpi::DeliverySample>, StoreError>;
+
+    // EDI interchanges and control numbers (see the `edi` module for the rules these follow).
+
+    /// Records received or sent interchanges in one transaction (all or none); returns their ids in order.
+    async fn insert_interchanges(&self, records: &[crate::edi::NewInterchange]) -> Result<Vec<i64>, StoreError>;
+    /// One interchange with its raw bytes.
+    async fn interchange(&self, id: i64) -> Result<Option<crate::edi::InterchangeRecord>, StoreError>;
+    /// Interchanges matching `filter`, newest first, without raw bytes.
+    async fn list_interchanges(
+        &self,
+        filter: &crate::edi::InterchangeFilter,
+    ) -> Result<Vec<crate::edi::InterchangeRecord>, StoreError>;
+    /// Records an acknowledgement's outcome; false when there is no such interchange.
+    async fn update_interchange_ack(&self, update: &crate::edi::InterchangeAckUpdate) -> Result<bool, StoreError>;
+    /// Turns expected acknowledgements due before `now` overdue; returns the ids changed.
+    async fn mark_overdue_acks(&self, now: DateTime<Utc>) -> Result<Vec<i64>, StoreError>;
+    /// Allocates `interchanges` ISA13s and `groups` GS06s for `partner` from counters that never go back.
+    async fn allocate_control_numbers(
+        &self,
+        partner: &str,
+        interchanges: u32,
+        groups: u32,
+    ) -> Result<crate::edi::ControlBlock, StoreError>;
 }

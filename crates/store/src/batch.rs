@@ -2,6 +2,7 @@
 //! evolve every command in memory, then write events, projections and idempotency records in bulk.
 
 use crate::codec::{request_hash, to_i64, to_json};
+use crate::sourcing::{NetworkWork, REFILL_MAX_ORDERS, SourcingTx, network_available, raised_skus, waits_for};
 use crate::{CommandReceipt, CommandRequest, StoreError, SubmitError};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -43,7 +44,7 @@ pub(crate) struct NewIdempotency {
 /// The statements a batch needs, inside one open transaction that holds the store's write lock.
 /// Every method is one round trip (or a few, when a bulk statement is split below the bind-parameter limit).
 #[async_trait]
-pub(crate) trait BatchTx: Send {
+pub(crate) trait BatchTx: SourcingTx + Send {
     async fn idempotency(&mut self, keys: &[String]) -> Result<HashMap<String, StoredIdempotency>, StoreError>;
     async fn orders(&mut self, ids: &[OrderId]) -> Result<Vec<Order>, StoreError>;
     async fn positions(&mut self, keys: &[(Sku, LocationId)]) -> Result<Vec<InventoryPosition>, StoreError>;
@@ -67,6 +68,10 @@ struct Working {
     dirty_orders: BTreeSet<OrderId>,
     dirty_positions: BTreeSet<(Sku, LocationId)>,
     dirty_locations: BTreeSet<LocationId>,
+    /// Locations, today's orders per location and backorders, for automatic sourcing.
+    network: NetworkWork,
+    /// Skus whose stock the last accepted command raised (their backorders are refilled next).
+    raised: BTreeSet<Sku>,
 }
 
 impl Working {
@@ -186,6 +191,10 @@ pub(crate) async fn apply_batch(
                 in_batch.insert(key, accepted.len());
                 slots.push(Slot::Accepted(accepted.len()));
                 accepted.push(Accepted { receipt, events: range, key: key.to_string(), request_hash: hash.clone() });
+                for sku in std::mem::take(&mut w.raised) {
+                    refill(tx, &mut w, &sku, request, now, &mut events).await?;
+                }
+                w.raised.clear();
             }
             Err(refused) => slots.push(Slot::Done(Err(refused))),
         }
@@ -217,12 +226,22 @@ async fn decide_one(
     let order = command.order_id().and_then(|id| w.orders.get(id)).cloned();
     let keys = crossdock_engine::inventory_keys(command, order.as_ref());
     w.ensure_positions(tx, &keys, now).await?;
-    let positions = keys.iter().map(|k| (k.clone(), w.positions[k].clone())).collect();
+    let mut positions: BTreeMap<(Sku, LocationId), InventoryPosition> =
+        keys.iter().map(|k| (k.clone(), w.positions[k].clone())).collect();
+    let skus = crossdock_engine::sourcing_skus(command, order.as_ref());
+    let mut sourcing = None;
+    if !skus.is_empty() {
+        let upserted = w.locations.values().map(|(l, _)| l);
+        sourcing = Some(w.network.load(tx, &mut w.positions, upserted, &skus, now).await?);
+        let wanted: BTreeSet<&Sku> = skus.iter().collect();
+        positions
+            .extend(w.positions.iter().filter(|(k, _)| wanted.contains(&k.0)).map(|(k, p)| (k.clone(), p.clone())));
+    }
     let location = match command {
         Command::UpsertLocation { location } => w.locations.get(&location.id).cloned(),
         _ => None,
     };
-    let mut state = State { order, positions, location };
+    let mut state = State { order, positions, location, sourcing };
 
     let (kind, id) = addressed(command);
     if let Some(expected) = request.expected_version {
@@ -236,6 +255,8 @@ async fn decide_one(
         Err(refused) => return Ok(Err(SubmitError::Rejected(refused))),
     };
 
+    w.network.note(&decided);
+    w.raised.extend(raised_skus(&decided));
     let start = events.len();
     for event in decided {
         if let Some(key) = position_key(&event)
@@ -334,7 +355,9 @@ async fn write_batch(
         .collect::<Result<Vec<_>, StoreError>>()?;
     if !orders.is_empty() {
         tx.upsert_orders(&orders).await?;
+        tx.sync_backorders(&orders).await?;
     }
+    w.network.save(tx).await?;
     let positions: Vec<&InventoryPosition> = w.dirty_positions.iter().map(|k| &w.positions[k]).collect();
     if !positions.is_empty() {
         tx.upsert_positions(&positions).await?;
@@ -356,6 +379,56 @@ async fn write_batch(
         })
         .collect::<Result<Vec<_>, StoreError>>()?;
     tx.insert_idempotency(&records).await
+}
+
+/// Who the events of a backorder refill are recorded as coming from.
+const REFILL_ACTOR: &str = "sourcing";
+
+/// Sources the backordered orders of `sku`, first backordered first, while the network has units of it: a
+/// `SourceOrder` for each, decided in this batch and recorded under the key of the command that raised the
+/// stock. A refusal or an order that gets nothing writes nothing.
+async fn refill(
+    tx: &mut dyn BatchTx,
+    w: &mut Working,
+    sku: &Sku,
+    trigger: &CommandRequest,
+    now: DateTime<Utc>,
+    events: &mut Vec<NewEvent>,
+) -> Result<(), StoreError> {
+    let mut queue = tx.backorders_of(sku, REFILL_MAX_ORDERS).await?;
+    for id in &w.network.backordered_in_batch {
+        if !queue.contains(id) {
+            queue.push(id.clone());
+        }
+    }
+    if queue.is_empty() {
+        return Ok(());
+    }
+    let unknown: Vec<OrderId> = queue.iter().filter(|id| !w.orders.contains_key(*id)).cloned().collect();
+    if !unknown.is_empty() {
+        for order in tx.orders(&unknown).await? {
+            w.orders.insert(order.id.clone(), order);
+        }
+    }
+    let upserted = w.locations.values().map(|(l, _)| l);
+    w.network.load(tx, &mut w.positions, upserted, std::slice::from_ref(sku), now).await?;
+    for order_id in queue {
+        if network_available(&w.positions, sku) <= 0 {
+            break;
+        }
+        if !w.orders.get(&order_id).is_some_and(|o| waits_for(o, sku)) {
+            continue;
+        }
+        let request = CommandRequest {
+            idempotency_key: trigger.idempotency_key.clone(),
+            command: Command::SourceOrder { order_id },
+            actor: REFILL_ACTOR.to_string(),
+            expected_version: None,
+        };
+        // A refusal (the order changed in between, say) writes nothing and is no error of the trigger's.
+        let _ = decide_one(tx, w, &request, now, events).await?;
+    }
+    Ok(())
 }
 
 /// The aggregate a command is addressed to, as named in receipts and version checks.

@@ -7,11 +7,14 @@
 //! events, projections and idempotency records in bulk, and answers each caller once COMMIT has returned.
 
 mod api;
+pub mod audit;
 mod batch;
 mod codec;
 pub mod delivery;
+pub mod edi;
 mod migrate;
 mod postgres;
+mod sourcing;
 mod sqlite;
 pub mod testing;
 mod writer;
@@ -19,6 +22,7 @@ mod writer;
 pub use api::*;
 pub use codec::{DEFAULT_PAGE, MAX_PAGE, request_hash};
 pub use delivery::*;
+pub use edi::*;
 pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
 pub use writer::MAX_BATCH;

@@ -1,8 +1,9 @@
 //! `PgStore`: the scale-out backend. Several hub processes may open the same database; their group-commit
 //! writers take turns through an advisory lock. Queries run on a separate pool.
 
-use super::{dead_letters, delivery, rows, schema, tx::PgBackend};
+use super::{dead_letters, delivery, edi, rows, schema, tx::PgBackend};
 use crate::codec::{db, page_size};
+use crate::edi::{ControlBlock, InterchangeAckUpdate, InterchangeFilter, InterchangeRecord, NewInterchange};
 use crate::writer::Writer;
 use crate::{
     ApiKeyRecord, ClaimedDelivery, CommandReceipt, CommandRequest, DeadLetterFilter, DeliveryRecord, DeliveryResult,
@@ -133,6 +134,21 @@ impl Store for PgStore {
         .collect()
     }
 
+    async fn sourcing_decisions(&self, order: &OrderId) -> Result<Vec<RecordedEvent>, StoreError> {
+        sqlx::query(
+            "SELECT seq, aggregate_kind, aggregate_id, version, event_type, schema_version, payload, recorded_at, \
+             idempotency_key FROM events WHERE aggregate_kind = 'order' AND aggregate_id = $1 \
+             AND event_type = 'order.sourced' ORDER BY version",
+        )
+        .bind(order.to_string())
+        .fetch_all(&self.read)
+        .await
+        .map_err(db)?
+        .iter()
+        .map(rows::event)
+        .collect()
+    }
+
     async fn insert_api_key(&self, key: &ApiKeyRecord) -> Result<(), StoreError> {
         sqlx::query(
             "INSERT INTO api_keys (id, name, secret_hash, scopes, created_at, expires_at, revoked_at) \
@@ -253,5 +269,41 @@ impl Store for PgStore {
 
     async fn delivery_stats(&self) -> Result<Vec<SubscriptionStats>, StoreError> {
         dead_letters::stats(&self.read).await
+    }
+
+    async fn delivery_samples(
+        &self,
+        since: Option<DateTime<Utc>>,
+    ) -> Result<Vec<crossdock_engine::kpi::DeliverySample>, StoreError> {
+        super::kpis::delivery_samples(&self.read, since).await
+    }
+
+    async fn insert_interchanges(&self, records: &[NewInterchange]) -> Result<Vec<i64>, StoreError> {
+        edi::insert(&self.write, records).await
+    }
+
+    async fn interchange(&self, id: i64) -> Result<Option<InterchangeRecord>, StoreError> {
+        edi::get(&self.read, id).await
+    }
+
+    async fn list_interchanges(&self, filter: &InterchangeFilter) -> Result<Vec<InterchangeRecord>, StoreError> {
+        edi::list(&self.read, filter).await
+    }
+
+    async fn update_interchange_ack(&self, update: &InterchangeAckUpdate) -> Result<bool, StoreError> {
+        edi::update_ack(&self.write, update).await
+    }
+
+    async fn mark_overdue_acks(&self, now: DateTime<Utc>) -> Result<Vec<i64>, StoreError> {
+        edi::mark_overdue(&self.write, now).await
+    }
+
+    async fn allocate_control_numbers(
+        &self,
+        partner: &str,
+        interchanges: u32,
+        groups: u32,
+    ) -> Result<ControlBlock, StoreError> {
+        edi::allocate(&self.write, partner, interchanges, groups).await
     }
 }

@@ -34,7 +34,7 @@ impl Backend for PgBackend {
     }
 }
 
-struct PgTx(Transaction<'static, Postgres>);
+pub(super) struct PgTx(pub(super) Transaction<'static, Postgres>);
 
 /// `SELECT … WHERE column = ANY($1)` with all values in one array parameter.
 async fn select_any(

@@ -3,8 +3,11 @@
 mod dead_letters;
 mod delivery;
 mod delivery_schema;
+mod edi;
+mod kpis;
 mod rows;
 mod schema;
+mod sourcing;
 mod store;
 mod tx;
 

@@ -29,7 +29,7 @@ impl Backend for SqliteBackend {
     }
 }
 
-struct SqliteTx(Transaction<'static, Sqlite>);
+pub(super) struct SqliteTx(pub(super) Transaction<'static, Sqlite>);
 
 /// `SELECT … WHERE column IN (…)`, one statement per chunk of values.
 async fn select_in(

@@ -59,6 +59,7 @@ pub fn place_lines(id: &str, channel: &str, lines: &[(&str, u32)]) -> Command {
             })
             .collect(),
         placed_at: DateTime::parse_from_rfc3339("2024-05-01T12:00:00Z").unwrap().with_timezone(&Utc),
+        sourcing: Default::default(),
     })
 }
 
@@ -97,6 +98,10 @@ pub fn location(id: &str, name: &str) -> Location {
         coordinates: Coordinates::new(41.88, -87.63).unwrap(),
         address: None,
         active: true,
+        ships: true,
+        pickup: false,
+        capacity_per_day: None,
+        handling_minor: 0,
     }
 }
 

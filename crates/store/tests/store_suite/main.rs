@@ -2,8 +2,11 @@
 //! fresh schema per test, when `CROSSDOCK_TEST_PG_URL` is set), Quickwit style.
 
 mod cases_delivery;
+mod cases_edi;
+mod cases_kpis;
 mod cases_log;
 mod cases_queries;
+mod cases_sourcing;
 mod cases_writes;
 mod fixtures;
 mod harness;
@@ -23,6 +26,7 @@ macro_rules! store_test_suite {
                 cases_writes::orders_placed_and_allocated_in_one_batch,
                 cases_writes::concurrent_submits_are_all_durable_and_answered,
                 cases_writes::two_stores_racing_on_one_order_lose_no_update,
+                cases_sourcing::concurrent_orders_never_oversell_and_backorders_fill_in_order,
                 cases_log::event_log_keeps_order_and_versions,
                 cases_log::events_after_pages_through_the_log,
                 cases_log::reopened_store_has_everything,
@@ -35,6 +39,9 @@ macro_rules! store_test_suite {
                 cases_delivery::dead_letters_filter_page_replay_and_discard,
                 cases_delivery::replay_a_subscription_from_a_sequence_number,
                 cases_delivery::concurrent_claimers_share_work_without_overlap,
+                cases_edi::interchanges_insert_filter_page_and_acknowledge,
+                cases_edi::control_numbers_are_never_reused,
+                cases_kpis::delivery_samples_carry_commit_acknowledgement_and_dead_letters,
             );
         }
     };

@@ -1,0 +1,211 @@
+//! EDI interchange records and control-number counters: what was received from and sent to each trading
+//! partner, how it was acknowledged, and the per-partner ISA13/GS06 counters that are never reused.
+//!
+//! The rules both backends follow:
+//! - A record is written once with everything known at receipt or sending; later only its status, ack state,
+//!   ack control number and errors change (`update_interchange_ack`) or an expected ack turns overdue
+//!   (`mark_overdue_acks`).
+//! - Control numbers come from a per-(partner, kind) counter that only grows: `allocate_control_numbers`
+//!   bumps it in one statement inside a transaction and returns the first number of the block, so two
+//!   processes never get the same block. ISA13 and GS06 are 1 to 999 999 999; the counter maps onto that
+//!   range with [`ControlBlock::interchange_number`], so a number comes back only after a billion interchanges.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// Received from the partner or sent to it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EdiDirection {
+    Inbound,
+    Outbound,
+}
+
+/// What happened to an interchange: for inbound ones, our validation; for outbound ones, the partner's
+/// acknowledgement (`sent` until one arrives).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum InterchangeStatus {
+    Sent,
+    Accepted,
+    PartiallyAccepted,
+    Rejected,
+}
+
+/// Where the acknowledgement of an interchange stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AckState {
+    /// Expected by `ack_due_at`, not received yet.
+    Expected,
+    Received,
+    /// Expected and not received by `ack_due_at`.
+    Overdue,
+    NotExpected,
+}
+
+macro_rules! text_enum {
+    ($name:ident { $($variant:ident => $text:literal),* $(,)? }) => {
+        impl $name {
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $text),* }
+            }
+            pub fn parse(text: &str) -> Option<Self> {
+                match text { $($text => Some($name::$variant),)* _ => None }
+            }
+        }
+    };
+}
+
+text_enum!(EdiDirection { Inbound => "inbound", Outbound => "outbound" });
+text_enum!(InterchangeStatus {
+    Sent => "sent",
+    Accepted => "accepted",
+    PartiallyAccepted => "partially_accepted",
+    Rejected => "rejected",
+});
+text_enum!(AckState { Expected => "expected", Received => "received", Overdue => "overdue", NotExpected => "not_expected" });
+
+/// One transaction set of an interchange: ST01 and ST02.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InterchangeSet {
+    pub id: String,
+    pub control: String,
+}
+
+/// One functional group: GS01, GS06 and its sets.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InterchangeGroup {
+    pub functional_id: String,
+    pub control: String,
+    pub sets: Vec<InterchangeSet>,
+}
+
+/// An interchange to record.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewInterchange {
+    /// The partner's configured id.
+    pub partner: String,
+    pub direction: EdiDirection,
+    /// ISA13 as received or written.
+    pub isa_control: String,
+    pub groups: Vec<InterchangeGroup>,
+    pub status: InterchangeStatus,
+    pub ack_state: AckState,
+    /// When an expected acknowledgement is due.
+    pub ack_due_at: Option<DateTime<Utc>>,
+    /// ISA13 of the acknowledgement: the one we sent back (inbound) or received (outbound).
+    pub ack_control: Option<String>,
+    /// Where the file came from or went to (a path, `http`), when there was a file.
+    pub file: Option<String>,
+    /// The interchange as received or sent, byte for byte.
+    pub raw: Vec<u8>,
+    /// Validation, mapping or submission errors, the reconciled acknowledgement, or (for a document we
+    /// generated) its reference, as JSON.
+    pub errors: serde_json::Value,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A recorded interchange; `raw` is empty in lists and filled by `interchange(id)`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct InterchangeRecord {
+    pub id: i64,
+    pub partner: String,
+    pub direction: EdiDirection,
+    pub isa_control: String,
+    pub groups: Vec<InterchangeGroup>,
+    pub status: InterchangeStatus,
+    pub ack_state: AckState,
+    pub ack_due_at: Option<DateTime<Utc>>,
+    pub ack_control: Option<String>,
+    pub file: Option<String>,
+    /// Size of the raw interchange in bytes.
+    pub size: i64,
+    #[serde(skip)]
+    pub raw: Vec<u8>,
+    pub errors: serde_json::Value,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl InterchangeRecord {
+    /// The set ids (ST01) of every set, in order.
+    pub fn set_ids(&self) -> Vec<String> {
+        self.groups.iter().flat_map(|g| g.sets.iter().map(|s| s.id.clone())).collect()
+    }
+}
+
+/// Filters for listing interchanges, newest first.
+#[derive(Debug, Clone, Default)]
+pub struct InterchangeFilter {
+    pub partner: Option<String>,
+    pub direction: Option<EdiDirection>,
+    pub status: Option<InterchangeStatus>,
+    pub ack_state: Option<AckState>,
+    pub isa_control: Option<String>,
+    /// Only records with an id below this (the page cursor).
+    pub before_id: Option<i64>,
+    pub limit: u32,
+}
+
+/// The outcome of an acknowledgement for a recorded interchange.
+#[derive(Debug, Clone, PartialEq)]
+pub struct InterchangeAckUpdate {
+    pub id: i64,
+    pub status: InterchangeStatus,
+    pub ack_state: AckState,
+    pub ack_control: Option<String>,
+    pub errors: serde_json::Value,
+    pub at: DateTime<Utc>,
+}
+
+/// A block of control numbers, as the counters' values: the first of `interchanges` ISA13s and of `groups`
+/// GS06s allocated to the caller (each counter starts at 1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ControlBlock {
+    pub first_interchange: i64,
+    pub first_group: i64,
+}
+
+/// Largest ISA13/GS06.
+pub const MAX_CONTROL: i64 = 999_999_999;
+
+impl ControlBlock {
+    /// The counter value `n` as an ISA13/GS06 number, 1 to 999 999 999.
+    pub fn control_number(n: i64) -> u32 {
+        (((n - 1).rem_euclid(MAX_CONTROL)) + 1) as u32
+    }
+
+    /// The last number used before this block, for a writer that continues after it (0 for none).
+    pub fn interchange_before(&self) -> u32 {
+        Self::control_number(self.first_interchange) - 1
+    }
+
+    pub fn group_before(&self) -> u32 {
+        Self::control_number(self.first_group) - 1
+    }
+
+    /// The `k`-th (0-based) ISA13 of the block.
+    pub fn interchange_number(&self, k: i64) -> u32 {
+        Self::control_number(self.first_interchange + k)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn control_numbers_wrap_into_the_isa_range() {
+        assert_eq!(ControlBlock::control_number(1), 1);
+        assert_eq!(ControlBlock::control_number(MAX_CONTROL), 999_999_999);
+        assert_eq!(ControlBlock::control_number(MAX_CONTROL + 1), 1);
+        let b = ControlBlock { first_interchange: 5, first_group: 1 };
+        assert_eq!((b.interchange_before(), b.group_before(), b.interchange_number(2)), (4, 0, 7));
+        for s in ["sent", "accepted", "partially_accepted", "rejected"] {
+            assert_eq!(InterchangeStatus::parse(s).map(InterchangeStatus::as_str), Some(s));
+        }
+        assert_eq!(AckState::parse("overdue"), Some(AckState::Overdue));
+        assert_eq!(EdiDirection::parse("sideways"), None);
+    }
+}

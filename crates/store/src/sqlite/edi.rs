@@ -1,0 +1,200 @@
+//! SQLite EDI state (schema version 4): interchange records and per-partner control-number counters.
+
+use crate::StoreError;
+use crate::codec::{db, from_json, page_size, parse_time_text, time_text, to_json};
+use crate::edi::{
+    AckState, ControlBlock, EdiDirection, InterchangeAckUpdate, InterchangeFilter, InterchangeRecord,
+    InterchangeStatus, NewInterchange,
+};
+use chrono::{DateTime, Utc};
+use sqlx::sqlite::SqliteRow;
+use sqlx::{QueryBuilder, Row, Sqlite, SqlitePool};
+
+/// Timestamps are fixed-width RFC 3339 text; `groups` and `errors` are JSON text; `raw` the bytes as received.
+pub(crate) const EDI_SCHEMA: &str = r#"
+CREATE TABLE IF NOT EXISTS edi_interchanges (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    partner     TEXT    NOT NULL,
+    direction   TEXT    NOT NULL CHECK (direction IN ('inbound', 'outbound')),
+    isa_control TEXT    NOT NULL,
+    groups      TEXT    NOT NULL,
+    set_ids     TEXT    NOT NULL,
+    status      TEXT    NOT NULL CHECK (status IN ('sent', 'accepted', 'partially_accepted', 'rejected')),
+    ack_state   TEXT    NOT NULL CHECK (ack_state IN ('expected', 'received', 'overdue', 'not_expected')),
+    ack_due_at  TEXT,
+    ack_control TEXT,
+    file        TEXT,
+    size        INTEGER NOT NULL,
+    raw         BLOB    NOT NULL,
+    errors      TEXT    NOT NULL,
+    created_at  TEXT    NOT NULL,
+    updated_at  TEXT    NOT NULL
+) STRICT;
+CREATE INDEX IF NOT EXISTS edi_interchanges_by_partner ON edi_interchanges (partner, direction, id);
+CREATE INDEX IF NOT EXISTS edi_interchanges_by_control ON edi_interchanges (partner, isa_control);
+CREATE INDEX IF NOT EXISTS edi_interchanges_expected ON edi_interchanges (ack_due_at) WHERE ack_state = 'expected';
+
+CREATE TABLE IF NOT EXISTS edi_control_numbers (
+    partner TEXT    NOT NULL,
+    kind    TEXT    NOT NULL CHECK (kind IN ('interchange', 'group')),
+    last    INTEGER NOT NULL,
+    PRIMARY KEY (partner, kind)
+) STRICT, WITHOUT ROWID;
+"#;
+
+const COLUMNS: &str = "SELECT id, partner, direction, isa_control, groups, status, ack_state, ack_due_at, ack_control, \
+    file, size, errors, created_at, updated_at";
+
+fn time(row: &SqliteRow, column: &str) -> Result<Option<DateTime<Utc>>, StoreError> {
+    let text: Option<String> = row.try_get(column).map_err(db)?;
+    text.as_deref().map(parse_time_text).transpose()
+}
+
+fn record(row: &SqliteRow, raw: bool) -> Result<InterchangeRecord, StoreError> {
+    let text = |c: &str| -> Result<String, StoreError> { row.try_get(c).map_err(db) };
+    let corrupt = |what: &str, v: &str| StoreError::Corrupt(format!("unknown interchange {what} {v:?}"));
+    let required = |c: &str| time(row, c)?.ok_or_else(|| StoreError::Corrupt(format!("interchange {c} is missing")));
+    let (direction, status, ack_state) = (text("direction")?, text("status")?, text("ack_state")?);
+    Ok(InterchangeRecord {
+        id: row.try_get("id").map_err(db)?,
+        partner: text("partner")?,
+        direction: EdiDirection::parse(&direction).ok_or_else(|| corrupt("direction", &direction))?,
+        isa_control: text("isa_control")?,
+        groups: from_json("interchange groups", &text("groups")?)?,
+        status: InterchangeStatus::parse(&status).ok_or_else(|| corrupt("status", &status))?,
+        ack_state: AckState::parse(&ack_state).ok_or_else(|| corrupt("ack state", &ack_state))?,
+        ack_due_at: time(row, "ack_due_at")?,
+        ack_control: row.try_get("ack_control").map_err(db)?,
+        file: row.try_get("file").map_err(db)?,
+        size: row.try_get("size").map_err(db)?,
+        raw: if raw { row.try_get("raw").map_err(db)? } else { Vec::new() },
+        errors: from_json("interchange errors", &text("errors")?)?,
+        created_at: required("created_at")?,
+        updated_at: required("updated_at")?,
+    })
+}
+
+/// Inserts every record in one transaction: all of them or none.
+pub(crate) async fn insert(pool: &SqlitePool, records: &[NewInterchange]) -> Result<Vec<i64>, StoreError> {
+    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await.map_err(db)?;
+    let mut ids = Vec::with_capacity(records.len());
+    for new in records {
+        let set_ids: Vec<&str> = new.groups.iter().flat_map(|g| g.sets.iter().map(|s| s.id.as_str())).collect();
+        let row = sqlx::query(
+            "INSERT INTO edi_interchanges (partner, direction, isa_control, groups, set_ids, status, ack_state, \
+         ack_due_at, ack_control, file, size, raw, errors, created_at, updated_at) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+        )
+        .bind(new.partner.clone())
+        .bind(new.direction.as_str())
+        .bind(new.isa_control.clone())
+        .bind(to_json(&new.groups)?)
+        .bind(set_ids.join(","))
+        .bind(new.status.as_str())
+        .bind(new.ack_state.as_str())
+        .bind(new.ack_due_at.map(time_text))
+        .bind(new.ack_control.clone())
+        .bind(new.file.clone())
+        .bind(i64::try_from(new.raw.len()).unwrap_or(i64::MAX))
+        .bind(new.raw.clone())
+        .bind(to_json(&new.errors)?)
+        .bind(time_text(new.created_at))
+        .bind(time_text(new.created_at))
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(db)?;
+        ids.push(row.try_get("id").map_err(db)?);
+    }
+    tx.commit().await.map_err(db)?;
+    Ok(ids)
+}
+
+pub(crate) async fn get(pool: &SqlitePool, id: i64) -> Result<Option<InterchangeRecord>, StoreError> {
+    let mut query = QueryBuilder::<Sqlite>::new(COLUMNS);
+    query.push(", raw FROM edi_interchanges WHERE id = ").push_bind(id);
+    query.build().fetch_optional(pool).await.map_err(db)?.as_ref().map(|row| record(row, true)).transpose()
+}
+
+pub(crate) async fn list(pool: &SqlitePool, filter: &InterchangeFilter) -> Result<Vec<InterchangeRecord>, StoreError> {
+    let mut query = QueryBuilder::<Sqlite>::new(COLUMNS);
+    query.push(" FROM edi_interchanges WHERE 1 = 1");
+    if let Some(partner) = &filter.partner {
+        query.push(" AND partner = ").push_bind(partner.clone());
+    }
+    if let Some(direction) = filter.direction {
+        query.push(" AND direction = ").push_bind(direction.as_str());
+    }
+    if let Some(status) = filter.status {
+        query.push(" AND status = ").push_bind(status.as_str());
+    }
+    if let Some(ack_state) = filter.ack_state {
+        query.push(" AND ack_state = ").push_bind(ack_state.as_str());
+    }
+    if let Some(control) = &filter.isa_control {
+        query.push(" AND isa_control = ").push_bind(control.clone());
+    }
+    if let Some(before) = filter.before_id {
+        query.push(" AND id < ").push_bind(before);
+    }
+    query.push(" ORDER BY id DESC LIMIT ").push_bind(page_size(filter.limit));
+    query.build().fetch_all(pool).await.map_err(db)?.iter().map(|row| record(row, false)).collect()
+}
+
+pub(crate) async fn update_ack(pool: &SqlitePool, update: &InterchangeAckUpdate) -> Result<bool, StoreError> {
+    let done = sqlx::query(
+        "UPDATE edi_interchanges SET status = ?, ack_state = ?, ack_control = COALESCE(?, ack_control), \
+         errors = ?, updated_at = ? WHERE id = ?",
+    )
+    .bind(update.status.as_str())
+    .bind(update.ack_state.as_str())
+    .bind(update.ack_control.clone())
+    .bind(to_json(&update.errors)?)
+    .bind(time_text(update.at))
+    .bind(update.id)
+    .execute(pool)
+    .await
+    .map_err(db)?;
+    Ok(done.rows_affected() > 0)
+}
+
+pub(crate) async fn mark_overdue(pool: &SqlitePool, now: DateTime<Utc>) -> Result<Vec<i64>, StoreError> {
+    let rows = sqlx::query(
+        "UPDATE edi_interchanges SET ack_state = 'overdue', updated_at = ? \
+         WHERE ack_state = 'expected' AND ack_due_at < ? RETURNING id",
+    )
+    .bind(time_text(now))
+    .bind(time_text(now))
+    .fetch_all(pool)
+    .await
+    .map_err(db)?;
+    let mut ids: Vec<i64> = rows.iter().map(|r| r.try_get("id")).collect::<Result<_, _>>().map_err(db)?;
+    ids.sort_unstable();
+    Ok(ids)
+}
+
+/// Bumps both counters of `partner` in one `BEGIN IMMEDIATE` transaction.
+pub(crate) async fn allocate(
+    pool: &SqlitePool,
+    partner: &str,
+    interchanges: u32,
+    groups: u32,
+) -> Result<ControlBlock, StoreError> {
+    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await.map_err(db)?;
+    let mut firsts = [0i64; 2];
+    for (slot, (kind, count)) in firsts.iter_mut().zip([("interchange", interchanges), ("group", groups)]) {
+        let row = sqlx::query(
+            "INSERT INTO edi_control_numbers (partner, kind, last) VALUES (?, ?, ?) \
+             ON CONFLICT (partner, kind) DO UPDATE SET last = edi_control_numbers.last + excluded.last RETURNING last",
+        )
+        .bind(partner.to_string())
+        .bind(kind)
+        .bind(i64::from(count))
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(db)?;
+        let last: i64 = row.try_get("last").map_err(db)?;
+        *slot = last - i64::from(count) + 1;
+    }
+    tx.commit().await.map_err(db)?;
+    Ok(ControlBlock { first_interchange: firsts[0], first_group: firsts[1] })
+}
