@@ -4,7 +4,9 @@
 use super::SubscriptionConfig;
 use super::secret::{Secret, SecretSource};
 use super::subscription::pattern_problem;
-use super::system::{AuthConfig, InboundConfig, RetryConfig, SignatureStyle, SystemConfig, TransportConfig};
+use super::system::{
+    AuthConfig, InboundConfig, NatsConsumerConfig, RetryConfig, SignatureStyle, SystemConfig, TransportConfig,
+};
 use crate::signature::SigningKey;
 use serde::Deserialize;
 use std::collections::HashMap;
@@ -133,17 +135,61 @@ fn check_system(problems: &mut Problems, key: &str, system: &SystemConfig) {
 fn check_transport(problems: &mut Problems, key: &str, transport: &TransportConfig) {
     match transport {
         TransportConfig::Http { url } => check_url(problems, &format!("{key}.url"), url, &["http", "https"]),
-        TransportConfig::Nats { url, subject_prefix } => {
+        TransportConfig::Nats { url, subject_prefix, stream, create_stream, consumer } => {
             check_url(problems, &format!("{key}.url"), url, &["nats", "tls", "ws", "wss"]);
-            if let Some(problem) = subject_problem(subject_prefix) {
+            if let Some(problem) = subject_problem(subject_prefix, false) {
                 problems.add(format!("{key}.subject_prefix"), problem);
             }
+            match stream {
+                Some(stream) => check_nats_name(problems, &format!("{key}.stream"), stream),
+                None if *create_stream => problems.add(format!("{key}.stream"), "is needed when create_stream is true"),
+                None => {}
+            }
+            if let Some(consumer) = consumer {
+                check_consumer(problems, &format!("{key}.consumer"), consumer);
+            }
         }
-        TransportConfig::File { folder } => {
+        TransportConfig::File { folder, format: _, inbox } => {
             if folder.trim().is_empty() {
                 problems.add(format!("{key}.folder"), "is empty");
             }
+            if let Some(inbox) = inbox {
+                if inbox.folder.trim().is_empty() {
+                    problems.add(format!("{key}.inbox.folder"), "is empty");
+                } else if inbox.folder.trim_end_matches('/') == folder.trim_end_matches('/') {
+                    problems.add(
+                        format!("{key}.inbox.folder"),
+                        "is the outbound folder; the hub would read what it writes",
+                    );
+                }
+                in_range(problems, format!("{key}.inbox.poll_interval_ms"), inbox.poll_interval_ms, 10, 3_600_000);
+            }
         }
+    }
+}
+
+fn check_consumer(problems: &mut Problems, key: &str, consumer: &NatsConsumerConfig) {
+    check_nats_name(problems, &format!("{key}.stream"), &consumer.stream);
+    if let Some(problem) = subject_problem(&consumer.subject, true) {
+        problems.add(format!("{key}.subject"), problem);
+    }
+    if let Some(durable) = &consumer.durable {
+        check_nats_name(problems, &format!("{key}.durable"), durable);
+    }
+    in_range(problems, format!("{key}.ack_wait_ms"), consumer.ack_wait_ms, 1_000, 3_600_000);
+    in_range(problems, format!("{key}.nak_delay_ms"), consumer.nak_delay_ms, 0, 86_400_000);
+    in_range(problems, format!("{key}.max_deliver"), u64::from(consumer.max_deliver), 1, 10_000);
+    in_range(problems, format!("{key}.batch"), u64::from(consumer.batch), 1, 1_000);
+}
+
+/// Stream and consumer names: no whitespace, `.`, `*`, `>`, path separators or control characters.
+fn check_nats_name(problems: &mut Problems, key: &str, name: &str) {
+    if name.is_empty() {
+        problems.add(key, "is empty");
+    } else if name.len() > 255 {
+        problems.add(key, "is longer than 255 characters");
+    } else if let Some(c) = name.chars().find(|c| c.is_whitespace() || c.is_control() || ".*>/\\".contains(*c)) {
+        problems.add(key, format!("{name:?} contains {c:?}, which a stream or consumer name may not"));
     }
 }
 
@@ -162,15 +208,25 @@ fn check_url(problems: &mut Problems, key: &str, text: &str, schemes: &[&str]) {
     }
 }
 
-fn subject_problem(prefix: &str) -> Option<String> {
-    if prefix.is_empty() {
+/// Why a subject (or subject prefix, when `wildcards` is false) is not valid, if it is not.
+fn subject_problem(subject: &str, wildcards: bool) -> Option<String> {
+    if subject.is_empty() {
         return Some("is empty".into());
     }
-    if prefix.split('.').any(str::is_empty) {
-        return Some(format!("{prefix:?} has an empty token (two dots, or a dot at either end)"));
+    let tokens: Vec<&str> = subject.split('.').collect();
+    if tokens.iter().any(|t| t.is_empty()) {
+        return Some(format!("{subject:?} has an empty token (two dots, or a dot at either end)"));
     }
-    if let Some(c) = prefix.chars().find(|c| c.is_whitespace() || c.is_control() || *c == '*' || *c == '>') {
-        return Some(format!("{prefix:?} contains {c:?}; a subject prefix has no whitespace or wildcards"));
+    if let Some(c) = subject.chars().find(|c| c.is_whitespace() || c.is_control()) {
+        return Some(format!("{subject:?} contains {c:?}; a subject has no whitespace"));
+    }
+    let last = tokens.len() - 1;
+    for (i, token) in tokens.iter().enumerate() {
+        let wildcard = *token == "*" || (*token == ">" && i == last);
+        if token.contains(['*', '>']) && !(wildcards && wildcard) {
+            let what = if wildcards { "a misplaced wildcard" } else { "a wildcard; a subject prefix has none" };
+            return Some(format!("{subject:?} has {what}"));
+        }
     }
     None
 }

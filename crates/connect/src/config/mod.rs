@@ -11,7 +11,10 @@ pub use connect::{ConnectConfig, MAX_NAME_LEN, MIN_HMAC_KEY_BYTES};
 pub use load::{LoadedConnect, LoadedInbound, LoadedSubscription, LoadedSystem, ResolvedAuth};
 pub use secret::{ResolvedSecret, Secret, SecretSource};
 pub use subscription::{SubscriptionConfig, pattern_matches};
-pub use system::{AuthConfig, InboundConfig, RetryConfig, Role, SignatureStyle, SystemConfig, TransportConfig};
+pub use system::{
+    AuthConfig, FileFormat, FileInboxConfig, InboundConfig, NatsConsumerConfig, RetryConfig, Role, SignatureStyle,
+    SystemConfig, TransportConfig,
+};
 
 #[cfg(test)]
 mod tests;

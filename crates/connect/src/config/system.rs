@@ -68,18 +68,101 @@ impl Role {
 pub enum TransportConfig {
     /// Webhooks: an HTTP POST per message.
     Http { url: String },
-    /// NATS JetStream: published to `<subject_prefix>.<event type>`.
+    /// NATS JetStream: each event published to `<subject_prefix>.events.<event type>` with `Nats-Msg-Id` set to
+    /// its idempotency key; commands consumed from `consumer` when set.
     Nats {
         url: String,
         #[serde(default = "default_subject_prefix")]
         subject_prefix: String,
+        /// The stream that captures `<subject_prefix>.events.>`; needed only with `create_stream`.
+        #[serde(default)]
+        stream: Option<String>,
+        /// Create `stream` (file storage, 2-minute duplicate window) when it does not exist.
+        #[serde(default)]
+        create_stream: bool,
+        /// Inbound commands: a durable pull consumer.
+        #[serde(default)]
+        consumer: Option<NatsConsumerConfig>,
     },
     /// Files written to (and read from) a folder.
-    File { folder: String },
+    File {
+        /// Outbound: one file per batch, written under a temporary name and renamed.
+        folder: String,
+        #[serde(default)]
+        format: FileFormat,
+        /// Inbound: a folder polled for files of records.
+        #[serde(default)]
+        inbox: Option<FileInboxConfig>,
+    },
 }
 
 fn default_subject_prefix() -> String {
-    "crossdock.events".into()
+    "crossdock".into()
+}
+
+/// A durable JetStream pull consumer the hub reads the system's commands from.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NatsConsumerConfig {
+    /// The stream holding the commands.
+    pub stream: String,
+    /// Subject filter of the consumer (wildcards allowed), e.g. `erp.commands.>`.
+    pub subject: String,
+    /// Durable consumer name; defaults to `crossdock-<system name>`.
+    #[serde(default)]
+    pub durable: Option<String>,
+    /// Create the stream, capturing `subject`, when it does not exist.
+    #[serde(default)]
+    pub create_stream: bool,
+    /// Time the server waits for an ack before redelivering, in milliseconds.
+    #[serde(default = "default_ack_wait_ms")]
+    pub ack_wait_ms: u64,
+    /// Delay before a message that failed for now is redelivered, in milliseconds.
+    #[serde(default = "default_nak_delay_ms")]
+    pub nak_delay_ms: u64,
+    /// Deliveries of one message before the server gives up on it.
+    #[serde(default = "default_max_deliver")]
+    pub max_deliver: u32,
+    /// Messages asked for per pull.
+    #[serde(default = "default_batch")]
+    pub batch: u32,
+}
+
+fn default_ack_wait_ms() -> u64 {
+    30_000
+}
+
+fn default_nak_delay_ms() -> u64 {
+    5_000
+}
+
+fn default_max_deliver() -> u32 {
+    100
+}
+
+fn default_batch() -> u32 {
+    64
+}
+
+/// How records are laid out in files: `json_lines` (one JSON object per line), the only format for now.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FileFormat {
+    #[default]
+    JsonLines,
+}
+
+/// A folder polled for the system's files; handled files move to `processed/` or `failed/` inside it.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileInboxConfig {
+    pub folder: String,
+    #[serde(default = "default_poll_interval_ms")]
+    pub poll_interval_ms: u64,
+}
+
+fn default_poll_interval_ms() -> u64 {
+    1_000
 }
 
 impl TransportConfig {

@@ -60,7 +60,13 @@ fn a_full_example_parses_with_defaults() {
     let wms = &config.systems[2];
     assert_eq!(
         wms.transport,
-        TransportConfig::Nats { url: "nats://127.0.0.1:4222".into(), subject_prefix: "crossdock.events".into() }
+        TransportConfig::Nats {
+            url: "nats://127.0.0.1:4222".into(),
+            subject_prefix: "crossdock".into(),
+            stream: None,
+            create_stream: false,
+            consumer: None,
+        }
     );
     assert_eq!((wms.auth.clone(), wms.timeout_ms, wms.max_in_flight), (AuthConfig::None, 10_000, 16));
     assert_eq!(config.systems[3].transport.type_name(), "file");
@@ -125,12 +131,17 @@ inbound = { signature = { type = "body_hmac_base64", header = "X Sig" } }
 [[systems]]
 name = "erp"
 role = "wms"
-transport = { type = "nats", url = "not a url", subject_prefix = "a..b" }
+transport = { type = "nats", url = "not a url", subject_prefix = "a..b", create_stream = true, consumer = { stream = "a.b", subject = "x.>.y", ack_wait_ms = 5, batch = 0 } }
 
 [[systems]]
 name = "files"
 role = "partner"
 transport = { type = "file", folder = " " }
+
+[[systems]]
+name = "files2"
+role = "partner"
+transport = { type = "file", folder = "out/", inbox = { folder = "out", poll_interval_ms = 1 } }
 
 [[subscriptions]]
 name = "s"
@@ -161,8 +172,15 @@ events = ["order.*", "*.placed", "Order.Placed"]
             "crossdock.toml: systems[2].name: \"erp\" is already the name of systems[1]",
             "crossdock.toml: systems[2].transport.url: \"not a url\" is not a URL: relative URL without a base",
             "crossdock.toml: systems[2].transport.subject_prefix: \"a..b\" has an empty token (two dots, or a dot at either end)",
+            "crossdock.toml: systems[2].transport.stream: is needed when create_stream is true",
+            "crossdock.toml: systems[2].transport.consumer.stream: \"a.b\" contains '.', which a stream or consumer name may not",
+            "crossdock.toml: systems[2].transport.consumer.subject: \"x.>.y\" has a misplaced wildcard",
+            "crossdock.toml: systems[2].transport.consumer.ack_wait_ms: 5 is outside 1000..=3600000",
+            "crossdock.toml: systems[2].transport.consumer.batch: 0 is outside 1..=1000",
             "crossdock.toml: systems[3].transport.folder: is empty",
-            "crossdock.toml: subscriptions[0].system: no system is named \"crm\" (systems: Shop, erp, erp, files)",
+            "crossdock.toml: systems[4].transport.inbox.folder: is the outbound folder; the hub would read what it writes",
+            "crossdock.toml: systems[4].transport.inbox.poll_interval_ms: 1 is outside 10..=3600000",
+            "crossdock.toml: subscriptions[0].system: no system is named \"crm\" (systems: Shop, erp, erp, files, files2)",
             "crossdock.toml: subscriptions[0].events: lists no event pattern; use [\"*\"] for every event",
             "crossdock.toml: subscriptions[0].filter: is empty; leave it out to send every matching event",
             "crossdock.toml: subscriptions[1].name: \"s\" is already the name of subscriptions[0]",

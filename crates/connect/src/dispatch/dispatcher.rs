@@ -3,6 +3,7 @@
 //! so a restart resumes where it stopped and several processes share one database.
 
 use super::breaker::{CircuitBreaker, CircuitState};
+use super::latency::{LatencyHistogram, LatencySnapshot};
 use super::setup::{DispatchError, DispatchOptions, DispatchSubscription, DispatchSystem, validate};
 use super::{scheduler, worker};
 use crossdock_store::Store;
@@ -27,6 +28,8 @@ pub(crate) struct Counters {
     pub retried: AtomicU64,
     pub dead: AtomicU64,
     pub deferred: AtomicU64,
+    /// Commit-to-acknowledgement latency of the delivered ones.
+    pub latency: LatencyHistogram,
 }
 
 pub(crate) struct Inner {
@@ -61,6 +64,8 @@ pub struct SystemStatus {
     pub retried: u64,
     pub dead: u64,
     pub deferred: u64,
+    /// Commit-to-acknowledgement latency of the deliveries acknowledged since this process started.
+    pub latency: LatencySnapshot,
 }
 
 /// Cheap to clone: clones share the same running state.
@@ -128,6 +133,7 @@ impl Dispatcher {
                 retried: system.counters.retried.load(Ordering::Relaxed),
                 dead: system.counters.dead.load(Ordering::Relaxed),
                 deferred: system.counters.deferred.load(Ordering::Relaxed),
+                latency: system.counters.latency.snapshot(),
             })
             .collect();
         out.sort_by(|a, b| a.name.cmp(&b.name));

@@ -5,6 +5,7 @@
 mod breaker;
 mod dispatcher;
 mod from_config;
+mod latency;
 mod policy;
 mod scheduler;
 mod setup;
@@ -16,6 +17,7 @@ mod worker;
 pub use breaker::{Admission, BreakerPolicy, CircuitBreaker, CircuitState};
 pub use dispatcher::{Dispatcher, SystemStatus};
 pub use from_config::{JqShape, TransportFactory, from_config, retry_policy};
+pub use latency::{LATENCY_BOUNDS_MS, LatencySnapshot};
 pub use policy::{RetryPolicy, settle};
 pub use setup::{DispatchError, DispatchOptions, DispatchSubscription, DispatchSystem};
 pub use shape::{Canonical, Shape, any_pattern_matches, envelope, pattern_matches};

@@ -88,7 +88,8 @@ fn dispatch(
         by_system.entry(delivery.system.clone()).or_default().push((delivery, permit));
     }
     for (system, mut deliveries) in by_system {
-        let size = inner.systems.get(&system).map_or(1, |s| s.spec.batch_size);
+        // A batch takes one system permit per message: never more than the system has, or it waits for ever.
+        let size = inner.systems.get(&system).map_or(1, |s| s.spec.batch_size.min(s.spec.max_in_flight).max(1));
         while !deliveries.is_empty() {
             let rest = deliveries.split_off(deliveries.len().min(size));
             let batch = std::mem::replace(&mut deliveries, rest);
@@ -115,6 +116,9 @@ async fn send_batch(
         };
         if let Some(counter) = counter {
             counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
+        if let DeliveryOutcome::Delivered { latency_ms, .. } = &outcome {
+            runtime.counters.latency.record(*latency_ms);
         }
         let result = DeliveryResult { id: delivery.id, outcome };
         let _ = results.send(Completion { result, _permit: permit });

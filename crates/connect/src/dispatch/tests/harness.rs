@@ -95,6 +95,7 @@ fn place(id: &str) -> Command {
             unit_price: Money::new(1999, Currency::USD),
         }],
         placed_at: chrono::Utc::now(),
+        sourcing: Default::default(),
     })
 }
 

@@ -1,0 +1,173 @@
+//! Receiving an interchange from a partner: plan it (`crossdock_edi::pipeline`), submit its commands to
+//! the store under keys made of partner and control numbers, reconcile the acknowledgements it carries
+//! against what we sent, write our 997/999 (and TA1) to the outbox, and record both interchanges.
+
+use super::folder::Outbox;
+use super::reconcile::apply_acks;
+use super::{EdiError, ack_record, set_groups};
+use chrono::{DateTime, Utc};
+use crossdock_edi::pipeline::{InboundIssue, InboundPlan, Outcome, identify_partner, plan_inbound};
+use crossdock_edi::{ControlNumbers, EdiConfig};
+use crossdock_store::{
+    AckState, CommandRequest, EdiDirection, InterchangeGroup, InterchangeSet, InterchangeStatus, NewInterchange, Store,
+    SubmitError,
+};
+use serde::Serialize;
+
+/// Where an input came from.
+#[derive(Debug, Clone, Default)]
+pub struct Source<'a> {
+    /// The partner named by the HTTP path or the inbox folder; the ISA sender must be that partner.
+    pub partner: Option<&'a str>,
+    /// The file's path, or `http`.
+    pub file: Option<String>,
+}
+
+/// What receiving an input did.
+#[derive(Debug, Clone, Serialize)]
+pub struct ReceiveOutcome {
+    /// The inbound interchange record.
+    pub interchange_id: i64,
+    pub partner: String,
+    pub isa_control: String,
+    pub status: InterchangeStatus,
+    /// Sets received and accepted (validated, mapped and submitted).
+    pub sets: usize,
+    pub accepted_sets: usize,
+    /// Commands submitted, and how many of them had been submitted before (a resent file).
+    pub commands: usize,
+    pub replayed: usize,
+    /// Sent interchanges whose acknowledgement this input carried.
+    pub acknowledged: Vec<i64>,
+    /// The 997/999 sent back, its record and where it was written.
+    #[serde(skip)]
+    pub ack: Option<Vec<u8>>,
+    pub ack_id: Option<i64>,
+    pub ack_file: Option<String>,
+    pub issues: Vec<InboundIssue>,
+}
+
+/// Receives `input`; nothing is recorded when it fails (the commands submitted before a storage failure
+/// are idempotent, so receiving the same input again is safe).
+pub async fn receive(
+    store: &dyn Store,
+    config: &EdiConfig,
+    input: &[u8],
+    source: Source<'_>,
+    outbox: Option<&Outbox>,
+    now: DateTime<Utc>,
+) -> Result<ReceiveOutcome, EdiError> {
+    let partner = identify_partner(input, config, source.partner)?;
+    let mut plan = plan_inbound(input, partner, now);
+    let (commands, replayed) = submit(store, &mut plan).await?;
+    let acknowledged = apply_acks(store, partner, &plan.acks, now).await?;
+
+    let (interchanges, groups) = plan.ack_numbers_needed();
+    let mut ack = None;
+    if interchanges > 0 {
+        let block = store.allocate_control_numbers(&partner.id, interchanges, groups).await?;
+        let mut numbers = ControlNumbers::after(block.interchange_before(), block.group_before());
+        ack = plan.acknowledgement(&mut numbers, now);
+    }
+    let ack_control = ack.as_deref().and_then(super::isa_control);
+    let ack_file = match (&ack, outbox) {
+        (Some(bytes), Some(outbox)) => {
+            let name = format!("{}-{}-ack.x12", partner.id, ack_control.as_deref().unwrap_or("ack"));
+            Some(outbox.write(&name, bytes)?.display().to_string())
+        }
+        _ => None,
+    };
+
+    let envelope_ok =
+        plan.report.interchanges.iter().all(|i| i.codes.iter().all(|c| c.1 != crossdock_edi::Severity::Error))
+            && !plan.report.interchanges.is_empty();
+    let (total, accepted) = plan.set_counts();
+    let status = match Outcome::of(total, accepted, envelope_ok) {
+        Outcome::Accepted => InterchangeStatus::Accepted,
+        Outcome::PartiallyAccepted => InterchangeStatus::PartiallyAccepted,
+        Outcome::Rejected => InterchangeStatus::Rejected,
+    };
+    let groups: Vec<InterchangeGroup> = plan
+        .groups
+        .iter()
+        .map(|g| InterchangeGroup {
+            functional_id: g.functional_id.clone(),
+            control: g.control.clone(),
+            sets: g.sets.iter().map(|s| InterchangeSet { id: s.id.clone(), control: s.control.clone() }).collect(),
+        })
+        .collect();
+    let mut records = vec![NewInterchange {
+        partner: partner.id.clone(),
+        direction: EdiDirection::Inbound,
+        isa_control: plan.isa_control.clone(),
+        groups,
+        status,
+        ack_state: AckState::NotExpected,
+        ack_due_at: None,
+        ack_control: ack_control.clone(),
+        file: source.file.clone(),
+        raw: input.to_vec(),
+        errors: serde_json::to_value(&plan.issues).unwrap_or_default(),
+        created_at: now,
+    }];
+    if let Some(bytes) = &ack {
+        records.push(ack_record(&partner.id, bytes, set_groups(bytes), ack_file.clone(), now));
+    }
+    let ids = store.insert_interchanges(&records).await?;
+    Ok(ReceiveOutcome {
+        interchange_id: ids[0],
+        partner: partner.id.clone(),
+        isa_control: plan.isa_control,
+        status,
+        sets: total,
+        accepted_sets: accepted,
+        commands,
+        replayed,
+        acknowledged,
+        ack,
+        ack_id: ids.get(1).copied(),
+        ack_file,
+        issues: plan.issues,
+    })
+}
+
+/// Submits the plan's commands in one batch; a refused command marks its set not accepted and adds an
+/// issue. A storage failure stops receiving.
+async fn submit(store: &dyn Store, plan: &mut InboundPlan) -> Result<(usize, usize), EdiError> {
+    if plan.commands.is_empty() {
+        return Ok((0, 0));
+    }
+    let actor = format!("edi:{}", plan.partner.id);
+    let requests: Vec<CommandRequest> = plan
+        .commands
+        .iter()
+        .map(|c| CommandRequest {
+            idempotency_key: c.idempotency_key.clone(),
+            command: c.command.clone(),
+            actor: actor.clone(),
+            expected_version: None,
+        })
+        .collect();
+    let outcomes = store.submit_batch(requests).await;
+    let mut replayed = 0;
+    for (planned, outcome) in plan.commands.iter().zip(outcomes) {
+        match outcome {
+            Ok(receipt) => replayed += usize::from(receipt.replayed),
+            Err(SubmitError::Storage(e)) => return Err(EdiError::Store(e)),
+            Err(e) => {
+                for g in &mut plan.groups {
+                    for s in g.sets.iter_mut().filter(|s| s.id == planned.set && s.control == planned.control) {
+                        s.accepted = false;
+                    }
+                }
+                plan.issues.push(InboundIssue::Submission {
+                    set: planned.set.clone(),
+                    control: planned.control.clone(),
+                    key: planned.idempotency_key.clone(),
+                    message: e.to_string(),
+                });
+            }
+        }
+    }
+    Ok((plan.commands.len(), replayed))
+}

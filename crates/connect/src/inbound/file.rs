@@ -1,0 +1,220 @@
+//! The file inbox: a folder polled for JSON-lines files. Each line goes to the handler in order; a file whose
+//! lines were all accepted moves to `processed/`, one with a refused line to `failed/` (with a
+//! `<name>.errors.json` beside it); a transient error leaves the file for the next poll. Moves are renames
+//! inside the inbox, so atomic.
+//!
+//! Files whose names start with `.` or end with `.tmp` or `.part` are still being written and are skipped;
+//! writers should write under such a name and rename.
+
+use super::{InboundError, InboundHandler, InboundMessage, InboundRunError};
+use crate::config::{SystemConfig, TransportConfig};
+use serde_json::{Value, json};
+use std::future::Future;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// Largest file read; a larger one is moved to `failed/` unread.
+pub const MAX_FILE_BYTES: u64 = 256 * 1024 * 1024;
+pub const PROCESSED: &str = "processed";
+pub const FAILED: &str = "failed";
+
+/// Everything the inbox needs, from the system's `transport.inbox`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileInboundConfig {
+    pub system: String,
+    pub folder: PathBuf,
+    pub poll_interval: Duration,
+}
+
+impl FileInboundConfig {
+    /// The inbox of a file system with `transport.inbox`; `None` otherwise.
+    pub fn from_system(system: &SystemConfig) -> Option<Self> {
+        let TransportConfig::File { inbox: Some(inbox), .. } = &system.transport else { return None };
+        Some(Self {
+            system: system.name.clone(),
+            folder: PathBuf::from(&inbox.folder),
+            poll_interval: Duration::from_millis(inbox.poll_interval_ms.max(10)),
+        })
+    }
+}
+
+/// How one file ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FileOutcome {
+    /// Every line accepted: moved to `processed/`.
+    Processed { lines: usize },
+    /// Some line refused: moved to `failed/`, the refusals listed in `<name>.errors.json`.
+    Failed { refused: Vec<(usize, String)> },
+    /// A transient error: left in place for the next poll.
+    Retry { error: String },
+}
+
+/// Polls the inbox until `shutdown` resolves. Creates `processed/` and `failed/` inside it; an inbox
+/// that cannot be read is logged and polled again.
+pub async fn run<H: InboundHandler>(
+    config: FileInboundConfig,
+    handler: H,
+    shutdown: impl Future<Output = ()> + Send,
+) -> Result<(), InboundRunError> {
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        tokio::select! {
+            () = &mut shutdown => return Ok(()),
+            polled = poll_once(&config, &handler) => {
+                if let Err(error) = polled {
+                    tracing::warn!(system = %config.system, %error, "cannot poll the inbox");
+                }
+            }
+        }
+        tokio::select! {
+            () = &mut shutdown => return Ok(()),
+            () = tokio::time::sleep(config.poll_interval) => {}
+        }
+    }
+}
+
+/// Handles every ready file once, in name order; returns each file's name and outcome.
+pub async fn poll_once<H: InboundHandler>(
+    config: &FileInboundConfig,
+    handler: &H,
+) -> Result<Vec<(String, FileOutcome)>, InboundRunError> {
+    let io =
+        |e: std::io::Error| InboundRunError::Io { target: config.folder.display().to_string(), reason: e.to_string() };
+    let folder = config.folder.clone();
+    let names = tokio::task::spawn_blocking(move || ready_files(&folder))
+        .await
+        .map_err(|e| io(std::io::Error::other(e)))?
+        .map_err(io)?;
+    let mut outcomes = Vec::with_capacity(names.len());
+    for name in names {
+        let outcome = handle_file(config, handler, &name).await;
+        match &outcome {
+            FileOutcome::Processed { .. } => {}
+            FileOutcome::Failed { refused } => {
+                tracing::warn!(system = %config.system, file = %name, refused = refused.len(), "inbox file failed");
+            }
+            FileOutcome::Retry { error } => {
+                tracing::warn!(system = %config.system, file = %name, %error, "inbox file left for the next poll");
+            }
+        }
+        outcomes.push((name, outcome));
+    }
+    Ok(outcomes)
+}
+
+/// Names of regular files ready to read, sorted; creates `processed/` and `failed/`.
+fn ready_files(folder: &Path) -> std::io::Result<Vec<String>> {
+    std::fs::create_dir_all(folder.join(PROCESSED))?;
+    std::fs::create_dir_all(folder.join(FAILED))?;
+    let mut names = Vec::new();
+    for entry in std::fs::read_dir(folder)? {
+        let entry = entry?;
+        if !entry.file_type()?.is_file() {
+            continue;
+        }
+        let Ok(name) = entry.file_name().into_string() else { continue };
+        if name.starts_with('.') || name.ends_with(".tmp") || name.ends_with(".part") {
+            continue;
+        }
+        names.push(name);
+    }
+    names.sort();
+    Ok(names)
+}
+
+async fn handle_file<H: InboundHandler>(config: &FileInboundConfig, handler: &H, name: &str) -> FileOutcome {
+    let path = config.folder.join(name);
+    let read = tokio::task::spawn_blocking(move || -> std::io::Result<Option<String>> {
+        if std::fs::metadata(&path)?.len() > MAX_FILE_BYTES {
+            return Ok(None);
+        }
+        let bytes = std::fs::read(&path)?;
+        Ok(Some(String::from_utf8_lossy(&bytes).into_owned()))
+    })
+    .await;
+    let text = match read {
+        Ok(Ok(Some(text))) => text,
+        Ok(Ok(None)) => {
+            return finish(config, name, vec![(0, format!("the file is larger than {MAX_FILE_BYTES} bytes"))]).await;
+        }
+        Ok(Err(e)) => return FileOutcome::Retry { error: format!("cannot read: {e}") },
+        Err(e) => return FileOutcome::Retry { error: format!("cannot read: {e}") },
+    };
+    let mut refused = Vec::new();
+    let mut lines = 0;
+    for (index, line) in text.lines().enumerate() {
+        let number = index + 1;
+        let line = line.trim();
+        if line.is_empty() {
+            continue;
+        }
+        lines += 1;
+        let external_id = serde_json::from_str::<Value>(line)
+            .ok()
+            .and_then(|v| v.get("idempotency_key").and_then(Value::as_str).map(str::to_string))
+            .unwrap_or_else(|| format!("{name}:{number}"));
+        let message = InboundMessage {
+            system: config.system.clone(),
+            source: format!("{name}:{number}"),
+            external_id,
+            headers: Vec::new(),
+            body: line.as_bytes().to_vec(),
+            attempt: 1,
+        };
+        match handler.handle(message).await {
+            Ok(()) => {}
+            Err(InboundError::Permanent(error)) => refused.push((number, error)),
+            // Lines already handled are deduped by their idempotency keys next time.
+            Err(InboundError::Transient(error)) => {
+                return FileOutcome::Retry { error: format!("line {number}: {error}") };
+            }
+        }
+    }
+    if refused.is_empty() {
+        match move_file(&config.folder, name, PROCESSED).await {
+            Ok(()) => FileOutcome::Processed { lines },
+            Err(e) => FileOutcome::Retry { error: format!("cannot move to {PROCESSED}/: {e}") },
+        }
+    } else {
+        finish(config, name, refused).await
+    }
+}
+
+/// Moves a file to `failed/` with its refusals in `<name>.errors.json`.
+async fn finish(config: &FileInboundConfig, name: &str, refused: Vec<(usize, String)>) -> FileOutcome {
+    let errors: Vec<Value> = refused.iter().map(|(line, error)| json!({ "line": line, "error": error })).collect();
+    let report = serde_json::to_vec_pretty(&json!({ "file": name, "errors": errors })).unwrap_or_default();
+    let failed = config.folder.join(FAILED);
+    let report_name = format!("{name}.errors.json");
+    let written = tokio::task::spawn_blocking(move || {
+        let temporary = failed.join(format!(".{report_name}.tmp"));
+        std::fs::write(&temporary, report)?;
+        std::fs::rename(&temporary, failed.join(report_name))
+    })
+    .await;
+    if let Ok(Err(e)) = written {
+        tracing::warn!(system = %config.system, file = %name, error = %e, "cannot write the error report");
+    }
+    match move_file(&config.folder, name, FAILED).await {
+        Ok(()) => FileOutcome::Failed { refused },
+        Err(e) => FileOutcome::Retry { error: format!("cannot move to {FAILED}/: {e}") },
+    }
+}
+
+/// Renames `folder/name` to `folder/to/name`, or `name.1`, `name.2`, … when that is taken.
+async fn move_file(folder: &Path, name: &str, to: &str) -> std::io::Result<()> {
+    let from = folder.join(name);
+    let dir = folder.join(to);
+    let name = name.to_string();
+    tokio::task::spawn_blocking(move || {
+        for n in 0..1_000u32 {
+            let target = if n == 0 { dir.join(&name) } else { dir.join(format!("{name}.{n}")) };
+            if !target.exists() {
+                return std::fs::rename(&from, &target);
+            }
+        }
+        Err(std::io::Error::new(std::io::ErrorKind::AlreadyExists, "1000 files of that name already moved"))
+    })
+    .await
+    .map_err(std::io::Error::other)?
+}

@@ -1,0 +1,272 @@
+//! Inbound consumer tests: the file inbox (order, moves, refusals, transient errors, shutdown) and the NATS
+//! durable consumer (ack after the handler, term, nak and redelivery, nothing redelivered after a restart).
+
+use super::file::{FileInboundConfig, FileOutcome, poll_once};
+use super::nats::NatsInboundConfig;
+use super::*;
+use crate::config::NatsConsumerConfig;
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+type Seen = Arc<Mutex<Vec<InboundMessage>>>;
+
+/// Refuses bodies containing `bad`; fails bodies containing `flaky` on their first attempt (per external id).
+fn handler(seen: Seen) -> impl InboundHandler {
+    let attempts: Arc<Mutex<HashMap<String, u32>>> = Arc::default();
+    move |message: InboundMessage| {
+        let (seen, attempts) = (seen.clone(), attempts.clone());
+        async move {
+            let body = String::from_utf8_lossy(&message.body).into_owned();
+            let attempt = {
+                let mut attempts = attempts.lock().unwrap();
+                let n = attempts.entry(message.external_id.clone()).or_default();
+                *n += 1;
+                *n
+            };
+            seen.lock().unwrap().push(message);
+            if body.contains("bad") {
+                Err(InboundError::Permanent("not a command".into()))
+            } else if body.contains("flaky") && attempt == 1 {
+                Err(InboundError::Transient("store busy".into()))
+            } else {
+                Ok(())
+            }
+        }
+    }
+}
+
+fn ids(seen: &Seen) -> Vec<String> {
+    seen.lock().unwrap().iter().map(|m| m.external_id.clone()).collect()
+}
+
+fn inbox(dir: &Path) -> FileInboundConfig {
+    FileInboundConfig { system: "partner".into(), folder: dir.into(), poll_interval: Duration::from_millis(20) }
+}
+
+#[tokio::test]
+async fn the_file_inbox_hands_lines_in_order_and_moves_each_file_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let write = |name: &str, text: &str| std::fs::write(dir.path().join(name), text).unwrap();
+    write("a.jsonl", "{\"idempotency_key\":\"po-1\",\"n\":1}\n\n{\"n\":2}\n{\"n\":3}\n");
+    write("b.jsonl", "{\"n\":1}\n{\"bad\":true}\n{\"n\":3}\n");
+    write("c.jsonl", "{\"flaky\":true}\n");
+    write(".d.jsonl.tmp", "{\"n\":1}\n");
+    write("e.part", "{\"n\":1}\n");
+    let seen = Seen::default();
+    let handler = handler(seen.clone());
+    let outcomes = poll_once(&inbox(dir.path()), &handler).await.unwrap();
+    assert_eq!(
+        outcomes,
+        [
+            ("a.jsonl".to_string(), FileOutcome::Processed { lines: 3 }),
+            ("b.jsonl".to_string(), FileOutcome::Failed { refused: vec![(2, "not a command".into())] }),
+            ("c.jsonl".to_string(), FileOutcome::Retry { error: "line 1: store busy".into() }),
+        ]
+    );
+    assert_eq!(ids(&seen), ["po-1", "a.jsonl:3", "a.jsonl:4", "b.jsonl:1", "b.jsonl:2", "b.jsonl:3", "c.jsonl:1"]);
+    let first = seen.lock().unwrap()[0].clone();
+    assert_eq!(
+        (first.source.as_str(), first.body.as_slice()),
+        ("a.jsonl:1", &b"{\"idempotency_key\":\"po-1\",\"n\":1}"[..])
+    );
+    let exists = |path: &str| dir.path().join(path).exists();
+    assert!(exists("processed/a.jsonl") && !exists("a.jsonl"));
+    assert!(exists("failed/b.jsonl") && exists("failed/b.jsonl.errors.json") && !exists("b.jsonl"));
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("failed/b.jsonl.errors.json")).unwrap()).unwrap();
+    assert_eq!(report["errors"], serde_json::json!([{ "line": 2, "error": "not a command" }]));
+    assert!(exists("c.jsonl") && exists(".d.jsonl.tmp") && exists("e.part"), "left in place");
+
+    // The next poll takes the file that failed for now; a name already used in processed/ gets a suffix.
+    write("a.jsonl", "{\"n\":9}\n");
+    let outcomes = poll_once(&inbox(dir.path()), &handler).await.unwrap();
+    assert_eq!(outcomes.len(), 2);
+    assert!(outcomes.iter().all(|(_, o)| matches!(o, FileOutcome::Processed { lines: 1 })), "{outcomes:?}");
+    assert!(exists("processed/a.jsonl.1") && exists("processed/c.jsonl"));
+    assert!(poll_once(&inbox(dir.path()), &handler).await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn the_file_inbox_runs_until_shutdown() {
+    let dir = tempfile::tempdir().unwrap();
+    let seen = Seen::default();
+    let seen_by_run = seen.clone();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    // Through the entry point `serve` uses, from the system's configuration.
+    let system: crate::config::SystemConfig = toml::from_str(&format!(
+        "name = \"partner\"\nrole = \"partner\"\ntransport = {{ type = \"file\", folder = \"/nonexistent\", inbox = {{ folder = {:?}, poll_interval_ms = 20 }} }}",
+        dir.path().display().to_string()
+    ))
+    .unwrap();
+    assert!(has_consumer(&system));
+    let running = tokio::spawn(async move {
+        run(&system, handler(seen_by_run), async {
+            let _ = stopped.await;
+        })
+        .await
+    });
+    std::fs::write(dir.path().join(".x.jsonl.tmp"), "{\"n\":1}\n").unwrap();
+    std::fs::rename(dir.path().join(".x.jsonl.tmp"), dir.path().join("x.jsonl")).unwrap();
+    for _ in 0..250 {
+        if dir.path().join("processed/x.jsonl").exists() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(dir.path().join("processed/x.jsonl").exists());
+    let _ = stop.send(());
+    let ended = tokio::time::timeout(Duration::from_secs(5), running).await.expect("stops on shutdown");
+    assert!(ended.unwrap().is_ok());
+    assert_eq!(ids(&seen), ["x.jsonl:1"]);
+}
+
+#[tokio::test]
+async fn systems_without_a_consumer_return_at_once() {
+    let system: crate::config::SystemConfig = toml::from_str(
+        "name = \"erp\"\nrole = \"erp\"\ntransport = { type = \"http\", url = \"http://127.0.0.1:1/\" }",
+    )
+    .unwrap();
+    assert!(!has_consumer(&system));
+    let ran =
+        tokio::time::timeout(Duration::from_secs(1), run(&system, handler(Seen::default()), std::future::pending()));
+    assert!(ran.await.expect("returns at once").is_ok());
+}
+
+/// Waits (at most `limit`) until `done` holds.
+async fn wait_for(limit: Duration, done: impl Fn() -> bool) -> bool {
+    let started = Instant::now();
+    while started.elapsed() < limit {
+        if done() {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    done()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_nats_consumer_acks_after_the_handler_terms_refusals_and_redelivers_transient_failures() {
+    let Some(url) = crate::transport::conformance::nats_url() else { return };
+    let id = format!("{}x{}", std::process::id(), Instant::now().elapsed().as_nanos() ^ rand::random::<u64>() as u128);
+    let (stream, subject) = (format!("CDIN_{id}"), format!("cdin{id}.commands"));
+    let consumer = NatsConsumerConfig {
+        stream: stream.clone(),
+        subject: format!("{subject}.>"),
+        durable: None,
+        create_stream: true,
+        ack_wait_ms: 2_000,
+        nak_delay_ms: 100,
+        max_deliver: 10,
+        batch: 16,
+    };
+    let config = NatsInboundConfig::new("erp", &url, &consumer, Duration::from_secs(2));
+    assert_eq!(config.durable, "crossdock-erp");
+    let client = async_nats::connect(url.as_str()).await.unwrap();
+    let js = async_nats::jetstream::new(client);
+
+    let seen = Seen::default();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let running = tokio::spawn(nats::run(config.clone(), handler(seen.clone()), async {
+        let _ = stopped.await;
+    }));
+    // The consumer creates the stream; publish once it is there.
+    let mut created = false;
+    for _ in 0..200 {
+        if js.get_stream(&stream).await.is_ok() {
+            created = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(created, "the consumer created its stream");
+    for (n, body, msg_id) in
+        [(1, "{\"n\":1}", Some("order-1")), (2, "{\"bad\":1}", None), (3, "{\"flaky\":1}", Some("order-3"))]
+    {
+        let mut headers = async_nats::HeaderMap::new();
+        if let Some(msg_id) = msg_id {
+            headers.insert("Nats-Msg-Id", msg_id);
+        }
+        js.publish_with_headers(format!("{subject}.order.{n}"), headers, body.into()).await.unwrap().await.unwrap();
+    }
+    let all_settled = || {
+        let ids = ids(&seen);
+        ids.len() >= 4 && ids.iter().filter(|i| *i == "order-3").count() == 2
+    };
+    assert!(wait_for(Duration::from_secs(15), all_settled).await, "seen {:?}", ids(&seen));
+    let _ = stop.send(());
+    assert!(tokio::time::timeout(Duration::from_secs(5), running).await.expect("stops").unwrap().is_ok());
+    assert_eq!(ids(&seen), ["order-1", format!("{stream}:2").as_str(), "order-3", "order-3"]);
+    let flaky: Vec<u64> =
+        seen.lock().unwrap().iter().filter(|m| m.external_id == "order-3").map(|m| m.attempt).collect();
+    assert_eq!(flaky, [1, 2]);
+    assert_eq!(seen.lock().unwrap()[0].source, format!("{subject}.order.1"));
+
+    // Durable: a new run of the same consumer gets nothing back (acked and termed messages stay settled).
+    let mut info = js.get_stream(&stream).await.unwrap().consumer_info("crossdock-erp").await.unwrap();
+    for _ in 0..40 {
+        if info.num_ack_pending == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        info = js.get_stream(&stream).await.unwrap().consumer_info("crossdock-erp").await.unwrap();
+    }
+    assert_eq!((info.num_pending, info.num_ack_pending), (0, 0));
+    let again = Seen::default();
+    let rerun = nats::run(config, handler(again.clone()), tokio::time::sleep(Duration::from_millis(2_500)));
+    assert!(rerun.await.is_ok());
+    assert!(ids(&again).is_empty(), "redelivered {:?}", ids(&again));
+    let _ = js.delete_stream(&stream).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_nats_consumer_resumes_after_the_server_comes_back() {
+    let Some(url) = crate::transport::conformance::nats_url() else { return };
+    let upstream = url::Url::parse(&url).unwrap();
+    let upstream = tokio::net::lookup_host((upstream.host_str().unwrap(), upstream.port().unwrap_or(4222)))
+        .await
+        .unwrap()
+        .next()
+        .unwrap();
+    let proxy = crate::transport::conformance::TcpProxy::start(upstream).await;
+    let id = format!("{}x{}", std::process::id(), rand::random::<u32>());
+    let (stream, subject) = (format!("CDRE_{id}"), format!("cdre{id}.commands"));
+    let js = async_nats::jetstream::new(async_nats::connect(url.as_str()).await.unwrap());
+    js.create_stream(async_nats::jetstream::stream::Config {
+        name: stream.clone(),
+        subjects: vec![format!("{subject}.>")],
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let consumer = NatsConsumerConfig {
+        stream: stream.clone(),
+        subject: format!("{subject}.>"),
+        durable: Some("resume".into()),
+        create_stream: false,
+        ack_wait_ms: 2_000,
+        nak_delay_ms: 100,
+        max_deliver: 10,
+        batch: 16,
+    };
+    let via_proxy = format!("nats://127.0.0.1:{}", proxy.port());
+    let config = NatsInboundConfig::new("wms", &via_proxy, &consumer, Duration::from_secs(1));
+    let seen = Seen::default();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let running = tokio::spawn(nats::run(config, handler(seen.clone()), async {
+        let _ = stopped.await;
+    }));
+    js.publish(format!("{subject}.a"), "{\"n\":1}".into()).await.unwrap().await.unwrap();
+    assert!(wait_for(Duration::from_secs(10), || ids(&seen).len() == 1).await, "first message handled");
+    proxy.stop().await;
+    js.publish(format!("{subject}.b"), "{\"n\":2}".into()).await.unwrap().await.unwrap();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(ids(&seen).len(), 1, "nothing arrives while the server is away");
+    proxy.restart().await;
+    assert!(wait_for(Duration::from_secs(30), || ids(&seen).len() >= 2).await, "resumed: {:?}", ids(&seen));
+    assert_eq!(ids(&seen), [format!("{stream}:1"), format!("{stream}:2")]);
+    let _ = stop.send(());
+    assert!(tokio::time::timeout(Duration::from_secs(5), running).await.expect("stops").unwrap().is_ok());
+    let _ = js.delete_stream(&stream).await;
+}

@@ -1,0 +1,217 @@
+//! End to end over a SQLite store and temporary folders: an 850 received, submitted once however often it
+//! arrives, acknowledged with a 997 and recorded; a bad file rejected and moved to `failed`; 855 and 856
+//! generated from the event log with persisted control numbers; the partner's 997 reconciled; overdue acks.
+
+use chrono::{Duration, TimeZone, Utc};
+use crossdock_connect::edi::*;
+use crossdock_model::{Command, LineId, LineQuantity, Location, LocationId, OrderId, Quantity, ShipmentId, Sku};
+use crossdock_store::{AckState, EdiDirection, InterchangeStatus};
+use crossdock_store::{CommandRequest, InterchangeFilter, Store};
+use std::path::Path;
+use std::sync::Arc;
+
+fn config() -> EdiConfig {
+    let toml = r#"{
+        "local": { "isa_qualifier": "ZZ", "isa_id": "CROSSDOCK", "gs_id": "CROSSDOCK" },
+        "partners": [{
+            "id": "acme", "isa_qualifier": "ZZ", "isa_id": "BUYER", "gs_id": "BUYER",
+            "documents": ["855", "856"],
+            "acks": { "expect": ["997"], "within_minutes": 60, "send": "997" }
+        }]
+    }"#;
+    let config: EdiConfig = serde_json::from_str(toml).expect("config parses");
+    config.validate().expect("config is valid");
+    config
+}
+
+/// An 850 interchange from acme with one PO per number, 2 units of SKU-1 each.
+fn po_850(isa: u32, pos: &[u32]) -> Vec<u8> {
+    let mut out = format!(
+        "ISA*00*          *00*          *ZZ*BUYER          *ZZ*CROSSDOCK      *260709*1200*U*00401*{isa:09}*0*P*>~\n\
+         GS*PO*BUYER*CROSSDOCK*20260709*1200*{isa}*X*004010~\n"
+    );
+    for (n, po) in pos.iter().enumerate() {
+        let st = format!("{:04}", n + 1);
+        out.push_str(&format!(
+            "ST*850*{st}~\nBEG*00*SA*PO{po}**20260709~\nN1*ST*ACME DC 7*92*0007~\nN3*4100 INDUSTRIAL PKWY~\n\
+             N4*COLUMBUS*OH*43215*US~\nPO1*1*2*EA*9.25**VN*SKU-1~\nCTT*1~\nSE*8*{st}~\n"
+        ));
+    }
+    out.push_str(&format!("GE*{}*{isa}~\nIEA*1*{isa:09}~\n", pos.len()));
+    out.into_bytes()
+}
+
+async fn store(dir: &Path) -> Arc<dyn Store> {
+    crossdock_store::open(&format!("sqlite://{}", dir.join("store.db").display())).await.expect("store opens")
+}
+
+fn now() -> chrono::DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 7, 9, 12, 0, 0).single().expect("time")
+}
+
+#[tokio::test]
+async fn an_850_is_submitted_once_acknowledged_and_recorded() {
+    let dir = tempfile::tempdir().expect("dir");
+    let store = store(dir.path()).await;
+    let config = config();
+    let outbox = Outbox(dir.path().join("outbox"));
+    let input = po_850(42, &[1001, 1002]);
+    let source = || Source { partner: Some("acme"), file: Some("http".into()) };
+
+    let first = receive(store.as_ref(), &config, &input, source(), Some(&outbox), now()).await.expect("received");
+    assert_eq!((first.status, first.sets, first.accepted_sets), (InterchangeStatus::Accepted, 2, 2), "{first:?}");
+    assert_eq!((first.commands, first.replayed), (2, 0));
+    let ack = String::from_utf8(first.ack.clone().expect("a 997")).expect("text");
+    assert!(ack.contains("AK1*PO*42") && ack.contains("AK9*A*2*2*2"), "{ack}");
+    assert!(ack.contains("*ZZ*CROSSDOCK      *ZZ*BUYER          *"), "addressed back to the sender: {ack}");
+    assert!(Path::new(first.ack_file.as_deref().expect("written")).exists());
+    assert!(store.order(&OrderId::new("edi-acme-PO1001").unwrap()).await.unwrap().is_some());
+
+    // The same file again changes nothing but is recorded and acknowledged again, with a new ISA13.
+    let again = receive(store.as_ref(), &config, &input, source(), Some(&outbox), now()).await.expect("received");
+    assert_eq!((again.status, again.replayed), (InterchangeStatus::Accepted, 2));
+    assert_ne!(isa_control(&first.ack.unwrap()), isa_control(&again.ack.unwrap()), "control numbers are not reused");
+
+    let inbound = InterchangeFilter { direction: Some(EdiDirection::Inbound), ..Default::default() };
+    let records = store.list_interchanges(&inbound).await.unwrap();
+    assert_eq!(records.len(), 2);
+    assert_eq!(records[1].isa_control, "000000042");
+    assert_eq!(records[1].set_ids(), ["850", "850"]);
+    assert_eq!(records[1].ack_control.as_deref(), Some("000000001"));
+    let sent = store.interchange(first.ack_id.unwrap()).await.unwrap().unwrap();
+    assert_eq!(
+        (sent.direction, sent.ack_state, sent.set_ids()),
+        (EdiDirection::Outbound, AckState::NotExpected, vec!["997".to_string()])
+    );
+
+    // Wrong SE01: the set is rejected (AK5*R), nothing is submitted, the record says why.
+    let bad = String::from_utf8(po_850(43, &[2001])).unwrap().replace("SE*8*0001", "SE*9*0001");
+    let out = receive(store.as_ref(), &config, bad.as_bytes(), source(), None, now()).await.expect("received");
+    assert_eq!((out.status, out.commands), (InterchangeStatus::Rejected, 0));
+    assert!(String::from_utf8(out.ack.unwrap()).unwrap().contains("AK5*R*4"));
+    assert!(store.order(&OrderId::new("edi-acme-PO2001").unwrap()).await.unwrap().is_none());
+    let record = store.interchange(out.interchange_id).await.unwrap().unwrap();
+    assert_eq!(record.errors[0]["stage"], "validation");
+    assert_eq!(record.errors[0]["x12_code"], serde_json::json!({"level": "set", "code": "4"}));
+
+    // Sent by someone else than the partner named: refused, nothing recorded.
+    let other = String::from_utf8(input.clone()).unwrap().replace("ZZ*BUYER          ", "ZZ*STRANGER       ");
+    let refused = receive(store.as_ref(), &config, other.as_bytes(), source(), None, now()).await;
+    assert!(matches!(refused, Err(EdiError::Refused(_))), "{refused:?}");
+}
+
+#[tokio::test]
+async fn inbox_files_move_to_processed_or_failed() {
+    let dir = tempfile::tempdir().expect("dir");
+    let store = store(dir.path()).await;
+    let root = dir.path().join("edi");
+    let folders = PartnerFolders::new(&root, "acme");
+    folders.create().unwrap();
+    std::fs::write(folders.inbox.join("a-good.x12"), po_850(7, &[3001])).unwrap();
+    std::fs::write(folders.inbox.join("b-garbage.x12"), b"not x12 at all").unwrap();
+    std::fs::write(folders.inbox.join(".c-partial.x12"), b"ISA*00").unwrap();
+
+    let outcomes = poll_inboxes(store.as_ref(), &config(), &root, now()).await;
+    assert_eq!(outcomes.len(), 2, "hidden files are still being written and are left alone");
+    assert!(outcomes[0].result.is_ok() && outcomes[1].result.is_err());
+    assert!(folders.processed.join("a-good.x12").exists());
+    assert!(folders.failed.join("b-garbage.x12").exists());
+    assert!(folders.failed.join("b-garbage.x12.error").exists());
+    assert!(folders.inbox.join(".c-partial.x12").exists());
+    let acks: Vec<_> = std::fs::read_dir(&folders.outbox.0).unwrap().flatten().collect();
+    assert_eq!(acks.len(), 1);
+    assert!(!acks[0].file_name().to_string_lossy().starts_with('.'), "no temporary file is left behind");
+}
+
+fn location() -> Location {
+    serde_json::from_value(serde_json::json!({
+        "id": "DC1", "name": "DC 1", "kind": "warehouse", "coordinates": { "lat": 39.96, "lon": -83.0 }
+    }))
+    .expect("a location")
+}
+
+/// ISA13 of an interchange.
+fn isa_control(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).split('*').nth(13).unwrap_or_default().to_string()
+}
+
+async fn submit(store: &dyn Store, key: &str, command: Command) {
+    let request = CommandRequest { idempotency_key: key.into(), command, actor: "test".into(), expected_version: None };
+    store.submit(request).await.unwrap_or_else(|e| panic!("{key}: {e}"));
+}
+
+#[tokio::test]
+async fn acceptance_and_shipment_go_out_as_855_and_856_and_the_997_reconciles() {
+    let dir = tempfile::tempdir().expect("dir");
+    let store = store(dir.path()).await;
+    let config = config();
+    let root = dir.path().join("edi");
+    submit(store.as_ref(), "loc", Command::UpsertLocation { location: location() }).await;
+    let (sku, dc1) = (Sku::new("SKU-1").unwrap(), LocationId::new("DC1").unwrap());
+    let stock = Command::AdjustInventory { sku, location: dc1.clone(), delta: 10, reason: "receipt".into() };
+    submit(store.as_ref(), "stock", stock).await;
+    // Start the outbound cursor at the head: what happened before is not sent.
+    let first = send_from_events(store.as_ref(), &config, &root, 100, now()).await.unwrap();
+    assert!(first.sent.is_empty());
+
+    receive(store.as_ref(), &config, &po_850(50, &[4001]), Source::default(), None, now()).await.unwrap();
+    let order_id = OrderId::new("edi-acme-PO4001").unwrap();
+    let order = store.order(&order_id).await.unwrap().expect("placed");
+    if order.lines[0].quantities.allocated == 0 {
+        let allocation = crossdock_model::Allocation {
+            line_id: LineId::new("1").unwrap(),
+            location: dc1.clone(),
+            quantity: Quantity::new(2).unwrap(),
+        };
+        let allocate = Command::AllocateLines { order_id: order_id.clone(), allocations: vec![allocation] };
+        submit(store.as_ref(), "alloc", allocate).await;
+    }
+    submit(store.as_ref(), "release", Command::ReleaseToWarehouse { order_id: order_id.clone(), location: None }).await;
+    let ship = Command::ConfirmShipment {
+        order_id: order_id.clone(),
+        shipment_id: ShipmentId::new("SHIP-1").unwrap(),
+        location: dc1,
+        carrier: "UPSN".into(),
+        service: None,
+        tracking_number: Some("1Z999".into()),
+        lines: vec![LineQuantity { line_id: LineId::new("1").unwrap(), quantity: Quantity::new(2).unwrap() }],
+        shipped_at: now(),
+    };
+    submit(store.as_ref(), "ship", ship).await;
+
+    let report = send_from_events(store.as_ref(), &config, &root, 100, now()).await.unwrap();
+    assert!(report.failed.is_empty(), "{:?}", report.failed);
+    assert_eq!(report.sent.len(), 2, "an 855 and an 856: {report:?}");
+    let ack855 = store.interchange(report.sent[0]).await.unwrap().unwrap();
+    let asn = store.interchange(report.sent[1]).await.unwrap().unwrap();
+    assert_eq!((ack855.set_ids(), asn.set_ids()), (vec!["855".to_string()], vec!["856".to_string()]));
+    assert_eq!((ack855.isa_control.as_str(), asn.isa_control.as_str()), ("000000002", "000000003"), "after the 997's");
+    assert_eq!((asn.ack_state, asn.ack_due_at), (AckState::Expected, Some(now() + Duration::minutes(60))));
+    assert!(Path::new(asn.file.as_deref().unwrap()).exists());
+    let again = send_from_events(store.as_ref(), &config, &root, 100, now()).await.unwrap();
+    assert!(again.sent.is_empty() && again.events == 0, "the cursor moved past them");
+
+    // The partner accepts the 855 and rejects the 856; both records learn it from one 997.
+    let gs = |r: &crossdock_store::InterchangeRecord| r.groups[0].control.clone();
+    let ack = format!(
+        "ISA*00*          *00*          *ZZ*BUYER          *ZZ*CROSSDOCK      *260709*1300*U*00401*000000900*0*P*>~\
+         GS*FA*BUYER*CROSSDOCK*20260709*1300*900*X*004010~\
+         ST*997*0001~AK1*PR*{}~AK2*855*0001~AK5*A~AK9*A*1*1*1~SE*6*0001~\
+         ST*997*0002~AK1*SH*{}~AK2*856*0001~AK5*R*5~AK9*R*1*1*0~SE*6*0002~\
+         GE*2*900~IEA*1*000000900~",
+        gs(&ack855),
+        gs(&asn)
+    );
+    let later = now() + Duration::minutes(5);
+    let out = receive(store.as_ref(), &config, ack.as_bytes(), Source::default(), None, later).await.unwrap();
+    assert_eq!(out.acknowledged, vec![ack855.id, asn.id]);
+    assert!(out.ack.is_none(), "acknowledgements are not acknowledged");
+    let ack855 = store.interchange(ack855.id).await.unwrap().unwrap();
+    let asn = store.interchange(asn.id).await.unwrap().unwrap();
+    assert_eq!((ack855.status, ack855.ack_state), (InterchangeStatus::Accepted, AckState::Received));
+    assert_eq!((asn.status, asn.ack_state), (InterchangeStatus::Rejected, AckState::Received));
+    assert_eq!(asn.ack_control.as_deref(), Some("000000900"));
+
+    // Nothing is left waiting, so nothing turns overdue; a fresh 855 does after its hour.
+    assert!(mark_overdue(store.as_ref(), later + Duration::hours(2)).await.unwrap().is_empty());
+}
