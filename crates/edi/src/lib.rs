@@ -12,6 +12,7 @@
 //! - from canonical: the builders in [`outbound`], enveloped by [`write_interchange`]
 //! - reconcile: [`reconcile::read_acks`] and [`reconcile::reconcile`]
 //! - partners: [`EdiConfig::check`], [`EdiConfig::envelope`]
+//! - receive and send (pure half): [`pipeline::plan_inbound`], [`pipeline::documents_for_event`]
 
 mod ack;
 mod bench;
@@ -23,6 +24,7 @@ mod isa;
 pub mod map;
 pub mod outbound;
 mod partner;
+pub mod pipeline;
 mod reader;
 pub mod reconcile;
 mod rule;
@@ -44,7 +46,7 @@ pub use error::{EdiError, Issue, Position, Severity};
 pub use isa::{ISA_LEN, ISA_WIDTHS, IsaFinding, check_isa, isa_element_ta1_code};
 pub use map::{Canonical, InboundOptions, MapError, MapErrors, Mapped, map_reader, map_set, to_canonical};
 pub use outbound::{Envelope, OutboundError, OutboundOptions, OutboundSet, write_interchange};
-pub use partner::{AckConfig, ConfigError, DelimiterConfig, EdiConfig, LocalIds, PartnerConfig};
+pub use partner::{AckConfig, ConfigError, DelimiterConfig, EdiConfig, LocalIds, OUTBOUND_DOCUMENTS, PartnerConfig};
 pub use reader::{CHUNK_SIZE, DEFAULT_MAX_SEGMENT, SegmentReader};
 pub use rule::{Rule, X12Code};
 pub use segment::Segment;

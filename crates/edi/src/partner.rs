@@ -104,7 +104,20 @@ pub struct PartnerConfig {
     /// Product id qualifiers to read skus from, in order; empty for the default (VN, VP, UP, BP, IN).
     #[serde(default)]
     pub sku_qualifiers: Vec<String>,
+    /// Accept the common envelope deviations (a short ISA field, wrong counts) with warnings; strict otherwise.
+    #[serde(default)]
+    pub lenient: bool,
+    /// The documents this partner receives from us, generated from events: `855` when its order is
+    /// accepted, `856` when it ships, `810` invoices, `940` warehouse orders, `846` availability.
+    #[serde(default)]
+    pub documents: Vec<String>,
+    /// For a 3PL: the location ids it runs; orders released to them go out as 940s.
+    #[serde(default)]
+    pub warehouses: Vec<String>,
 }
+
+/// The outbound documents a partner may receive.
+pub const OUTBOUND_DOCUMENTS: &[&str] = &["855", "856", "810", "940", "846"];
 
 /// The EDI section of the configuration.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -113,6 +126,17 @@ pub struct EdiConfig {
     pub local: LocalIds,
     #[serde(default)]
     pub partners: Vec<PartnerConfig>,
+    /// Root of the folder transport: `<folders>/<partner id>/{inbox,processed,failed,outbox}`; none to use
+    /// HTTP only.
+    #[serde(default)]
+    pub folders: Option<String>,
+    /// How often the inboxes are polled.
+    #[serde(default = "default_poll")]
+    pub poll_seconds: u32,
+}
+
+fn default_poll() -> u32 {
+    5
 }
 
 /// One configuration error: where (a path such as `partners[1].isa_id`) and what.
@@ -234,6 +258,14 @@ fn check_partner(path: &str, p: &PartnerConfig, errs: &mut Errors) -> Option<Del
             );
         }
     }
+    for (i, doc) in p.documents.iter().enumerate() {
+        if !OUTBOUND_DOCUMENTS.contains(&doc.as_str()) {
+            errs.push(
+                &format!("{path}.documents[{i}]"),
+                format!("{doc:?} is not an outbound document (855, 856, 810, 940, 846)"),
+            );
+        }
+    }
     let d = delimiters(&format!("{path}.delimiters"), &p.delimiters, version, errs)?;
     for (field, value) in [("isa_id", &p.isa_id), ("gs_id", &p.gs_id)] {
         if let Some(c) = value.bytes().find(|b| d.is_delimiter(*b)) {
@@ -250,6 +282,12 @@ impl EdiConfig {
         check_qualifier("local.isa_qualifier", &self.local.isa_qualifier, &mut errs);
         check_id("local.isa_id", &self.local.isa_id, (1, 15), &mut errs);
         check_id("local.gs_id", &self.local.gs_id, (2, 15), &mut errs);
+        if !(1..=3600).contains(&self.poll_seconds) {
+            errs.push("poll_seconds", format!("{} must be 1 to 3600", self.poll_seconds));
+        }
+        if self.folders.as_deref().is_some_and(|f| f.trim().is_empty()) {
+            errs.push("folders", "must name a folder");
+        }
         for (i, p) in self.partners.iter().enumerate() {
             let path = format!("partners[{i}]");
             check_partner(&path, p, &mut errs);
@@ -273,6 +311,11 @@ impl EdiConfig {
     /// Every error as `<file>: <path>: <message>`, for `crossdock config check`.
     pub fn check(&self, file: &str) -> Result<(), Vec<String>> {
         self.validate().map_err(|errs| errs.iter().map(|e| format!("{file}: {e}")).collect())
+    }
+
+    /// The partner with crossdock id `id`.
+    pub fn partner(&self, id: &str) -> Option<&PartnerConfig> {
+        self.partners.iter().find(|p| p.id == id)
     }
 
     /// The partner whose ISA sender is `qualifier`/`id` (as received, padding trimmed).
@@ -304,6 +347,11 @@ impl EdiConfig {
 }
 
 impl PartnerConfig {
+    /// Whether the partner receives the outbound document `set` (e.g. `856`).
+    pub fn receives(&self, set: &str) -> bool {
+        self.documents.iter().any(|d| d == set)
+    }
+
     /// How this partner's inbound sets are mapped.
     pub fn inbound_options(&self) -> InboundOptions {
         let mut o = InboundOptions::new(self.id.clone());

@@ -151,13 +151,23 @@ fn corpus_conformance() {
     assert!(schema_failures.is_empty(), "schema check:\n{}", schema_failures.join("\n\n"));
 }
 
-/// Valid files whose content breaks the standard in a way the envelope check cannot see, with the
-/// only rules their schema check may report. Each was read by hand:
-/// - extraDelimiter997 carries repetition separators in non-repeating AK3/AK4 elements;
-/// - IN810_pass_1 has `IT1||4||70`, a quantity and price without the unit P020304 pairs them with;
-/// - X358 po-ack-minor-changes has `ACK*IQ*20`, a quantity without the unit P0203 requires;
-/// - EdiEngine's AckTest (an acknowledgement test input) has `N9**3`, without the mandatory N901;
-/// - test_940_2 has Chinese province codes in N402 (`020`, `010`), an ID 2/2 element.
+/// Valid-labelled files whose content breaks the X12 standard in a way the envelope check cannot see,
+/// with the only rules their schema check may report. Each was checked by hand against the standard's
+/// segment dictionary (the schemas are right; the files are not), and stays an exception:
+/// - `staedi__extraDelimiter997.edi` (005010X230): segment 5 `AK3*NM1*AK302-R1^AK302-R2^…:…**AK304-R1^…`
+///   and segment 6 `AK4*8*66*7*…:…^…`. AK302 (719, N0) and AK304 (720, ID) are simple, non-repeating
+///   elements, and AK404 (724, AN) is simple: repetitions and components there break the AK3/AK4 segment
+///   definitions (invalid-character on AK302, too-many-components on AK302/AK404, invalid-code on AK304).
+///   staedi uses the file to test that its validator reports these very errors.
+/// - `stupidedi__004010_IN810_pass_1.edi`: segments 8 and 10 `IT1||4||70…` give IT102 (quantity) and
+///   IT104 (price) without IT103 (unit); 004010 IT1 syntax note P020304 requires all three together
+///   (conditional-element-missing).
+/// - `stupidedi__004010_X358_SC855_pass_po-ack-minor-changes.edi`: segment 9 `ACK*IQ*20` gives ACK02
+///   (quantity) without ACK03 (unit); 004010 ACK syntax note P0203 pairs them (conditional-element-missing).
+/// - `ediengine__AckTest.edi` (940): segment 17 `N9**3` leaves out N901 (128, reference identification
+///   qualifier), which is mandatory in N9 (mandatory-element-missing).
+/// - `x12types__test_940_2.edi`: segments 6, 11 and 16 `N4*…*020**CN` / `*010*` carry three-digit Chinese
+///   province codes in N402 (156, ID 2/2) (element-too-long).
 const CONTENT_EXCEPTIONS: &[(&str, &[Rule])] = &[
     ("staedi__extraDelimiter997.edi", &[Rule::InvalidCharacter, Rule::TooManyComponents, Rule::InvalidCode]),
     ("stupidedi__004010_IN810_pass_1.edi", &[Rule::ConditionalElementMissing]),

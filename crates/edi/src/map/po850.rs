@@ -213,6 +213,7 @@ pub fn place_order(set: &TransactionSet, opts: &InboundOptions) -> Result<PlaceO
             shipping: None,
             lines,
             placed_at,
+            sourcing: Default::default(),
         }),
         _ => None,
     };
