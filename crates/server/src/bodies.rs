@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 use crossdock_model::{
     Address, Allocation, ChannelId, Command, Coordinates, Currency, Customer, ExternalId, LineQuantity, Location,
     LocationId, LocationKind, Money, NewOrderLine, OrderId, PlaceOrder, ReturnId, ReturnLine, ShipmentId, Sku,
+    SourcingOptions,
 };
 use serde::Deserialize;
 use utoipa::ToSchema;
@@ -29,6 +30,9 @@ pub struct PlaceOrderBody {
     pub lines: Vec<NewOrderLine>,
     #[serde(default)]
     pub placed_at: Option<DateTime<Utc>>,
+    /// Automatic sourcing (default) or `{"mode": "manual"}` for explicit allocations, and sourcing rules.
+    #[serde(default)]
+    pub sourcing: SourcingOptions,
 }
 
 impl PlaceOrderBody {
@@ -52,6 +56,7 @@ impl PlaceOrderBody {
             shipping: self.shipping,
             lines: self.lines,
             placed_at: self.placed_at.unwrap_or_else(now),
+            sourcing: self.sourcing,
         };
         (Command::PlaceOrder(order), defaulted)
     }
@@ -251,6 +256,18 @@ pub struct LocationBody {
     pub address: Option<Address>,
     #[serde(default = "active_by_default")]
     pub active: bool,
+    /// Ships orders to customers (default true).
+    #[serde(default = "active_by_default")]
+    pub ships: bool,
+    /// Customers can collect orders here.
+    #[serde(default)]
+    pub pickup: bool,
+    /// Orders the location can fulfil per day; unlimited when absent.
+    #[serde(default)]
+    pub capacity_per_day: Option<u32>,
+    /// Cost of picking and packing one order here, in minor units.
+    #[serde(default)]
+    pub handling_minor: i64,
 }
 
 fn active_by_default() -> bool {
@@ -266,6 +283,10 @@ impl LocationBody {
             coordinates: self.coordinates,
             address: self.address,
             active: self.active,
+            ships: self.ships,
+            pickup: self.pickup,
+            capacity_per_day: self.capacity_per_day,
+            handling_minor: self.handling_minor,
         }
     }
 }

@@ -8,8 +8,10 @@ mod defaults;
 mod handlers;
 mod json;
 pub mod openapi;
+mod overview;
 mod params;
 pub mod problem;
+mod prometheus;
 mod responses;
 pub mod routes;
 
@@ -17,7 +19,10 @@ pub use bodies::{
     AdjustmentBody, AllocateBody, CancelBody, CountBody, DeliveryBody, HoldBody, LocationBody, PlaceOrderBody,
     ReleaseBody, ReleaseHoldBody, ReturnBody, ShipmentBody,
 };
-pub use handlers::IDEMPOTENT_REPLAYED;
+pub use handlers::{
+    DeadLetter, DeadLetterAction, DeadLetterList, IDEMPOTENT_REPLAYED, KpiResponse, Quantiles, SystemKpi, SystemList,
+};
+pub use overview::{Attempts, SubscriptionView, SystemView};
 pub use problem::{ApiError, Problem};
 pub use responses::{
     EventList, Health, LocationResponse, OrderList, OrderResponse, PositionList, PositionResponse, Receipt,
@@ -52,6 +57,15 @@ pub struct AppState {
     /// Keep it under a second: a revoked key keeps working for at most this long.
     pub key_cache_ttl: Duration,
     keys: Arc<auth::KeyCache>,
+    /// The connected systems of `crossdock.toml` (inbound webhooks, `GET /v1/systems`); none by default.
+    pub connect: Option<Arc<crossdock_connect::config::LoadedConnect>>,
+    /// The dispatcher running in this process, if any: woken after each commit, and its live state
+    /// (circuits, attempts, latency) shown on `GET /v1/systems` and `/metrics`.
+    pub dispatcher: Option<crossdock_connect::dispatch::Dispatcher>,
+    /// Trading partners (`[edi]`), for `POST /v1/edi/{partner}`; none by default.
+    pub edi: Option<Arc<crossdock_connect::edi::EdiConfig>>,
+    /// The KPI fold of the event log, advanced by each `GET /v1/kpis` from where the last one stopped.
+    kpis: Arc<handlers::KpiCache>,
 }
 
 impl AppState {
@@ -61,6 +75,18 @@ impl AppState {
             body_limit: DEFAULT_BODY_LIMIT,
             key_cache_ttl: DEFAULT_KEY_CACHE_TTL,
             keys: Arc::new(auth::KeyCache::new()),
+            connect: None,
+            dispatcher: None,
+            edi: None,
+            kpis: Arc::new(handlers::KpiCache::new()),
+        }
+    }
+
+    /// Tells the dispatcher (if one runs here) that new events are in the log. Call after every commit
+    /// that wrote events; the dispatcher also polls, so a missed call only delays delivery.
+    pub fn notify_committed(&self) {
+        if let Some(dispatcher) = &self.dispatcher {
+            dispatcher.waker().notify_one();
         }
     }
 }

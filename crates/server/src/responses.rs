@@ -97,7 +97,16 @@ pub struct Submission<'a> {
 /// Submits a command through the store. When the key was used before and the server filled in a
 /// timestamp, the timestamps of the earlier request are taken from the stored order and the command is
 /// submitted again, so an identical retry is answered as a replay and a different request still conflicts.
+/// A receipt with new events wakes the dispatcher (when one runs in this process).
 pub async fn submit(state: &AppState, submission: Submission<'_>) -> Result<CommandReceipt, ApiError> {
+    let receipt = submit_once(state, submission).await?;
+    if receipt.event_count > 0 && !receipt.replayed {
+        state.notify_committed();
+    }
+    Ok(receipt)
+}
+
+async fn submit_once(state: &AppState, submission: Submission<'_>) -> Result<CommandReceipt, ApiError> {
     let request = CommandRequest {
         idempotency_key: submission.idempotency_key,
         command: submission.command,

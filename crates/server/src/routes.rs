@@ -15,6 +15,13 @@ pub const ORDERS_WRITE: &str = "orders:write";
 pub const INVENTORY_READ: &str = "inventory:read";
 pub const INVENTORY_WRITE: &str = "inventory:write";
 pub const EVENTS_READ: &str = "events:read";
+pub const DLQ_READ: &str = "dlq:read";
+pub const DLQ_WRITE: &str = "dlq:write";
+pub const SYSTEMS_READ: &str = "systems:read";
+pub const METRICS_READ: &str = "metrics:read";
+pub const KPIS_READ: &str = "kpis:read";
+pub const EDI_READ: &str = "edi:read";
+pub const EDI_WRITE: &str = "edi:write";
 
 /// Every route: method, path (axum 0.8 syntax), and the scope a key needs (`None`: no key needed).
 pub const ROUTES: &[(Method, &str, Option<&str>)] = &[
@@ -24,6 +31,7 @@ pub const ROUTES: &[(Method, &str, Option<&str>)] = &[
     (Method::POST, "/v1/orders", Some(ORDERS_WRITE)),
     (Method::GET, "/v1/orders", Some(ORDERS_READ)),
     (Method::GET, "/v1/orders/{id}", Some(ORDERS_READ)),
+    (Method::GET, "/v1/orders/{id}/sourcing", Some(ORDERS_READ)),
     (Method::POST, "/v1/orders/{id}/cancel", Some(ORDERS_WRITE)),
     (Method::POST, "/v1/orders/{id}/hold", Some(ORDERS_WRITE)),
     (Method::POST, "/v1/orders/{id}/release-hold", Some(ORDERS_WRITE)),
@@ -35,8 +43,23 @@ pub const ROUTES: &[(Method, &str, Option<&str>)] = &[
     (Method::POST, "/v1/inventory/adjustments", Some(INVENTORY_WRITE)),
     (Method::POST, "/v1/inventory/counts", Some(INVENTORY_WRITE)),
     (Method::GET, "/v1/inventory", Some(INVENTORY_READ)),
+    (Method::GET, "/v1/availability/{id}", Some(INVENTORY_READ)),
     (Method::PUT, "/v1/locations/{id}", Some(INVENTORY_WRITE)),
     (Method::GET, "/v1/events", Some(EVENTS_READ)),
+    (Method::GET, "/v1/dead-letters", Some(DLQ_READ)),
+    (Method::GET, "/v1/dead-letters/{id}", Some(DLQ_READ)),
+    (Method::POST, "/v1/dead-letters/{id}/replay", Some(DLQ_WRITE)),
+    (Method::POST, "/v1/dead-letters/{id}/discard", Some(DLQ_WRITE)),
+    (Method::POST, "/v1/dead-letters/replay", Some(DLQ_WRITE)),
+    (Method::POST, "/v1/dead-letters/discard", Some(DLQ_WRITE)),
+    (Method::GET, "/v1/systems", Some(SYSTEMS_READ)),
+    (Method::GET, "/metrics", Some(METRICS_READ)),
+    (Method::GET, "/v1/kpis", Some(KPIS_READ)),
+    (Method::POST, "/v1/edi/{partner}", Some(EDI_WRITE)),
+    (Method::GET, "/v1/edi/interchanges", Some(EDI_READ)),
+    (Method::GET, "/v1/edi/interchanges/{id}", Some(EDI_READ)),
+    // No API key: authenticated by the system's webhook signature (see `handlers::receive_inbound`).
+    (Method::POST, "/v1/inbound/{system}", None),
 ];
 
 /// The handler serving `method path`. Panics for a route of the table without a handler here, which
@@ -49,6 +72,7 @@ fn handler(method: &Method, path: &str) -> MethodRouter<AppState> {
         ("POST", "/v1/orders") => post(handlers::place_order),
         ("GET", "/v1/orders") => get(handlers::list_orders),
         ("GET", "/v1/orders/{id}") => get(handlers::get_order),
+        ("GET", "/v1/orders/{id}/sourcing") => get(handlers::get_sourcing),
         ("POST", "/v1/orders/{id}/cancel") => post(handlers::cancel_order),
         ("POST", "/v1/orders/{id}/hold") => post(handlers::hold_order),
         ("POST", "/v1/orders/{id}/release-hold") => post(handlers::release_hold),
@@ -60,8 +84,22 @@ fn handler(method: &Method, path: &str) -> MethodRouter<AppState> {
         ("POST", "/v1/inventory/adjustments") => post(handlers::adjust_inventory),
         ("POST", "/v1/inventory/counts") => post(handlers::count_inventory),
         ("GET", "/v1/inventory") => get(handlers::list_inventory),
+        ("GET", "/v1/availability/{id}") => get(handlers::get_availability),
         ("PUT", "/v1/locations/{id}") => put(handlers::put_location),
         ("GET", "/v1/events") => get(handlers::list_events),
+        ("GET", "/v1/dead-letters") => get(handlers::list_dead_letters),
+        ("GET", "/v1/dead-letters/{id}") => get(handlers::get_dead_letter),
+        ("POST", "/v1/dead-letters/{id}/replay") => post(handlers::replay_dead_letter),
+        ("POST", "/v1/dead-letters/{id}/discard") => post(handlers::discard_dead_letter),
+        ("POST", "/v1/dead-letters/replay") => post(handlers::replay_dead_letters),
+        ("POST", "/v1/dead-letters/discard") => post(handlers::discard_dead_letters),
+        ("GET", "/v1/systems") => get(handlers::list_systems),
+        ("GET", "/metrics") => get(handlers::metrics),
+        ("GET", "/v1/kpis") => get(handlers::get_kpis),
+        ("POST", "/v1/edi/{partner}") => post(handlers::receive_edi),
+        ("GET", "/v1/edi/interchanges") => get(handlers::list_edi_interchanges),
+        ("GET", "/v1/edi/interchanges/{id}") => get(handlers::get_edi_interchange),
+        ("POST", "/v1/inbound/{system}") => post(handlers::receive_inbound),
         _ => panic!("route {method} {path} is in ROUTES but has no handler in routes::handler"),
     }
 }

@@ -6,8 +6,21 @@ use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 /// Every scope a key may carry. `admin` grants all of them.
-pub const SCOPES: &[&str] =
-    &["orders:read", "orders:write", "inventory:read", "inventory:write", "events:read", "admin"];
+pub const SCOPES: &[&str] = &[
+    "orders:read",
+    "orders:write",
+    "inventory:read",
+    "inventory:write",
+    "events:read",
+    "dlq:read",
+    "dlq:write",
+    "systems:read",
+    "metrics:read",
+    "kpis:read",
+    "edi:read",
+    "edi:write",
+    "admin",
+];
 
 const PREFIX: &str = "cdk_";
 /// Length of the public id: 12 lowercase hex characters (6 random bytes).

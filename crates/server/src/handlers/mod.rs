@@ -2,12 +2,24 @@
 
 mod commands;
 mod common;
+mod dead_letters;
+mod edi;
 mod health;
+mod inbound;
 mod inventory;
+mod kpis;
 mod orders;
+mod sourcing;
+mod systems;
 
 pub use commands::*;
 pub use common::IDEMPOTENT_REPLAYED;
+pub use dead_letters::*;
+pub use edi::*;
 pub use health::*;
+pub use inbound::*;
 pub use inventory::*;
+pub use kpis::*;
 pub use orders::*;
+pub use sourcing::*;
+pub use systems::*;

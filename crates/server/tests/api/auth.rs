@@ -60,6 +60,9 @@ async fn every_keyed_route_needs_its_scope_and_admin_grants_all() {
     for (method, path, scope) in ROUTES {
         let path = concrete(path, "o-1");
         let Some(scope) = scope else {
+            if path.starts_with("/v1/inbound/") {
+                continue; // authenticated by the system's signature: see `inbound.rs`
+            }
             let reply = call(&t.state, request(method.clone(), &path, None, None)).await;
             assert_eq!(reply.status, 200, "{method} {path} needs no key");
             continue;

@@ -204,7 +204,7 @@ pub fn location_body() -> Value {
     json!({"name": "East DC", "kind": "warehouse", "coordinates": {"lat": 40.7, "lon": -74.0}})
 }
 
-/// The path of a route with `{id}` replaced.
+/// The path of a route with `{id}` (and `{system}`) replaced.
 pub fn concrete(path: &str, id: &str) -> String {
-    path.replace("{id}", id)
+    path.replace("{id}", id).replace("{system}", id)
 }

@@ -2,7 +2,13 @@
 //! `spawn_app()`, each test on a fresh temporary SQLite store (PostgreSQL when `CROSSDOCK_TEST_PG_URL` is set).
 
 mod auth;
+mod dead_letters;
+mod edi;
 mod helpers;
+mod inbound;
+mod kpis;
 mod orders;
 mod postgres;
+mod sourcing;
+mod systems;
 mod validation;

@@ -13,10 +13,11 @@ async fn stock(app: &TestApp, units: i64) {
     assert_eq!(reply.status, 200, "{}", reply.body);
 }
 
-/// Places an order with an explicit id; returns the reply body.
+/// Places an order with an explicit id and manual sourcing; returns the reply body.
 async fn place(app: &TestApp, id: &str) -> Value {
     let mut body = order_body(&format!("ext-{id}"));
     body["id"] = json!(id);
+    body["sourcing"] = json!({"mode": "manual"});
     let reply = app.post("/v1/orders", &body).await;
     assert_eq!(reply.status, 201, "{}", reply.body);
     reply.body
@@ -28,6 +29,7 @@ async fn an_order_goes_through_its_whole_lifecycle() {
     stock(&app, 10).await;
     let mut body = order_body("1001");
     body["id"] = json!("o-1");
+    body["sourcing"] = json!({"mode": "manual"});
     let reply = app.post("/v1/orders", &body).await;
     assert_eq!(reply.status, 201, "{}", reply.body);
     assert_eq!(reply.header("location"), Some("/v1/orders/o-1"));

@@ -22,6 +22,7 @@ async fn smoke_on_postgres() {
 
     let mut body = order_body(&format!("ext-{run}"));
     body["id"] = json!(order_id);
+    body["sourcing"] = json!({"mode": "manual"});
     let placed = app.post("/v1/orders", &body).await;
     assert_eq!(placed.status, 201, "{}", placed.body);
     let replay = app.post("/v1/orders", &body).await;

@@ -1,0 +1,161 @@
+//! `POST /v1/inbound/{system}`: a connected system's webhook. No API key: the request is authenticated by
+//! the system's signature (Standard Webhooks or a body HMAC in base64), checked in constant time with a
+//! replay window; the payload is mapped with the system's jq mapping into one canonical command, which is
+//! submitted under an idempotency key from the message id, and answered only once it is durable.
+
+use super::common::replay_headers;
+use crate::AppState;
+use crate::json::deserialize;
+use crate::problem::{ApiError, Problem};
+use crate::responses::Receipt;
+use axum::Json;
+use axum::extract::{Path, Request, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use crossdock_connect::config::{LoadedInbound, SignatureStyle};
+use crossdock_connect::mapping::MappingError;
+use crossdock_connect::signature::{HEADER_ID, unix_now};
+use crossdock_model::{Command, PlaceOrder};
+use crossdock_store::CommandRequest;
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+/// Longest message id used as is in an idempotency key; longer ones are hashed.
+const MAX_MESSAGE_ID: usize = 200;
+
+/// Receive a webhook from a connected system.
+///
+/// The body is checked against the system's signature (a bad or missing signature, a timestamp outside the
+/// window: 401, nothing stored), mapped with the system's jq mapping (an error: 422 with the jq error) into
+/// a canonical command (an object with `type`, or a PlaceOrder without it), and submitted with the
+/// idempotency key `inbound:{system}:{message id}` (the `webhook-id`; for body-HMAC systems the
+/// `Idempotency-Key` header, else the SHA-256 of the body). A message sent again is answered with the first
+/// answer and `Idempotent-Replayed: true`. A mapping with no output acknowledges the message (204).
+#[utoipa::path(
+    post, path = "/v1/inbound/{system}", tag = "inbound",
+    params(
+        ("system" = String, Path, description = "The connected system's name"),
+        ("webhook-id" = Option<String>, Header, description = "Standard Webhooks message id"),
+        ("webhook-timestamp" = Option<String>, Header, description = "Standard Webhooks timestamp (unix seconds)"),
+        ("webhook-signature" = Option<String>, Header, description = "Standard Webhooks signature (v1,<base64>)"),
+    ),
+    request_body(content = Object, description = "The system's own payload", content_type = "application/json"),
+    responses(
+        (status = 200, description = "The command is durable (or this message was already applied)", body = Receipt),
+        (status = 204, description = "The mapping produced no command; the message is acknowledged"),
+        (status = 400, description = "The body is not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Missing or bad signature, or a timestamp outside the window; nothing stored", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such system, or it accepts no inbound messages", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The command is not allowed in the current state", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "The body is larger than the limit", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "The mapping failed (the jq error is in `detail`) or its output is not a valid command", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn receive_inbound(
+    State(state): State<AppState>,
+    Path(system): Path<String>,
+    request: Request,
+) -> Result<Response, ApiError> {
+    let inbound =
+        state.connect.as_ref().and_then(|c| c.system(&system)).and_then(|s| s.inbound.clone()).ok_or_else(|| {
+            ApiError::not_found("unknown_system", format!("no connected system {system:?} accepts inbound messages"))
+        })?;
+    let (parts, body) = request.into_parts();
+    let bytes = read_body(body, &parts.headers, state.body_limit).await?;
+    let lookup = |name: &str| parts.headers.get(name).and_then(|v| v.to_str().ok());
+    if let Err(error) = inbound.verify(lookup, &bytes, unix_now()) {
+        tracing::warn!(system = %system, %error, "inbound message refused: signature");
+        return Err(ApiError::new(StatusCode::UNAUTHORIZED, "invalid_signature", error.to_string()));
+    }
+    let key = format!("inbound:{system}:{}", message_id(&inbound, &parts.headers, &bytes));
+    let payload: Value = deserialize(&bytes)?;
+    let Some(command) = map_payload(&inbound, payload).await? else {
+        return Ok(StatusCode::NO_CONTENT.into_response());
+    };
+    let request = CommandRequest { idempotency_key: key, command, actor: system.clone(), expected_version: None };
+    let receipt = state.store.submit(request).await.map_err(ApiError::from)?;
+    if receipt.event_count > 0 && !receipt.replayed {
+        state.notify_committed();
+    }
+    let headers = replay_headers(&receipt);
+    Ok((StatusCode::OK, headers, Json(Receipt::from(receipt))).into_response())
+}
+
+/// Reads the whole body, refusing one larger than `limit`.
+async fn read_body(body: axum::body::Body, headers: &HeaderMap, limit: usize) -> Result<Vec<u8>, ApiError> {
+    let too_large = || {
+        ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "body_too_large",
+            format!("the request body is larger than the limit of {limit} bytes"),
+        )
+    };
+    let declared = headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse().ok());
+    if declared.is_some_and(|n: u64| n > limit as u64) {
+        return Err(too_large());
+    }
+    axum::body::to_bytes(body, limit).await.map(|b| b.to_vec()).map_err(|_| too_large())
+}
+
+/// The id that makes a message's idempotency key: `webhook-id` for Standard Webhooks; for the body-HMAC
+/// style (no signed id) the `Idempotency-Key` header or, without one, the SHA-256 of the signed body.
+fn message_id(inbound: &LoadedInbound, headers: &HeaderMap, body: &[u8]) -> String {
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::trim).filter(|v| !v.is_empty());
+    let id = match &inbound.signature {
+        SignatureStyle::Standard => header(HEADER_ID),
+        SignatureStyle::BodyHmacBase64 { .. } => header("idempotency-key"),
+    };
+    match id {
+        Some(id) if id.len() <= MAX_MESSAGE_ID && id.bytes().all(|b| b.is_ascii_graphic()) => id.to_string(),
+        Some(id) => format!("sha256:{}", hex::encode(Sha256::digest(id.as_bytes()))),
+        None => format!("sha256:{}", hex::encode(Sha256::digest(body))),
+    }
+}
+
+/// Runs the system's mapping (off the async runtime) and reads its output as a command; `None` when the
+/// mapping produced nothing.
+async fn map_payload(inbound: &LoadedInbound, payload: Value) -> Result<Option<Command>, ApiError> {
+    let output = match inbound.mapping.clone() {
+        None => payload,
+        Some(mapping) => {
+            let outputs = tokio::task::spawn_blocking(move || mapping.run(payload))
+                .await
+                .map_err(|_| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal_error", "the mapping failed"))?
+                .map_err(mapping_failed)?;
+            let count = outputs.len();
+            let mut outputs = outputs.into_iter();
+            match (outputs.next(), count) {
+                (None, _) => return Ok(None),
+                (Some(one), 1) => one,
+                (Some(_), n) => {
+                    return Err(ApiError::new(
+                        StatusCode::UNPROCESSABLE_ENTITY,
+                        "mapping_failed",
+                        format!("the mapping produced {n} outputs; one command is expected"),
+                    ));
+                }
+            }
+        }
+    };
+    command_from(output).map(Some)
+}
+
+fn mapping_failed(error: MappingError) -> ApiError {
+    ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "mapping_failed", error.to_string())
+}
+
+/// A command from the mapping's output: tagged with `type`, or a PlaceOrder without a tag.
+fn command_from(output: Value) -> Result<Command, ApiError> {
+    let bytes = serde_json::to_vec(&output).unwrap_or_default();
+    let parsed = if output.get("type").is_some() {
+        deserialize::<Command>(&bytes)
+    } else {
+        deserialize::<PlaceOrder>(&bytes).map(Command::PlaceOrder)
+    };
+    parsed.map_err(|e| {
+        let mut error =
+            ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_command", format!("mapping output: {}", e.detail));
+        error.pointer = e.pointer;
+        error
+    })
+}

@@ -1,0 +1,177 @@
+//! `GET /v1/kpis`: the KPIs of the brief, computed from the event log and the delivery records, never
+//! entered by hand. Order and inventory KPIs come from a [`KpiFold`] kept in the app state that follows the
+//! log from the last sequence number it folded, so a repeated call folds only what is new; integration
+//! uptime and sync latency per system come from the store's delivery samples.
+
+use super::common::ReadProblems;
+use crate::AppState;
+use crate::params::QueryParams;
+use crate::problem::ApiError;
+use axum::Json;
+use axum::extract::{RawQuery, State};
+use chrono::{TimeDelta, Utc};
+use crossdock_engine::kpi::{KpiFold, Percentiles, integration_kpis};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeSet;
+use tokio::sync::Mutex;
+use utoipa::ToSchema;
+
+/// Events read from the log per page while catching up.
+const FOLD_PAGE: u32 = 5_000;
+/// Default time within which a delivery must be acknowledged for its minute to count as up.
+pub const DEFAULT_SYNC_BUDGET_MS: u64 = 60_000;
+/// Longest budget accepted: a week.
+const MAX_SYNC_BUDGET_MS: u64 = 7 * 24 * 3_600_000;
+
+/// The fold of the log up to a sequence number, shared by the requests of one app.
+#[derive(Default)]
+pub struct KpiCache {
+    state: Mutex<(KpiFold, i64)>,
+}
+
+impl KpiCache {
+    pub fn new() -> Self {
+        Self::default()
+    }
+}
+
+/// p50, p90 and p99 of a sample.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Quantiles {
+    pub p50: f64,
+    pub p90: f64,
+    pub p99: f64,
+}
+
+impl From<Percentiles> for Quantiles {
+    fn from(p: Percentiles) -> Self {
+        Self { p50: p.p50, p90: p.p90, p99: p.p99 }
+    }
+}
+
+/// Uptime and sync latency of one connected system.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct SystemKpi {
+    pub name: String,
+    /// Deliveries scheduled to it.
+    pub deliveries: u64,
+    /// Share (0 to 1) of the one-minute windows, from its first to its last due delivery, in which every
+    /// due delivery was acknowledged within the budget; 1 when it had none.
+    pub uptime: f64,
+    /// Event committed → acknowledged by the system, in milliseconds.
+    pub sync_latency_ms: Quantiles,
+    /// Its deliveries given up on (dead letters, discarded ones included).
+    pub dead_letters: u64,
+}
+
+/// The KPI report. Shares are from 0 to 1 and null when nothing was measured; cycle times are in hours of
+/// the business times the events carry (placed, shipped, delivered).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct KpiResponse {
+    /// The last event folded.
+    pub as_of_seq: i64,
+    pub orders_placed: u64,
+    /// Orders whose every line was shipped or cancelled, with at least one unit shipped.
+    pub orders_shipped: u64,
+    /// Shipped orders whose every shipment was delivered.
+    pub orders_delivered: u64,
+    /// Orders cancelled entirely.
+    pub orders_cancelled: u64,
+    /// Placed → every shipment delivered, over delivered orders.
+    pub fulfilment_cycle_hours: Quantiles,
+    /// Share of delivered orders delivered within 24 hours of being placed.
+    pub share_under_24h: Option<f64>,
+    /// Placed → last unit shipped.
+    pub ship_cycle_hours: Quantiles,
+    /// Delivered orders shipped exactly as ordered with no return for a fulfilment error, over delivered orders.
+    pub order_accuracy: Option<f64>,
+    /// Counted sku-locations whose count equalled the hub's on-hand, over counted sku-locations.
+    pub inventory_accuracy: Option<f64>,
+    /// `1 − Σ|hub − count| / Σ count` over the last count of each sku-location.
+    pub inventory_unit_accuracy: Option<f64>,
+    pub sku_locations_counted: u64,
+    /// Units reserved beyond the stock on hand; zero when nothing was oversold.
+    pub oversold_units: u64,
+    /// Dead letters waiting in the queue now.
+    pub dead_letters: u64,
+    /// The budget used for uptime, in milliseconds.
+    pub sync_budget_ms: u64,
+    pub systems: Vec<SystemKpi>,
+}
+
+/// KPIs from the event log: fulfilment cycle time (p50/p90/p99, share under 24 h), order and inventory
+/// accuracy, oversold units, dead letters, and integration uptime and sync latency per connected system.
+#[utoipa::path(
+    get, path = "/v1/kpis", tag = "kpis",
+    params(
+        ("budget_ms" = Option<u64>, Query,
+            description = "Time within which a delivery must be acknowledged for its minute to count as up (default 60000)"),
+    ),
+    responses((status = 200, description = "The KPI report", body = KpiResponse), ReadProblems),
+    security(("api_key" = ["kpis:read"]))
+)]
+pub async fn get_kpis(State(state): State<AppState>, RawQuery(raw): RawQuery) -> Result<Json<KpiResponse>, ApiError> {
+    let query = QueryParams::parse(raw.as_deref(), &["budget_ms"])?;
+    let budget_ms = query
+        .parsed("budget_ms", |v| {
+            v.parse::<u64>()
+                .ok()
+                .filter(|n| (1..=MAX_SYNC_BUDGET_MS).contains(n))
+                .ok_or_else(|| format!("{v:?} is not a number of milliseconds from 1 to {MAX_SYNC_BUDGET_MS}"))
+        })?
+        .unwrap_or(DEFAULT_SYNC_BUDGET_MS);
+
+    let (report, as_of_seq) = {
+        let mut guard = state.kpis.state.lock().await;
+        let (fold, after) = &mut *guard;
+        loop {
+            let events = state.store.events_after(*after, FOLD_PAGE).await?;
+            for event in &events {
+                fold.apply(&event.payload);
+                *after = event.seq;
+            }
+            if events.len() < FOLD_PAGE as usize {
+                break;
+            }
+        }
+        (fold.report(), *after)
+    };
+
+    let stats = state.store.delivery_stats().await?;
+    let mut names: BTreeSet<String> = stats.iter().map(|s| s.system.clone()).collect();
+    if let Some(connect) = &state.connect {
+        names.extend(connect.systems.iter().map(|s| s.config.name.clone()));
+    }
+    let names: Vec<String> = names.into_iter().collect();
+    let samples = state.store.delivery_samples(None).await?;
+    let budget = TimeDelta::milliseconds(i64::try_from(budget_ms).unwrap_or(i64::MAX));
+    let systems = integration_kpis(&samples, &names, budget, Utc::now())
+        .into_iter()
+        .map(|s| SystemKpi {
+            name: s.name,
+            deliveries: s.deliveries,
+            uptime: s.uptime,
+            sync_latency_ms: s.sync_latency_ms.into(),
+            dead_letters: s.dead_letters,
+        })
+        .collect();
+
+    Ok(Json(KpiResponse {
+        as_of_seq,
+        orders_placed: report.orders_placed,
+        orders_shipped: report.orders_shipped,
+        orders_delivered: report.orders_delivered,
+        orders_cancelled: report.orders_cancelled,
+        fulfilment_cycle_hours: report.placed_to_delivered.hours.into(),
+        share_under_24h: report.placed_to_delivered.share_under_24h,
+        ship_cycle_hours: report.placed_to_shipped.hours.into(),
+        order_accuracy: report.order_accuracy,
+        inventory_accuracy: report.inventory_accuracy,
+        inventory_unit_accuracy: report.inventory_unit_accuracy,
+        sku_locations_counted: report.sku_locations_counted,
+        oversold_units: report.oversold_units,
+        dead_letters: stats.iter().map(|s| s.dead).sum(),
+        sync_budget_ms: budget_ms,
+        systems,
+    }))
+}

@@ -1,0 +1,192 @@
+//! `POST /v1/inbound/{system}`: signed webhooks mapped into commands. The attack cases (tampered body,
+//! wrong secret, stale timestamp, replayed message) store nothing, or change nothing the second time.
+
+use crate::helpers::{Reply, TestState, call, order_body, test_state};
+use axum::body::Body;
+use axum::http::Request;
+use crossdock_connect::config::ConnectConfig;
+use crossdock_connect::signature::{SigningKey, sign, sign_body_base64, unix_now};
+use serde_json::{Value, json};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+const SHOP_SECRET: &str = "whsec_c2hvcC1zaWduaW5nLWtleS0wMTIzNDU2Nzg5";
+const SHOPIFY_SECRET: &str = "shpss_0123456789abcdef0123";
+
+fn mappings() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../connect/mappings")
+}
+
+/// A hub with two inbound systems: `shop` (Standard Webhooks, a mapping that refuses `fail`) and `shopify`
+/// (body HMAC in `X-Shopify-Hmac-Sha256`, the shipped Shopify mapping).
+async fn hub() -> (TestState, tempfile::TempDir) {
+    let mut t = test_state().await;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("shop.jq"), "if .fail then error(\"refused: \\(.fail)\") else . end\n").unwrap();
+    let shopify = mappings().join("shopify_order_to_place_order.jq");
+    let config: ConnectConfig = serde_json::from_value(json!({
+        "systems": [
+            {"name": "shop", "role": "channel", "transport": {"type": "http", "url": "http://127.0.0.1:9/shop"},
+             "auth": {"type": "hmac", "secret": SHOP_SECRET},
+             "inbound": {"mapping": "shop.jq", "tolerance_secs": 300}},
+            {"name": "shopify", "role": "channel", "transport": {"type": "http", "url": "http://127.0.0.1:9/shopify"},
+             "inbound": {"signature": {"type": "body_hmac_base64", "header": "X-Shopify-Hmac-Sha256"},
+                         "secret": SHOPIFY_SECRET, "mapping": shopify.display().to_string()}},
+            {"name": "quiet", "role": "erp", "transport": {"type": "http", "url": "http://127.0.0.1:9/erp"}}
+        ]
+    }))
+    .unwrap();
+    let loaded = config.load_with_env("test.toml", dir.path(), &|_| None).unwrap();
+    t.state.connect = Some(Arc::new(loaded));
+    (t, dir)
+}
+
+/// A canonical PlaceOrder command, as the `shop` system sends it.
+fn place_order(n: u32) -> Value {
+    let mut body = order_body(&format!("ext-{n}"));
+    body["type"] = json!("place_order");
+    body["id"] = json!(format!("shop-{n}"));
+    body["placed_at"] = json!("2026-01-02T03:04:05Z");
+    body
+}
+
+fn standard(path: &str, key: &str, id: &str, timestamp: i64, body: &[u8], signed_body: &[u8]) -> Request<Body> {
+    let key = SigningKey::parse(key).unwrap();
+    Request::post(path)
+        .header("content-type", "application/json")
+        .header("webhook-id", id)
+        .header("webhook-timestamp", timestamp.to_string())
+        .header("webhook-signature", sign(&key, id, timestamp, signed_body))
+        .body(Body::from(body.to_vec()))
+        .unwrap()
+}
+
+async fn event_count(t: &TestState) -> usize {
+    t.state.store.events_after(0, 10_000).await.unwrap().len()
+}
+
+async fn send(t: &TestState, request: Request<Body>) -> Reply {
+    call(&t.state, request).await
+}
+
+#[tokio::test]
+async fn a_signed_message_is_mapped_submitted_and_a_replay_changes_nothing() {
+    let (t, _dir) = hub().await;
+    let body = place_order(1).to_string();
+    let now = unix_now();
+    let reply =
+        send(&t, standard("/v1/inbound/shop", SHOP_SECRET, "msg_1", now, body.as_bytes(), body.as_bytes())).await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    assert_eq!(reply.body["aggregate_id"], "shop-1");
+    assert!(reply.body["event_count"].as_u64().unwrap() >= 1);
+    assert_eq!(reply.header("idempotent-replayed"), None);
+    let order = t.state.store.order(&crossdock_model::OrderId::new("shop-1").unwrap()).await.unwrap();
+    assert!(order.is_some(), "the command is durable when the answer comes");
+    let events = event_count(&t).await;
+
+    // The same message again (a retry, or an attacker replaying it within the window): the first answer.
+    let again =
+        send(&t, standard("/v1/inbound/shop", SHOP_SECRET, "msg_1", now, body.as_bytes(), body.as_bytes())).await;
+    assert_eq!(again.status, 200, "{}", again.body);
+    assert_eq!(again.header("idempotent-replayed"), Some("true"));
+    assert_eq!(event_count(&t).await, events, "a replayed message changes nothing");
+}
+
+#[tokio::test]
+async fn bad_signatures_are_refused_and_store_nothing() {
+    let (t, _dir) = hub().await;
+    let body = place_order(2).to_string();
+    let tampered = body.replace("\"quantity\":2", "\"quantity\":20");
+    assert_ne!(body, tampered);
+    let now = unix_now();
+    let wrong_key = "whsec_d3Jvbmcta2V5LXdyb25nLWtleS13cm9uZw==";
+    let cases = [
+        ("tampered body", standard("/v1/inbound/shop", SHOP_SECRET, "m2", now, tampered.as_bytes(), body.as_bytes())),
+        ("wrong secret", standard("/v1/inbound/shop", wrong_key, "m3", now, body.as_bytes(), body.as_bytes())),
+        (
+            "stale timestamp",
+            standard("/v1/inbound/shop", SHOP_SECRET, "m4", now - 301, body.as_bytes(), body.as_bytes()),
+        ),
+        (
+            "future timestamp",
+            standard("/v1/inbound/shop", SHOP_SECRET, "m5", now + 301, body.as_bytes(), body.as_bytes()),
+        ),
+        (
+            "no signature",
+            Request::post("/v1/inbound/shop")
+                .header("content-type", "application/json")
+                .body(Body::from(body.clone()))
+                .unwrap(),
+        ),
+    ];
+    for (case, request) in cases {
+        let reply = send(&t, request).await;
+        reply.problem(401, "invalid_signature");
+        assert!(!reply.body["detail"].as_str().unwrap().contains("c2hvcC"), "{case}: no secret in the answer");
+    }
+    // A message id reused with another body does not verify either (the id is signed).
+    let other = place_order(3).to_string();
+    let reused = standard("/v1/inbound/shop", SHOP_SECRET, "m6", now, other.as_bytes(), body.as_bytes());
+    send(&t, reused).await.problem(401, "invalid_signature");
+    assert_eq!(event_count(&t).await, 0, "nothing stored");
+}
+
+#[tokio::test]
+async fn mapping_errors_are_422_with_the_jq_error_and_unknown_systems_404() {
+    let (t, _dir) = hub().await;
+    let body = json!({"fail": "out of stock"}).to_string();
+    let now = unix_now();
+    let reply = send(&t, standard("/v1/inbound/shop", SHOP_SECRET, "m7", now, body.as_bytes(), body.as_bytes())).await;
+    let problem = reply.problem(422, "mapping_failed");
+    assert!(problem["detail"].as_str().unwrap().contains("refused: out of stock"), "{problem}");
+
+    let not_a_command = json!({"type": "place_order", "id": "x"}).to_string();
+    let reply = send(
+        &t,
+        standard("/v1/inbound/shop", SHOP_SECRET, "m8", now, not_a_command.as_bytes(), not_a_command.as_bytes()),
+    )
+    .await;
+    reply.problem(422, "invalid_command");
+
+    let garbage = b"{not json";
+    send(&t, standard("/v1/inbound/shop", SHOP_SECRET, "m9", now, garbage, garbage))
+        .await
+        .problem(400, "malformed_json");
+
+    for path in ["/v1/inbound/nobody", "/v1/inbound/quiet"] {
+        let request = standard(path, SHOP_SECRET, "m10", now, body.as_bytes(), body.as_bytes());
+        send(&t, request).await.problem(404, "unknown_system");
+    }
+    assert_eq!(event_count(&t).await, 0);
+}
+
+#[tokio::test]
+async fn shopify_style_body_hmac_with_the_shipped_mapping() {
+    let (t, _dir) = hub().await;
+    let fixture = mappings().join("fixtures/shopify_order_to_place_order/usd_order.input.json");
+    let body = std::fs::read(&fixture).unwrap();
+    let key = SigningKey::parse(SHOPIFY_SECRET).unwrap();
+    let request = |body: Vec<u8>, signature: String| {
+        Request::post("/v1/inbound/shopify")
+            .header("content-type", "application/json")
+            .header("x-shopify-hmac-sha256", signature)
+            .body(Body::from(body))
+            .unwrap()
+    };
+    let good = sign_body_base64(&key, &body);
+    let reply = send(&t, request(body.clone(), good.clone())).await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    assert_eq!(reply.body["aggregate_id"], "shopify-5678901234567890123");
+    let events = event_count(&t).await;
+
+    // Shopify retries with the same body: deduped on the body's hash.
+    let again = send(&t, request(body.clone(), good.clone())).await;
+    assert_eq!(again.header("idempotent-replayed"), Some("true"));
+    let mut tampered = body.clone();
+    let at = tampered.iter().position(|b| *b == b'2').unwrap();
+    tampered[at] = b'3';
+    send(&t, request(tampered, good)).await.problem(401, "invalid_signature");
+    let wrong = sign_body_base64(&SigningKey::parse("another-secret-0123456789").unwrap(), &body);
+    send(&t, request(body, wrong)).await.problem(401, "invalid_signature");
+    assert_eq!(event_count(&t).await, events);
+}

@@ -1,0 +1,132 @@
+//! `GET /v1/kpis`: the report from a known history, its scope, and the fold following the log.
+
+use crate::helpers::{TestApp, location_body, make_key, order_body, read, spawn_app};
+use axum::http::Method;
+use chrono::Utc;
+use crossdock_store::{DeliveryOutcome, DeliveryResult, NewDelivery, ScheduleBatch, SubscriptionStart};
+use serde_json::{Value, json};
+
+/// Places order `id` at `2026-01-01T00:00Z` with 2 units of SKU-1 and runs it to delivered `hours` later.
+async fn deliver_order(app: &TestApp, id: &str, hours: u32) {
+    let mut body = order_body(&format!("ext-{id}"));
+    body["id"] = json!(id);
+    body["placed_at"] = json!("2026-01-01T00:00:00Z");
+    body["sourcing"] = json!({"mode": "manual"});
+    assert_eq!(app.post("/v1/orders", &body).await.status, 201);
+    let delivered_at = format!("2026-01-{:02}T{:02}:00:00Z", 1 + hours / 24, hours % 24);
+    let steps = [
+        ("allocations", json!({"allocations": [{"line_id": "1", "location": "wh-east", "quantity": 2}]})),
+        ("release", json!({})),
+        (
+            "shipments",
+            json!({"shipment_id": format!("s-{id}"), "location": "wh-east", "carrier": "UPS",
+                   "lines": [{"line_id": "1", "quantity": 2}], "shipped_at": "2026-01-01T02:00:00Z"}),
+        ),
+        ("deliveries", json!({"shipment_id": format!("s-{id}"), "delivered_at": delivered_at})),
+    ];
+    for (action, body) in steps {
+        let reply = app.post(&format!("/v1/orders/{id}/{action}"), &body).await;
+        assert_eq!(reply.status, 200, "{action}: {}", reply.body);
+    }
+}
+
+async fn kpis(app: &TestApp, key: &str) -> (u16, Value) {
+    let reply = read(app.client.get(app.url("/v1/kpis")).bearer_auth(key).send().await.expect("send")).await;
+    (reply.status.as_u16(), reply.body)
+}
+
+#[tokio::test]
+async fn kpis_need_their_scope() {
+    let app = spawn_app().await;
+    let reply = read(app.client.get(app.url("/v1/kpis")).send().await.expect("send")).await;
+    reply.problem(401, "missing_api_key");
+    let orders_only = make_key(app.store.as_ref(), &["orders:read"]).await;
+    let (status, body) = kpis(&app, &orders_only).await;
+    assert_eq!(status, 403, "{body}");
+    assert_eq!(body["code"], "insufficient_scope", "{body}");
+    let kpi_key = make_key(app.store.as_ref(), &["kpis:read"]).await;
+    let (status, body) = kpis(&app, &kpi_key).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["orders_placed"], 0);
+    assert_eq!(body["order_accuracy"], Value::Null, "nothing measured yet");
+    assert_eq!(body["systems"], json!([]));
+    let bad = app.get("/v1/kpis?budget_ms=0").await;
+    bad.problem(400, "invalid_parameter");
+    app.get("/v1/kpis?from=x").await.problem(400, "invalid_parameter");
+}
+
+#[tokio::test]
+async fn kpis_follow_the_event_log() {
+    let app = spawn_app().await;
+    assert_eq!(app.send(Method::PUT, "/v1/locations/wh-east", Some(&location_body()), &[]).await.status, 200);
+    let receipt = json!({"sku": "SKU-1", "location": "wh-east", "delta": 10, "reason": "receipt"});
+    assert_eq!(app.post("/v1/inventory/adjustments", &receipt).await.status, 200);
+    deliver_order(&app, "o-1", 10).await;
+
+    let first = app.get("/v1/kpis").await;
+    assert_eq!(first.status, 200, "{}", first.body);
+    let b = &first.body;
+    assert_eq!((b["orders_placed"].as_u64(), b["orders_delivered"].as_u64()), (Some(1), Some(1)));
+    assert_eq!(b["fulfilment_cycle_hours"], json!({"p50": 10.0, "p90": 10.0, "p99": 10.0}));
+    assert_eq!(b["share_under_24h"], 1.0);
+    assert_eq!(b["order_accuracy"], 1.0);
+    assert_eq!(b["oversold_units"], 0);
+    assert_eq!(b["inventory_accuracy"], Value::Null, "no count yet");
+
+    // Later events are folded on top of the earlier ones.
+    deliver_order(&app, "o-2", 30).await;
+    let count = json!({"sku": "SKU-1", "location": "wh-east", "counted": 5});
+    assert_eq!(app.post("/v1/inventory/counts", &count).await.status, 200);
+    let second = app.get("/v1/kpis").await;
+    let b = &second.body;
+    assert!(b["as_of_seq"].as_i64() > first.body["as_of_seq"].as_i64(), "{b}");
+    assert_eq!((b["orders_placed"].as_u64(), b["orders_delivered"].as_u64()), (Some(2), Some(2)));
+    assert_eq!(b["fulfilment_cycle_hours"], json!({"p50": 10.0, "p90": 30.0, "p99": 30.0}));
+    assert_eq!(b["share_under_24h"], 0.5);
+    // 10 received, 4 shipped: the hub had 6 where 5 were counted.
+    assert_eq!(b["inventory_accuracy"], 0.0);
+    assert_eq!(b["sku_locations_counted"], 1);
+    assert_eq!(b["dead_letters"], 0);
+
+    // Deliveries to a system: one acknowledged, one dead letter.
+    let store = app.store.clone();
+    let events = store.events_after(0, 100).await.unwrap();
+    store.register_subscription("erp-events", "erp", SubscriptionStart::Beginning).await.unwrap();
+    let now = Utc::now();
+    let batch = ScheduleBatch {
+        subscription: "erp-events".into(),
+        system: "erp".into(),
+        expected_cursor: 0,
+        new_cursor: events[1].seq,
+        deliveries: events[..2]
+            .iter()
+            .map(|e| NewDelivery {
+                seq: e.seq,
+                aggregate_id: e.aggregate_id.clone(),
+                event_type: e.event_type.clone(),
+                dead_error: None,
+            })
+            .collect(),
+        now,
+    };
+    assert!(store.schedule(&batch).await.unwrap());
+    let claimed = store.claim("test", std::time::Duration::from_secs(30), now, 10).await.unwrap();
+    assert_eq!(claimed.len(), 2, "two aggregates: the location and the position");
+    let results = [
+        DeliveryResult { id: claimed[0].id, outcome: DeliveryOutcome::Delivered { at: now, latency_ms: 1 } },
+        DeliveryResult {
+            id: claimed[1].id,
+            outcome: DeliveryOutcome::Dead { error: "http 400".into(), request: None, response: None },
+        },
+    ];
+    assert_eq!(store.complete("test", &results).await.unwrap(), 2);
+    let third = app.get("/v1/kpis").await;
+    let b = &third.body;
+    assert_eq!(b["dead_letters"], 1, "{b}");
+    let systems = b["systems"].as_array().expect("systems");
+    assert_eq!(systems.len(), 1, "{b}");
+    assert_eq!((systems[0]["name"].as_str(), systems[0]["deliveries"].as_u64()), (Some("erp"), Some(2)));
+    let uptime = systems[0]["uptime"].as_f64().expect("uptime");
+    assert!((0.0..1.0).contains(&uptime), "a dead letter fails its minute: {b}");
+    assert!(systems[0]["sync_latency_ms"]["p50"].as_f64().is_some_and(|ms| ms >= 0.0), "{b}");
+}
