@@ -142,7 +142,8 @@ async fn run_whole_life(count: u32, skus: usize, within: Duration) {
         report.systems.iter().find(|s| s.name == name).and_then(|s| s.stats.sent.get(action).copied()).unwrap_or(0)
     };
     assert_eq!(sent("web_store", "place_order") + sent("marketplace", "place_order"), u64::from(count));
-    assert!(sent("sourcing", "allocate_lines") >= count as u64 * 3 / 4, "{context}");
+    // The hub sources orders itself when they are placed; the stand-in releases them (and allocates only what
+    // the hub left unallocated).
     assert!(sent("sourcing", "release_to_warehouse") >= count as u64 * 3 / 4, "{context}");
     assert!(sent("wms", "confirm_shipment") > 0, "{context}");
     assert!(sent("tms", "confirm_delivery") > 0, "{context}");

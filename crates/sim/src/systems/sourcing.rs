@@ -1,9 +1,9 @@
-//! SOURCING STAND-IN. Until the hub sources orders itself, this task does what a channel's order-routing
-//! rule would: for each new order it reads stock from `GET /v1/inventory`, asks the hub to allocate each
-//! line to the nearest warehouse with stock (the pickup store first for pickup orders, splitting a line
-//! across sites when needed) with `POST /v1/orders/{id}/allocations`, and releases the allocated units
-//! with `POST /v1/orders/{id}/release`. Units without stock stay backordered and are tried again later;
-//! after the last try they are cancelled. Remove it once the hub's automatic sourcing is wired.
+//! SOURCING STAND-IN. The hub now sources orders itself when they are placed (and fills backorders when
+//! stock arrives); this task does the rest of what a channel's order-routing rule would: for each new order
+//! it allocates what the hub left unallocated, if stock allows (reading `GET /v1/inventory`, nearest
+//! warehouse first, the pickup store first for pickup orders) with `POST /v1/orders/{id}/allocations`, and
+//! releases the allocated units with `POST /v1/orders/{id}/release`. Units without stock stay backordered and
+//! are tried again later; after the last try they are cancelled.
 
 use super::Context;
 use crate::agenda::{Agenda, MAX_JOB_RETRIES, spawn_runner};

@@ -93,7 +93,7 @@ impl Inbox {
             bump(&self.stats.webhooks_duplicate);
             return (StatusCode::OK, Json(serde_json::json!({"duplicate": true}))).into_response();
         }
-        let event: RecordedEvent = match serde_json::from_slice(body) {
+        let event: RecordedEvent = match super::envelope::parse_event(body) {
             Ok(event) => event,
             Err(e) => {
                 bump(&self.stats.webhooks_bad_body);
