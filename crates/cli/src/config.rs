@@ -1,5 +1,6 @@
 //! `crossdock.toml`: parsed and validated without IO, every error at once, each naming file and key.
 
+use crossdock_connect::config::{ConnectConfig, LoadedConnect, SubscriptionConfig, SystemConfig};
 use figment::{
     Figment,
     providers::{Env, Format, Serialized, Toml},
@@ -16,6 +17,37 @@ pub struct Config {
     pub listen: String,
     pub store: StoreConfig,
     pub api: ApiConfig,
+    /// How this process delivers events (`[dispatch]`).
+    #[serde(default)]
+    pub dispatch: DispatchConfig,
+    /// Connected systems (`[[systems]]`, see `crossdock_connect::config`); read from the file only.
+    #[serde(default, skip_serializing)]
+    pub systems: Vec<SystemConfig>,
+    /// Which events go to which system (`[[subscriptions]]`).
+    #[serde(default, skip_serializing)]
+    pub subscriptions: Vec<SubscriptionConfig>,
+    /// EDI trading partners (`[edi]`, see `crossdock_edi::EdiConfig`); read from the file only.
+    #[serde(default, skip_serializing)]
+    pub edi: Option<crossdock_connect::edi::EdiConfig>,
+}
+
+/// `[dispatch]`: the delivery leases and polling of this process.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DispatchConfig {
+    /// Whether `serve` runs the dispatcher (set false to serve only the API).
+    pub enabled: bool,
+    /// How long a claimed delivery stays with this process; after a crash, others take it over after this.
+    /// Must exceed twice the slowest system's `timeout_ms`.
+    pub lease_secs: u64,
+    /// How often the log and the due deliveries are checked without a wake-up, in milliseconds.
+    pub poll_interval_ms: u64,
+}
+
+impl Default for DispatchConfig {
+    fn default() -> Self {
+        Self { enabled: true, lease_secs: 60, poll_interval_ms: 50 }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -38,6 +70,10 @@ impl Default for Config {
             listen: "127.0.0.1:8080".into(),
             store: StoreConfig { url: "sqlite://crossdock-data/crossdock.db".into() },
             api: ApiConfig { body_limit_bytes: 1024 * 1024 },
+            dispatch: DispatchConfig::default(),
+            systems: Vec::new(),
+            subscriptions: Vec::new(),
+            edi: None,
         }
     }
 }
@@ -48,6 +84,21 @@ pub struct Checked {
     pub listen: SocketAddr,
     pub store_url: String,
     pub body_limit_bytes: usize,
+    pub dispatch: DispatchConfig,
+    /// The `[[systems]]` and `[[subscriptions]]`, validated (no IO yet); see [`Checked::load_connect`].
+    pub connect: ConnectConfig,
+    /// The file the configuration was read from (for messages) and its folder (for relative paths).
+    pub file: String,
+    pub base_dir: PathBuf,
+    /// `[edi]`, validated.
+    pub edi: Option<crossdock_connect::edi::EdiConfig>,
+}
+
+impl Checked {
+    /// Reads the systems' secrets and compiles their jq mappings, every error at once (`file: key: …`).
+    pub fn load_connect(&self) -> Result<LoadedConnect, ConfigErrors> {
+        self.connect.load(&self.file, &self.base_dir).map_err(ConfigErrors)
+    }
 }
 
 /// Every problem found in a configuration, one per line: `file: key: what is wrong`.
@@ -91,7 +142,12 @@ pub fn load(path: Option<&Path>) -> Result<Checked, ConfigErrors> {
                 .collect(),
         )
     })?;
-    check(&config, &shown)
+    let mut checked = check(&config, &shown)?;
+    checked.base_dir = match file.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    Ok(checked)
 }
 
 /// Validates a parsed configuration, collecting every error.
@@ -115,10 +171,39 @@ pub fn check(config: &Config, file: &str) -> Result<Checked, ConfigErrors> {
         errors
             .push(format!("{file}: api.body_limit_bytes: {} is outside 1024..=67108864", config.api.body_limit_bytes));
     }
-    match (listen, errors.is_empty()) {
-        (Some(listen), true) => {
-            Ok(Checked { listen, store_url: url.to_string(), body_limit_bytes: config.api.body_limit_bytes })
+    let dispatch = config.dispatch;
+    if !(1..=3600).contains(&dispatch.lease_secs) {
+        errors.push(format!("{file}: dispatch.lease_secs: {} is outside 1..=3600", dispatch.lease_secs));
+    }
+    if !(1..=60_000).contains(&dispatch.poll_interval_ms) {
+        errors.push(format!("{file}: dispatch.poll_interval_ms: {} is outside 1..=60000", dispatch.poll_interval_ms));
+    }
+    for (i, system) in config.systems.iter().enumerate() {
+        if system.timeout_ms.saturating_mul(2) >= dispatch.lease_secs.saturating_mul(1000) {
+            errors.push(format!(
+                "{file}: systems[{i}].timeout_ms: {} ms must be under half of dispatch.lease_secs ({} s)",
+                system.timeout_ms, dispatch.lease_secs
+            ));
         }
+    }
+    let connect = ConnectConfig { systems: config.systems.clone(), subscriptions: config.subscriptions.clone() };
+    if let Err(problems) = connect.validate(file) {
+        errors.extend(problems);
+    }
+    if let Some(Err(problems)) = config.edi.as_ref().map(|e| e.validate()) {
+        errors.extend(problems.iter().map(|p| format!("{file}: edi.{p}")));
+    }
+    match (listen, errors.is_empty()) {
+        (Some(listen), true) => Ok(Checked {
+            listen,
+            store_url: url.to_string(),
+            body_limit_bytes: config.api.body_limit_bytes,
+            dispatch,
+            connect,
+            file: file.to_string(),
+            base_dir: PathBuf::from("."),
+            edi: config.edi.clone(),
+        }),
         _ => Err(ConfigErrors(errors)),
     }
 }
@@ -174,6 +259,29 @@ mod tests {
         assert!(err.contains("listen") || err.contains("colour"), "{err}");
         let missing = load(Some(&dir.path().join("none.toml"))).unwrap_err().to_string();
         assert!(missing.contains("does not exist"), "{missing}");
+    }
+
+    #[test]
+    fn systems_and_subscriptions_are_validated_with_the_rest() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("hub.toml");
+        let text = "listen = \"nowhere\"\n[dispatch]\nlease_secs = 10\n\
+            [[systems]]\nname = \"erp\"\nrole = \"erp\"\ntimeout_ms = 6000\ntransport = { type = \"http\", url = \"ftp://x\" }\n\
+            [[subscriptions]]\nname = \"to-erp\"\nsystem = \"wms\"\nevents = [\"order.*\"]\n";
+        std::fs::write(&path, text).unwrap();
+        let err = load(Some(&path)).unwrap_err().to_string();
+        for expected in [
+            "hub.toml: listen:",
+            "hub.toml: systems[0].timeout_ms:",
+            "hub.toml: systems[0].transport.url:",
+            "hub.toml: subscriptions[0].system:",
+        ] {
+            assert!(err.contains(expected), "{expected} missing from:\n{err}");
+        }
+        std::fs::write(&path, "[[systems]]\nname = \"erp\"\nrole = \"erp\"\ntransport = { type = \"smtp\" }\n")
+            .unwrap();
+        let err = load(Some(&path)).unwrap_err().to_string();
+        assert!(err.contains("hub.toml") && err.contains("http") && err.contains("nats"), "{err}");
     }
 
     #[test]

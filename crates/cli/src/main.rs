@@ -1,9 +1,17 @@
-//! The `crossdock` binary: serve the hub, manage API keys, check config, run benchmarks.
+//! The `crossdock` binary: serve the hub, manage API keys, check config, dead letters and replay, jq mapping
+//! tests, benchmarks. Each command lives in its own module; this file only dispatches.
 
 mod bench;
+mod bench_deliver;
+mod check;
 mod config;
+mod demo;
+mod dlq;
+mod edi;
 mod keys;
+mod map_cmd;
 mod orders_gen;
+mod serve;
 
 use anyhow::Context;
 
@@ -26,13 +34,15 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Run the hub with simulated systems: orders through their whole life, then the KPI report.
+    Demo(demo::DemoArgs),
     /// Run the hub: the HTTP API over the configured store.
     Serve {
         /// Listen address, overriding the configuration.
         #[arg(long)]
         listen: Option<String>,
     },
-    /// Check the configuration, then that the store answers.
+    /// Check the configuration, then that the store and every connected system answer.
     Config {
         #[command(subcommand)]
         action: ConfigAction,
@@ -41,6 +51,28 @@ enum Command {
     Keys {
         #[command(subcommand)]
         action: keys::KeysAction,
+    },
+    /// The dead-letter queue: list, show, replay, discard.
+    Dlq {
+        #[command(subcommand)]
+        action: dlq::DlqAction,
+    },
+    /// Re-send a subscription's history from a sequence number (back-fill a new system).
+    Replay {
+        #[arg(long)]
+        subscription: String,
+        #[arg(long)]
+        from_seq: i64,
+    },
+    /// jq mappings.
+    Map {
+        #[command(subcommand)]
+        action: MapAction,
+    },
+    /// X12 files: parse, validate, acknowledge, map to canonical.
+    Edi {
+        #[command(subcommand)]
+        action: edi::EdiAction,
     },
     /// Benchmarks (not tests): they print figures.
     Bench {
@@ -51,8 +83,20 @@ enum Command {
 
 #[derive(Subcommand)]
 enum ConfigAction {
-    /// Validate the configuration and connect to the store.
+    /// Validate the configuration, read secrets, compile mappings, connect to the store and to each system.
     Check,
+}
+
+#[derive(Subcommand)]
+enum MapAction {
+    /// Run a mapping on an input file, and compare with an expected output.
+    Test {
+        mapping: PathBuf,
+        #[arg(long)]
+        input: PathBuf,
+        #[arg(long)]
+        expect: Option<PathBuf>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -83,6 +127,8 @@ enum BenchWhich {
         #[arg(long, default_value_t = 42)]
         seed: u64,
     },
+    /// Fan-out of committed events to webhook receivers on loopback: deliveries/s and commit-to-2xx latency.
+    Deliver(bench_deliver::DeliverArgs),
     /// X12 throughput on a generated interchange of 850s: tokenize + envelope, and with schema validation.
     Edi {
         #[arg(long, default_value_t = 50)]
@@ -92,6 +138,8 @@ enum BenchWhich {
 
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
+    // Two rustls providers are compiled in (reqwest, async-nats): make ring the default before any TLS.
+    crossdock_connect::transport::install_default_crypto_provider();
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("CROSSDOCK_LOG").unwrap_or_else(|_| "info,sqlx=warn".into()),
@@ -111,24 +159,31 @@ fn main() -> std::process::ExitCode {
 async fn run(cli: Cli) -> anyhow::Result<()> {
     let config_path = cli.config.as_deref();
     match cli.command {
+        Command::Demo(args) => demo::run(args).await,
         Command::Serve { listen } => {
             let mut checked = config::load(config_path)?;
             if let Some(l) = listen {
                 checked.listen = l.parse().with_context(|| format!("--listen {l:?} is not an address"))?;
             }
-            serve(checked).await
+            serve::serve(checked).await
         }
-        Command::Config { action: ConfigAction::Check } => {
-            let checked = config::load(config_path)?;
-            println!("configuration: ok (listen {}, store {})", checked.listen, config::redact_url(&checked.store_url));
-            let store = open_store(&checked.store_url).await?;
-            store.ping().await.context("store did not answer")?;
-            println!("store: ok");
-            Ok(())
+        Command::Config { action: ConfigAction::Check } => check::run(&config::load(config_path)?).await,
+        Command::Dlq { action } => {
+            let store = serve::open_store(&config::load(config_path)?.store_url).await?;
+            dlq::run(store.as_ref(), action).await
         }
+        Command::Replay { subscription, from_seq } => {
+            let store = serve::open_store(&config::load(config_path)?.store_url).await?;
+            dlq::replay_subscription(store.as_ref(), &subscription, from_seq).await
+        }
+        Command::Map { action: MapAction::Test { mapping, input, expect } } => {
+            map_cmd::test(&mapping, &input, expect.as_deref())
+        }
+        Command::Edi { action } => edi::run(action),
+        Command::Bench { which: BenchWhich::Deliver(args) } => bench_deliver::run(args).await,
         Command::Keys { action } => {
             let checked = config::load(config_path)?;
-            let store = open_store(&checked.store_url).await?;
+            let store = serve::open_store(&checked.store_url).await?;
             keys::run(store.as_ref(), action).await
         }
         Command::Bench { which: BenchWhich::Ingest { orders, concurrency, rate, store, seed } } => {
@@ -178,31 +233,4 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
     }
-}
-
-async fn open_store(url: &str) -> anyhow::Result<std::sync::Arc<dyn crossdock_store::Store>> {
-    if let Some(path) = url.strip_prefix("sqlite://")
-        && let Some(parent) = std::path::Path::new(path).parent()
-        && !parent.as_os_str().is_empty()
-    {
-        std::fs::create_dir_all(parent).with_context(|| format!("creating the folder {}", parent.display()))?;
-    }
-    crossdock_store::open(url).await.with_context(|| format!("opening the store {}", config::redact_url(url)))
-}
-
-async fn serve(checked: config::Checked) -> anyhow::Result<()> {
-    let store = open_store(&checked.store_url).await?;
-    let listener = tokio::net::TcpListener::bind(checked.listen)
-        .await
-        .with_context(|| format!("listening on {}", checked.listen))?;
-    let addr = listener.local_addr()?;
-    tracing::info!(%addr, store = %config::redact_url(&checked.store_url), "crossdock serving");
-    println!("crossdock listening on http://{addr}");
-    let mut state = crossdock_server::AppState::new(store);
-    state.body_limit = checked.body_limit_bytes;
-    crossdock_server::serve(listener, state, async {
-        let _ = tokio::signal::ctrl_c().await;
-    })
-    .await?;
-    Ok(())
 }

@@ -1,0 +1,233 @@
+//! `crossdock bench deliver`: commits orders to a fresh store and fans their events out to webhook
+//! receivers on loopback (keep-alive HTTP), one subscription per receiver; measures deliveries per second
+//! and the sync latency from commit (the store's answer) to the receiver's 2xx. With `--rate`, commands are
+//! committed at a steady rate (open loop) and the latency is the figure to watch.
+
+use crate::orders_gen::OrderGenerator;
+use anyhow::{Context, bail};
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use clap::Args;
+use crossdock_connect::dispatch::{DispatchOptions, DispatchSubscription, DispatchSystem, Dispatcher};
+use crossdock_connect::transport::{HttpTransport, HttpTransportConfig};
+use crossdock_model::{Command, PlaceOrder};
+use crossdock_store::{CommandRequest, Store};
+use hdrhistogram::Histogram;
+use std::collections::HashSet;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+#[derive(Debug, Clone, Args)]
+pub struct DeliverArgs {
+    /// Events to commit at least (orders are placed until the log holds this many).
+    #[arg(long, default_value_t = 20_000)]
+    pub events: usize,
+    /// Webhook receivers (one system and one subscription to every event each).
+    #[arg(long, default_value_t = 5)]
+    pub systems: usize,
+    /// Commit at this many commands per second (open loop) instead of as fast as possible.
+    #[arg(long)]
+    pub rate: Option<u64>,
+    /// Concurrent committers in the as-fast-as-possible mode.
+    #[arg(long, default_value_t = 64)]
+    pub concurrency: usize,
+    /// `sqlite` for a fresh temporary file, or a postgres:// URL.
+    #[arg(long, default_value = "sqlite")]
+    pub store: String,
+    /// Give up waiting for deliveries after this many seconds.
+    #[arg(long, default_value_t = 300)]
+    pub timeout_secs: u64,
+}
+
+/// What one receiver saw: the sequence number and arrival time of every request.
+#[derive(Default)]
+struct Receiver {
+    arrivals: Mutex<Vec<(i64, Instant)>>,
+    count: AtomicU64,
+}
+
+async fn receive(State(receiver): State<Arc<Receiver>>, headers: HeaderMap) -> StatusCode {
+    let now = Instant::now();
+    let seq = headers
+        .get("idempotency-key")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|k| k.rsplit(':').next())
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(-1);
+    receiver.arrivals.lock().unwrap_or_else(|e| e.into_inner()).push((seq, now));
+    receiver.count.fetch_add(1, Ordering::Relaxed);
+    StatusCode::NO_CONTENT
+}
+
+async fn start_receiver() -> anyhow::Result<(String, Arc<Receiver>)> {
+    let receiver = Arc::new(Receiver::default());
+    let app = axum::Router::new().route("/hook", axum::routing::post(receive)).with_state(receiver.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let url = format!("http://{}/hook", listener.local_addr()?);
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    Ok((url, receiver))
+}
+
+/// Commit times by sequence number, filled as the store answers.
+type Commits = Arc<Mutex<Vec<Option<Instant>>>>;
+
+fn note_commit(commits: &Commits, first: i64, last: i64, at: Instant) {
+    let mut times = commits.lock().unwrap_or_else(|e| e.into_inner());
+    for seq in first.max(1)..=last {
+        let i = seq as usize;
+        if times.len() <= i {
+            times.resize(i + 1, None);
+        }
+        times[i] = Some(at);
+    }
+}
+
+pub async fn run(args: DeliverArgs) -> anyhow::Result<()> {
+    if args.events == 0 || args.systems == 0 || args.concurrency == 0 {
+        bail!("--events, --systems and --concurrency must be at least 1");
+    }
+    let dir = tempfile::tempdir().context("creating a temporary folder")?;
+    let url = match args.store.as_str() {
+        "sqlite" => format!("sqlite://{}", dir.path().join("bench.db").display()),
+        u if u.starts_with("postgres") => u.to_string(),
+        other => bail!("--store {other:?}: expected `sqlite` or a postgres:// URL"),
+    };
+    let store = crossdock_store::open(&url).await.context("opening the store")?;
+    let mut receivers = Vec::new();
+    let mut systems = Vec::new();
+    let mut subscriptions = Vec::new();
+    for i in 0..args.systems {
+        let (endpoint, receiver) = start_receiver().await?;
+        let mut http = HttpTransportConfig::new(endpoint);
+        http.max_idle_connections = 256;
+        let mut system = DispatchSystem::new(format!("bench-{i}"), Arc::new(HttpTransport::new(http)?));
+        system.max_in_flight = 256;
+        system.batch_size = 64;
+        systems.push(system);
+        subscriptions.push(DispatchSubscription::new(format!("bench-{i}-all"), format!("bench-{i}"), &["*"]));
+        receivers.push(receiver);
+    }
+    let options = DispatchOptions { poll_interval: Duration::from_millis(20), ..DispatchOptions::default() };
+    let dispatcher = Dispatcher::new(store.clone(), systems, subscriptions, options)?;
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let running = dispatcher.clone();
+    let dispatching = tokio::spawn(async move {
+        running
+            .run(async move {
+                let _ = stopped.await;
+            })
+            .await
+    });
+
+    let commits: Commits = Arc::new(Mutex::new(Vec::new()));
+    let started = Instant::now();
+    let committed = commit_orders(&args, store.clone(), &dispatcher, &commits).await?;
+    let commit_secs = started.elapsed().as_secs_f64();
+    let expected = committed * args.systems as u64;
+    let deadline = started + Duration::from_secs(args.timeout_secs);
+    while receivers.iter().map(|r| r.count.load(Ordering::Relaxed)).sum::<u64>() < expected && Instant::now() < deadline
+    {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let secs = started.elapsed().as_secs_f64();
+    let _ = stop.send(());
+    dispatching.await?.context("the dispatcher failed")?;
+
+    let times = commits.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    let mut latency = Histogram::<u64>::new_with_bounds(1, 600_000_000, 3)?;
+    let (mut received, mut unique, mut last) = (0u64, 0u64, started);
+    for receiver in &receivers {
+        let arrivals = receiver.arrivals.lock().unwrap_or_else(|e| e.into_inner());
+        received += arrivals.len() as u64;
+        let mut seen = HashSet::new();
+        for (seq, at) in arrivals.iter() {
+            last = last.max(*at);
+            if !seen.insert(*seq) {
+                continue;
+            }
+            unique += 1;
+            if let Some(Some(committed_at)) = times.get(*seq as usize) {
+                latency.saturating_record(at.saturating_duration_since(*committed_at).as_micros().max(1) as u64);
+            }
+        }
+    }
+    let span = last.duration_since(started).as_secs_f64().max(f64::EPSILON);
+    let ms = |q: f64| latency.value_at_quantile(q) as f64 / 1000.0;
+    let mode = match args.rate {
+        Some(r) => format!("steady {r} commands/s"),
+        None => format!("as fast as possible, {} committers", args.concurrency),
+    };
+    println!(
+        "deliver ({mode}, {} systems, {}): {committed} events committed in {commit_secs:.2} s ({:.0} events/s); \
+         {unique} of {expected} deliveries in {span:.2} s = {:.0} deliveries/s; {} duplicates; \
+         commit-to-2xx latency p50 {:.1} ms, p90 {:.1} ms, p99 {:.1} ms, max {:.1} ms{}",
+        args.systems,
+        if args.store == "sqlite" { "sqlite" } else { "postgres" },
+        committed as f64 / commit_secs,
+        unique as f64 / span,
+        received - unique,
+        ms(0.5),
+        ms(0.9),
+        ms(0.99),
+        latency.max() as f64 / 1000.0,
+        if unique < expected { format!("; gave up after {secs:.0} s") } else { String::new() },
+    );
+    Ok(())
+}
+
+/// Places generated orders until at least `args.events` events are committed; returns the event count.
+async fn commit_orders(
+    args: &DeliverArgs,
+    store: Arc<dyn Store>,
+    dispatcher: &Dispatcher,
+    commits: &Commits,
+) -> anyhow::Result<u64> {
+    let run = format!("deliver{}", chrono::Utc::now().timestamp_micros());
+    let mut generator = OrderGenerator::new(1, 1000, &run);
+    let events = Arc::new(AtomicU64::new(0));
+    let next = Arc::new(AtomicU64::new(0));
+    let target = args.events as u64;
+    let orders: Arc<Vec<PlaceOrder>> = Arc::new(
+        (0..args.events)
+            .map(|n| {
+                let mut body = generator.order(n);
+                body["placed_at"] = serde_json::json!(chrono::Utc::now());
+                serde_json::from_value(body).context("a generated order is not a PlaceOrder")
+            })
+            .collect::<anyhow::Result<_>>()?,
+    );
+    let workers = if args.rate.is_some() { 256 } else { args.concurrency };
+    let start = Instant::now();
+    let mut tasks = Vec::new();
+    for _ in 0..workers {
+        let (store, waker, events, next, orders, commits) =
+            (store.clone(), dispatcher.waker(), events.clone(), next.clone(), orders.clone(), commits.clone());
+        let rate = args.rate;
+        tasks.push(tokio::spawn(async move {
+            loop {
+                let n = next.fetch_add(1, Ordering::Relaxed);
+                if events.load(Ordering::Relaxed) >= target || n as usize >= orders.len() {
+                    return Ok::<(), anyhow::Error>(());
+                }
+                if let Some(r) = rate {
+                    tokio::time::sleep_until((start + Duration::from_secs_f64(n as f64 / r as f64)).into()).await;
+                }
+                let request = CommandRequest {
+                    idempotency_key: format!("bench-deliver-{n}"),
+                    command: Command::PlaceOrder(orders[n as usize].clone()),
+                    actor: "bench".into(),
+                    expected_version: None,
+                };
+                let receipt = store.submit(request).await.map_err(|e| anyhow::anyhow!("submit failed: {e}"))?;
+                note_commit(&commits, receipt.first_seq, receipt.last_seq, Instant::now());
+                events.fetch_add(u64::from(receipt.event_count), Ordering::Relaxed);
+                waker.notify_one();
+            }
+        }));
+    }
+    for task in tasks {
+        task.await??;
+    }
+    Ok(store.head_seq().await?.max(0) as u64)
+}

@@ -1,0 +1,60 @@
+//! `crossdock config check`: the configuration (every error at once), the systems' secrets and mappings,
+//! the store, then a connectivity check of each connected system with a timeout. Never prints a secret.
+
+use crate::config::{self, Checked};
+use crate::serve::open_store;
+use anyhow::{Context, bail};
+use std::time::{Duration, Instant};
+
+/// Longest wait for one system, whatever its configured timeout.
+const MAX_CHECK: Duration = Duration::from_secs(10);
+
+pub async fn run(checked: &Checked) -> anyhow::Result<()> {
+    println!("configuration: ok (listen {}, store {})", checked.listen, config::redact_url(&checked.store_url));
+    let loaded = checked.load_connect()?;
+    println!(
+        "systems: {} configured, {} subscription(s); secrets read, mappings compiled",
+        loaded.systems.len(),
+        loaded.subscriptions.len()
+    );
+    let store = open_store(&checked.store_url).await?;
+    store.ping().await.context("store did not answer")?;
+    println!("store: ok");
+    let mut unreachable = 0;
+    for system in &loaded.systems {
+        let name = &system.config.name;
+        let kind = system.config.transport.type_name();
+        let transport = match crossdock_connect::transport::build(system) {
+            Ok(t) => t,
+            Err(error) => {
+                println!("system {name} ({kind}): cannot be set up: {error}");
+                unreachable += 1;
+                continue;
+            }
+        };
+        let limit = Duration::from_millis(system.config.timeout_ms).min(MAX_CHECK);
+        let started = Instant::now();
+        let outcome = tokio::time::timeout(limit, transport.connect()).await;
+        let ms = started.elapsed().as_millis();
+        match outcome {
+            Ok(Ok(())) => println!("system {name} ({kind} {}): reachable in {ms} ms", transport.target()),
+            Ok(Err(error)) => {
+                println!("system {name} ({kind}): unreachable: {error}");
+                unreachable += 1;
+            }
+            Err(_) => {
+                println!(
+                    "system {name} ({kind} {}): unreachable: no answer within {} ms",
+                    transport.target(),
+                    limit.as_millis()
+                );
+                unreachable += 1;
+            }
+        }
+        transport.close().await;
+    }
+    if unreachable > 0 {
+        bail!("{unreachable} of {} system(s) could not be reached", loaded.systems.len());
+    }
+    Ok(())
+}

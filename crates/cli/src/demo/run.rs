@@ -1,0 +1,175 @@
+//! The demo's course: working folder and store, hub (API and dispatcher), keys, simulated network, seed,
+//! traffic until every order has finished and every event reached its systems, the report, then the API
+//! until Ctrl-C (or not, with `--exit`).
+
+use super::args::DemoArgs;
+use super::hub::start_hub_with_dispatcher;
+use super::progress::Progress;
+use super::report::{fetch_kpis, print_tables, to_json};
+use super::scenario::{scenario, skip_prelude};
+use super::story::{Facts, collect};
+use anyhow::Context;
+use crossdock_server::{KpiResponse, auth};
+use crossdock_sim::catalog::SiteKind;
+use crossdock_sim::{HubConfig, SimNetwork};
+use crossdock_store::Store;
+use std::io::IsTerminal;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// How often the run's state is looked at.
+const TICK: Duration = Duration::from_millis(250);
+/// The demo database's file name in the working folder.
+const DB_FILE: &str = "crossdock.db";
+
+pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
+    if !args.time_factor.is_finite() || args.time_factor <= 0.0 || args.time_factor > 1_000_000.0 {
+        anyhow::bail!("--time-factor must be above 0 and at most 1000000");
+    }
+    let started = Instant::now();
+    let store = open_fresh_store(&args.dir).await?;
+    let (user_key, record) = auth::new_key("demo", vec!["admin".into()], None);
+    store.insert_api_key(&record).await?;
+    let (sim_key, record) = auth::new_key("demo-simulated-systems", vec!["admin".into()], None);
+    store.insert_api_key(&record).await?;
+
+    let listener = bind(&args.listen).await?;
+    let base = format!("http://{}", listener.local_addr()?);
+    let scenario = scenario(HubConfig::new(&base, &sim_key), args.orders, args.seed, args.time_factor);
+    let outage = scenario.outage;
+    let mut network = SimNetwork::start(scenario.config).await.context("starting the simulated systems")?;
+    let hub = start_hub_with_dispatcher(store.clone(), listener, &network.systems_toml(), &args.dir).await?;
+    network.seed_hub().await.context("putting locations and opening stock on the hub")?;
+    skip_prelude(network.clock());
+    let traffic_start = network.clock().now();
+    network.start_traffic();
+
+    let client = reqwest::Client::builder().no_proxy().build()?;
+    let progress = Progress::new(u64::from(args.orders), std::io::stderr().is_terminal());
+    let deadline = started + Duration::from_secs(args.timeout_secs);
+    let finished_in_time =
+        wait_until_done(&network, store.as_ref(), &client, &base, &user_key, &progress, deadline, traffic_start)
+            .await?;
+    let sim_hours = (network.clock().now() - traffic_start).num_milliseconds() as f64 / 3_600_000.0;
+    progress.finish(format!("done: {sim_hours:.0} simulated hours in {:.1} s", started.elapsed().as_secs_f64()));
+    if !finished_in_time {
+        eprintln!("warning: not every order finished within {} s; reporting what there is", args.timeout_secs);
+    }
+
+    let kpis = fetch_kpis(&client, &base, &user_key).await?;
+    let stores = network.sites().iter().filter(|s| s.kind == SiteKind::Store).map(|s| s.id.clone()).collect();
+    let facts = Facts { store: store.as_ref(), dispatcher: &hub.dispatcher, stores, outage };
+    let mut story = collect(facts, args.seed, args.time_factor).await?;
+    let report = network.report();
+    story.orders_failed = report.orders_failed;
+    story.simulated_hours = sim_hours;
+    story.wall_seconds = started.elapsed().as_secs_f64();
+    network.stop().await;
+
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&to_json(&kpis, &story)?)?);
+    } else {
+        print_tables(&kpis, &story);
+    }
+    if !args.exit {
+        // The one key meant for the user: printed to the terminal, its hash alone is stored.
+        eprintln!();
+        eprintln!("the hub is running at {base} (store: {})", args.dir.join(DB_FILE).display());
+        eprintln!("API key (admin): {user_key}");
+        eprintln!("try: curl -s {base}/v1/kpis -H \"authorization: Bearer $KEY\"    (Ctrl-C to stop)");
+        let _ = tokio::signal::ctrl_c().await;
+    }
+    hub.stop().await
+}
+
+/// Creates the working folder and opens a new SQLite store in it, replacing an earlier demo's database.
+async fn open_fresh_store(dir: &Path) -> anyhow::Result<Arc<dyn Store>> {
+    std::fs::create_dir_all(dir).with_context(|| format!("creating the working folder {}", dir.display()))?;
+    for suffix in ["", "-wal", "-shm"] {
+        let path = dir.join(format!("{DB_FILE}{suffix}"));
+        match std::fs::remove_file(&path) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(e).with_context(|| format!("removing the earlier demo database {}", path.display())),
+        }
+    }
+    let url = format!("sqlite://{}", dir.join(DB_FILE).display());
+    crossdock_store::open(&url).await.with_context(|| format!("opening {url}"))
+}
+
+/// Binds `listen`, or a free loopback port when it is taken.
+async fn bind(listen: &str) -> anyhow::Result<tokio::net::TcpListener> {
+    match tokio::net::TcpListener::bind(listen).await {
+        Ok(listener) => Ok(listener),
+        Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => {
+            eprintln!("{listen} is taken; using a free port instead");
+            Ok(tokio::net::TcpListener::bind("127.0.0.1:0").await?)
+        }
+        Err(e) => Err(e).with_context(|| format!("listening on {listen}")),
+    }
+}
+
+/// Whether the hub has nothing left to do: every order placed is delivered or cancelled, and every event
+/// scheduled for a system has been delivered (or dead-lettered).
+async fn hub_settled(store: &dyn Store, kpis: &KpiResponse) -> anyhow::Result<bool> {
+    if kpis.orders_delivered + kpis.orders_cancelled < kpis.orders_placed {
+        return Ok(false);
+    }
+    let stats = store.delivery_stats().await?;
+    Ok(stats.iter().all(|s| s.pending == 0 && s.cursor >= s.head_seq))
+}
+
+#[allow(clippy::too_many_arguments)]
+/// Follows the run until it is done (true) or `deadline` passes (false), updating the progress bars.
+async fn wait_until_done(
+    network: &SimNetwork,
+    store: &dyn Store,
+    client: &reqwest::Client,
+    base: &str,
+    key: &str,
+    progress: &Progress,
+    deadline: Instant,
+    traffic_start: chrono::DateTime<chrono::Utc>,
+) -> anyhow::Result<bool> {
+    let mut finished = 0;
+    let mut last_kpis = Instant::now() - Duration::from_secs(1);
+    let mut kpis: Option<KpiResponse> = None;
+    while Instant::now() < deadline {
+        tokio::time::sleep(TICK).await;
+        if last_kpis.elapsed() >= Duration::from_millis(750) {
+            last_kpis = Instant::now();
+            let fresh = fetch_kpis(client, base, key).await?;
+            finished = fresh.orders_delivered + fresh.orders_cancelled;
+            kpis = Some(fresh);
+        }
+        let elapsed = network.clock().now() - traffic_start;
+        let status = format!(
+            "simulated day {} {:02}:{:02}   pending: {} picks, {} parcels, {} store jobs, {} to source",
+            elapsed.num_days() + 1,
+            elapsed.num_hours() % 24,
+            elapsed.num_minutes() % 60,
+            network.wms.pending_picks(),
+            network.tms.pending(),
+            network.pos.pending(),
+            network.sourcing.pending(),
+        );
+        progress.update(network.orders_placed(), finished, status);
+        if network.is_idle()
+            && let Some(k) = &kpis
+            && hub_settled(store, k).await?
+        {
+            // Confirm with a fresh read: the fold may be a tick behind.
+            let fresh = fetch_kpis(client, base, key).await?;
+            if hub_settled(store, &fresh).await? {
+                progress.update(
+                    network.orders_placed(),
+                    fresh.orders_delivered + fresh.orders_cancelled,
+                    String::new(),
+                );
+                return Ok(true);
+            }
+        }
+    }
+    Ok(false)
+}

@@ -1,0 +1,118 @@
+//! `crossdock serve`: the HTTP API and, in the same process, the dispatcher delivering events to the
+//! configured systems; both stop gracefully on Ctrl-C or SIGTERM (requests and sends in flight finish).
+
+use crate::config::{self, Checked};
+use anyhow::Context;
+use crossdock_connect::dispatch::{DispatchOptions, Dispatcher, from_config};
+use crossdock_store::Store;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::watch;
+
+/// Opens the store named by `url`, creating a SQLite file's folder first.
+pub async fn open_store(url: &str) -> anyhow::Result<Arc<dyn Store>> {
+    if let Some(path) = url.strip_prefix("sqlite://")
+        && let Some(parent) = std::path::Path::new(path).parent()
+        && !parent.as_os_str().is_empty()
+    {
+        std::fs::create_dir_all(parent).with_context(|| format!("creating the folder {}", parent.display()))?;
+    }
+    crossdock_store::open(url).await.with_context(|| format!("opening the store {}", config::redact_url(url)))
+}
+
+/// Builds the dispatcher of the configured systems and subscriptions (`None` when there are none or the
+/// dispatcher is disabled).
+pub fn dispatcher(
+    checked: &Checked,
+    loaded: &crossdock_connect::config::LoadedConnect,
+    store: Arc<dyn Store>,
+) -> anyhow::Result<Option<Dispatcher>> {
+    if !checked.dispatch.enabled || loaded.subscriptions.is_empty() {
+        return Ok(None);
+    }
+    // nats and file systems come from the transport registry; http ones are built by `from_config`.
+    let (systems, subscriptions) = from_config(loaded, &crossdock_connect::transport::factory)?;
+    let options = DispatchOptions {
+        lease: Duration::from_secs(checked.dispatch.lease_secs),
+        poll_interval: Duration::from_millis(checked.dispatch.poll_interval_ms),
+        ..DispatchOptions::default()
+    };
+    Ok(Some(Dispatcher::new(store, systems, subscriptions, options)?))
+}
+
+/// Completes on Ctrl-C or (on Unix) SIGTERM.
+async fn stop_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+pub async fn serve(checked: Checked) -> anyhow::Result<()> {
+    let loaded = checked.load_connect()?;
+    let store = open_store(&checked.store_url).await?;
+    let dispatcher = dispatcher(&checked, &loaded, store.clone())?;
+    let listener = tokio::net::TcpListener::bind(checked.listen)
+        .await
+        .with_context(|| format!("listening on {}", checked.listen))?;
+    let addr = listener.local_addr()?;
+    tracing::info!(
+        %addr,
+        store = %config::redact_url(&checked.store_url),
+        systems = loaded.systems.len(),
+        subscriptions = loaded.subscriptions.len(),
+        "crossdock serving"
+    );
+    println!("crossdock listening on http://{addr}");
+    let mut state = crossdock_server::AppState::new(store);
+    state.body_limit = checked.body_limit_bytes;
+    state.connect = Some(Arc::new(loaded));
+    state.dispatcher = dispatcher.clone();
+    state.edi = checked.edi.clone().map(Arc::new);
+
+    let (stop, stopped) = watch::channel(false);
+    let stop = Arc::new(stop);
+    let on_signal = stop.clone();
+    let signals = tokio::spawn(async move {
+        stop_signal().await;
+        tracing::info!("stopping: finishing requests and deliveries in flight");
+        let _ = on_signal.send(true);
+    });
+    let until_stopped = |mut rx: watch::Receiver<bool>| async move {
+        let _ = rx.wait_for(|s| *s).await;
+    };
+    let delivering = dispatcher.map(|d| {
+        let shutdown = until_stopped(stopped.clone());
+        tokio::spawn(async move { d.run(shutdown).await })
+    });
+    let edi = state.edi.clone().map(|config| {
+        tokio::spawn(crossdock_connect::edi::run(state.store.clone(), config, until_stopped(stopped.clone())))
+    });
+    let served = crossdock_server::serve(listener, state, until_stopped(stopped)).await;
+    // The API may also end on an error: the dispatcher stops with it.
+    let _ = stop.send(true);
+    if let Some(task) = delivering {
+        task.await.context("the dispatcher task failed")?.context("the dispatcher stopped on an error")?;
+    }
+    if let Some(task) = edi {
+        task.await.context("the EDI task failed")?;
+    }
+    signals.abort();
+    served.context("serving the API")?;
+    Ok(())
+}

@@ -1,0 +1,121 @@
+//! The operator commands on a real binary: `map test`, `dlq`, `replay`, and `config check` with the
+//! connectivity check of each system (secrets never printed).
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn crossdock(config: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_crossdock"))
+        .arg("--config")
+        .arg(config)
+        .args(args)
+        .env("CROSSDOCK_LOG", "warn")
+        .output()
+        .expect("run crossdock")
+}
+
+fn text(out: &Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
+}
+
+fn mappings() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../connect/mappings")
+}
+
+#[test]
+fn map_test_compares_with_the_expected_output() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("crossdock.toml");
+    std::fs::write(&config, format!("[store]\nurl = \"sqlite://{}/hub.db\"\n", dir.path().display())).unwrap();
+    let mapping = mappings().join("shopify_order_to_place_order.jq");
+    let fixtures = mappings().join("fixtures/shopify_order_to_place_order");
+    let input = fixtures.join("usd_order.input.json");
+    let args = |expect: &Path| {
+        vec![
+            "map".to_string(),
+            "test".into(),
+            mapping.display().to_string(),
+            "--input".into(),
+            input.display().to_string(),
+            "--expect".into(),
+            expect.display().to_string(),
+        ]
+    };
+    let good = args(&fixtures.join("usd_order.output.json"));
+    let out = crossdock(&config, &good.iter().map(String::as_str).collect::<Vec<_>>());
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("matches the expected output"));
+
+    let wrong = dir.path().join("wrong.json");
+    std::fs::write(&wrong, "{\"id\": \"other\"}").unwrap();
+    let bad = args(&wrong);
+    let out = crossdock(&config, &bad.iter().map(String::as_str).collect::<Vec<_>>());
+    assert!(!out.status.success());
+    assert!(text(&out).contains("/id: expected \"other\""), "{}", text(&out));
+}
+
+#[test]
+fn dlq_and_replay_work_on_the_store_and_refuse_unclear_selections() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("crossdock.toml");
+    std::fs::write(&config, format!("[store]\nurl = \"sqlite://{}/hub.db\"\n", dir.path().display())).unwrap();
+    let out = crossdock(&config, &["dlq", "list"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("0 dead letter(s)"));
+    let out = crossdock(&config, &["dlq", "replay"]);
+    assert!(!out.status.success() && text(&out).contains("--all"), "{}", text(&out));
+    let out = crossdock(&config, &["dlq", "discard", "--all"]);
+    assert!(out.status.success() && text(&out).contains("0 dead letter(s) discarded"), "{}", text(&out));
+    let out = crossdock(&config, &["dlq", "show", "42"]);
+    assert!(!out.status.success() && text(&out).contains("delivery 42 does not exist"));
+    let out = crossdock(&config, &["replay", "--subscription", "nope", "--from-seq", "1"]);
+    assert!(!out.status.success() && text(&out).contains("\"nope\""), "{}", text(&out));
+}
+
+#[test]
+fn config_check_reports_each_system_without_secrets() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("crossdock.toml");
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let open = listener.local_addr().unwrap();
+    let closed = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap()
+    };
+    let secret = "whsec_dG9wLXNlY3JldC10b3Atc2VjcmV0LXRvcC1zZWNyZXQ=";
+    std::fs::write(
+        &config,
+        format!(
+            "[store]\nurl = \"sqlite://{}/hub.db\"\n\
+             [[systems]]\nname = \"erp\"\nrole = \"erp\"\ntimeout_ms = 2000\n\
+             transport = {{ type = \"http\", url = \"http://{open}/hook\" }}\nauth = {{ type = \"hmac\", secret = \"{secret}\" }}\n\
+             [[systems]]\nname = \"wms\"\nrole = \"wms\"\ntimeout_ms = 2000\n\
+             transport = {{ type = \"http\", url = \"http://{closed}/hook\" }}\nauth = {{ type = \"bearer\", token = \"${{WMS_TOKEN}}\" }}\n",
+            dir.path().display()
+        ),
+    )
+    .unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_crossdock"))
+        .args(["--config", config.to_str().unwrap(), "config", "check"])
+        .env("WMS_TOKEN", "bearer-token-value")
+        .output()
+        .unwrap();
+    let shown = text(&out);
+    assert!(!out.status.success(), "{shown}");
+    assert!(shown.contains("system erp (http http://") && shown.contains("reachable in"), "{shown}");
+    assert!(shown.contains("system wms (http): unreachable"), "{shown}");
+    assert!(shown.contains("1 of 2 system(s) could not be reached"), "{shown}");
+    assert!(
+        !shown.contains("dG9wLXNlY3JldC") && !shown.contains("bearer-token-value"),
+        "a secret was printed: {shown}"
+    );
+
+    // A missing environment variable is reported with file and key before anything is contacted.
+    let out = crossdock(&config, &["config", "check"]);
+    assert!(
+        text(&out).contains("crossdock.toml: systems[1].auth.token: environment variable WMS_TOKEN is not set"),
+        "{}",
+        text(&out)
+    );
+    drop(listener);
+}
