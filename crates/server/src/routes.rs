@@ -16,7 +16,7 @@ pub const INVENTORY_READ: &str = "inventory:read";
 pub const INVENTORY_WRITE: &str = "inventory:write";
 pub const EVENTS_READ: &str = "events:read";
 pub const DLQ_READ: &str = "dlq:read";
-pub const DLQ_WRITE: &str = "dlq:write";
+pub const DLQ_REPLAY: &str = "dlq:replay";
 pub const SYSTEMS_READ: &str = "systems:read";
 pub const METRICS_READ: &str = "metrics:read";
 pub const KPIS_READ: &str = "kpis:read";
@@ -48,10 +48,10 @@ pub const ROUTES: &[(Method, &str, Option<&str>)] = &[
     (Method::GET, "/v1/events", Some(EVENTS_READ)),
     (Method::GET, "/v1/dead-letters", Some(DLQ_READ)),
     (Method::GET, "/v1/dead-letters/{id}", Some(DLQ_READ)),
-    (Method::POST, "/v1/dead-letters/{id}/replay", Some(DLQ_WRITE)),
-    (Method::POST, "/v1/dead-letters/{id}/discard", Some(DLQ_WRITE)),
-    (Method::POST, "/v1/dead-letters/replay", Some(DLQ_WRITE)),
-    (Method::POST, "/v1/dead-letters/discard", Some(DLQ_WRITE)),
+    (Method::POST, "/v1/dead-letters/{id}/replay", Some(DLQ_REPLAY)),
+    (Method::POST, "/v1/dead-letters/{id}/discard", Some(DLQ_REPLAY)),
+    (Method::POST, "/v1/dead-letters/replay", Some(DLQ_REPLAY)),
+    (Method::POST, "/v1/dead-letters/discard", Some(DLQ_REPLAY)),
     (Method::GET, "/v1/systems", Some(SYSTEMS_READ)),
     (Method::GET, "/metrics", Some(METRICS_READ)),
     (Method::GET, "/v1/kpis", Some(KPIS_READ)),

@@ -13,7 +13,7 @@ pub const SCOPES: &[&str] = &[
     "inventory:write",
     "events:read",
     "dlq:read",
-    "dlq:write",
+    "dlq:replay",
     "systems:read",
     "metrics:read",
     "kpis:read",

@@ -167,7 +167,7 @@ pub async fn get_dead_letter(
         (status = 409, description = "The delivery is not a dead letter", body = Problem, content_type = "application/problem+json"),
         WriteProblems,
     ),
-    security(("api_key" = ["dlq:write"]))
+    security(("api_key" = ["dlq:replay"]))
 )]
 pub async fn replay_dead_letter(
     State(state): State<AppState>,
@@ -189,7 +189,7 @@ pub async fn replay_dead_letter(
         (status = 409, description = "The delivery is not a dead letter", body = Problem, content_type = "application/problem+json"),
         WriteProblems,
     ),
-    security(("api_key" = ["dlq:write"]))
+    security(("api_key" = ["dlq:replay"]))
 )]
 pub async fn discard_dead_letter(
     State(state): State<AppState>,
@@ -205,7 +205,7 @@ pub async fn discard_dead_letter(
     post, path = "/v1/dead-letters/replay", tag = "dead-letters",
     request_body = DeadLetterSelection,
     responses((status = 200, description = "How many were queued again", body = DeadLetterAction), WriteProblems),
-    security(("api_key" = ["dlq:write"]))
+    security(("api_key" = ["dlq:replay"]))
 )]
 pub async fn replay_dead_letters(
     State(state): State<AppState>,
@@ -222,7 +222,7 @@ pub async fn replay_dead_letters(
     post, path = "/v1/dead-letters/discard", tag = "dead-letters",
     request_body = DeadLetterSelection,
     responses((status = 200, description = "How many were discarded", body = DeadLetterAction), WriteProblems),
-    security(("api_key" = ["dlq:write"]))
+    security(("api_key" = ["dlq:replay"]))
 )]
 pub async fn discard_dead_letters(
     State(state): State<AppState>,

@@ -195,7 +195,7 @@ async fn reading_needs_dlq_read_and_acting_needs_dlq_write() {
         .await
         .problem(403, "insufficient_scope");
     call(&t.state, request(Method::GET, "/v1/dead-letters", None, None)).await.problem(401, "missing_api_key");
-    let writer = make_key(t.state.store.as_ref(), &["dlq:write"]).await;
+    let writer = make_key(t.state.store.as_ref(), &["dlq:replay"]).await;
     let replay = call(&t.state, request(Method::POST, "/v1/dead-letters/replay", Some(&writer), Some(&body))).await;
     assert_eq!(replay.status, 200, "{}", replay.body);
 }
