@@ -20,6 +20,11 @@ impl TestDb {
     pub async fn open(&self) -> Result<Arc<dyn Store>, StoreError> {
         crate::open(&self.url).await
     }
+
+    /// [`TestDb::open`] for tests: a store that does not open is the test's failure, named with its url.
+    pub async fn open_store(&self) -> Arc<dyn Store> {
+        self.open().await.unwrap_or_else(|e| panic!("opening {}: {e}", self.url))
+    }
 }
 
 /// A fresh SQLite file in a temporary folder removed with the `TestDb`.

@@ -58,7 +58,7 @@ fn seqs(claimed: &[ClaimedDelivery]) -> Vec<i64> {
 }
 
 pub async fn schedule_moves_the_cursor_with_compare_and_set(db: &TestDb) {
-    let store = db.open().await;
+    let store = db.open_store().await;
     let events = seed(store.as_ref()).await;
     assert_eq!(store.head_seq().await.unwrap(), events[3].seq);
     assert_eq!(store.subscription_cursor("erp").await.unwrap(), None);
@@ -82,7 +82,7 @@ pub async fn schedule_moves_the_cursor_with_compare_and_set(db: &TestDb) {
 }
 
 pub async fn claim_orders_per_aggregate_and_respects_leases(db: &TestDb) {
-    let store = db.open().await;
+    let store = db.open_store().await;
     let events = seed(store.as_ref()).await;
     let t = now();
     assert!(store.schedule(&batch("erp", 0, &events, t)).await.unwrap());
@@ -114,7 +114,7 @@ pub async fn claim_orders_per_aggregate_and_respects_leases(db: &TestDb) {
 }
 
 pub async fn retries_wait_and_dead_letters_do_not_block(db: &TestDb) {
-    let store = db.open().await;
+    let store = db.open_store().await;
     let events = seed(store.as_ref()).await;
     let t = now();
     assert!(store.schedule(&batch("erp", 0, &events, t)).await.unwrap());
@@ -159,7 +159,7 @@ pub async fn retries_wait_and_dead_letters_do_not_block(db: &TestDb) {
 }
 
 pub async fn dead_letters_filter_page_replay_and_discard(db: &TestDb) {
-    let store = db.open().await;
+    let store = db.open_store().await;
     for i in 0..6 {
         store.submit(request(&format!("p{i}"), place(&format!("d-{i}"), "web"))).await.unwrap();
     }
@@ -218,7 +218,7 @@ pub async fn dead_letters_filter_page_replay_and_discard(db: &TestDb) {
 }
 
 pub async fn replay_a_subscription_from_a_sequence_number(db: &TestDb) {
-    let store = db.open().await;
+    let store = db.open_store().await;
     let events = seed(store.as_ref()).await;
     let t = now();
     // Only o-1's events were scheduled (a filter left o-2 out); all are delivered.
@@ -257,8 +257,8 @@ pub async fn replay_a_subscription_from_a_sequence_number(db: &TestDb) {
 }
 
 pub async fn concurrent_claimers_share_work_without_overlap(db: &TestDb) {
-    let a = db.open().await;
-    let b = db.open().await;
+    let a = db.open_store().await;
+    let b = db.open_store().await;
     let mut requests = Vec::new();
     for order in 0..20 {
         requests.push(request(&format!("p{order}"), place(&format!("c-{order}"), "web")));

@@ -39,7 +39,7 @@ fn new(partner: &str, direction: EdiDirection, control: &str, at: DateTime<Utc>)
 }
 
 pub async fn interchanges_insert_filter_page_and_acknowledge(db: &TestDb) {
-    let store = db.open().await;
+    let store = db.open_store().await;
     let t0 = now();
     let inbound = store.insert_interchanges(&[new("acme", EdiDirection::Inbound, "000000001", t0)]).await.unwrap()[0];
     let out_acme = store.insert_interchanges(&[new("acme", EdiDirection::Outbound, "000000002", t0)]).await.unwrap()[0];
@@ -113,7 +113,7 @@ pub async fn interchanges_insert_filter_page_and_acknowledge(db: &TestDb) {
 }
 
 pub async fn control_numbers_are_never_reused(db: &TestDb) {
-    let store = db.open().await;
+    let store = db.open_store().await;
     let first = store.allocate_control_numbers("acme", 1, 2).await.unwrap();
     assert_eq!((first.first_interchange, first.first_group), (1, 1));
     let second = store.allocate_control_numbers("acme", 3, 1).await.unwrap();
@@ -122,7 +122,7 @@ pub async fn control_numbers_are_never_reused(db: &TestDb) {
     assert_eq!((other.first_interchange, other.first_group), (1, 1), "counters are per partner");
 
     // Two stores on one database, many concurrent callers: every block is distinct.
-    let (a, b) = (db.open().await, store.clone());
+    let (a, b) = (db.open_store().await, store.clone());
     let mut tasks = Vec::new();
     for n in 0..24 {
         let s = if n % 2 == 0 { a.clone() } else { b.clone() };
@@ -140,7 +140,7 @@ pub async fn control_numbers_are_never_reused(db: &TestDb) {
     assert_eq!(*interchanges.iter().last().unwrap(), 52, "no gaps and no overlaps");
 
     drop((a, b, store));
-    let reopened = db.open().await;
+    let reopened = db.open_store().await;
     let after = reopened.allocate_control_numbers("acme", 1, 1).await.unwrap();
     assert_eq!((after.first_interchange, after.first_group), (53, 28), "the counters survive a reopen");
 }

@@ -8,7 +8,7 @@ use crossdock_store::{DeliveryOutcome, DeliveryResult, NewDelivery, ScheduleBatc
 const LEASE: std::time::Duration = std::time::Duration::from_secs(30);
 
 pub async fn delivery_samples_carry_commit_acknowledgement_and_dead_letters(db: &TestDb) {
-    let store = db.open().await;
+    let store = db.open_store().await;
     assert!(store.delivery_samples(None).await.unwrap().is_empty());
     for i in 0..3 {
         store.submit(request(&format!("p{i}"), place(&format!("k-{i}"), "web"))).await.unwrap();

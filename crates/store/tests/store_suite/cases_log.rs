@@ -7,7 +7,7 @@ use crossdock_model::{AggregateKind, Command};
 use crossdock_store::ApiKeyRecord;
 
 pub async fn event_log_keeps_order_and_versions(db: &TestDb) {
-    let store = db.open().await;
+    let store = db.open_store().await;
     let mut receipts = Vec::new();
     for (key, command) in [
         ("r1", place("o-1", "web")),
@@ -59,7 +59,7 @@ pub async fn event_log_keeps_order_and_versions(db: &TestDb) {
 }
 
 pub async fn events_after_pages_through_the_log(db: &TestDb) {
-    let store = db.open().await;
+    let store = db.open_store().await;
     for i in 0..25 {
         store.submit(request(&format!("adj-{i}"), adjust("S", "L", 1))).await.unwrap();
     }
@@ -93,14 +93,14 @@ pub async fn reopened_store_has_everything(db: &TestDb) {
         revoked_at: None,
     };
     let placed = {
-        let store = db.open().await;
+        let store = db.open_store().await;
         let placed = store.submit(request("p", place("o-1", "web"))).await.unwrap();
         store.submit(request("s", adjust("S", "L1", 4))).await.unwrap();
         store.submit(request("l", Command::UpsertLocation { location: location("L1", "Main") })).await.unwrap();
         store.insert_api_key(&key).await.unwrap();
         placed
     };
-    let store = db.open().await;
+    let store = db.open_store().await;
     assert!(store.order(&order_id("o-1")).await.unwrap().is_some());
     assert_eq!(store.inventory(None, None).await.unwrap()[0].on_hand, 4);
     assert_eq!(store.location(&loc("L1")).await.unwrap(), Some(location("L1", "Main")));

@@ -11,7 +11,7 @@ async fn ids(store: &dyn Store, filter: OrderFilter) -> Vec<String> {
 }
 
 pub async fn list_orders_filters_and_pages(db: &TestDb) {
-    let store = db.open().await;
+    let store = db.open_store().await;
     for i in 0..10 {
         let channel = if i % 2 == 0 { "web" } else { "pos" };
         store.submit(request(&format!("p-{i}"), place(&format!("q-{i}"), channel))).await.unwrap();
@@ -59,7 +59,7 @@ pub async fn list_orders_filters_and_pages(db: &TestDb) {
 }
 
 pub async fn inventory_and_locations(db: &TestDb) {
-    let store = db.open().await;
+    let store = db.open_store().await;
     store.submit(request("a", adjust("S1", "L1", 5))).await.unwrap();
     store.submit(request("b", adjust("S1", "L2", 7))).await.unwrap();
     store.submit(request("c", adjust("S2", "L1", 1))).await.unwrap();
@@ -84,7 +84,7 @@ pub async fn inventory_and_locations(db: &TestDb) {
 }
 
 pub async fn api_keys_insert_get_list_revoke(db: &TestDb) {
-    let store = db.open().await;
+    let store = db.open_store().await;
     let now = Utc::now().trunc_subsecs(6);
     let key = |id: &str, offset: i64| ApiKeyRecord {
         id: id.into(),

@@ -37,8 +37,8 @@ async fn totals(store: &dyn Store, orders: usize) -> (u32, u32, i64, i64) {
 
 /// 200 orders of one unit race (through two stores on one database) for 50 units at three locations.
 pub async fn concurrent_orders_never_oversell_and_backorders_fill_in_order(db: &TestDb) {
-    let a = db.open().await;
-    let b = db.open().await;
+    let a = db.open_store().await;
+    let b = db.open_store().await;
     let setup = [
         site("CHI", 41.88, -87.63),
         site("ATL", 33.75, -84.39),

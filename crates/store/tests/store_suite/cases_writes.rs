@@ -8,7 +8,7 @@ use crossdock_store::{CommandReceipt, CommandRequest, Store, SubmitError};
 use std::sync::Arc;
 
 pub async fn place_and_read_back(db: &TestDb) {
-    let store = db.open().await;
+    let store = db.open_store().await;
     store.ping().await.unwrap();
     let receipt = store.submit(request("web:o-1:1", place("o-1", "web"))).await.unwrap();
     assert_eq!(receipt.aggregate_kind, AggregateKind::Order);
@@ -26,7 +26,7 @@ pub async fn place_and_read_back(db: &TestDb) {
 }
 
 pub async fn idempotent_replay_returns_the_original_receipt(db: &TestDb) {
-    let store = db.open().await;
+    let store = db.open_store().await;
     let first = store.submit(request("k-1", place("o-1", "web"))).await.unwrap();
     let again = store.submit(request("k-1", place("o-1", "web"))).await.unwrap();
     assert!(again.replayed);
@@ -46,7 +46,7 @@ pub async fn idempotent_replay_returns_the_original_receipt(db: &TestDb) {
 }
 
 pub async fn key_reuse_with_another_body_is_refused(db: &TestDb) {
-    let store = db.open().await;
+    let store = db.open_store().await;
     store.submit(request("k", place("o-1", "web"))).await.unwrap();
     let reused = store.submit(request("k", place("o-2", "web"))).await.unwrap_err();
     assert!(matches!(&reused, SubmitError::KeyReused { key } if key == "k"), "{reused:?}");
@@ -58,7 +58,7 @@ pub async fn key_reuse_with_another_body_is_refused(db: &TestDb) {
 }
 
 pub async fn refused_command_stores_nothing(db: &TestDb) {
-    let store = db.open().await;
+    let store = db.open_store().await;
     let refused = store.submit(request("x", hold("o-404"))).await.unwrap_err();
     assert!(matches!(refused, SubmitError::Rejected(DecideError::OrderNotFound(_))), "{refused:?}");
     assert!(all_events(store.as_ref()).await.is_empty());
@@ -74,7 +74,7 @@ pub async fn refused_command_stores_nothing(db: &TestDb) {
 }
 
 pub async fn version_conflict_stores_nothing(db: &TestDb) {
-    let store = db.open().await;
+    let store = db.open_store().await;
     let placed = CommandRequest { expected_version: Some(0), ..request("p", place("o-1", "web")) };
     assert_eq!(store.submit(placed).await.unwrap().version, 1);
     let stale = CommandRequest { expected_version: Some(5), ..request("h", hold("o-1")) };
@@ -88,7 +88,7 @@ pub async fn version_conflict_stores_nothing(db: &TestDb) {
 }
 
 pub async fn batch_with_refused_commands_commits_the_others(db: &TestDb) {
-    let store = db.open().await;
+    let store = db.open_store().await;
     let outcomes = store
         .submit_batch(vec![
             request("a", place("A", "web")),
@@ -138,7 +138,7 @@ pub async fn batch_with_refused_commands_commits_the_others(db: &TestDb) {
 }
 
 pub async fn orders_placed_and_allocated_in_one_batch(db: &TestDb) {
-    let store = db.open().await;
+    let store = db.open_store().await;
     let outcomes = store
         .submit_batch(vec![
             request("s", adjust("SKU-9", "L2", 3)),
@@ -157,7 +157,7 @@ pub async fn orders_placed_and_allocated_in_one_batch(db: &TestDb) {
 }
 
 pub async fn concurrent_submits_are_all_durable_and_answered(db: &TestDb) {
-    let store = db.open().await;
+    let store = db.open_store().await;
     let mut tasks = tokio::task::JoinSet::new();
     for i in 0..200 {
         let store = store.clone();
@@ -170,7 +170,7 @@ pub async fn concurrent_submits_are_all_durable_and_answered(db: &TestDb) {
     assert_eq!(seqs.len(), 200);
     drop(store);
     // Durable: a fresh store over the same database sees every answered order.
-    let reopened = db.open().await;
+    let reopened = db.open_store().await;
     let events = all_events(reopened.as_ref()).await;
     assert_eq!(events.len(), 200);
     assert_eq!(events.iter().map(|e| e.seq).collect::<Vec<_>>(), seqs);
@@ -180,8 +180,8 @@ pub async fn concurrent_submits_are_all_durable_and_answered(db: &TestDb) {
 }
 
 pub async fn two_stores_racing_on_one_order_lose_no_update(db: &TestDb) {
-    let a = db.open().await;
-    let b = db.open().await;
+    let a = db.open_store().await;
+    let b = db.open_store().await;
     a.submit(request("stock", adjust("SKU-R", "L1", 1000))).await.unwrap();
     b.submit(request("place", place_lines("race", "web", &[("SKU-R", 100)]))).await.unwrap();
     let mut tasks = tokio::task::JoinSet::new();

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn retry_after_is_honoured() {
     let db = sqlite();
-    let store = db.open().await;
+    let store = db.open_store().await;
     seed_orders(store.as_ref(), "ra", 3, 0).await;
     let receiver = Receiver::start(Behaviour { retry_after_first: Some(1), ..Behaviour::default() }, 5).await;
     // Backoff alone would retry after 10–100 ms.
@@ -33,7 +33,7 @@ async fn retry_after_is_honoured() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn the_circuit_opens_then_half_opens_with_one_probe() {
     let db = sqlite();
-    let store = db.open().await;
+    let store = db.open_store().await;
     seed_orders(store.as_ref(), "cb", 20, 0).await;
     let receiver = Receiver::start(Behaviour { down: true, ..Behaviour::default() }, 6).await;
     let mut system = http_system("wms", &receiver.url, Duration::from_secs(1));

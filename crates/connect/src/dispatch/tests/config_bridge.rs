@@ -57,7 +57,7 @@ async fn a_loaded_config_drives_the_dispatcher() {
     assert_eq!(systems[0].max_in_flight, 8);
 
     let db = sqlite();
-    let store = db.open().await;
+    let store = db.open_store().await;
     seed_orders(store.as_ref(), "cfg", 4, 1).await;
     assert!(Dispatcher::new(store.clone(), systems.clone(), subscriptions.clone(), Default::default()).is_ok());
     let running = Running::start(store.clone(), systems, subscriptions, "cfg");

@@ -43,7 +43,7 @@ async fn all_events(store: &dyn Store) -> Vec<RecordedEvent> {
 }
 
 async fn every_event_reaches_every_subscription(db: TestDb) {
-    let store = db.open().await;
+    let store = db.open_store().await;
     // History from before the dispatcher starts, and more while it runs.
     seed_orders(store.as_ref(), "early", 20, 2).await;
     let receivers =
@@ -155,7 +155,7 @@ async fn every_event_reaches_every_subscription_on_postgres() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_restarted_dispatcher_resumes_where_it_stopped() {
     let db = sqlite();
-    let store = db.open().await;
+    let store = db.open_store().await;
     seed_orders(store.as_ref(), "r", 10, 1).await;
     let receiver = Receiver::start(Behaviour::default(), 9).await;
     let start = |store| {
@@ -167,7 +167,7 @@ async fn a_restarted_dispatcher_resumes_where_it_stopped() {
     first.stop().await;
     seed_orders(store.as_ref(), "s", 10, 1).await;
     drop(store);
-    let reopened = db.open().await;
+    let reopened = db.open_store().await;
     let second = start(reopened.clone());
     eventually(Duration::from_secs(20), "the next 30 are delivered", || async { receiver.keys().len() == 60 }).await;
     second.stop().await;

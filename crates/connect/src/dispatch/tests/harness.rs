@@ -7,67 +7,27 @@ use crossdock_model::{
     Quantity, Sku,
 };
 use crossdock_store::{CommandRequest, Store};
-use sqlx::Connection;
 use std::future::Future;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 pub const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 
-/// A database for one test: a temporary SQLite file, or a fresh PostgreSQL schema dropped at the end.
-pub struct TestDb {
-    pub url: String,
-    _dir: Option<tempfile::TempDir>,
-    pg: Option<(String, String)>,
-}
-
-impl TestDb {
-    pub async fn open(&self) -> Arc<dyn Store> {
-        crossdock_store::open(&self.url).await.unwrap_or_else(|e| panic!("opening {}: {e}", self.url))
-    }
-}
+pub use crossdock_store::testing::TestDb;
 
 pub fn sqlite() -> TestDb {
-    let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}", dir.path().join("hub.db").display());
-    TestDb { url, _dir: Some(dir), pg: None }
+    crossdock_store::testing::sqlite().expect("temporary folder")
 }
 
 /// `None` (the test is skipped) unless `CROSSDOCK_TEST_PG_URL` is set.
 pub async fn postgres() -> Option<TestDb> {
-    let Ok(base) = std::env::var("CROSSDOCK_TEST_PG_URL") else {
+    let db = crossdock_store::testing::postgres().await.expect("a fresh schema on CROSSDOCK_TEST_PG_URL");
+    if db.is_none() {
         println!("skipping: CROSSDOCK_TEST_PG_URL not set");
-        return None;
-    };
-    static COUNTER: AtomicU32 = AtomicU32::new(0);
-    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().subsec_nanos();
-    let schema = format!("d_{}_{}_{}", std::process::id(), nanos, COUNTER.fetch_add(1, Ordering::Relaxed));
-    let mut conn = sqlx::PgConnection::connect(&base).await.expect("connect to CROSSDOCK_TEST_PG_URL");
-    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}"))).execute(&mut conn).await.unwrap();
-    conn.close().await.ok();
-    let separator = if base.contains('?') { '&' } else { '?' };
-    let url = format!("{base}{separator}options=-csearch_path%3D{schema}");
-    Some(TestDb { url, _dir: None, pg: Some((base, schema)) })
-}
-
-impl Drop for TestDb {
-    fn drop(&mut self) {
-        let Some((base, schema)) = self.pg.take() else { return };
-        let cleanup = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-            runtime.block_on(async {
-                if let Ok(mut conn) = sqlx::PgConnection::connect(&base).await {
-                    let sql = format!("DROP SCHEMA IF EXISTS {schema} CASCADE");
-                    let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).execute(&mut conn).await;
-                    let _ = conn.close().await;
-                }
-            });
-        });
-        let _ = cleanup.join();
     }
+    db
 }
 
 fn place(id: &str) -> Command {

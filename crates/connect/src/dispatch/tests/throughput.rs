@@ -45,7 +45,7 @@ async fn throughput_to_five_receivers() {
 }
 
 async fn run(db: TestDb, events: usize) {
-    let store = db.open().await;
+    let store = db.open_store().await;
     let seeding = Instant::now();
     for chunk in 0..events.div_ceil(5_000) {
         seed_orders(store.as_ref(), &format!("b{chunk}"), 5_000.min(events - chunk * 5_000), 0).await;
@@ -102,7 +102,7 @@ async fn store_claim_complete_rate() {
         }
         Err(_) => sqlite(),
     };
-    let store = db.open().await;
+    let store = db.open_store().await;
     seed_orders(store.as_ref(), "c", 20_000, 0).await;
     let events = store.events_after(0, 10_000).await.unwrap();
     let mut all = events.clone();

@@ -9,7 +9,7 @@ use std::time::Duration;
 #[tokio::test(flavor = "multi_thread", worker_threads = 6)]
 async fn two_dispatchers_share_one_database_without_duplicates() {
     let Some(db) = postgres().await else { return };
-    let (a, b) = (db.open().await, db.open().await);
+    let (a, b) = (db.open_store().await, db.open_store().await);
     seed_orders(a.as_ref(), "x", 40, 1).await;
     let receivers = [Receiver::start(Behaviour::default(), 1).await, Receiver::start(Behaviour::default(), 2).await];
     let setup = || {
