@@ -70,7 +70,11 @@ fn outcomes_settle_into_delivered_retry_or_dead() {
 
 #[test]
 fn the_breaker_opens_after_consecutive_failures_and_probes_once() {
-    let mut breaker = CircuitBreaker::new(BreakerPolicy { failure_threshold: 3, cool_down: Duration::from_secs(10) });
+    let mut breaker = CircuitBreaker::new(BreakerPolicy {
+        failure_threshold: 3,
+        cool_down: Duration::from_secs(10),
+        max_cool_down: Duration::from_secs(10),
+    });
     let t0 = Instant::now();
     for _ in 0..2 {
         breaker.record(true, t0);
@@ -95,11 +99,36 @@ fn the_breaker_opens_after_consecutive_failures_and_probes_once() {
     breaker.record(false, t2);
     assert_eq!((breaker.state(t2), breaker.admit(t2)), (CircuitState::Closed, Admission::All));
 
-    let mut disabled = CircuitBreaker::new(BreakerPolicy { failure_threshold: 0, cool_down: Duration::from_secs(1) });
+    let mut disabled = CircuitBreaker::new(BreakerPolicy { failure_threshold: 0, ..BreakerPolicy::default() });
     for _ in 0..100 {
         disabled.record(true, t0);
     }
     assert_eq!(disabled.admit(t0), Admission::All);
+}
+
+#[test]
+fn each_failed_probe_doubles_the_cool_down_up_to_the_maximum() {
+    let policy = BreakerPolicy {
+        failure_threshold: 1,
+        cool_down: Duration::from_secs(2),
+        max_cool_down: Duration::from_secs(5),
+    };
+    let mut breaker = CircuitBreaker::new(policy);
+    let mut t = Instant::now();
+    breaker.record(true, t);
+    for expected in [2, 4, 5, 5] {
+        assert_eq!(breaker.admit(t), Admission::Blocked(Duration::from_secs(expected)));
+        t += Duration::from_secs(expected);
+        assert_eq!(breaker.admit(t), Admission::Probe);
+        breaker.record(true, t);
+    }
+    breaker.record(false, t + Duration::from_secs(5));
+    assert_eq!(breaker.admit(t + Duration::from_secs(5)), Admission::Probe, "late results change nothing");
+    breaker.record(false, t + Duration::from_secs(5));
+    assert_eq!(breaker.admit(t + Duration::from_secs(5)), Admission::All, "a good probe closes it");
+    // Opened again later, it starts from the first cool-down.
+    breaker.record(true, t + Duration::from_secs(6));
+    assert_eq!(breaker.admit(t + Duration::from_secs(6)), Admission::Blocked(Duration::from_secs(2)));
 }
 
 #[test]
