@@ -2,6 +2,8 @@
 //! X12 code), print the 997/999 that acknowledges it, or map it to canonical commands. Exit codes: 0 valid,
 //! 1 invalid, 2 usage or IO error.
 
+mod from_canonical;
+
 use clap::Subcommand;
 use crossdock_edi::{AckKind, AckOptions, ControlNumbers, InboundOptions, Issue, Mode, X12Code};
 use std::io::Write;
@@ -28,7 +30,7 @@ pub enum EdiAction {
         /// Also check each set against its schema (850, 855, 856, 810, 846, 940, 945, 997, 999).
         #[arg(long)]
         schemas: bool,
-        /// Print the whole report as JSON.
+        /// One JSON object per issue per line (control numbers, segment, element, X12 code, message).
         #[arg(long)]
         json: bool,
     },
@@ -46,10 +48,12 @@ pub enum EdiAction {
         #[arg(long, default_value = "cli")]
         partner: String,
     },
+    /// Write one outbound set (855, 856, 810, 940, 846) from canonical JSON as an interchange to a partner.
+    FromCanonical(from_canonical::FromCanonical),
 }
 
 /// Runs an `edi` subcommand; exits 1 when a file is invalid and 2 when it cannot be read.
-pub fn run(action: EdiAction) -> anyhow::Result<()> {
+pub fn run(action: EdiAction, config: Option<&std::path::Path>) -> anyhow::Result<()> {
     let code = match action {
         EdiAction::Parse { file, .. } => parse(&read(&file)?),
         EdiAction::Validate { file, lenient, schemas, json, .. } => {
@@ -58,6 +62,20 @@ pub fn run(action: EdiAction) -> anyhow::Result<()> {
         }
         EdiAction::Ack { file, fa999 } => ack(&read(&file)?, if fa999 { AckKind::Fa999 } else { AckKind::Fa997 }),
         EdiAction::ToCanonical { file, partner } => to_canonical(&read(&file)?, &partner),
+        EdiAction::FromCanonical(args) => match from_canonical::run(&args, config) {
+            Ok(bytes) => {
+                print(String::from_utf8_lossy(&bytes).trim_end_matches('\n'))?;
+                Ok(0)
+            }
+            Err(from_canonical::Failure::Usage(e)) => {
+                eprintln!("error: {e}");
+                Ok(2)
+            }
+            Err(from_canonical::Failure::Build(e)) => {
+                eprintln!("error: {e}");
+                Ok(1)
+            }
+        },
     }?;
     std::io::stdout().flush()?;
     if code != 0 {
@@ -111,12 +129,38 @@ pub fn issue_line(file: &str, issue: &Issue) -> String {
     format!("{file}: {issue} [{}]", code_text(issue.x12_code))
 }
 
+/// One issue as one JSON object: where it is (control numbers, segment, element, component), its
+/// rule, X12 code and message.
+pub fn issue_json(file: &str, issue: &Issue) -> serde_json::Value {
+    let p = &issue.position;
+    let place = code_text(issue.x12_code);
+    serde_json::json!({
+        "file": file,
+        "severity": if issue.is_error() { "error" } else { "warning" },
+        "rule": issue.rule.to_string(),
+        "interchange": p.interchange,
+        "group": p.group,
+        "set": p.set,
+        "segment_index": p.segment_index,
+        "set_position": p.set_position,
+        "segment_id": p.segment_id,
+        "element": p.element,
+        "component": p.component,
+        "byte_offset": p.byte_offset,
+        "x12_code": issue.x12_code.value(),
+        "x12_element": place.split(' ').next().unwrap_or_default(),
+        "message": issue.message,
+    })
+}
+
 fn validate(file: &Path, input: &[u8], mode: Mode, schemas: bool, json: bool) -> anyhow::Result<i32> {
     let report =
         if schemas { crossdock_edi::validate_with_schemas(input, mode) } else { crossdock_edi::validate(input, mode) };
     let shown = file.display().to_string();
     if json {
-        print(&serde_json::to_string_pretty(&report)?)?;
+        for issue in &report.issues {
+            print(&issue_json(&shown, issue).to_string())?;
+        }
     } else {
         for issue in &report.issues {
             print(&issue_line(&shown, issue))?;

@@ -3,6 +3,7 @@
 
 mod bench;
 mod bench_deliver;
+mod bench_edi;
 mod check;
 mod config;
 mod demo;
@@ -129,11 +130,9 @@ enum BenchWhich {
     },
     /// Fan-out of committed events to webhook receivers on loopback: deliveries/s and commit-to-2xx latency.
     Deliver(bench_deliver::DeliverArgs),
-    /// X12 throughput on a generated interchange of 850s: tokenize + envelope, and with schema validation.
-    Edi {
-        #[arg(long, default_value_t = 50)]
-        size_mb: usize,
-    },
+    /// X12 throughput on a generated interchange of 850s: tokenize + envelope, with schemas, with mapping;
+    /// `--file-mb N` adds a pass streamed from a file with its peak memory.
+    Edi(bench_edi::EdiArgs),
 }
 
 fn main() -> std::process::ExitCode {
@@ -179,7 +178,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Map { action: MapAction::Test { mapping, input, expect } } => {
             map_cmd::test(&mapping, &input, expect.as_deref())
         }
-        Command::Edi { action } => edi::run(action),
+        Command::Edi { action } => edi::run(action, config_path),
         Command::Bench { which: BenchWhich::Deliver(args) } => bench_deliver::run(args).await,
         Command::Keys { action } => {
             let checked = config::load(config_path)?;
@@ -221,16 +220,6 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("{}", serde_json::to_string_pretty(&r)?);
             Ok(())
         }
-        Command::Bench { which: BenchWhich::Edi { size_mb } } => {
-            let r = tokio::task::spawn_blocking(move || crossdock_edi::bench(size_mb)).await?;
-            for p in &r.passes {
-                println!(
-                    "edi {}: {:.1} MB/s, {:.0} segments/s, valid {}",
-                    p.name, p.mb_per_s, p.segments_per_s, p.valid
-                );
-            }
-            println!("{}", serde_json::to_string_pretty(&r)?);
-            Ok(())
-        }
+        Command::Bench { which: BenchWhich::Edi(args) } => bench_edi::run(args).await,
     }
 }

@@ -60,19 +60,34 @@ fn purchase_order(out: &mut Vec<u8>, n: usize, lines: usize) {
 
 /// Generates one interchange of about `size_mb` MiB of 850s in a single group.
 pub fn generate(size_mb: usize) -> (Vec<u8>, usize) {
+    let mut out = Vec::with_capacity(size_mb.max(1) * 1024 * 1024 + 4096);
+    let orders = write_generated(&mut out, size_mb).unwrap_or_default();
+    (out, orders)
+}
+
+/// Writes the same interchange as [`generate`] to `w` a purchase order at a time, so a file far larger
+/// than memory can be made; returns how many purchase orders it holds.
+pub fn write_generated(mut w: impl std::io::Write, size_mb: usize) -> std::io::Result<usize> {
     let target = size_mb.max(1) * 1024 * 1024;
-    let mut out = Vec::with_capacity(target + 4096);
-    out.extend_from_slice(
+    let mut chunk = Vec::with_capacity(64 * 1024);
+    chunk.extend_from_slice(
         b"ISA*00*          *00*          *ZZ*BUYER          *ZZ*SUPPLIER       *260709*1200*U*00401*000000001*0*P*>~\n",
     );
-    out.extend_from_slice(b"GS*PO*BUYER*SUPPLIER*20260709*1200*1*X*004010~\n");
-    let mut n = 0;
-    while out.len() < target {
-        purchase_order(&mut out, n, 5 + n % 20);
+    chunk.extend_from_slice(b"GS*PO*BUYER*SUPPLIER*20260709*1200*1*X*004010~\n");
+    let (mut written, mut n) = (0usize, 0usize);
+    while written + chunk.len() < target {
+        purchase_order(&mut chunk, n, 5 + n % 20);
         n += 1;
+        if chunk.len() >= 60 * 1024 {
+            w.write_all(&chunk)?;
+            written += chunk.len();
+            chunk.clear();
+        }
     }
-    out.extend_from_slice(format!("GE*{n}*1~\nIEA*1*000000001~\n").as_bytes());
-    (out, n)
+    chunk.extend_from_slice(format!("GE*{n}*1~\nIEA*1*000000001~\n").as_bytes());
+    w.write_all(&chunk)?;
+    w.flush()?;
+    Ok(n)
 }
 
 /// What a pass does with each segment.
@@ -83,7 +98,12 @@ enum Work {
     SchemasAndMapping,
 }
 
-fn pass(name: &'static str, input: &[u8], work: Work) -> (Pass, u64, usize) {
+/// Schema validation and mapping of every set, streaming from `input` of `bytes` bytes (a file, say).
+pub fn validate_and_map(input: impl std::io::Read, bytes: u64) -> Pass {
+    pass("schema validation + mapping to PlaceOrder (streamed)", input, bytes as usize, Work::SchemasAndMapping).0
+}
+
+fn pass(name: &'static str, input: impl std::io::Read, bytes: usize, work: Work) -> (Pass, u64, usize) {
     let started = Instant::now();
     let mut reader = SegmentReader::new(input);
     let mut v = Validator::new(Mode::Strict).discard_summaries();
@@ -117,7 +137,7 @@ fn pass(name: &'static str, input: &[u8], work: Work) -> (Pass, u64, usize) {
     let buffer = reader.buffer_capacity();
     let (issues, _) = v.finish(None);
     let seconds = started.elapsed().as_secs_f64().max(1e-9);
-    let mb = input.len() as f64 / (1024.0 * 1024.0);
+    let mb = bytes as f64 / (1024.0 * 1024.0);
     let valid = ok && issues.iter().all(|i| !i.is_error());
     let p = Pass { name, seconds, mb_per_s: mb / seconds, segments_per_s: segments as f64 / seconds, valid };
     (p, segments, buffer)
@@ -126,9 +146,10 @@ fn pass(name: &'static str, input: &[u8], work: Work) -> (Pass, u64, usize) {
 /// Generates about `size_mb` MiB of 850s and measures validation throughput, single-threaded.
 pub fn bench(size_mb: usize) -> BenchReport {
     let (input, purchase_orders) = generate(size_mb);
-    let (envelope, segments, buffer) = pass("tokenize + envelope", &input, Work::Envelope);
-    let (schemas, _, _) = pass("tokenize + envelope + 850 schema", &input, Work::Schemas);
-    let (mapping, _, _) = pass("schema validation + mapping to PlaceOrder", &input, Work::SchemasAndMapping);
+    let len = input.len();
+    let (envelope, segments, buffer) = pass("tokenize + envelope", &input[..], len, Work::Envelope);
+    let (schemas, _, _) = pass("tokenize + envelope + 850 schema", &input[..], len, Work::Schemas);
+    let (mapping, _, _) = pass("schema validation + mapping to PlaceOrder", &input[..], len, Work::SchemasAndMapping);
     BenchReport {
         bytes: input.len(),
         segments,
@@ -150,6 +171,10 @@ mod tests {
         assert!(report.is_valid(), "{:?}", report.issues.first());
         let b = bench(1);
         assert!(b.passes.iter().all(|p| p.valid));
+        let mut streamed = Vec::new();
+        assert_eq!(write_generated(&mut streamed, 1).unwrap(), orders);
+        assert_eq!(streamed, input);
+        assert!(validate_and_map(&streamed[..], streamed.len() as u64).valid);
         assert!(b.reader_buffer_bytes <= 2 * crate::CHUNK_SIZE);
     }
 }

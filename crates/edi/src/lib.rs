@@ -35,7 +35,7 @@ mod tree;
 mod writer;
 
 pub use ack::{AckKind, AckOptions, acknowledge, functional_ack, reply_segments, ta1, ta1_codes};
-pub use bench::{BenchReport, Pass, bench, generate};
+pub use bench::{BenchReport, Pass, bench, generate, validate_and_map, write_generated};
 pub use delimiters::{Delimiters, Terminator};
 pub use document::{Element, OwnedSegment, read_segments};
 pub use envelope::{

@@ -95,7 +95,9 @@ impl CircuitBreaker {
                 Admission::Probe
             }
             // A probe is out: wait for its answer (a short wait; it ends with a success or a new cool-down).
-            State::HalfOpen { probing: true, .. } => Admission::Blocked(self.policy.cool_down.min(Duration::from_secs(1))),
+            State::HalfOpen { probing: true, .. } => {
+                Admission::Blocked(self.policy.cool_down.min(Duration::from_secs(1)))
+            }
         }
     }
 

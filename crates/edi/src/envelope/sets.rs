@@ -21,6 +21,7 @@ impl Validator {
             has_header: true,
             declared_sets: None,
             sets: Vec::new(),
+            discarded_sets: 0,
             codes: Vec::new(),
         });
         let control = seg.element(6).unwrap_or_default();
@@ -61,7 +62,7 @@ impl Validator {
             self.implicit_group(seg);
         }
         let Some(group) = self.group.as_ref() else { return };
-        let sets = group.sets.len() as u32;
+        let sets = group.sets.len() as u32 + group.discarded_sets;
         let gs06 = group.has_header.then(|| group.control.clone());
         let declared = seg.element(1).unwrap_or_default();
         if parse_count(declared) != Some(sets) {
@@ -160,7 +161,7 @@ impl Validator {
             {
                 g.sets.push(s.summary);
             } else if let Some(g) = self.group.as_mut() {
-                g.sets.push(SetSummary { segment_faults: Vec::new(), codes: Vec::new(), ..s.summary });
+                g.discarded_sets += 1;
             }
         }
     }

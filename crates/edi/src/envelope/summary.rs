@@ -69,6 +69,9 @@ pub struct GroupSummary {
     /// GE01 as received, when a GE closed the group.
     pub declared_sets: Option<String>,
     pub sets: Vec<SetSummary>,
+    /// Sets counted but not kept in `sets` (a validator that discards summaries keeps memory flat).
+    #[serde(skip)]
+    pub discarded_sets: u32,
     /// AK905+ codes found, with severity.
     pub codes: Vec<(&'static str, Severity)>,
 }
@@ -158,6 +161,7 @@ impl GroupSummary {
             has_header: false,
             declared_sets: None,
             sets: Vec::new(),
+            discarded_sets: 0,
             codes: Vec::new(),
         }
     }
