@@ -117,19 +117,27 @@ impl QueryParams {
     }
 }
 
-const CURSOR_PREFIX: &str = "seq:";
+/// An opaque list cursor: the id a list continues after, hex-encoded behind a prefix naming the list, so a
+/// cursor from one list is refused by another.
+#[derive(Debug, Clone, Copy)]
+pub struct Cursor(pub &'static str);
 
-/// Encodes the sequence number a list continues after as an opaque cursor.
-pub fn encode_cursor(last_seq: i64) -> String {
-    hex::encode(format!("{CURSOR_PREFIX}{last_seq}"))
-}
+/// Cursors over the event sequence (orders, the change feed).
+pub const SEQ_CURSOR: Cursor = Cursor("seq:");
 
-/// Decodes a cursor made by [`encode_cursor`].
-pub fn decode_cursor(cursor: &str) -> Result<i64, String> {
-    let bad = || format!("{cursor:?} is not a cursor returned by this API");
-    let bytes = hex::decode(cursor).map_err(|_| bad())?;
-    let text = String::from_utf8(bytes).map_err(|_| bad())?;
-    text.strip_prefix(CURSOR_PREFIX).and_then(|n| n.parse().ok()).ok_or_else(bad)
+impl Cursor {
+    /// Encodes the id a list continues after.
+    pub fn encode(self, id: i64) -> String {
+        hex::encode(format!("{}{id}", self.0))
+    }
+
+    /// Decodes a cursor made by [`Cursor::encode`] with the same prefix.
+    pub fn decode(self, cursor: &str) -> Result<i64, String> {
+        let bad = || format!("{cursor:?} is not a cursor returned by this API");
+        let bytes = hex::decode(cursor).map_err(|_| bad())?;
+        let text = String::from_utf8(bytes).map_err(|_| bad())?;
+        text.strip_prefix(self.0).and_then(|n| n.parse().ok()).ok_or_else(bad)
+    }
 }
 
 #[cfg(test)]
@@ -139,10 +147,11 @@ mod tests {
     #[test]
     fn cursors_round_trip_and_refuse_garbage() {
         for seq in [0, 1, 42, i64::MAX] {
-            assert_eq!(decode_cursor(&encode_cursor(seq)), Ok(seq));
+            assert_eq!(SEQ_CURSOR.decode(&SEQ_CURSOR.encode(seq)), Ok(seq));
         }
-        assert!(decode_cursor("zz").is_err());
-        assert!(decode_cursor(&hex::encode("nope:1")).is_err());
+        assert!(SEQ_CURSOR.decode("zz").is_err());
+        assert!(SEQ_CURSOR.decode(&hex::encode("nope:1")).is_err());
+        assert!(SEQ_CURSOR.decode(&Cursor("dl:").encode(1)).is_err(), "another list's cursor");
     }
 
     #[test]

@@ -4,7 +4,7 @@
 use super::common::{ReadProblems, WriteProblems};
 use crate::AppState;
 use crate::json::JsonBody;
-use crate::params::QueryParams;
+use crate::params::{Cursor, QueryParams};
 use crate::problem::{ApiError, Problem};
 use axum::Json;
 use axum::extract::{Path, RawQuery, State};
@@ -120,7 +120,7 @@ pub async fn list_dead_letters(
     let mut known = FILTER_PARAMS.to_vec();
     known.extend(["cursor", "limit"]);
     let query = QueryParams::parse(raw.as_deref(), &known)?;
-    let after_id = query.parsed("cursor", decode_cursor)?;
+    let after_id = query.parsed("cursor", |c| DEAD_LETTER_CURSOR.decode(c))?;
     let limit = query.limit("limit", DEAD_LETTERS_PAGE.0, DEAD_LETTERS_PAGE.1)?;
     let text = |name: &str| query.get(name).map(str::to_string);
     let filter = DeadLetterFilter {
@@ -134,7 +134,7 @@ pub async fn list_dead_letters(
     let mut rows = state.store.dead_letters(&filter).await?;
     let more = rows.len() > limit as usize;
     rows.truncate(limit as usize);
-    let next_cursor = if more { rows.last().map(|r| encode_cursor(r.id)) } else { None };
+    let next_cursor = if more { rows.last().map(|r| DEAD_LETTER_CURSOR.encode(r.id)) } else { None };
     Ok(Json(DeadLetterList { items: rows.into_iter().map(DeadLetter::from).collect(), next_cursor }))
 }
 
@@ -284,14 +284,5 @@ async fn dead(state: &AppState, id: &str) -> Result<DeliveryRecord, ApiError> {
     Ok(record)
 }
 
-const CURSOR_PREFIX: &str = "dl:";
-
-fn encode_cursor(id: i64) -> String {
-    hex::encode(format!("{CURSOR_PREFIX}{id}"))
-}
-
-fn decode_cursor(cursor: &str) -> Result<i64, String> {
-    let bad = || format!("{cursor:?} is not a cursor returned by this API");
-    let text = String::from_utf8(hex::decode(cursor).map_err(|_| bad())?).map_err(|_| bad())?;
-    text.strip_prefix(CURSOR_PREFIX).and_then(|n| n.parse().ok()).ok_or_else(bad)
-}
+/// Cursors over dead-letter ids.
+const DEAD_LETTER_CURSOR: Cursor = Cursor("dl:");

@@ -4,7 +4,7 @@
 
 use super::common::{ReadProblems, WriteProblems};
 use crate::AppState;
-use crate::params::QueryParams;
+use crate::params::{Cursor, QueryParams};
 use crate::problem::{ApiError, Problem};
 use axum::Json;
 use axum::body::Bytes;
@@ -19,7 +19,8 @@ use utoipa::ToSchema;
 
 /// Default and largest page size of `GET /v1/edi/interchanges`.
 pub const INTERCHANGES_PAGE: (u32, u32) = (50, 500);
-const CURSOR_PREFIX: &str = "edi:";
+/// Cursors over interchange ids.
+const INTERCHANGE_CURSOR: Cursor = Cursor("edi:");
 
 /// An interchange received from or sent to a trading partner. `raw` is filled only when one is read by id.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -216,13 +217,13 @@ pub async fn list_edi_interchanges(
         ack_state: query
             .parsed("ack_state", parse_with(AckState::parse, "expected, received, overdue, not_expected"))?,
         isa_control: None,
-        before_id: query.parsed("cursor", decode_cursor)?,
+        before_id: query.parsed("cursor", |c| INTERCHANGE_CURSOR.decode(c))?,
         limit: limit + 1,
     };
     let mut rows = state.store.list_interchanges(&filter).await?;
     let more = rows.len() > limit as usize;
     rows.truncate(limit as usize);
-    let next_cursor = if more { rows.last().map(|r| encode_cursor(r.id)) } else { None };
+    let next_cursor = if more { rows.last().map(|r| INTERCHANGE_CURSOR.encode(r.id)) } else { None };
     let items = rows.into_iter().map(|r| EdiInterchange::from_record(r, false)).collect();
     Ok(Json(EdiInterchangeList { items, next_cursor }))
 }
@@ -252,14 +253,4 @@ pub async fn get_edi_interchange(
         .await?
         .ok_or_else(|| ApiError::not_found("interchange_not_found", format!("interchange {id} does not exist")))?;
     Ok(Json(EdiInterchange::from_record(record, true)))
-}
-
-fn encode_cursor(id: i64) -> String {
-    hex::encode(format!("{CURSOR_PREFIX}{id}"))
-}
-
-fn decode_cursor(cursor: &str) -> Result<i64, String> {
-    let bad = || format!("{cursor:?} is not a cursor returned by this API");
-    let text = String::from_utf8(hex::decode(cursor).map_err(|_| bad())?).map_err(|_| bad())?;
-    text.strip_prefix(CURSOR_PREFIX).and_then(|n| n.parse().ok()).ok_or_else(bad)
 }

@@ -4,7 +4,7 @@ use super::common::{ReadProblems, WriteProblems, order_reply};
 use crate::bodies::PlaceOrderBody;
 use crate::defaults::IdSource;
 use crate::json::JsonBody;
-use crate::params::{PathId, QueryParams, decode_cursor, encode_cursor, etag, idempotency_key};
+use crate::params::{PathId, QueryParams, SEQ_CURSOR, etag, idempotency_key};
 use crate::problem::{ApiError, Problem};
 use crate::responses::{OrderList, OrderResponse, Submission, submit};
 use crate::{AppState, auth::Actor};
@@ -102,7 +102,7 @@ pub async fn list_orders(State(state): State<AppState>, RawQuery(raw): RawQuery)
             .map(|t| t.with_timezone(&Utc))
             .map_err(|e| format!("{v:?} is not an RFC 3339 time ({e})"))
     })?;
-    let after_seq = query.parsed("cursor", decode_cursor)?;
+    let after_seq = query.parsed("cursor", |c| SEQ_CURSOR.decode(c))?;
     let limit = query.limit("limit", ORDERS_PAGE.0, ORDERS_PAGE.1)?;
     let filter = OrderFilter {
         status,
@@ -114,6 +114,6 @@ pub async fn list_orders(State(state): State<AppState>, RawQuery(raw): RawQuery)
     let mut rows = state.store.list_orders(&filter).await?;
     let more = rows.len() > limit as usize;
     rows.truncate(limit as usize);
-    let next_cursor = if more { rows.last().map(|r| encode_cursor(r.last_seq)) } else { None };
+    let next_cursor = if more { rows.last().map(|r| SEQ_CURSOR.encode(r.last_seq)) } else { None };
     Ok(Json(OrderList { items: rows.into_iter().map(|r| r.order).collect(), next_cursor }))
 }
