@@ -10,7 +10,8 @@
 //! reservations. `SourceOrder` sources an order's unallocated units again (backorder refill).
 //!
 //! Beside them, pure policy the store and server call: [`sourcing`] (where an order ships from, at the least
-//! cost, with an explanation), [`tax`] (US state sales tax) and [`refund`] (what a return pays back).
+//! cost, with an explanation), [`tax`] (US sales tax and its report), [`refund`] (what a return pays back)
+//! and [`reconcile`] (ERP exports and WMS count snapshots against the hub's records).
 
 use chrono::{DateTime, Utc};
 use crossdock_model::{Command, Event, InventoryPosition, Location, LocationId, Order, OrderId, Sku};
@@ -30,6 +31,7 @@ mod keys;
 pub mod kpi;
 mod location;
 mod place;
+pub mod reconcile;
 pub mod refund;
 pub mod sourcing;
 pub mod tax;

@@ -11,6 +11,7 @@ mod keys;
 mod kpi;
 mod place;
 mod props;
+mod reconcile;
 mod refund;
 mod serde_round_trip;
 mod sourcing;
