@@ -45,6 +45,9 @@ use utoipa::{Modify, OpenApi};
         handlers::list_systems,
         handlers::metrics,
         handlers::get_kpis,
+        handlers::get_tax_report,
+        handlers::reconcile_erp_export,
+        handlers::apply_snapshot,
         handlers::receive_edi,
         handlers::list_edi_interchanges,
         handlers::get_edi_interchange,
@@ -60,6 +63,7 @@ use utoipa::{Modify, OpenApi};
         (name = "systems", description = "Health, lag and metrics of the connected systems"),
         (name = "inbound", description = "Signed webhooks from connected systems"),
         (name = "edi", description = "X12 interchanges from and to trading partners"),
+        (name = "finance", description = "Sales-tax report and reconciliation against the ERP"),
         (name = "kpis", description = "KPIs computed from the event log and the delivery records"),
         (name = "health", description = "Liveness, readiness and this document"),
     )

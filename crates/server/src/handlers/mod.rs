@@ -9,6 +9,7 @@ mod inbound;
 mod inventory;
 mod kpis;
 mod orders;
+mod reports;
 mod sourcing;
 mod systems;
 
@@ -21,5 +22,6 @@ pub use inbound::*;
 pub use inventory::*;
 pub use kpis::*;
 pub use orders::*;
+pub use reports::*;
 pub use sourcing::*;
 pub use systems::*;

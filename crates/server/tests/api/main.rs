@@ -9,6 +9,7 @@ mod inbound;
 mod kpis;
 mod orders;
 mod postgres;
+mod reports;
 mod sourcing;
 mod systems;
 mod validation;
