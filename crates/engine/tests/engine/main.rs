@@ -3,6 +3,7 @@
 mod allocate;
 mod autosource;
 mod autosource_props;
+mod availability;
 mod cancel;
 mod cancel_request;
 mod evolve;
