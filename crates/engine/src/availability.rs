@@ -29,14 +29,15 @@ pub fn channel_available<'a>(
 /// `RefreshAvailability`: the channel's ATP now against the value last recorded; an event when they differ.
 pub(crate) fn refresh(state: &State, channel: &ChannelId, sku: &Sku) -> Result<Vec<Event>, DecideError> {
     let Some(network) = state.sourcing.as_ref() else {
-        return Err(DecideError::invalid("", "no_network", "the positions of the sku at every location were not loaded"));
+        return Err(DecideError::invalid(
+            "",
+            "no_network",
+            "the positions of the sku at every location were not loaded",
+        ));
     };
     let available = channel_available(state.positions.values(), sku, network.channel_locations(channel));
-    let previous = state
-        .availability
-        .as_ref()
-        .filter(|a| &a.channel == channel && &a.sku == sku)
-        .map_or(0, |a| a.available);
+    let previous =
+        state.availability.as_ref().filter(|a| &a.channel == channel && &a.sku == sku).map_or(0, |a| a.available);
     if previous == available {
         return Ok(Vec::new());
     }
@@ -45,11 +46,8 @@ pub(crate) fn refresh(state: &State, channel: &ChannelId, sku: &Sku) -> Result<V
 
 /// Applies `inventory.availability_changed` to the state's availability aggregate.
 pub(crate) fn apply(state: &mut State, channel: &ChannelId, sku: &Sku, available: i64) {
-    let version = state
-        .availability
-        .as_ref()
-        .filter(|a| &a.channel == channel && &a.sku == sku)
-        .map_or(0, |a| a.version);
+    let version =
+        state.availability.as_ref().filter(|a| &a.channel == channel && &a.sku == sku).map_or(0, |a| a.version);
     state.availability = Some(ChannelAvailability {
         channel: channel.clone(),
         sku: sku.clone(),

@@ -32,8 +32,8 @@ pub(crate) fn cancel_order(
         if units == 0 {
             continue;
         }
-        let unreleased = line.quantities.unallocated()
-            + line.allocations.iter().map(|a| a.allocated - a.released).sum::<u32>();
+        let unreleased =
+            line.quantities.unallocated() + line.allocations.iter().map(|a| a.allocated - a.released).sum::<u32>();
         let now_units = units.min(unreleased);
         if now_units > 0 {
             let quantity =
@@ -76,7 +76,8 @@ pub(crate) fn cancel_order(
     }
     if !recalled.is_empty() {
         let id = u32::try_from(order.cancel_requests.len()).unwrap_or(u32::MAX).saturating_add(1);
-        let request = CancelRequest { id, lines: recalled, reason: reason.to_string(), requested_at: now, outcome: None };
+        let request =
+            CancelRequest { id, lines: recalled, reason: reason.to_string(), requested_at: now, outcome: None };
         events.push(Event::OrderCancelRequested { order_id: order.id.clone(), request });
     }
     events.extend(given_back.into_iter().map(|((sku, location), quantity)| Event::InventoryReservationReleased {

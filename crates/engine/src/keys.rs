@@ -39,7 +39,9 @@ pub fn inventory_keys(command: &Command, order: Option<&Order>) -> Vec<(Sku, Loc
         Command::AdjustInventory { sku, location, .. } | Command::CountInventory { sku, location, .. } => {
             keys.insert((sku.clone(), location.clone()));
         }
-        Command::AnswerCancelRequest { .. } => keys.extend(order.map(crate::cancel_request::answer_keys).unwrap_or_default()),
+        Command::AnswerCancelRequest { .. } => {
+            keys.extend(order.map(crate::cancel_request::answer_keys).unwrap_or_default())
+        }
         Command::PlaceOrder(_)
         | Command::AuthoriseReturn { .. }
         | Command::RefreshAvailability { .. }

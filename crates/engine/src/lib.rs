@@ -20,8 +20,8 @@ use crossdock_model::{
 use std::collections::BTreeMap;
 
 mod allocate;
-pub mod availability;
 mod autosource;
+pub mod availability;
 mod cancel;
 mod cancel_request;
 mod check;

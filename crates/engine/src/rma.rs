@@ -40,11 +40,8 @@ pub(crate) fn authorise_return(
         };
         let q = &line.quantities;
         let taken = used.entry(&line.id).or_default();
-        let left = q
-            .shipped
-            .saturating_sub(q.returned)
-            .saturating_sub(order.authorised_open(&line.id))
-            .saturating_sub(*taken);
+        let left =
+            q.shipped.saturating_sub(q.returned).saturating_sub(order.authorised_open(&line.id)).saturating_sub(*taken);
         let quantity = asked.quantity.get();
         if quantity > left {
             return Err(DecideError::invalid(

@@ -1,8 +1,9 @@
 //! Commands: requests to change state, as they arrive from the API, webhooks, EDI or brokers.
 
 use crate::{
-    Address, AuthorisedLine, CancelOutcome, ChannelId, ReturnAuthorisationId, Currency, Customer, ExternalId, LineId, LineQuantity, Location, LocationId, Money, OrderId,
-    Quantity, ReturnId, ReturnLine, ShipmentId, Sku, SourcingOptions,
+    Address, AuthorisedLine, CancelOutcome, ChannelId, Currency, Customer, ExternalId, LineId, LineQuantity, Location,
+    LocationId, Money, OrderId, Quantity, ReturnAuthorisationId, ReturnId, ReturnLine, ShipmentId, Sku,
+    SourcingOptions,
 };
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};

@@ -1,7 +1,8 @@
 //! Events: facts recorded in the log, each with a type name and a schema version.
 
 use crate::{
-    CancelOutcome, CancelRequest, ChannelAvailability, ChannelId, RefundDue, ReturnAuthorisation, InventoryPosition, LineQuantity, Location, LocationId, Order, OrderId, ReturnRecord, Shipment, ShipmentId, Sku,
+    CancelOutcome, CancelRequest, ChannelAvailability, ChannelId, InventoryPosition, LineQuantity, Location,
+    LocationId, Order, OrderId, RefundDue, ReturnAuthorisation, ReturnRecord, Shipment, ShipmentId, Sku,
 };
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};

@@ -18,17 +18,17 @@ pub use command::{Allocation, Command, MAX_REASON_LEN, NewOrderLine, PlaceOrder}
 pub use error::ValidationError;
 pub use event::{AggregateKind, EVENT_SCHEMA_VERSION, Event, LineMovement, RecordedEvent};
 pub use ids::{
-    ChannelId, CustomerId, ExternalId, LineId, LocationId, MAX_ID_LEN, OrderId, ReturnAuthorisationId, ReturnId, ShipmentId,
-    Sku,
+    ChannelId, CustomerId, ExternalId, LineId, LocationId, MAX_ID_LEN, OrderId, ReturnAuthorisationId, ReturnId,
+    ShipmentId, Sku,
 };
 pub use inventory::InventoryPosition;
 pub use money::{Currency, Money};
+pub use orchestration::{
+    AuthorisedLine, CancelOutcome, CancelRequest, ChannelAvailability, RefundDue, RefundLine, ReturnAuthorisation,
+};
 pub use order::{
     Disposition, LineAllocation, LineQuantities, LineQuantity, Order, OrderLine, OrderStatus, ReturnLine, ReturnReason,
     ReturnRecord, Shipment,
-};
-pub use orchestration::{
-    AuthorisedLine, CancelOutcome, CancelRequest, ChannelAvailability, RefundDue, RefundLine, ReturnAuthorisation,
 };
 pub use party::{Address, Coordinates, Country, Customer, Email, Location, LocationKind, MAX_TEXT_LEN};
 pub use quantity::{MAX_QUANTITY, Quantity};

@@ -1,7 +1,9 @@
 //! Order orchestration records: cancel requests sent to the warehouse after release, return authorisations
 //! (RMA), the refund a return pays, and a channel's available-to-promise as published by the availability feed.
 
-use crate::{ChannelId, LineId, LineMovement, LocationId, Money, Quantity, ReturnAuthorisationId, ReturnId, ReturnReason};
+use crate::{
+    ChannelId, LineId, LineMovement, LocationId, Money, Quantity, ReturnAuthorisationId, ReturnId, ReturnReason,
+};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 

@@ -8,8 +8,11 @@ use crossdock_engine::availability::{Debouncer, channel_available};
 use crossdock_model::{ChannelId, Command, Coordinates, Location, LocationKind};
 
 fn site(id: &str, lat: f64, lon: f64) -> Command {
-    let location =
-        Location { kind: LocationKind::Warehouse, coordinates: Coordinates::new(lat, lon).unwrap(), ..location(id, id) };
+    let location = Location {
+        kind: LocationKind::Warehouse,
+        coordinates: Coordinates::new(lat, lon).unwrap(),
+        ..location(id, id)
+    };
     Command::UpsertLocation { location }
 }
 
@@ -26,7 +29,10 @@ fn world(groups: &[(&str, &[&str])]) -> World {
     let mut world = World::with(&network());
     world.channels = groups
         .iter()
-        .map(|(id, ls)| ChannelGroup { id: ChannelId::new(*id).unwrap(), locations: ls.iter().map(|l| loc(l)).collect() })
+        .map(|(id, ls)| ChannelGroup {
+            id: ChannelId::new(*id).unwrap(),
+            locations: ls.iter().map(|l| loc(l)).collect(),
+        })
         .collect();
     world
 }
@@ -80,7 +86,10 @@ fn refresh_records_only_changes() {
     let (mut state, _) = w.load(&refresh());
     crossdock_engine::evolve(&mut state, &first[0], now());
     let events = crossdock_engine::decide(&state, &refresh(), now()).expect("decided");
-    assert_eq!(events.iter().map(render_event).collect::<Vec<_>>(), ["inventory.availability_changed web/SKU-A 6 -> 4"]);
+    assert_eq!(
+        events.iter().map(render_event).collect::<Vec<_>>(),
+        ["inventory.availability_changed web/SKU-A 6 -> 4"]
+    );
     crossdock_engine::evolve(&mut state, &events[0], now());
     assert_eq!(state.availability.map(|a| (a.available, a.version)), Some((4, 2)));
 }

@@ -84,11 +84,7 @@ fn cancel_the_rest_of_a_partially_shipped_order() {
         &placed(),
         &[allocate(&[("L1", "W1", 2), ("L2", "W1", 1)]), release(None), ship("S1", "W1", &[("L1", 1)])],
     );
-    check(
-        &partly,
-        cancel(None),
-        r#"order.cancel_requested #1 [L1@W1×1,L2@W1×1] "customer asked""#,
-    );
+    check(&partly, cancel(None), r#"order.cancel_requested #1 [L1@W1×1,L2@W1×1] "customer asked""#);
     check(
         &then(&partly, &[cancel(None)]),
         answer_cancel(true),

@@ -53,15 +53,17 @@ fn a_second_request_while_one_is_open_is_a_conflict() {
 
 #[test]
 fn units_not_yet_released_are_cancelled_at_once_even_while_a_request_is_open() {
-    let setup = then(
-        &placed(),
-        &[allocate(&[("L1", "W1", 2), ("L2", "W1", 1)]), release(None), cancel(Some(&[("L1", 1)]))],
-    );
+    let setup =
+        then(&placed(), &[allocate(&[("L1", "W1", 2), ("L2", "W1", 1)]), release(None), cancel(Some(&[("L1", 1)]))]);
     // L2 is released too: it needs a request, refused while #1 is open; an unallocated unit does not.
     let mixed = then(&stock(), &[place(&[("L1", "SKU-A", 2), ("L3", "SKU-A", 1)]), allocate(&[("L1", "W1", 2)])]);
     let mixed = then(&mixed, &[release(None), cancel(Some(&[("L1", 1)]))]);
     check(&mixed, cancel(Some(&[("L3", 1)])), "order.lines_cancelled L3×1 released=[]");
-    check(&setup, cancel(Some(&[("L2", 1)])), "error cancel_request_open: order o-1 already has cancel request 1 waiting for the warehouse's answer; released units can be cancelled again once it is answered");
+    check(
+        &setup,
+        cancel(Some(&[("L2", 1)])),
+        "error cancel_request_open: order o-1 already has cancel request 1 waiting for the warehouse's answer; released units can be cancelled again once it is answered",
+    );
 }
 
 #[test]

@@ -4,10 +4,10 @@
 use chrono::{DateTime, Utc};
 use crossdock_engine::sourcing::SourcingConfig;
 use crossdock_engine::{DecideError, SourcingState, State, decide, evolve, inventory_keys, sourcing_skus};
-use crossdock_model::{AuthorisedLine, ReturnAuthorisationId, CancelOutcome, 
-    Address, AggregateKind, Allocation, ChannelId, Command, Country, Currency, Disposition, Event, ExternalId,
-    InventoryPosition, LineId, LineQuantity, Location, LocationId, Money, NewOrderLine, Order, OrderId, PlaceOrder,
-    Quantity, ReturnId, ReturnLine, ReturnReason, ShipmentId, Sku,
+use crossdock_model::{
+    Address, AggregateKind, Allocation, AuthorisedLine, CancelOutcome, ChannelId, Command, Country, Currency,
+    Disposition, Event, ExternalId, InventoryPosition, LineId, LineQuantity, Location, LocationId, Money, NewOrderLine,
+    Order, OrderId, PlaceOrder, Quantity, ReturnAuthorisationId, ReturnId, ReturnLine, ReturnReason, ShipmentId, Sku,
 };
 use std::collections::BTreeMap;
 
@@ -191,7 +191,12 @@ pub fn return_against(
         location: loc(at),
         lines: items
             .iter()
-            .map(|(l, q, reason, d)| ReturnLine { line_id: line_id(l), quantity: qty(*q), reason: *reason, disposition: *d })
+            .map(|(l, q, reason, d)| ReturnLine {
+                line_id: line_id(l),
+                quantity: qty(*q),
+                reason: *reason,
+                disposition: *d,
+            })
             .collect(),
         received_at: now(),
         authorisation: rma.map(|r| ReturnAuthorisationId::new(r).unwrap()),
@@ -280,7 +285,8 @@ impl World {
             Command::UpsertLocation { location } => self.locations.get(&location.id).cloned(),
             _ => None,
         };
-        let state = State { order, positions, location, sourcing, restocking: self.restocking.clone(), availability: None };
+        let state =
+            State { order, positions, location, sourcing, restocking: self.restocking.clone(), availability: None };
         (state, keys)
     }
 
