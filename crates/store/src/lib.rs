@@ -13,6 +13,7 @@ mod batch;
 mod codec;
 pub mod delivery;
 pub mod edi;
+pub mod feed;
 mod migrate;
 mod policy;
 mod postgres;

@@ -161,3 +161,66 @@ pub async fn channel_availability_is_recorded_only_when_it_changes(db: &TestDb) 
     assert_eq!(changes, [(0, 10, 1), (10, 7, 2)]);
     assert_consecutive_versions(&events);
 }
+
+/// The availability changes of channel `web` (limited to W1) in the log: (previous, available).
+async fn web_changes(store: &dyn Store) -> Vec<(i64, i64)> {
+    all_events(store)
+        .await
+        .iter()
+        .filter_map(|e| match &e.payload {
+            Event::AvailabilityChanged { channel, previous, available, .. } if channel.as_str() == "web" => {
+                Some((*previous, *available))
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+/// Waits until `web_changes` has `n` entries (or gives up after 15 s), then one more debounce window.
+async fn wait_for_changes(store: &dyn Store, n: usize, window: std::time::Duration) -> Vec<(i64, i64)> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    while web_changes(store).await.len() < n && std::time::Instant::now() < deadline {
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    tokio::time::sleep(window * 2).await;
+    web_changes(store).await
+}
+
+pub async fn the_feed_publishes_one_debounced_change_per_burst_and_none_without_a_change(db: &TestDb) {
+    let store = db.open_store().await;
+    network(store.as_ref()).await;
+    let web = ChannelId::new("web").unwrap();
+    store.set_policy(Policy {
+        channels: vec![ChannelGroup { id: web, locations: vec![loc("W1")] }],
+        ..Policy::default()
+    });
+    let settings = crossdock_store::feed::FeedSettings {
+        window: std::time::Duration::from_millis(1000),
+        max_wait: std::time::Duration::from_secs(60),
+        poll: std::time::Duration::from_millis(20),
+    };
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let feed = tokio::spawn(crossdock_store::feed::run_availability_feed(store.clone(), settings, async move {
+        let _ = stopped.await;
+    }));
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+
+    // A burst of 100 adjustments at W1 (+1 each): one change, carrying the final value.
+    for i in 0..100 {
+        submit(store.as_ref(), &format!("burst-{i}"), adjust("SKU-1", "W1", 1)).await;
+    }
+    assert_eq!(wait_for_changes(store.as_ref(), 1, settings.window).await, [(0, 110)]);
+
+    // Stock outside the channel's group, and a change undone within the window: the ATP did not change.
+    submit(store.as_ref(), "outside", adjust("SKU-1", "STORE-1", 7)).await;
+    submit(store.as_ref(), "out", adjust("SKU-1", "W1", -4)).await;
+    submit(store.as_ref(), "back", adjust("SKU-1", "W1", 4)).await;
+    tokio::time::sleep(settings.window * 3).await;
+    assert_eq!(web_changes(store.as_ref()).await, [(0, 110)], "no event when the channel's ATP did not change");
+
+    // A real change afterwards is published.
+    submit(store.as_ref(), "sold", adjust("SKU-1", "W1", -10)).await;
+    assert_eq!(wait_for_changes(store.as_ref(), 2, settings.window).await, [(0, 110), (110, 100)]);
+    let _ = stop.send(());
+    feed.await.expect("the feed stops");
+}

@@ -46,6 +46,7 @@ macro_rules! store_test_suite {
                 cases_orchestration::cancel_after_release_waits_for_the_warehouse,
                 cases_orchestration::a_return_authorised_online_is_received_in_a_store_with_its_refund,
                 cases_orchestration::channel_availability_is_recorded_only_when_it_changes,
+                cases_orchestration::the_feed_publishes_one_debounced_change_per_burst_and_none_without_a_change,
             );
         }
     };
