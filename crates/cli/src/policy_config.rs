@@ -247,4 +247,42 @@ mod tests {
         let errors = check(one_bad, Value::Null, Value::Null, Value::Null).unwrap_err();
         assert!(errors[0].starts_with("hub.toml: sourcing.rates:") && errors[0].contains("8 are needed"), "{errors:?}");
     }
+
+    #[test]
+    fn the_sections_are_read_from_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("hub.toml");
+        let text = r#"
+[sourcing]
+split_penalty_minor = 250
+[[sourcing.rates]]
+carrier = "UPS"
+service = "ground"
+rates = { basis = "zone", costs_minor = [800, 850, 900, 950, 1000, 1100, 1200, 1300] }
+[sourcing.rules]
+excluded = ["DC-OLD"]
+
+[[channels]]
+id = "web"
+locations = ["DC-1"]
+
+[returns]
+restocking_fee_bp = 1000
+
+[availability]
+window_ms = 300
+"#;
+        std::fs::write(&path, text).unwrap();
+        let checked = crate::config::load(Some(&path)).unwrap();
+        assert_eq!(checked.policy.sourcing.split_penalty_minor, 250);
+        assert_eq!(checked.policy.sourcing.rates.services()[0].carrier, "UPS");
+        assert_eq!(checked.policy.channels[0].locations, vec![crossdock_model::LocationId::new("DC-1").unwrap()]);
+        assert_eq!(checked.policy.restocking.fee_bp, 1000);
+        assert_eq!(checked.feed.map(|f| f.window), Some(Duration::from_millis(300)));
+
+        std::fs::write(&path, "[sourcing]\nsplit_penalty_minor = \"high\"\n[returns]\nrestocking_fee_bp = 99999\n").unwrap();
+        let err = crate::config::load(Some(&path)).unwrap_err().to_string();
+        assert!(err.contains("hub.toml: sourcing.split_penalty_minor:"), "{err}");
+        assert!(err.contains("hub.toml: returns.restocking_fee_bp: 99999"), "{err}");
+    }
 }
