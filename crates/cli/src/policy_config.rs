@@ -280,7 +280,8 @@ window_ms = 300
         assert_eq!(checked.policy.restocking.fee_bp, 1000);
         assert_eq!(checked.feed.map(|f| f.window), Some(Duration::from_millis(300)));
 
-        std::fs::write(&path, "[sourcing]\nsplit_penalty_minor = \"high\"\n[returns]\nrestocking_fee_bp = 99999\n").unwrap();
+        std::fs::write(&path, "[sourcing]\nsplit_penalty_minor = \"high\"\n[returns]\nrestocking_fee_bp = 99999\n")
+            .unwrap();
         let err = crate::config::load(Some(&path)).unwrap_err().to_string();
         assert!(err.contains("hub.toml: sourcing.split_penalty_minor:"), "{err}");
         assert!(err.contains("hub.toml: returns.restocking_fee_bp: 99999"), "{err}");
