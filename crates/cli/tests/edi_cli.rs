@@ -146,6 +146,7 @@ fn invoice_810_carries_the_ship_to_state_sales_tax() {
     };
     let expected = compute_tax(&TaxInput {
         state: "OH".into(),
+        postal_code: Some("43215".into()),
         currency: Currency::USD,
         lines: vec![line("1", 9250), line("2", 5516)],
         shipping: Money::new(1250, Currency::USD),

@@ -43,6 +43,7 @@ fn order() -> OrderView {
         bill_to: None,
         currency: usd,
         shipping: Some(Money::new(1250, usd)),
+        tax_exempt_certificate: None,
         lines: vec![line("1", "WIDGET-BLUE", 10, 925), line("2", "WIDGET-RED", 4, 1379)],
         placed_at: Utc.with_ymd_and_hms(2026, 7, 9, 0, 0, 0).single().expect("date"),
         sourcing: Default::default(),

@@ -10,8 +10,9 @@
 //! reservations. `SourceOrder` sources an order's unallocated units again (backorder refill).
 //!
 //! Beside them, pure policy the store and server call: [`sourcing`] (where an order ships from, at the least
-//! cost, with an explanation), [`tax`] (US state sales tax), [`refund`] (what a return pays back),
-//! [`availability`] (a channel's ATP, the feed's debounce) and [`policy`] (the configurable policy as data).
+//! cost, with an explanation), [`tax`] (US sales tax and its report), [`refund`] (what a return pays back),
+//! [`reconcile`] (ERP exports and WMS count snapshots against the hub's records), [`availability`] (a
+//! channel's ATP, the feed's debounce) and [`policy`] (the configurable policy as data).
 
 use chrono::{DateTime, Utc};
 use crossdock_model::{
@@ -36,6 +37,7 @@ pub mod kpi;
 mod location;
 mod place;
 pub mod policy;
+pub mod reconcile;
 pub mod refund;
 mod rma;
 pub mod sourcing;

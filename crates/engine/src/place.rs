@@ -31,6 +31,7 @@ pub(crate) fn place_order(state: &State, place: &PlaceOrder, now: DateTime<Utc>)
         bill_to: place.bill_to.clone(),
         currency: place.currency,
         shipping: place.shipping,
+        tax_exempt_certificate: place.tax_exempt_certificate.clone(),
         lines,
         placed_at: place.placed_at,
         status: OrderStatus::Created,
@@ -90,6 +91,9 @@ fn validate(place: &PlaceOrder) -> Result<(), DecideError> {
     }
     if let Some(bill_to) = &place.bill_to {
         check::address("/bill_to", bill_to)?;
+    }
+    if let Some(certificate) = &place.tax_exempt_certificate {
+        check::text("/tax_exempt_certificate", "tax exemption certificate id", certificate, true)?;
     }
     if let Some(customer) = &place.customer {
         check::text("/customer/name", "customer name", customer.name.as_deref().unwrap_or(""), false)?;

@@ -153,7 +153,7 @@ pub fn refund(
 }
 
 /// `round_half_up(total × part / whole)`; the whole of `total` once `part ≥ whole`.
-fn share(total: i64, part: u32, whole: u32) -> Result<i64, RefundError> {
+pub(crate) fn share(total: i64, part: u32, whole: u32) -> Result<i64, RefundError> {
     if whole == 0 || part >= whole {
         return Ok(total);
     }

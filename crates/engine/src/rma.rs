@@ -9,7 +9,7 @@
 
 use crate::allocate::unknown_line;
 use crate::refund::{RestockingFeeRule, refund};
-use crate::tax::{compute_tax, tax_input_for_order};
+use crate::tax::order_tax;
 use crate::{DecideError, check};
 use chrono::{DateTime, Utc};
 use crossdock_model::{
@@ -133,7 +133,7 @@ pub(crate) fn refund_event(
     rule: &RestockingFeeRule,
 ) -> Result<Event, DecideError> {
     // Orders the tax table does not cover (outside the US, say) were charged no tax: none is refunded.
-    let tax = tax_input_for_order(order, None).ok().and_then(|input| compute_tax(&input).ok());
+    let tax = order_tax(order).ok();
     let computed = refund(order, tax.as_ref(), lines, rule)
         .map_err(|e| DecideError::invalid("/lines", "refund_not_computable", e.to_string()))?;
     let refund = RefundDue {

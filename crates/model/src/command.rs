@@ -33,6 +33,9 @@ pub struct PlaceOrder {
     pub currency: Currency,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shipping: Option<Money>,
+    /// The B2B customer's sales-tax exemption certificate id; an order with one is not taxed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tax_exempt_certificate: Option<String>,
     pub lines: Vec<NewOrderLine>,
     pub placed_at: DateTime<Utc>,
     /// Automatic sourcing (the default) or manual allocation, and the order's sourcing rules.

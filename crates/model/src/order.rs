@@ -227,6 +227,9 @@ pub struct Order {
     pub currency: Currency,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shipping: Option<Money>,
+    /// The B2B customer's sales-tax exemption certificate id; an order with one is not taxed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tax_exempt_certificate: Option<String>,
     pub lines: Vec<OrderLine>,
     pub placed_at: DateTime<Utc>,
     pub status: OrderStatus,
@@ -361,6 +364,7 @@ mod tests {
             bill_to: None,
             currency: usd,
             shipping: None,
+            tax_exempt_certificate: None,
             lines: lines
                 .iter()
                 .enumerate()

@@ -27,6 +27,9 @@ pub struct PlaceOrderBody {
     pub currency: Currency,
     #[serde(default)]
     pub shipping: Option<Money>,
+    /// A B2B customer's sales-tax exemption certificate id: the order is not taxed.
+    #[serde(default)]
+    pub tax_exempt_certificate: Option<String>,
     pub lines: Vec<NewOrderLine>,
     #[serde(default)]
     pub placed_at: Option<DateTime<Utc>>,
@@ -54,6 +57,7 @@ impl PlaceOrderBody {
             bill_to: self.bill_to,
             currency: self.currency,
             shipping: self.shipping,
+            tax_exempt_certificate: self.tax_exempt_certificate,
             lines: self.lines,
             placed_at: self.placed_at.unwrap_or_else(now),
             sourcing: self.sourcing,

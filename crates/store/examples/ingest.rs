@@ -36,6 +36,7 @@ fn order(n: usize) -> Command {
         bill_to: None,
         currency: Currency::USD,
         shipping: None,
+        tax_exempt_certificate: None,
         lines: vec![line(1, "SKU-1"), line(2, "SKU-2")],
         placed_at: Utc::now(),
         sourcing: Default::default(),

@@ -10,7 +10,7 @@ use crossdock_edi::outbound::{
     ship_notice_856, shipping_order_940,
 };
 use crossdock_edi::{ControlNumbers, EdiConfig, Envelope, OutboundOptions, OutboundSet, write_interchange};
-use crossdock_engine::tax::{TaxInput, TaxLineInput, compute_tax};
+use crossdock_engine::tax::{TaxExemption, TaxInput, TaxLineInput, compute_tax};
 use crossdock_model::{InventoryPosition, LocationId, Money, Order};
 use serde::de::DeserializeOwned;
 use std::path::{Path, PathBuf};
@@ -111,10 +111,11 @@ pub fn invoice_taxes(input: &InvoiceInput) -> Result<Vec<Tax>, Failure> {
     }
     let tax_input = TaxInput {
         state: state.to_string(),
+        postal_code: Some(order.ship_to.postal_code.clone()),
         currency: order.currency,
         lines,
         shipping: order.shipping.unwrap_or(Money::zero(order.currency)),
-        exemption: None,
+        exemption: order.tax_exempt_certificate.clone().map(|certificate_id| TaxExemption { certificate_id }),
     };
     let t = compute_tax(&tax_input).map_err(|e| Failure::Build(format!("810: tax: {e}")))?;
     Ok(vec![Tax { kind: "ST".into(), amount: t.total_tax, percent: Some(percent(t.rate.hundredths_of_bp())) }])

@@ -211,6 +211,7 @@ pub fn place_order(set: &TransactionSet, opts: &InboundOptions) -> Result<PlaceO
             bill_to,
             currency,
             shipping: None,
+            tax_exempt_certificate: None,
             lines,
             placed_at,
             sourcing: Default::default(),

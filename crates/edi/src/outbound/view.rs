@@ -27,6 +27,9 @@ pub struct OrderView {
     pub bill_to: Option<Address>,
     pub currency: Currency,
     pub shipping: Option<Money>,
+    /// The B2B customer's sales-tax exemption certificate, if the order is exempt.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tax_exempt_certificate: Option<String>,
     pub lines: Vec<OrderLineView>,
 }
 
@@ -40,6 +43,7 @@ impl From<&PlaceOrder> for OrderView {
             bill_to: p.bill_to.clone(),
             currency: p.currency,
             shipping: p.shipping,
+            tax_exempt_certificate: p.tax_exempt_certificate.clone(),
             lines: p
                 .lines
                 .iter()
@@ -64,6 +68,7 @@ impl From<&Order> for OrderView {
             bill_to: o.bill_to.clone(),
             currency: o.currency,
             shipping: o.shipping,
+            tax_exempt_certificate: o.tax_exempt_certificate.clone(),
             lines: o
                 .lines
                 .iter()

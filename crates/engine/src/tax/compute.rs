@@ -1,8 +1,10 @@
 //! Computing an order's sales tax: per line, and on shipping where the state taxes it, each amount rounded
 //! half-up to the minor unit on its own (a half minor unit rounds up: 0.5¢ → 1¢), in integer arithmetic.
-//! A B2B order with an exemption certificate owes nothing.
+//! The rate is the destination state's plus the local rate of the destination's ZIP prefix, if the table
+//! has one; shipping, where taxable, is taxed at the same combined rate. A B2B order with an exemption
+//! certificate owes nothing.
 
-use super::rates::{STATE_RATES_EFFECTIVE, TaxRate, state_rate};
+use super::rates::{TaxRate, rate_table};
 use crossdock_model::{Currency, LineId, Money, Order};
 use serde::{Deserialize, Serialize};
 
@@ -34,6 +36,9 @@ fn yes() -> bool {
 pub struct TaxInput {
     /// Destination state, two letters.
     pub state: String,
+    /// Destination ZIP code, for the local rate; without it only the state rate applies.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub postal_code: Option<String>,
     pub currency: Currency,
     pub lines: Vec<TaxLineInput>,
     pub shipping: Money,
@@ -59,7 +64,13 @@ pub struct ShippingTax {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TaxBreakdown {
     pub state: String,
+    /// The combined rate applied: state plus local.
     pub rate: TaxRate,
+    pub state_rate: TaxRate,
+    pub local_rate: TaxRate,
+    /// The ZIP prefix whose local rate applied, if one did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub local_zip_prefix: Option<String>,
     pub shipping_taxable: bool,
     /// The certificate that exempted the order, if it is exempt.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -108,7 +119,11 @@ pub fn round_half_up(amount_minor: i64, rate: TaxRate) -> Option<i64> {
 /// Computes the tax of every line and of shipping, each rounded half-up on its own. Shipping is taxed only
 /// where the state taxes delivery charges and at least one line is taxable.
 pub fn compute_tax(input: &TaxInput) -> Result<TaxBreakdown, TaxError> {
-    let row = state_rate(&input.state).ok_or_else(|| TaxError::UnknownState(input.state.clone()))?;
+    let table = rate_table();
+    let row = table.state(&input.state).ok_or_else(|| TaxError::UnknownState(input.state.clone()))?;
+    let local = input.postal_code.as_deref().and_then(|zip| table.local(&row.state, zip));
+    let local_rate = local.map_or(TaxRate(0), |l| l.rate);
+    let rate = TaxRate(row.rate.0 + local_rate.0);
     let exempt = match &input.exemption {
         Some(e) if e.certificate_id.trim().is_empty() => return Err(TaxError::MissingCertificate),
         Some(e) => Some(e.certificate_id.trim().to_string()),
@@ -128,7 +143,7 @@ pub fn compute_tax(input: &TaxInput) -> Result<TaxBreakdown, TaxError> {
         if exempt.is_some() {
             return Ok(0);
         }
-        round_half_up(taxable, row.rate).ok_or(TaxError::Overflow { pointer })
+        round_half_up(taxable, rate).ok_or(TaxError::Overflow { pointer })
     };
     let mut total: i64 = 0;
     let mut lines = Vec::with_capacity(input.lines.len());
@@ -145,13 +160,16 @@ pub fn compute_tax(input: &TaxInput) -> Result<TaxBreakdown, TaxError> {
         });
     }
     let shipping = checked("/shipping".into(), input.shipping)?;
-    let shipping_taxable = row.shipping_taxable && row.rate.0 > 0;
+    let shipping_taxable = row.shipping_taxable && rate.0 > 0;
     let taxable_shipping = if shipping_taxable && input.lines.iter().any(|l| l.taxable) { shipping } else { 0 };
     let shipping_tax = tax_on("/shipping".into(), taxable_shipping)?;
     total = total.checked_add(shipping_tax).ok_or(TaxError::Overflow { pointer: "/shipping".into() })?;
     Ok(TaxBreakdown {
-        state: row.state.to_string(),
-        rate: row.rate,
+        state: row.state.clone(),
+        rate,
+        state_rate: row.rate,
+        local_rate,
+        local_zip_prefix: local.map(|l| l.zip_prefix.clone()),
         shipping_taxable,
         exempt_certificate: exempt,
         lines,
@@ -161,12 +179,18 @@ pub fn compute_tax(input: &TaxInput) -> Result<TaxBreakdown, TaxError> {
             tax: Money::new(shipping_tax, currency),
         },
         total_tax: Money::new(total, currency),
-        rates_effective: STATE_RATES_EFFECTIVE.to_string(),
+        rates_effective: table.effective.clone(),
     })
 }
 
+/// The tax of an order as it stands (live units), exempt when it carries an exemption certificate.
+pub fn order_tax(order: &Order) -> Result<TaxBreakdown, TaxError> {
+    let exemption = order.tax_exempt_certificate.clone().map(|certificate_id| TaxExemption { certificate_id });
+    compute_tax(&tax_input_for_order(order, exemption)?)
+}
+
 /// The tax input of an order: each line's live units (ordered − cancelled) at its unit price, the order's
-/// shipping charge, shipped to its ship-to state.
+/// shipping charge, shipped to its ship-to state and ZIP code.
 pub fn tax_input_for_order(order: &Order, exemption: Option<TaxExemption>) -> Result<TaxInput, TaxError> {
     if order.ship_to.country.as_str() != "US" {
         return Err(TaxError::NotUs(order.ship_to.country.as_str().to_string()));
@@ -180,6 +204,7 @@ pub fn tax_input_for_order(order: &Order, exemption: Option<TaxExemption>) -> Re
     }
     Ok(TaxInput {
         state,
+        postal_code: Some(order.ship_to.postal_code.to_string()),
         currency: order.currency,
         lines,
         shipping: order.shipping.unwrap_or(Money::zero(order.currency)),

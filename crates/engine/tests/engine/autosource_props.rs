@@ -71,6 +71,7 @@ impl Net {
                 bill_to: None,
                 currency: Currency::USD,
                 shipping: None,
+                tax_exempt_certificate: None,
                 lines: lines
                     .iter()
                     .enumerate()

@@ -23,6 +23,7 @@ fn placed(id: &str, lines: &[(&str, u32)]) -> Event {
         bill_to: None,
         currency: Currency::USD,
         shipping: None,
+        tax_exempt_certificate: None,
         lines: lines
             .iter()
             .map(|(l, q)| OrderLine {

@@ -13,6 +13,7 @@ mod keys;
 mod kpi;
 mod place;
 mod props;
+mod reconcile;
 mod refund;
 mod rma;
 mod serde_round_trip;

@@ -60,6 +60,7 @@ pub fn new_order(lines: &[(&str, &str, u32)]) -> PlaceOrder {
         bill_to: None,
         currency: Currency::USD,
         shipping: Some(Money::new(500, Currency::USD)),
+        tax_exempt_certificate: None,
         lines: lines
             .iter()
             .map(|(id, s, q)| NewOrderLine {

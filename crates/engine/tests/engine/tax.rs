@@ -1,11 +1,12 @@
-//! Sales tax: worked cases per state (rates, shipping taxability, B2B exemption, half-up rounding per line)
-//! and the refusals.
+//! Sales tax: worked cases per state and ZIP prefix (state and local rates, shipping taxability, B2B
+//! exemption, half-up rounding per line), the tax report per state and period, and the refusals.
 
 use crate::support::{World, line_id, place};
 use crossdock_engine::tax::{
-    TaxExemption, TaxInput, TaxLineInput, TaxRate, compute_tax, round_half_up, tax_input_for_order,
+    TaxExemption, TaxInput, TaxLineInput, TaxRate, compute_tax, round_half_up, tax_input_for_order, tax_report,
+    tax_report_csv,
 };
-use crossdock_model::{Currency, Money};
+use crossdock_model::{Country, Currency, Money, Order, OrderId};
 
 fn usd(minor: i64) -> Money {
     Money::new(minor, Currency::USD)
@@ -14,6 +15,7 @@ fn usd(minor: i64) -> Money {
 fn input(state: &str, lines: &[i64], shipping: i64) -> TaxInput {
     TaxInput {
         state: state.into(),
+        postal_code: None,
         currency: Currency::USD,
         lines: lines
             .iter()
@@ -36,8 +38,12 @@ fn render(input: &TaxInput) -> String {
                 .collect();
             let taxed = if t.shipping_taxable { "taxed" } else { "untaxed" };
             let exempt = t.exempt_certificate.map(|c| format!(" | exempt {c}")).unwrap_or_default();
+            let local = match &t.local_zip_prefix {
+                Some(p) => format!(" ({} + {} local {p})", t.state_rate.percent(), t.local_rate.percent()),
+                None => String::new(),
+            };
             format!(
-                "{} {}: {} | shipping {}→{} {taxed} | total {}{exempt}",
+                "{} {}{local}: {} | shipping {}→{} {taxed} | total {}{exempt}",
                 t.state,
                 t.rate.percent(),
                 lines.join(" "),
@@ -68,6 +74,48 @@ fn worked_cases_per_state() {
     for (case, expect) in cases {
         assert_eq!(render(case), *expect, "{}", case.state);
     }
+}
+
+fn at(state: &str, zip: &str, lines: &[i64], shipping: i64) -> TaxInput {
+    TaxInput { postal_code: Some(zip.into()), ..input(state, lines, shipping) }
+}
+
+#[test]
+fn worked_cases_with_local_rates_by_zip_prefix() {
+    let cases: &[(TaxInput, &str)] = &[
+        (
+            at("NY", "10001", &[1999], 500),
+            "NY 8.875% (4% + 4.875% local 100): L1 1999→177 | shipping 500→44 taxed | total 221",
+        ),
+        (at("NY", "12207", &[1999], 500), "NY 4%: L1 1999→80 | shipping 500→20 taxed | total 100"),
+        (
+            at("IL", "60601", &[1000], 800),
+            "IL 10.25% (6.25% + 4% local 606): L1 1000→103 | shipping 800→82 taxed | total 185",
+        ),
+        (
+            at("CA", "94103", &[10_000], 999),
+            "CA 8.625% (7.25% + 1.375% local 941): L1 10000→863 | shipping 999→0 untaxed | total 863",
+        ),
+        (
+            at("TX", "77002", &[1000], 800),
+            "TX 8.25% (6.25% + 2% local 770): L1 1000→83 | shipping 800→66 taxed | total 149",
+        ),
+        (
+            at("WA", "98101-1234", &[12_345], 1000),
+            "WA 10.25% (6.5% + 3.75% local 981): L1 12345→1265 | shipping 1000→103 taxed | total 1368",
+        ),
+        // A ZIP prefix of another state's local rate does not apply.
+        (at("NJ", "10001", &[800], 0), "NJ 6.625%: L1 800→53 | shipping 0→0 taxed | total 53"),
+    ];
+    for (case, expect) in cases {
+        assert_eq!(render(case), *expect, "{} {:?}", case.state, case.postal_code);
+    }
+    let mut exempt = at("IL", "60601", &[1000], 800);
+    exempt.exemption = Some(TaxExemption { certificate_id: "IL-RESALE-7".into() });
+    assert_eq!(
+        render(&exempt),
+        "IL 10.25% (6.25% + 4% local 606): L1 1000→0 | shipping 800→0 taxed | total 0 | exempt IL-RESALE-7"
+    );
 }
 
 #[test]
@@ -114,4 +162,50 @@ fn an_orders_tax_input_comes_from_its_lines_and_ship_to() {
     let world = World::with(&[place(&[("L1", "SKU-A", 2), ("L2", "SKU-B", 1)])]);
     let input = tax_input_for_order(world.order(), None).expect("a US order");
     assert_eq!(render(&input), "IL 6.25%: L1 2000→125 L2 1000→63 | shipping 500→31 taxed | total 219");
+}
+
+/// A copy of the world's order (L1 2 × 10.00, L2 1 × 10.00, shipping 5.00) with another id, date and place.
+fn variant(base: &Order, id: &str, day: &str, state: &str, zip: &str) -> Order {
+    let mut order = base.clone();
+    order.id = OrderId::new(id).unwrap();
+    order.placed_at = format!("{day}T12:00:00Z").parse().unwrap();
+    order.ship_to.region = Some(state.into());
+    order.ship_to.postal_code = zip.into();
+    order
+}
+
+#[test]
+fn the_tax_report_sums_per_state_over_the_period() {
+    let world = World::with(&[place(&[("L1", "SKU-A", 2), ("L2", "SKU-B", 1)])]);
+    let base = world.order();
+    let springfield = variant(base, "a", "2026-01-10", "IL", "62701");
+    let mut manhattan = variant(base, "b", "2026-01-15", "NY", "10001");
+    let l1 = &mut manhattan.lines[0].quantities;
+    (l1.shipped, l1.delivered, l1.returned) = (2, 2, 1);
+    let mut exempt = variant(base, "c", "2026-01-20", "IL", "60601");
+    exempt.tax_exempt_certificate = Some("IL-RESALE-7".into());
+    let february = variant(base, "d", "2026-02-05", "IL", "62701");
+    let mut toronto = variant(base, "e", "2026-01-12", "ON", "M5V");
+    toronto.ship_to.country = Country::new("CA").unwrap();
+    let orders = [springfield, manhattan, exempt, february, toronto];
+    let report = tax_report(
+        &orders,
+        Some("2026-01-01T00:00:00Z".parse().unwrap()),
+        Some("2026-02-01T00:00:00Z".parse().unwrap()),
+    );
+    assert_eq!(report.rates_effective, "2024-01-01");
+    let csv = tax_report_csv(&report).unwrap();
+    // IL: a (219 tax) and the exempt c; NY: b at 8.875% (L1 2000→178, L2 1000→89, shipping 500→44), one of
+    // L1's two units returned: 89 of its tax refunded.
+    assert_eq!(
+        csv,
+        "state,currency,orders,exempt_orders,sales_minor,taxable_sales_minor,exempt_sales_minor,shipping_minor,taxable_shipping_minor,tax_minor,refunded_tax_minor\n\
+         IL,USD,2,1,6000,3000,3000,1000,500,219,0\n\
+         NY,USD,1,0,3000,3000,0,500,500,311,89\n"
+    );
+    assert_eq!(report.skipped.len(), 1);
+    assert_eq!(report.skipped[0].order_id, "e");
+    assert_eq!(report.skipped[0].reason, "destination country CA is not the US");
+    let everything = tax_report(&orders, None, None);
+    assert_eq!(everything.states.iter().map(|r| r.orders).sum::<u64>(), 4);
 }

@@ -48,6 +48,7 @@ pub fn place_lines(id: &str, channel: &str, lines: &[(&str, u32)]) -> Command {
         bill_to: None,
         currency: Currency::USD,
         shipping: None,
+        tax_exempt_certificate: None,
         lines: lines
             .iter()
             .enumerate()

@@ -48,6 +48,7 @@ fn place(id: &str) -> Command {
         bill_to: None,
         currency: Currency::USD,
         shipping: None,
+        tax_exempt_certificate: None,
         lines: vec![NewOrderLine {
             id: LineId::new("1").unwrap(),
             sku: Sku::new("SKU-1").unwrap(),
