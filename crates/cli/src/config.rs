@@ -29,6 +29,16 @@ pub struct Config {
     /// EDI trading partners (`[edi]`, see `crossdock_edi::EdiConfig`); read from the file only.
     #[serde(default, skip_serializing)]
     pub edi: Option<crossdock_connect::edi::EdiConfig>,
+    /// The orchestration policy (`[sourcing]`, `[[channels]]`, `[returns]`) and the availability feed
+    /// (`[availability]`), see `policy_config`; read from the file only.
+    #[serde(default, skip_serializing)]
+    pub sourcing: Option<serde_json::Value>,
+    #[serde(default, skip_serializing)]
+    pub channels: Vec<serde_json::Value>,
+    #[serde(default, skip_serializing)]
+    pub returns: Option<serde_json::Value>,
+    #[serde(default, skip_serializing)]
+    pub availability: Option<serde_json::Value>,
 }
 
 /// `[dispatch]`: the delivery leases and polling of this process.
@@ -74,6 +84,10 @@ impl Default for Config {
             systems: Vec::new(),
             subscriptions: Vec::new(),
             edi: None,
+            sourcing: None,
+            channels: Vec::new(),
+            returns: None,
+            availability: None,
         }
     }
 }
@@ -92,6 +106,10 @@ pub struct Checked {
     pub base_dir: PathBuf,
     /// `[edi]`, validated.
     pub edi: Option<crossdock_connect::edi::EdiConfig>,
+    /// `[sourcing]`, `[[channels]]` and `[returns]`, validated: handed to the store.
+    pub policy: crossdock_engine::Policy,
+    /// `[availability]`: the feed's settings, `None` when disabled.
+    pub feed: Option<crossdock_store::feed::FeedSettings>,
 }
 
 impl Checked {
@@ -193,6 +211,15 @@ pub fn check(config: &Config, file: &str) -> Result<Checked, ConfigErrors> {
     if let Some(Err(problems)) = config.edi.as_ref().map(|e| e.validate()) {
         errors.extend(problems.iter().map(|p| format!("{file}: edi.{p}")));
     }
+    let sections = crate::policy_config::PolicySections {
+        sourcing: config.sourcing.as_ref(),
+        channels: &config.channels,
+        returns: config.returns.as_ref(),
+        availability: config.availability.as_ref(),
+    };
+    let (policy, feed) = crate::policy_config::check_policy(&sections, file)
+        .map_err(|problems| errors.extend(problems))
+        .unwrap_or_default();
     match (listen, errors.is_empty()) {
         (Some(listen), true) => Ok(Checked {
             listen,
@@ -203,6 +230,8 @@ pub fn check(config: &Config, file: &str) -> Result<Checked, ConfigErrors> {
             file: file.to_string(),
             base_dir: PathBuf::from("."),
             edi: config.edi.clone(),
+            policy,
+            feed,
         }),
         _ => Err(ConfigErrors(errors)),
     }

@@ -12,6 +12,7 @@ mod edi;
 mod keys;
 mod map_cmd;
 mod orders_gen;
+mod policy_config;
 mod serve;
 
 use anyhow::Context;

@@ -66,6 +66,7 @@ async fn stop_signal() {
 pub async fn serve(checked: Checked) -> anyhow::Result<()> {
     let loaded = checked.load_connect()?;
     let store = open_store(&checked.store_url).await?;
+    store.set_policy(checked.policy.clone());
     let dispatcher = dispatcher(&checked, &loaded, store.clone())?;
     let listener = tokio::net::TcpListener::bind(checked.listen)
         .await
@@ -103,6 +104,11 @@ pub async fn serve(checked: Checked) -> anyhow::Result<()> {
     let edi = state.edi.clone().map(|config| {
         tokio::spawn(crossdock_connect::edi::run(state.store.clone(), config, until_stopped(stopped.clone())))
     });
+    let feed = checked.feed.map(|settings| {
+        let run =
+            crossdock_store::feed::run_availability_feed(state.store.clone(), settings, until_stopped(stopped.clone()));
+        tokio::spawn(run)
+    });
     let served = crossdock_server::serve(listener, state, until_stopped(stopped)).await;
     // The API may also end on an error: the dispatcher stops with it.
     let _ = stop.send(true);
@@ -111,6 +117,9 @@ pub async fn serve(checked: Checked) -> anyhow::Result<()> {
     }
     if let Some(task) = edi {
         task.await.context("the EDI task failed")?;
+    }
+    if let Some(task) = feed {
+        task.await.context("the availability feed task failed")?;
     }
     signals.abort();
     served.context("serving the API")?;

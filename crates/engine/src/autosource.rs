@@ -58,6 +58,11 @@ pub(crate) fn source(
         let atp = AtpTable::from_positions(state.positions.values().filter(|p| skus.contains(&p.sku)));
         let mut config = config;
         config.rules.excluded.extend(order.sourcing.exclude.iter().cloned());
+        if let Some(group) = network.channel_locations(&order.channel) {
+            // The order's channel sells only from its location group.
+            let outside = network.locations.iter().map(|l| &l.id).filter(|id| !group.contains(id));
+            config.rules.excluded.extend(outside.cloned());
+        }
         source_order(&request, &net, &atp, &config)
     });
     let (movements, explanation, decided) = match decision {

@@ -1,16 +1,22 @@
-//! Cancelling units of an order: unallocated units go first, then allocated units not yet released, then
-//! released units not yet shipped; every reservation that shrinks is given back to its position.
+//! Cancelling units of an order: unallocated units go first, then allocated units not yet released, both at
+//! once; released units not yet shipped are asked back from the warehouse (a cancel request, see
+//! `cancel_request`). Every reservation that shrinks is given back to its position.
 
 use crate::allocate::{open, unknown_line};
 use crate::{DecideError, check};
-use crossdock_model::{Event, LineMovement, LineQuantity, LocationId, Order, OrderLine, Quantity, Sku};
+use chrono::{DateTime, Utc};
+use crossdock_model::{CancelRequest, Event, LineMovement, LineQuantity, LocationId, Order, OrderLine, Quantity, Sku};
 use std::collections::BTreeMap;
 
-/// Cancels the given units (or, with no lines, every unit not yet shipped).
+/// Cancels the given units (or, with no lines, every unit not yet shipped). Units not yet released are
+/// cancelled at once; released ones cannot be recalled by the hub alone: for them a cancel request goes to
+/// the warehouse (`order.cancel_requested`), whose answer comes back as `AnswerCancelRequest`. While a
+/// request is open, another cancellation that needs released units is refused (409 `cancel_request_open`).
 pub(crate) fn cancel_order(
     order: &Order,
     lines: Option<&[LineQuantity]>,
     reason: &str,
+    now: DateTime<Utc>,
 ) -> Result<Vec<Event>, DecideError> {
     if open(order) == 0 {
         return Err(DecideError::InvalidTransition { action: "cancel", status: order.status });
@@ -20,24 +26,60 @@ pub(crate) fn cancel_order(
 
     let mut cancelled = Vec::new();
     let mut released = Vec::new();
+    let mut recalled = Vec::new();
     let mut given_back: BTreeMap<(Sku, LocationId), i64> = BTreeMap::new();
     for (line, units) in order.lines.iter().zip(requested) {
         if units == 0 {
             continue;
         }
-        let quantity = Quantity::new(units).map_err(|e| check::inconsistent(format!("line {}: {e}", line.id)))?;
-        cancelled.push(LineQuantity { line_id: line.id.clone(), quantity });
-        for (location, taken) in shrink_allocations(line, units) {
-            *given_back.entry((line.sku.clone(), location.clone())).or_default() += i64::from(taken);
-            released.push(LineMovement { line_id: line.id.clone(), location, quantity: taken });
+        let unreleased =
+            line.quantities.unallocated() + line.allocations.iter().map(|a| a.allocated - a.released).sum::<u32>();
+        let now_units = units.min(unreleased);
+        if now_units > 0 {
+            let quantity =
+                Quantity::new(now_units).map_err(|e| check::inconsistent(format!("line {}: {e}", line.id)))?;
+            cancelled.push(LineQuantity { line_id: line.id.clone(), quantity });
+            for (location, taken) in shrink_allocations(line, now_units) {
+                *given_back.entry((line.sku.clone(), location.clone())).or_default() += i64::from(taken);
+                released.push(LineMovement { line_id: line.id.clone(), location, quantity: taken });
+            }
+        }
+        let mut rest = units - now_units;
+        for a in &line.allocations {
+            let take = rest.min(a.released - a.shipped);
+            if take > 0 {
+                recalled.push(LineMovement { line_id: line.id.clone(), location: a.location.clone(), quantity: take });
+                rest -= take;
+            }
         }
     }
-    let mut events = vec![Event::OrderLinesCancelled {
-        order_id: order.id.clone(),
-        lines: cancelled,
-        released,
-        reason: reason.to_string(),
-    }];
+    if !recalled.is_empty()
+        && let Some(pending) = order.open_cancel_request()
+    {
+        return Err(DecideError::conflict(
+            "cancel_request_open",
+            format!(
+                "order {} already has cancel request {} waiting for the warehouse's answer; \
+                 released units can be cancelled again once it is answered",
+                order.id, pending.id
+            ),
+        ));
+    }
+    let mut events = Vec::new();
+    if !cancelled.is_empty() {
+        events.push(Event::OrderLinesCancelled {
+            order_id: order.id.clone(),
+            lines: cancelled,
+            released,
+            reason: reason.to_string(),
+        });
+    }
+    if !recalled.is_empty() {
+        let id = u32::try_from(order.cancel_requests.len()).unwrap_or(u32::MAX).saturating_add(1);
+        let request =
+            CancelRequest { id, lines: recalled, reason: reason.to_string(), requested_at: now, outcome: None };
+        events.push(Event::OrderCancelRequested { order_id: order.id.clone(), request });
+    }
     events.extend(given_back.into_iter().map(|((sku, location), quantity)| Event::InventoryReservationReleased {
         sku,
         location,

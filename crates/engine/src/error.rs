@@ -14,6 +14,9 @@ pub enum DecideError {
     InvalidTransition { action: &'static str, status: OrderStatus },
     #[error("{message}")]
     Invalid { pointer: String, code: &'static str, message: String },
+    /// The command conflicts with the order's current state (a cancel request already open, say).
+    #[error("{message}")]
+    Conflict { code: &'static str, message: String },
     #[error("not enough stock of {sku} at {location}: {requested} requested, {available} available")]
     InsufficientStock { pointer: String, sku: Sku, location: LocationId, requested: i64, available: i64 },
 }
@@ -25,7 +28,7 @@ impl DecideError {
             Self::OrderNotFound(_) => "order_not_found",
             Self::OrderExists(_) => "order_exists",
             Self::InvalidTransition { .. } => "invalid_transition",
-            Self::Invalid { code, .. } => code,
+            Self::Invalid { code, .. } | Self::Conflict { code, .. } => code,
             Self::InsufficientStock { .. } => "insufficient_stock",
         }
     }
@@ -40,5 +43,9 @@ impl DecideError {
 
     pub fn invalid(pointer: impl Into<String>, code: &'static str, message: impl Into<String>) -> Self {
         Self::Invalid { pointer: pointer.into(), code, message: message.into() }
+    }
+
+    pub fn conflict(code: &'static str, message: impl Into<String>) -> Self {
+        Self::Conflict { code, message: message.into() }
     }
 }

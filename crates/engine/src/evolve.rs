@@ -23,7 +23,14 @@ pub fn evolve(state: &mut State, event: &Event, now: DateTime<Utc>) {
         | Event::OrderReleased { .. }
         | Event::ShipmentConfirmed { .. }
         | Event::DeliveryConfirmed { .. }
-        | Event::ReturnRecorded { .. } => evolve_order::apply(&mut state.order, event, now),
+        | Event::ReturnRecorded { .. }
+        | Event::OrderCancelRequested { .. }
+        | Event::OrderCancelAnswered { .. }
+        | Event::ReturnAuthorised { .. }
+        | Event::RefundDue { .. } => evolve_order::apply(&mut state.order, event, now),
+        Event::AvailabilityChanged { channel, sku, available, .. } => {
+            crate::availability::apply(state, channel, sku, *available)
+        }
         Event::InventoryReserved { sku, location, quantity, .. } => {
             change_position(state, sku, location, now, |p| p.reserved = p.reserved.saturating_add((*quantity).max(0)))
         }

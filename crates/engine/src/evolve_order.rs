@@ -75,7 +75,23 @@ pub(crate) fn apply(slot: &mut Option<Order>, event: &Event, now: DateTime<Utc>)
                         q.returned.saturating_add(returned.quantity.get().min(q.delivered.saturating_sub(q.returned)));
                 }
             }
+            if let Some(authorisation) = &record.authorisation {
+                crate::rma::note_received(order, authorisation, &record.lines);
+            }
             order.returns.push(record.clone());
+        }
+        Event::OrderCancelRequested { request, .. } if order.cancel_requests.iter().all(|r| r.id != request.id) => {
+            order.cancel_requests.push(request.clone());
+        }
+        Event::OrderCancelAnswered { request_id, outcome, .. } => {
+            if let Some(request) = order.cancel_requests.iter_mut().find(|r| r.id == *request_id) {
+                request.outcome = Some(*outcome);
+            }
+        }
+        Event::ReturnAuthorised { authorisation, .. }
+            if order.return_authorisations.iter().all(|a| a.id != authorisation.id) =>
+        {
+            order.return_authorisations.push(authorisation.clone());
         }
         _ => {}
     }

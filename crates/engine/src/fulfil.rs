@@ -1,11 +1,11 @@
 //! Fulfilment facts reported back by warehouses, carriers and stores: shipments, deliveries and returns.
 
 use crate::allocate::unknown_line;
-use crate::{DecideError, State, check};
+use crate::{DecideError, State, check, rma};
 use chrono::{DateTime, Utc};
 use crossdock_model::{
-    Disposition, Event, LineId, LineQuantity, LocationId, Order, Quantity, ReturnId, ReturnLine, ReturnRecord,
-    Shipment, ShipmentId, Sku,
+    Disposition, Event, LineId, LineQuantity, LocationId, Order, Quantity, ReturnAuthorisationId, ReturnId, ReturnLine,
+    ReturnRecord, Shipment, ShipmentId, Sku,
 };
 use std::collections::BTreeMap;
 
@@ -134,14 +134,19 @@ pub(crate) fn confirm_delivery(
     Ok(vec![Event::DeliveryConfirmed { order_id: order.id.clone(), shipment_id: shipment_id.clone(), delivered_at }])
 }
 
-/// Records units received back at a location; resellable ones go back into its stock.
-pub(crate) fn record_return(
-    order: &Order,
-    return_id: &ReturnId,
-    location: &LocationId,
-    lines: &[ReturnLine],
-    received_at: DateTime<Utc>,
-) -> Result<Vec<Event>, DecideError> {
+/// The fields of a `RecordReturn` command.
+pub(crate) struct NewReturn<'a> {
+    pub id: &'a ReturnId,
+    pub location: &'a LocationId,
+    pub lines: &'a [ReturnLine],
+    pub received_at: DateTime<Utc>,
+    pub authorisation: Option<&'a ReturnAuthorisationId>,
+}
+
+/// Records units received back at a location (against a return authorisation or as a walk-in); resellable
+/// ones go back into its stock, and the refund due is recorded with the return.
+pub(crate) fn record_return(state: &State, order: &Order, new: &NewReturn<'_>) -> Result<Vec<Event>, DecideError> {
+    let (return_id, location, lines, received_at) = (new.id, new.location, new.lines, new.received_at);
     if order.returns.iter().any(|r| &r.id == return_id) {
         return Err(DecideError::invalid(
             "/return_id",
@@ -175,8 +180,16 @@ pub(crate) fn record_return(
             *restock.entry(&line.sku).or_default() += i64::from(quantity);
         }
     }
-    let record = ReturnRecord { id: return_id.clone(), location: location.clone(), lines: lines.to_vec(), received_at };
-    let mut events = vec![Event::ReturnRecorded { order_id: order.id.clone(), record }];
+    rma::check_against_authorisation(order, new.authorisation, lines)?;
+    let refund = rma::refund_event(order, return_id, new.authorisation, location, lines, &state.restocking)?;
+    let record = ReturnRecord {
+        id: return_id.clone(),
+        location: location.clone(),
+        lines: lines.to_vec(),
+        received_at,
+        authorisation: new.authorisation.cloned(),
+    };
+    let mut events = vec![Event::ReturnRecorded { order_id: order.id.clone(), record }, refund];
     events.extend(restock.into_iter().map(|(sku, quantity)| Event::InventoryRestocked {
         sku: sku.clone(),
         location: location.clone(),

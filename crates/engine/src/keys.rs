@@ -39,7 +39,12 @@ pub fn inventory_keys(command: &Command, order: Option<&Order>) -> Vec<(Sku, Loc
         Command::AdjustInventory { sku, location, .. } | Command::CountInventory { sku, location, .. } => {
             keys.insert((sku.clone(), location.clone()));
         }
+        Command::AnswerCancelRequest { .. } => {
+            keys.extend(order.map(crate::cancel_request::answer_keys).unwrap_or_default())
+        }
         Command::PlaceOrder(_)
+        | Command::AuthoriseReturn { .. }
+        | Command::RefreshAvailability { .. }
         | Command::SourceOrder { .. }
         | Command::HoldOrder { .. }
         | Command::ReleaseHold { .. }
@@ -65,6 +70,8 @@ pub fn sourcing_skus(command: &Command, order: Option<&Order>) -> Vec<Sku> {
             .filter(|l| l.quantities.ordered > l.quantities.cancelled.saturating_add(l.quantities.allocated))
             .map(|l| l.sku.clone())
             .collect(),
+        // A channel's ATP sums the sku's positions over the network, which sourcing loads.
+        Command::RefreshAvailability { sku, .. } => BTreeSet::from([sku.clone()]),
         _ => BTreeSet::new(),
     };
     skus.into_iter().collect()

@@ -10,16 +10,21 @@
 //! reservations. `SourceOrder` sources an order's unallocated units again (backorder refill).
 //!
 //! Beside them, pure policy the store and server call: [`sourcing`] (where an order ships from, at the least
-//! cost, with an explanation), [`tax`] (US sales tax and its report), [`refund`] (what a return pays back)
-//! and [`reconcile`] (ERP exports and WMS count snapshots against the hub's records).
+//! cost, with an explanation), [`tax`] (US sales tax and its report), [`refund`] (what a return pays back),
+//! [`reconcile`] (ERP exports and WMS count snapshots against the hub's records), [`availability`] (a
+//! channel's ATP, the feed's debounce) and [`policy`] (the configurable policy as data).
 
 use chrono::{DateTime, Utc};
-use crossdock_model::{Command, Event, InventoryPosition, Location, LocationId, Order, OrderId, Sku};
+use crossdock_model::{
+    ChannelAvailability, ChannelId, Command, Event, InventoryPosition, Location, LocationId, Order, OrderId, Sku,
+};
 use std::collections::BTreeMap;
 
 mod allocate;
 mod autosource;
+pub mod availability;
 mod cancel;
+mod cancel_request;
 mod check;
 mod error;
 mod evolve;
@@ -31,8 +36,10 @@ mod keys;
 pub mod kpi;
 mod location;
 mod place;
+pub mod policy;
 pub mod reconcile;
 pub mod refund;
+mod rma;
 pub mod sourcing;
 pub mod tax;
 
@@ -40,6 +47,7 @@ pub use check::MAX_LINES;
 pub use error::DecideError;
 pub use evolve::evolve;
 pub use keys::{inventory_keys, sourcing_skus};
+pub use policy::{ChannelGroup, Policy};
 pub use refund::{RestockingFeeRule, refund_amount};
 pub use sourcing::{
     SourcingBenchReport, SourcingDecision, bench_sourcing, nearest_with_everything_else_nearest_per_line, source_order,
@@ -57,6 +65,10 @@ pub struct State {
     /// For a command that sources (see [`sourcing_skus`]): the network. Without it, orders are not sourced
     /// automatically (they wait for explicit allocations).
     pub sourcing: Option<SourcingState>,
+    /// The restocking-fee rule returns are refunded under (the policy's `[returns]`).
+    pub restocking: RestockingFeeRule,
+    /// For `RefreshAvailability`: the channel's availability of the sku as last recorded (none: never).
+    pub availability: Option<ChannelAvailability>,
 }
 
 /// What automatic sourcing reads besides positions: every known location, the orders each has already been
@@ -66,6 +78,16 @@ pub struct SourcingState {
     pub locations: Vec<Location>,
     pub sourced_today: BTreeMap<LocationId, u32>,
     pub config: sourcing::SourcingConfig,
+    /// The channels' location groups (the policy's `[[channels]]`); a channel not listed, or listed without
+    /// locations, may use every location.
+    pub channels: Vec<ChannelGroup>,
+}
+
+impl SourcingState {
+    /// The locations `channel` is limited to, or `None` when it may use the whole network.
+    pub fn channel_locations(&self, channel: &ChannelId) -> Option<&[LocationId]> {
+        self.channels.iter().find(|c| &c.id == channel).map(|c| c.locations.as_slice()).filter(|l| !l.is_empty())
+    }
 }
 
 impl State {
@@ -87,7 +109,7 @@ pub fn decide(state: &State, command: &Command, now: DateTime<Utc>) -> Result<Ve
         Command::HoldOrder { order_id, reason } => hold::hold_order(loaded(state, order_id)?, reason),
         Command::ReleaseHold { order_id } => hold::release_hold(loaded(state, order_id)?),
         Command::CancelOrder { order_id, lines, reason } => {
-            cancel::cancel_order(loaded(state, order_id)?, lines.as_deref(), reason)
+            cancel::cancel_order(loaded(state, order_id)?, lines.as_deref(), reason, now)
         }
         Command::AllocateLines { order_id, allocations } => {
             allocate::allocate_lines(state, loaded(state, order_id)?, allocations, now)
@@ -120,9 +142,29 @@ pub fn decide(state: &State, command: &Command, now: DateTime<Utc>) -> Result<Ve
         Command::ConfirmDelivery { order_id, shipment_id, delivered_at } => {
             fulfil::confirm_delivery(loaded(state, order_id)?, shipment_id, *delivered_at)
         }
-        Command::RecordReturn { order_id, return_id, location, lines, received_at } => {
-            fulfil::record_return(loaded(state, order_id)?, return_id, location, lines, *received_at)
+        Command::RecordReturn { order_id, return_id, location, lines, received_at, authorisation } => {
+            let new = fulfil::NewReturn {
+                id: return_id,
+                location,
+                lines,
+                received_at: *received_at,
+                authorisation: authorisation.as_ref(),
+            };
+            fulfil::record_return(state, loaded(state, order_id)?, &new)
         }
+        Command::AnswerCancelRequest { order_id, outcome, reason } => {
+            cancel_request::answer_cancel_request(loaded(state, order_id)?, *outcome, reason.as_deref())
+        }
+        Command::AuthoriseReturn { order_id, authorisation_id, lines, expected_location, authorised_at } => {
+            rma::authorise_return(
+                loaded(state, order_id)?,
+                authorisation_id,
+                lines,
+                expected_location.as_ref(),
+                *authorised_at,
+            )
+        }
+        Command::RefreshAvailability { channel, sku } => availability::refresh(state, channel, sku),
         Command::AdjustInventory { sku, location, delta, reason } => {
             inventory::adjust(&state.position(sku, location, now), *delta, reason)
         }

@@ -38,6 +38,8 @@ pub(crate) fn place_order(state: &State, place: &PlaceOrder, now: DateTime<Utc>)
         hold: None,
         shipments: Vec::new(),
         returns: Vec::new(),
+        cancel_requests: Vec::new(),
+        return_authorisations: Vec::new(),
         sourcing: place.sourcing.clone(),
         version: 0,
         updated_at: now,

@@ -1,8 +1,9 @@
 //! Commands: requests to change state, as they arrive from the API, webhooks, EDI or brokers.
 
 use crate::{
-    Address, ChannelId, Currency, Customer, ExternalId, LineId, LineQuantity, Location, LocationId, Money, OrderId,
-    Quantity, ReturnId, ReturnLine, ShipmentId, Sku, SourcingOptions,
+    Address, AuthorisedLine, CancelOutcome, ChannelId, Currency, Customer, ExternalId, LineId, LineQuantity, Location,
+    LocationId, Money, OrderId, Quantity, ReturnAuthorisationId, ReturnId, ReturnLine, ShipmentId, Sku,
+    SourcingOptions,
 };
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -110,6 +111,30 @@ pub enum Command {
         location: LocationId,
         lines: Vec<ReturnLine>,
         received_at: DateTime<Utc>,
+        /// The return authorisation the units come back under; none for a walk-in return.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        authorisation: Option<ReturnAuthorisationId>,
+    },
+    /// The warehouse's answer to the order's open cancel request.
+    AnswerCancelRequest {
+        order_id: OrderId,
+        outcome: CancelOutcome,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+    },
+    /// Authorise the return of shipped units (RMA); they may be received later at any location.
+    AuthoriseReturn {
+        order_id: OrderId,
+        authorisation_id: ReturnAuthorisationId,
+        lines: Vec<AuthorisedLine>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        expected_location: Option<LocationId>,
+        authorised_at: DateTime<Utc>,
+    },
+    /// Recompute a channel's available-to-promise of a sku and record it if it changed (the availability feed).
+    RefreshAvailability {
+        channel: ChannelId,
+        sku: Sku,
     },
     /// Add (positive) or remove (negative) units at a location.
     AdjustInventory {
@@ -142,8 +167,13 @@ impl Command {
             | Command::ReleaseToWarehouse { order_id, .. }
             | Command::ConfirmShipment { order_id, .. }
             | Command::ConfirmDelivery { order_id, .. }
-            | Command::RecordReturn { order_id, .. } => Some(order_id),
-            Command::AdjustInventory { .. } | Command::CountInventory { .. } | Command::UpsertLocation { .. } => None,
+            | Command::RecordReturn { order_id, .. }
+            | Command::AnswerCancelRequest { order_id, .. }
+            | Command::AuthoriseReturn { order_id, .. } => Some(order_id),
+            Command::AdjustInventory { .. }
+            | Command::CountInventory { .. }
+            | Command::UpsertLocation { .. }
+            | Command::RefreshAvailability { .. } => None,
         }
     }
 
@@ -160,6 +190,9 @@ impl Command {
             Command::ConfirmShipment { .. } => "confirm_shipment",
             Command::ConfirmDelivery { .. } => "confirm_delivery",
             Command::RecordReturn { .. } => "record_return",
+            Command::AnswerCancelRequest { .. } => "answer_cancel_request",
+            Command::AuthoriseReturn { .. } => "authorise_return",
+            Command::RefreshAvailability { .. } => "refresh_availability",
             Command::AdjustInventory { .. } => "adjust_inventory",
             Command::CountInventory { .. } => "count_inventory",
             Command::UpsertLocation { .. } => "upsert_location",

@@ -1,7 +1,8 @@
 //! Events: facts recorded in the log, each with a type name and a schema version.
 
 use crate::{
-    InventoryPosition, LineQuantity, Location, LocationId, Order, OrderId, ReturnRecord, Shipment, ShipmentId, Sku,
+    CancelOutcome, CancelRequest, ChannelAvailability, ChannelId, InventoryPosition, LineQuantity, Location,
+    LocationId, Order, OrderId, RefundDue, ReturnAuthorisation, ReturnRecord, Shipment, ShipmentId, Sku,
 };
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -16,6 +17,8 @@ pub enum AggregateKind {
     Order,
     Inventory,
     Location,
+    /// A channel's available-to-promise of one sku (id `channel/sku`).
+    Availability,
 }
 
 impl AggregateKind {
@@ -24,6 +27,7 @@ impl AggregateKind {
             Self::Order => "order",
             Self::Inventory => "inventory",
             Self::Location => "location",
+            Self::Availability => "availability",
         }
     }
 }
@@ -77,6 +81,26 @@ pub enum Event {
         #[serde(rename = "return")]
         record: ReturnRecord,
     },
+    /// Released units the hub asked the warehouse not to ship; its answer comes back as `AnswerCancelRequest`.
+    #[serde(rename = "order.cancel_requested")]
+    OrderCancelRequested { order_id: OrderId, request: CancelRequest },
+    /// The warehouse answered the open cancel request (an accepted one is followed by `order.lines_cancelled`).
+    #[serde(rename = "order.cancel_answered")]
+    OrderCancelAnswered {
+        order_id: OrderId,
+        request_id: u32,
+        outcome: CancelOutcome,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+    },
+    #[serde(rename = "order.return_authorised")]
+    ReturnAuthorised { order_id: OrderId, authorisation: ReturnAuthorisation },
+    /// What a recorded return pays back (price plus tax, less any restocking fee).
+    #[serde(rename = "order.refund_due")]
+    RefundDue { order_id: OrderId, refund: RefundDue },
+    /// A channel's available-to-promise of a sku changed (debounced by the availability feed).
+    #[serde(rename = "inventory.availability_changed")]
+    AvailabilityChanged { channel: ChannelId, sku: Sku, previous: i64, available: i64 },
     /// Units reserved for an order at a location.
     #[serde(rename = "inventory.reserved")]
     InventoryReserved { sku: Sku, location: LocationId, order_id: OrderId, quantity: i64 },
@@ -113,6 +137,11 @@ impl Event {
             Event::ShipmentConfirmed { .. } => "order.shipment_confirmed",
             Event::DeliveryConfirmed { .. } => "order.delivery_confirmed",
             Event::ReturnRecorded { .. } => "order.return_recorded",
+            Event::OrderCancelRequested { .. } => "order.cancel_requested",
+            Event::OrderCancelAnswered { .. } => "order.cancel_answered",
+            Event::ReturnAuthorised { .. } => "order.return_authorised",
+            Event::RefundDue { .. } => "order.refund_due",
+            Event::AvailabilityChanged { .. } => "inventory.availability_changed",
             Event::InventoryReserved { .. } => "inventory.reserved",
             Event::InventoryReservationReleased { .. } => "inventory.reservation_released",
             Event::InventoryShipped { .. } => "inventory.shipped",
@@ -140,7 +169,14 @@ impl Event {
             | Event::OrderReleased { order_id, .. }
             | Event::ShipmentConfirmed { order_id, .. }
             | Event::DeliveryConfirmed { order_id, .. }
-            | Event::ReturnRecorded { order_id, .. } => (AggregateKind::Order, order_id.to_string()),
+            | Event::ReturnRecorded { order_id, .. }
+            | Event::OrderCancelRequested { order_id, .. }
+            | Event::OrderCancelAnswered { order_id, .. }
+            | Event::ReturnAuthorised { order_id, .. }
+            | Event::RefundDue { order_id, .. } => (AggregateKind::Order, order_id.to_string()),
+            Event::AvailabilityChanged { channel, sku, .. } => {
+                (AggregateKind::Availability, ChannelAvailability::aggregate_id(channel, sku))
+            }
             Event::InventoryReserved { sku, location, .. }
             | Event::InventoryReservationReleased { sku, location, .. }
             | Event::InventoryShipped { sku, location, .. }

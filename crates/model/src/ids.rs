@@ -113,3 +113,6 @@ mod tests {
         assert_eq!(serde_json::from_str::<OrderId>("\"o-1\"").unwrap().as_str(), "o-1");
     }
 }
+id_type!(
+    /// A return authorisation (RMA) of an order.
+    ReturnAuthorisationId, "return authorisation id");

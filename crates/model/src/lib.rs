@@ -8,6 +8,7 @@ mod event;
 mod ids;
 mod inventory;
 mod money;
+mod orchestration;
 mod order;
 mod party;
 mod quantity;
@@ -16,9 +17,15 @@ mod sourcing;
 pub use command::{Allocation, Command, MAX_REASON_LEN, NewOrderLine, PlaceOrder};
 pub use error::ValidationError;
 pub use event::{AggregateKind, EVENT_SCHEMA_VERSION, Event, LineMovement, RecordedEvent};
-pub use ids::{ChannelId, CustomerId, ExternalId, LineId, LocationId, MAX_ID_LEN, OrderId, ReturnId, ShipmentId, Sku};
+pub use ids::{
+    ChannelId, CustomerId, ExternalId, LineId, LocationId, MAX_ID_LEN, OrderId, ReturnAuthorisationId, ReturnId,
+    ShipmentId, Sku,
+};
 pub use inventory::InventoryPosition;
 pub use money::{Currency, Money};
+pub use orchestration::{
+    AuthorisedLine, CancelOutcome, CancelRequest, ChannelAvailability, RefundDue, RefundLine, ReturnAuthorisation,
+};
 pub use order::{
     Disposition, LineAllocation, LineQuantities, LineQuantity, Order, OrderLine, OrderStatus, ReturnLine, ReturnReason,
     ReturnRecord, Shipment,

@@ -208,6 +208,9 @@ pub struct ReturnRecord {
     pub location: LocationId,
     pub lines: Vec<ReturnLine>,
     pub received_at: DateTime<Utc>,
+    /// The return authorisation the units came back under, if any (walk-in returns have none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub authorisation: Option<crate::ReturnAuthorisationId>,
 }
 
 /// The order aggregate.
@@ -237,6 +240,12 @@ pub struct Order {
     pub shipments: Vec<Shipment>,
     #[serde(default)]
     pub returns: Vec<ReturnRecord>,
+    /// Cancel requests sent to warehouses after release, oldest first; the last may be open.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cancel_requests: Vec<crate::CancelRequest>,
+    /// Return authorisations (RMA), oldest first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub return_authorisations: Vec<crate::ReturnAuthorisation>,
     /// How the order is sourced (automatically unless it asked for manual allocation) and its rules.
     #[serde(default, skip_serializing_if = "SourcingOptions::is_default")]
     pub sourcing: SourcingOptions,
@@ -252,6 +261,16 @@ impl Order {
 
     pub fn line_mut(&mut self, id: &LineId) -> Option<&mut OrderLine> {
         self.lines.iter_mut().find(|l| &l.id == id)
+    }
+
+    /// The cancel request waiting for the warehouse's answer, if any.
+    pub fn open_cancel_request(&self) -> Option<&crate::CancelRequest> {
+        self.cancel_requests.last().filter(|r| r.outcome.is_none())
+    }
+
+    /// Units of a line authorised for return (RMA) and not yet received.
+    pub fn authorised_open(&self, line: &LineId) -> u32 {
+        self.return_authorisations.iter().map(|a| a.open_units(line)).fold(0, u32::saturating_add)
     }
 
     /// Sum of line totals (unit price × ordered units), in the order's currency.
@@ -362,6 +381,8 @@ mod tests {
             hold: hold.then(|| "fraud check".to_string()),
             shipments: vec![],
             returns: vec![],
+            cancel_requests: vec![],
+            return_authorisations: vec![],
             sourcing: SourcingOptions::default(),
             version: 1,
             updated_at: DateTime::UNIX_EPOCH,

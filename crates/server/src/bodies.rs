@@ -201,6 +201,9 @@ pub struct ReturnBody {
     pub lines: Vec<ReturnLine>,
     #[serde(default)]
     pub received_at: Option<DateTime<Utc>>,
+    /// The return authorisation (RMA) the units come back under; leave out for a walk-in return.
+    #[serde(default)]
+    pub authorisation: Option<crossdock_model::ReturnAuthorisationId>,
 }
 
 impl OrderCommandBody for ReturnBody {
@@ -210,7 +213,14 @@ impl OrderCommandBody for ReturnBody {
         let defaulted = self.received_at.is_none();
         let received_at = self.received_at.unwrap_or_else(now);
         (
-            Command::RecordReturn { order_id, return_id, location: self.location, lines: self.lines, received_at },
+            Command::RecordReturn {
+                order_id,
+                return_id,
+                location: self.location,
+                lines: self.lines,
+                received_at,
+                authorisation: self.authorisation,
+            },
             defaulted,
         )
     }

@@ -74,6 +74,15 @@ pub fn restore_times(command: &mut Command, order: &Order) -> bool {
             }
             None => false,
         },
+        Command::AuthoriseReturn { authorisation_id, authorised_at, .. } => {
+            match order.return_authorisations.iter().find(|a| &a.id == authorisation_id) {
+                Some(a) => {
+                    *authorised_at = a.authorised_at;
+                    true
+                }
+                None => false,
+            }
+        }
         _ => false,
     }
 }

@@ -4,6 +4,7 @@
 
 pub mod auth;
 mod bodies;
+mod bodies_returns;
 mod defaults;
 mod handlers;
 mod json;

@@ -30,6 +30,8 @@ use utoipa::{Modify, OpenApi};
         handlers::confirm_shipment,
         handlers::confirm_delivery,
         handlers::record_return,
+        handlers::authorise_return,
+        handlers::answer_cancel_request,
         handlers::adjust_inventory,
         handlers::count_inventory,
         handlers::list_inventory,

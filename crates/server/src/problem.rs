@@ -157,7 +157,9 @@ impl From<DecideError> for ApiError {
     fn from(error: DecideError) -> Self {
         let status = match &error {
             DecideError::OrderNotFound(_) => StatusCode::NOT_FOUND,
-            DecideError::OrderExists(_) | DecideError::InvalidTransition { .. } => StatusCode::CONFLICT,
+            DecideError::OrderExists(_) | DecideError::InvalidTransition { .. } | DecideError::Conflict { .. } => {
+                StatusCode::CONFLICT
+            }
             DecideError::Invalid { .. } | DecideError::InsufficientStock { .. } => StatusCode::UNPROCESSABLE_ENTITY,
         };
         let mut api = Self::new(status, error.code(), error.to_string());

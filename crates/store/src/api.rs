@@ -103,6 +103,11 @@ pub struct ApiKeyRecord {
 pub trait Store: Send + Sync + 'static {
     async fn submit(&self, request: CommandRequest) -> Result<CommandReceipt, SubmitError>;
 
+    /// The orchestration policy commands are decided with (sourcing, channel groups, restocking fee).
+    fn policy(&self) -> std::sync::Arc<crossdock_engine::Policy>;
+    /// Replaces the policy; batches started afterwards use the new one.
+    fn set_policy(&self, policy: crossdock_engine::Policy);
+
     /// Submits several requests (an EDI file, a CSV batch) and returns one outcome per request, in order.
     /// Each is settled on its own — a refused one does not stop the others — but the store applies each run
     /// of up to `MAX_BATCH` of them in the same transaction when it can. The default submits one at a time.

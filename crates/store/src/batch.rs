@@ -1,15 +1,19 @@
 //! One group-commit batch, whatever the backend: load the state the batch needs in a few queries, decide and
 //! evolve every command in memory, then write events, projections and idempotency records in bulk.
 
-use crate::codec::{request_hash, to_i64, to_json};
+use crate::availability::{AvailabilityTx, AvailabilityWork};
+use crate::codec::{request_hash, to_json};
 use crate::sourcing::{NetworkWork, REFILL_MAX_ORDERS, SourcingTx, network_available, raised_skus, waits_for};
 use crate::{CommandReceipt, CommandRequest, StoreError, SubmitError};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use crossdock_engine::State;
-use crossdock_model::{AggregateKind, Command, Event, InventoryPosition, Location, LocationId, Order, OrderId, Sku};
+use crossdock_engine::{Policy, State};
+use crossdock_model::{
+    AggregateKind, ChannelAvailability, Command, Event, InventoryPosition, Location, LocationId, Order, OrderId, Sku,
+};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::ops::Range;
+use std::sync::Arc;
 
 /// What one request of a batch came to.
 pub(crate) type Outcome = Result<CommandReceipt, SubmitError>;
@@ -44,7 +48,7 @@ pub(crate) struct NewIdempotency {
 /// The statements a batch needs, inside one open transaction that holds the store's write lock.
 /// Every method is one round trip (or a few, when a bulk statement is split below the bind-parameter limit).
 #[async_trait]
-pub(crate) trait BatchTx: SourcingTx + Send {
+pub(crate) trait BatchTx: SourcingTx + AvailabilityTx + Send {
     async fn idempotency(&mut self, keys: &[String]) -> Result<HashMap<String, StoredIdempotency>, StoreError>;
     async fn orders(&mut self, ids: &[OrderId]) -> Result<Vec<Order>, StoreError>;
     async fn positions(&mut self, keys: &[(Sku, LocationId)]) -> Result<Vec<InventoryPosition>, StoreError>;
@@ -72,6 +76,8 @@ struct Working {
     network: NetworkWork,
     /// Skus whose stock the last accepted command raised (their backorders are refilled next).
     raised: BTreeSet<Sku>,
+    availability: AvailabilityWork,
+    policy: Arc<Policy>,
 }
 
 impl Working {
@@ -128,13 +134,14 @@ pub(crate) async fn apply_batch(
     tx: &mut dyn BatchTx,
     requests: &[&CommandRequest],
     now: DateTime<Utc>,
+    policy: Arc<Policy>,
 ) -> Result<Vec<Outcome>, StoreError> {
     let hashes: Vec<String> = requests.iter().map(|r| request_hash(&r.command, r.expected_version)).collect();
     let keys: Vec<String> =
         requests.iter().map(|r| r.idempotency_key.clone()).collect::<BTreeSet<_>>().into_iter().collect();
     let stored = tx.idempotency(&keys).await?;
 
-    let mut w = Working::default();
+    let mut w = Working { policy, ..Working::default() };
     let order_ids: Vec<OrderId> =
         requests.iter().filter_map(|r| r.command.order_id().cloned()).collect::<BTreeSet<_>>().into_iter().collect();
     if !order_ids.is_empty() {
@@ -232,7 +239,7 @@ async fn decide_one(
     let mut sourcing = None;
     if !skus.is_empty() {
         let upserted = w.locations.values().map(|(l, _)| l);
-        sourcing = Some(w.network.load(tx, &mut w.positions, upserted, &skus, now).await?);
+        sourcing = Some(w.network.load(tx, &mut w.positions, upserted, &skus, &w.policy, now).await?);
         let wanted: BTreeSet<&Sku> = skus.iter().collect();
         positions
             .extend(w.positions.iter().filter(|(k, _)| wanted.contains(&k.0)).map(|(k, p)| (k.clone(), p.clone())));
@@ -241,7 +248,12 @@ async fn decide_one(
         Command::UpsertLocation { location } => w.locations.get(&location.id).cloned(),
         _ => None,
     };
-    let mut state = State { order, positions, location, sourcing };
+    let availability = match command {
+        Command::RefreshAvailability { channel, sku } => w.availability.load(tx, channel, sku).await?,
+        _ => None,
+    };
+    let restocking = w.policy.restocking.clone();
+    let mut state = State { order, positions, location, sourcing, restocking, availability };
 
     let (kind, id) = addressed(command);
     if let Some(expected) = request.expected_version {
@@ -288,6 +300,7 @@ async fn decide_one(
     }
 
     let version = version_in(&state, kind, &id).unwrap_or(0);
+    w.availability.keep(state.availability.take());
     if let Some(order) = state.order {
         if w.orders.get(&order.id).map(|o| o.version) != Some(order.version) {
             w.dirty_orders.insert(order.id.clone());
@@ -411,7 +424,7 @@ async fn refill(
         }
     }
     let upserted = w.locations.values().map(|(l, _)| l);
-    w.network.load(tx, &mut w.positions, upserted, std::slice::from_ref(sku), now).await?;
+    w.network.load(tx, &mut w.positions, upserted, std::slice::from_ref(sku), &w.policy, now).await?;
     for order_id in queue {
         if network_available(&w.positions, sku) <= 0 {
             break;
@@ -438,6 +451,9 @@ fn addressed(command: &Command) -> (AggregateKind, String) {
             (AggregateKind::Inventory, InventoryPosition::aggregate_id(sku, location))
         }
         Command::UpsertLocation { location } => (AggregateKind::Location, location.id.to_string()),
+        Command::RefreshAvailability { channel, sku } => {
+            (AggregateKind::Availability, ChannelAvailability::aggregate_id(channel, sku))
+        }
         other => {
             let id = other.order_id().map(|id| id.to_string()).unwrap_or_default();
             (AggregateKind::Order, id)
@@ -455,6 +471,11 @@ fn version_in(state: &State, kind: AggregateKind, id: &str) -> Option<u64> {
             .find(|p| InventoryPosition::aggregate_id(&p.sku, &p.location) == id)
             .map(|p| p.version),
         AggregateKind::Location => state.location.as_ref().filter(|(l, _)| l.id.as_str() == id).map(|(_, v)| *v),
+        AggregateKind::Availability => state
+            .availability
+            .as_ref()
+            .filter(|a| ChannelAvailability::aggregate_id(&a.channel, &a.sku) == id)
+            .map(|a| a.version),
     }
 }
 
@@ -469,26 +490,4 @@ fn position_key(event: &Event) -> Option<(Sku, LocationId)> {
         | Event::InventoryCounted { sku, location, .. } => Some((sku.clone(), location.clone())),
         _ => None,
     }
-}
-
-/// Matches the rows an event INSERT returned, `(aggregate_kind, aggregate_id, version, seq)`, to `events`,
-/// and checks that sequence numbers follow insertion order.
-pub(crate) fn align_seqs(
-    events: &[NewEvent],
-    returned: Vec<(String, String, i64, i64)>,
-) -> Result<Vec<i64>, StoreError> {
-    let mut by_key: HashMap<(String, String, i64), i64> =
-        returned.into_iter().map(|(kind, id, version, seq)| ((kind, id, version), seq)).collect();
-    let mut seqs = Vec::with_capacity(events.len());
-    for event in events {
-        let key = (event.aggregate_kind.as_str().to_string(), event.aggregate_id.clone(), to_i64(event.version));
-        let seq = by_key.remove(&key).ok_or_else(|| {
-            StoreError::Corrupt(format!("no sequence number came back for {} {} version {}", key.0, key.1, key.2))
-        })?;
-        if seqs.last().is_some_and(|&last| last >= seq) {
-            return Err(StoreError::Corrupt("sequence numbers were not assigned in insertion order".into()));
-        }
-        seqs.push(seq);
-    }
-    Ok(seqs)
 }

@@ -80,6 +80,7 @@ pub(crate) fn parse_kind(text: &str) -> Result<AggregateKind, StoreError> {
         "order" => Ok(AggregateKind::Order),
         "inventory" => Ok(AggregateKind::Inventory),
         "location" => Ok(AggregateKind::Location),
+        "availability" => Ok(AggregateKind::Availability),
         other => Err(StoreError::Corrupt(format!("unknown aggregate kind {other:?}"))),
     }
 }

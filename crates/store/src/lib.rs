@@ -8,12 +8,16 @@
 
 mod api;
 pub mod audit;
+mod availability;
 mod batch;
 mod codec;
 pub mod delivery;
 pub mod edi;
+pub mod feed;
 mod migrate;
+mod policy;
 mod postgres;
+mod seqs;
 mod sourcing;
 mod sqlite;
 pub mod testing;

@@ -9,8 +9,7 @@
 use crate::StoreError;
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
-use crossdock_engine::SourcingState;
-use crossdock_engine::sourcing::SourcingConfig;
+use crossdock_engine::{Policy, SourcingState};
 use crossdock_model::{Event, InventoryPosition, Location, LocationId, Order, OrderId, Sku};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -59,6 +58,7 @@ impl NetworkWork {
         positions: &mut BTreeMap<(Sku, LocationId), InventoryPosition>,
         upserted: impl Iterator<Item = &Location>,
         skus: &[Sku],
+        policy: &Policy,
         now: DateTime<Utc>,
     ) -> Result<SourcingState, StoreError> {
         let missing: Vec<Sku> = skus.iter().filter(|s| !self.skus_loaded.contains(*s)).cloned().collect();
@@ -83,7 +83,8 @@ impl NetworkWork {
         Ok(SourcingState {
             locations: locations.values().cloned().collect(),
             sourced_today: self.sourced.as_ref().map(|(_, s)| s.clone()).unwrap_or_default(),
-            config: SourcingConfig::standard(),
+            config: policy.sourcing.clone(),
+            channels: policy.channels.clone(),
         })
     }
 

@@ -119,7 +119,8 @@ impl Net {
         if !skus.is_empty() {
             let config = SourcingConfig::standard();
             let locations = self.locations.clone();
-            state.sourcing = Some(SourcingState { locations, sourced_today: BTreeMap::new(), config });
+            state.sourcing =
+                Some(SourcingState { locations, sourced_today: BTreeMap::new(), config, channels: Vec::new() });
         }
         let Ok(events) = decide(&state, command, now()) else { return Ok(()) };
         let mut promised: BTreeMap<(Sku, LocationId), i64> = BTreeMap::new();

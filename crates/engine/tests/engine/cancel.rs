@@ -40,13 +40,13 @@ fn cancel_takes_unallocated_then_unreleased_then_released_units() {
     check(
         &spread(),
         cancel(Some(&[("L1", 3)])),
-        "order.lines_cancelled L1×3 released=[L1@W1×1,L1@W2×1]
-         inventory.reservation_released SKU-A@W1 1
-         inventory.reservation_released SKU-A@W2 1",
+        r#"order.lines_cancelled L1×2 released=[L1@W1×1]
+         order.cancel_requested #1 [L1@W2×1] "customer asked"
+         inventory.reservation_released SKU-A@W1 1"#,
     );
     check_state(
-        &then(&spread(), &[cancel(None)]),
-        "order o-1 cancelled v4
+        &then(&spread(), &[cancel(None), answer_cancel(true)]),
+        "order o-1 cancelled v7
          L1 ord=3 alloc=0 rel=0 ship=0 deliv=0 ret=0 canc=3
          L2 ord=1 alloc=0 rel=0 ship=0 deliv=0 ret=0 canc=1
          SKU-A@W1 on_hand=10 reserved=0 v3
@@ -56,11 +56,20 @@ fn cancel_takes_unallocated_then_unreleased_then_released_units() {
 }
 
 #[test]
-fn cancel_released_units_shrinks_released() {
+fn cancel_released_units_shrinks_released_once_the_warehouse_accepts() {
     let released = then(&placed(), &[allocate(&[("L1", "W1", 2)]), release(None)]);
     check_state(
         &then(&released, &[cancel(Some(&[("L1", 1)]))]),
         "order o-1 released v4
+         L1 ord=2 alloc=2 rel=2 ship=0 deliv=0 ret=0 canc=0 W1:2/2/0
+         L2 ord=1 alloc=0 rel=0 ship=0 deliv=0 ret=0 canc=0
+         SKU-A@W1 on_hand=10 reserved=2 v2
+         SKU-A@W2 on_hand=5 reserved=0 v1
+         SKU-B@W1 on_hand=3 reserved=0 v1",
+    );
+    check_state(
+        &then(&released, &[cancel(Some(&[("L1", 1)])), answer_cancel(true)]),
+        "order o-1 released v6
          L1 ord=2 alloc=1 rel=1 ship=0 deliv=0 ret=0 canc=1 W1:1/1/0
          L2 ord=1 alloc=0 rel=0 ship=0 deliv=0 ret=0 canc=0
          SKU-A@W1 on_hand=10 reserved=1 v3
@@ -75,16 +84,18 @@ fn cancel_the_rest_of_a_partially_shipped_order() {
         &placed(),
         &[allocate(&[("L1", "W1", 2), ("L2", "W1", 1)]), release(None), ship("S1", "W1", &[("L1", 1)])],
     );
+    check(&partly, cancel(None), r#"order.cancel_requested #1 [L1@W1×1,L2@W1×1] "customer asked""#);
     check(
-        &partly,
-        cancel(None),
-        "order.lines_cancelled L1×1,L2×1 released=[L1@W1×1,L2@W1×1]
+        &then(&partly, &[cancel(None)]),
+        answer_cancel(true),
+        "order.cancel_answered #1 Accepted
+         order.lines_cancelled L1×1,L2×1 released=[L1@W1×1,L2@W1×1]
          inventory.reservation_released SKU-A@W1 1
          inventory.reservation_released SKU-B@W1 1",
     );
     check_state(
-        &then(&partly, &[cancel(None)]),
-        "order o-1 shipped v5
+        &then(&partly, &[cancel(None), answer_cancel(true)]),
+        "order o-1 shipped v7
          L1 ord=2 alloc=1 rel=1 ship=1 deliv=0 ret=0 canc=1 W1:1/1/1
          L2 ord=1 alloc=0 rel=0 ship=0 deliv=0 ret=0 canc=1
          SKU-A@W1 on_hand=9 reserved=0 v4

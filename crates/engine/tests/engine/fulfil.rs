@@ -144,17 +144,19 @@ fn return_restocks_resellable_units() {
         &delivered(),
         record_return("R1", "W2", &[("L1", 1, Resellable), ("L1", 1, Damaged), ("L2", 1, Resellable)]),
         "order.return_recorded R1@W2 L1×1:Resellable,L1×1:Damaged,L2×1:Resellable
+         order.refund_due R1 price=3000 tax=188 fee=0 total=3188
          inventory.restocked SKU-A@W2 1
          inventory.restocked SKU-B@W2 1",
     );
     check(
         &delivered(),
         record_return("R1", "W1", &[("L2", 1, ReturnToVendor)]),
-        "order.return_recorded R1@W1 L2×1:ReturnToVendor",
+        "order.return_recorded R1@W1 L2×1:ReturnToVendor
+         order.refund_due R1 price=1000 tax=63 fee=0 total=1063",
     );
     check_state(
         &then(&delivered(), &[record_return("R1", "W2", &[("L1", 1, Resellable), ("L2", 1, Resellable)])]),
-        "order o-1 partially_returned v6
+        "order o-1 partially_returned v7
          L1 ord=2 alloc=2 rel=2 ship=2 deliv=2 ret=1 canc=0 W1:2/2/2
          L2 ord=1 alloc=1 rel=1 ship=1 deliv=1 ret=1 canc=0 W1:1/1/1
          SKU-A@W1 on_hand=8 reserved=0 v3

@@ -39,6 +39,8 @@ fn placed(id: &str, lines: &[(&str, u32)]) -> Event {
         hold: None,
         shipments: vec![],
         returns: vec![],
+        cancel_requests: vec![],
+        return_authorisations: vec![],
         sourcing: Default::default(),
         version: 1,
         updated_at: now(),
@@ -127,6 +129,7 @@ fn short_picks_and_wrong_item_returns_count_against_order_accuracy() {
                 disposition: Disposition::Resellable,
             }],
             received_at: at(40),
+            authorisation: None,
         },
     };
     let customer_cancel = Event::OrderLinesCancelled {

@@ -3,7 +3,9 @@
 mod allocate;
 mod autosource;
 mod autosource_props;
+mod availability;
 mod cancel;
+mod cancel_request;
 mod evolve;
 mod fulfil;
 mod inventory;
@@ -13,6 +15,7 @@ mod place;
 mod props;
 mod reconcile;
 mod refund;
+mod rma;
 mod serde_round_trip;
 mod sourcing;
 mod sourcing_props;

@@ -191,7 +191,7 @@ impl Ledger {
                 };
                 *self.position_events.entry(k).or_default() += 1;
             }
-            crossdock_model::AggregateKind::Location => {}
+            crossdock_model::AggregateKind::Location | crossdock_model::AggregateKind::Availability => {}
         }
         Ok(())
     }
@@ -325,6 +325,7 @@ fn wild_event() -> impl Strategy<Value = Event> {
                 id: ReturnId::new(format!("R{r}")).unwrap(),
                 location: loc("W1"),
                 received_at: now(),
+                authorisation: None,
                 lines: l
                     .into_iter()
                     .map(|q| ReturnLine {

@@ -2,7 +2,9 @@
 
 use crate::support::*;
 use crossdock_engine::{State, decide};
-use crossdock_model::{Disposition, Event, LineMovement, ReturnRecord, Shipment, ShipmentId};
+use crossdock_model::{
+    Currency, Disposition, Event, LineMovement, Money, ReturnId, ReturnReason, ReturnRecord, Shipment, ShipmentId,
+};
 
 /// One of each event variant; the match keeps this list complete when a variant is added.
 fn one_of_each() -> Vec<Event> {
@@ -26,6 +28,7 @@ fn one_of_each() -> Vec<Event> {
         location: loc("W2"),
         lines: return_lines(&[("L1", 1, Disposition::Resellable)]),
         received_at: now(),
+        authorisation: None,
     };
     let (s, l, o) = (sku("SKU-A"), loc("W1"), order_id());
     let events = vec![
@@ -56,6 +59,55 @@ fn one_of_each() -> Vec<Event> {
             delivered_at: now(),
         },
         Event::ReturnRecorded { order_id: o.clone(), record },
+        Event::OrderCancelRequested {
+            order_id: o.clone(),
+            request: crossdock_model::CancelRequest {
+                id: 1,
+                lines: vec![LineMovement { line_id: line_id("L1"), location: loc("W1"), quantity: 1 }],
+                reason: "customer".into(),
+                requested_at: now(),
+                outcome: None,
+            },
+        },
+        Event::OrderCancelAnswered {
+            order_id: o.clone(),
+            request_id: 1,
+            outcome: crossdock_model::CancelOutcome::Refused,
+            reason: Some("already shipped".into()),
+        },
+        Event::ReturnAuthorised {
+            order_id: o.clone(),
+            authorisation: crossdock_model::ReturnAuthorisation {
+                id: crossdock_model::ReturnAuthorisationId::new("RMA-1").unwrap(),
+                lines: vec![crossdock_model::AuthorisedLine {
+                    line_id: line_id("L1"),
+                    quantity: qty(1),
+                    reason: ReturnReason::Defective,
+                }],
+                expected_location: Some(loc("S1")),
+                authorised_at: now(),
+                received: vec![0],
+            },
+        },
+        Event::RefundDue {
+            order_id: o.clone(),
+            refund: crossdock_model::RefundDue {
+                return_id: ReturnId::new("R1").unwrap(),
+                authorisation: None,
+                location: loc("S1"),
+                lines: vec![],
+                price: Money::new(1000, Currency::USD),
+                tax: Money::new(60, Currency::USD),
+                restocking_fee: Money::new(0, Currency::USD),
+                total: Money::new(1060, Currency::USD),
+            },
+        },
+        Event::AvailabilityChanged {
+            channel: crossdock_model::ChannelId::new("web").unwrap(),
+            sku: s.clone(),
+            previous: 4,
+            available: 3,
+        },
         Event::InventoryReserved { sku: s.clone(), location: l.clone(), order_id: o.clone(), quantity: 2 },
         Event::InventoryReservationReleased { sku: s.clone(), location: l.clone(), order_id: o.clone(), quantity: 1 },
         Event::InventoryShipped { sku: s.clone(), location: l.clone(), order_id: o.clone(), quantity: 1 },
@@ -77,6 +129,11 @@ fn one_of_each() -> Vec<Event> {
             | Event::ShipmentConfirmed { .. }
             | Event::DeliveryConfirmed { .. }
             | Event::ReturnRecorded { .. }
+            | Event::OrderCancelRequested { .. }
+            | Event::OrderCancelAnswered { .. }
+            | Event::ReturnAuthorised { .. }
+            | Event::RefundDue { .. }
+            | Event::AvailabilityChanged { .. }
             | Event::InventoryReserved { .. }
             | Event::InventoryReservationReleased { .. }
             | Event::InventoryShipped { .. }
@@ -94,7 +151,7 @@ fn every_event_round_trips_through_json() {
     let events = one_of_each();
     let mut names: Vec<&str> = events.iter().map(Event::type_name).collect();
     names.dedup();
-    assert_eq!(names.len(), 18, "one event of each of the 18 variants");
+    assert_eq!(names.len(), 23, "one event of each of the 23 variants");
     for event in events {
         let json = serde_json::to_value(&event).unwrap();
         assert_eq!(json["type"], event.type_name());

@@ -5,9 +5,9 @@ use chrono::{DateTime, Utc};
 use crossdock_engine::sourcing::SourcingConfig;
 use crossdock_engine::{DecideError, SourcingState, State, decide, evolve, inventory_keys, sourcing_skus};
 use crossdock_model::{
-    Address, AggregateKind, Allocation, ChannelId, Command, Country, Currency, Disposition, Event, ExternalId,
-    InventoryPosition, LineId, LineQuantity, Location, LocationId, Money, NewOrderLine, Order, OrderId, PlaceOrder,
-    Quantity, ReturnId, ReturnLine, ReturnReason, ShipmentId, Sku,
+    Address, AggregateKind, Allocation, AuthorisedLine, CancelOutcome, ChannelId, Command, Country, Currency,
+    Disposition, Event, ExternalId, InventoryPosition, LineId, LineQuantity, Location, LocationId, Money, NewOrderLine,
+    Order, OrderId, PlaceOrder, Quantity, ReturnAuthorisationId, ReturnId, ReturnLine, ReturnReason, ShipmentId, Sku,
 };
 use std::collections::BTreeMap;
 
@@ -105,6 +105,12 @@ pub fn cancel(items: Option<&[(&str, u32)]>) -> Command {
     Command::CancelOrder { order_id: order_id(), lines: items.map(lines), reason: "customer asked".into() }
 }
 
+/// The warehouse's answer to the open cancel request.
+pub fn answer_cancel(accepted: bool) -> Command {
+    let outcome = if accepted { CancelOutcome::Accepted } else { CancelOutcome::Refused };
+    Command::AnswerCancelRequest { order_id: order_id(), outcome, reason: None }
+}
+
 pub fn allocate(items: &[(&str, &str, u32)]) -> Command {
     Command::AllocateLines {
         order_id: order_id(),
@@ -155,6 +161,46 @@ pub fn record_return(id: &str, at: &str, items: &[(&str, u32, Disposition)]) -> 
         location: loc(at),
         lines: return_lines(items),
         received_at: now(),
+        authorisation: None,
+    }
+}
+
+/// An RMA for (line, units, reason) items.
+pub fn authorise(id: &str, items: &[(&str, u32, ReturnReason)], expected: Option<&str>) -> Command {
+    Command::AuthoriseReturn {
+        order_id: order_id(),
+        authorisation_id: ReturnAuthorisationId::new(id).unwrap(),
+        lines: items
+            .iter()
+            .map(|(l, q, reason)| AuthorisedLine { line_id: line_id(l), quantity: qty(*q), reason: *reason })
+            .collect(),
+        expected_location: expected.map(loc),
+        authorised_at: now(),
+    }
+}
+
+/// A return received against an RMA; each item is (line, units, reason, disposition).
+pub fn return_against(
+    id: &str,
+    at: &str,
+    rma: Option<&str>,
+    items: &[(&str, u32, ReturnReason, Disposition)],
+) -> Command {
+    Command::RecordReturn {
+        order_id: order_id(),
+        return_id: ReturnId::new(id).unwrap(),
+        location: loc(at),
+        lines: items
+            .iter()
+            .map(|(l, q, reason, d)| ReturnLine {
+                line_id: line_id(l),
+                quantity: qty(*q),
+                reason: *reason,
+                disposition: *d,
+            })
+            .collect(),
+        received_at: now(),
+        authorisation: rma.map(|r| ReturnAuthorisationId::new(r).unwrap()),
     }
 }
 
@@ -187,6 +233,9 @@ pub struct World {
     pub order: Option<Order>,
     pub positions: BTreeMap<(Sku, LocationId), InventoryPosition>,
     pub locations: BTreeMap<LocationId, (Location, u64)>,
+    /// The policy's channel groups and restocking rule, as the store would pass them.
+    pub channels: Vec<crossdock_engine::ChannelGroup>,
+    pub restocking: crossdock_engine::RestockingFeeRule,
 }
 
 impl World {
@@ -224,6 +273,7 @@ impl World {
             locations: self.locations.values().map(|(l, _)| l.clone()).collect(),
             sourced_today: BTreeMap::new(),
             config: SourcingConfig::standard(),
+            channels: self.channels.clone(),
         });
         let positions = keys
             .iter()
@@ -236,7 +286,9 @@ impl World {
             Command::UpsertLocation { location } => self.locations.get(&location.id).cloned(),
             _ => None,
         };
-        (State { order, positions, location, sourcing }, keys)
+        let state =
+            State { order, positions, location, sourcing, restocking: self.restocking.clone(), availability: None };
+        (state, keys)
     }
 
     pub fn evolve_all(
@@ -256,6 +308,7 @@ impl World {
                     event.type_name()
                 ),
                 AggregateKind::Location => assert!(matches!(command, Command::UpsertLocation { .. })),
+                AggregateKind::Availability => assert!(matches!(command, Command::RefreshAvailability { .. })),
             }
             evolve(&mut state, event, now());
         }
@@ -358,6 +411,25 @@ pub fn render_event(event: &Event) -> String {
             format!("{sku}@{location} {counted} (was {previous})")
         }
         Event::LocationUpserted { location } => format!("{} {:?}", location.id, location.name),
+        Event::OrderCancelRequested { request, .. } => {
+            format!("#{} [{}] {:?}", request.id, movements(&request.lines), request.reason)
+        }
+        Event::OrderCancelAnswered { request_id, outcome, .. } => format!("#{request_id} {outcome:?}"),
+        Event::ReturnAuthorised { authorisation, .. } => {
+            let ls = authorisation.lines.iter().map(|l| format!("{}×{}:{:?}", l.line_id, l.quantity.get(), l.reason));
+            format!("{} {}", authorisation.id, ls.collect::<Vec<_>>().join(","))
+        }
+        Event::RefundDue { refund, .. } => format!(
+            "{} price={} tax={} fee={} total={}",
+            refund.return_id,
+            refund.price.amount_minor,
+            refund.tax.amount_minor,
+            refund.restocking_fee.amount_minor,
+            refund.total.amount_minor
+        ),
+        Event::AvailabilityChanged { channel, sku, previous, available } => {
+            format!("{channel}/{sku} {previous} -> {available}")
+        }
     };
     format!("{name} {detail}").trim_end().to_string()
 }

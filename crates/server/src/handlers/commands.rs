@@ -7,6 +7,7 @@ use crate::bodies::{
     AllocateBody, CancelBody, DeliveryBody, HoldBody, OrderCommandBody, ReleaseBody, ReleaseHoldBody, ReturnBody,
     ShipmentBody,
 };
+use crate::bodies_returns::{CancelAnswerBody, ReturnAuthorisationBody};
 use crate::defaults::IdSource;
 use crate::json::JsonBody;
 use crate::params::{PathId, idempotency_key, if_match};
@@ -99,5 +100,12 @@ order_command_route!(
     /// Confirm delivery of a shipment.
     confirm_delivery, "/v1/orders/{id}/deliveries", DeliveryBody);
 order_command_route!(
-    /// Record units returned to a location.
+    /// Record units returned to a location, against a return authorisation or as a walk-in; the refund due
+    /// (price plus tax, less any restocking fee) is recorded with it as `order.refund_due`.
     record_return, "/v1/orders/{id}/returns", ReturnBody);
+order_command_route!(
+    /// Authorise the return of shipped units (RMA); they may be received later at any location.
+    authorise_return, "/v1/orders/{id}/return-authorisations", ReturnAuthorisationBody);
+order_command_route!(
+    /// Record the warehouse's answer to the order's open cancel request (accepted or refused).
+    answer_cancel_request, "/v1/orders/{id}/cancel-answer", CancelAnswerBody);

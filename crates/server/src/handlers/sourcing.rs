@@ -3,10 +3,10 @@
 
 use super::common::ReadProblems;
 use crate::AppState;
-use crate::params::PathId;
+use crate::params::{PathId, QueryParams};
 use crate::problem::{ApiError, Problem};
 use axum::Json;
-use axum::extract::State;
+use axum::extract::{RawQuery, State};
 use chrono::{DateTime, Utc};
 use crossdock_model::{Event, LineMovement, LocationId, OrderId, Sku, SourcingOptions};
 use serde::Serialize;
@@ -90,24 +90,40 @@ pub struct LocationAvailability {
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct AvailabilityResponse {
     pub sku: Sku,
-    /// Available to promise across every location holding the sku.
+    /// The channel asked for (`?channel=`), whose location group limits the locations counted.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>)]
+    pub channel: Option<crossdock_model::ChannelId>,
+    /// Available to promise across the locations counted: every location holding the sku, or the channel's
+    /// location group when the channel is limited to one.
     pub available: i64,
     pub locations: Vec<LocationAvailability>,
 }
 
-/// Stock of a sku available to promise, per location and across the network.
+/// Stock of a sku available to promise, per location and across the network, or (with `?channel=`) across
+/// the channel's location group (configured in `[[channels]]`; a channel without a group sees every location).
 #[utoipa::path(
     get, path = "/v1/availability/{id}", tag = "inventory",
-    params(("id" = String, Path, description = "Sku")),
+    params(
+        ("id" = String, Path, description = "Sku"),
+        ("channel" = Option<String>, Query, description = "Only the locations this channel may sell from"),
+    ),
     responses((status = 200, description = "The sku's ATP", body = AvailabilityResponse), ReadProblems),
     security(("api_key" = ["inventory:read"]))
 )]
 pub async fn get_availability(
     State(state): State<AppState>,
     PathId(sku): PathId<Sku>,
+    RawQuery(raw): RawQuery,
 ) -> Result<Json<AvailabilityResponse>, ApiError> {
+    let query = QueryParams::parse(raw.as_deref(), &["channel"])?;
+    let channel = query.parsed("channel", |v| crossdock_model::ChannelId::new(v))?;
+    let policy = state.store.policy();
+    let group = channel.as_ref().and_then(|c| policy.channel_locations(c));
     let positions = state.store.inventory(Some(&sku), None).await?;
-    let locations: Vec<LocationAvailability> = positions
+    let counted: Vec<_> = positions.iter().filter(|p| group.is_none_or(|g| g.contains(&p.location))).collect();
+    let available = crossdock_engine::availability::channel_available(counted.iter().copied(), &sku, group);
+    let locations: Vec<LocationAvailability> = counted
         .iter()
         .map(|p| LocationAvailability {
             location: p.location.clone(),
@@ -118,6 +134,5 @@ pub async fn get_availability(
             available: p.available(),
         })
         .collect();
-    let available = locations.iter().map(|l| l.available).fold(0, i64::saturating_add);
-    Ok(Json(AvailabilityResponse { sku, available, locations }))
+    Ok(Json(AvailabilityResponse { sku, channel, available, locations }))
 }

@@ -190,3 +190,32 @@ async fn shopify_style_body_hmac_with_the_shipped_mapping() {
     send(&t, request(body, wrong)).await.problem(401, "invalid_signature");
     assert_eq!(event_count(&t).await, events);
 }
+
+/// The warehouse's answer to a cancel request arrives as a signed webhook mapped to `AnswerCancelRequest`.
+#[tokio::test]
+async fn a_cancel_answer_comes_back_through_an_inbound_webhook() {
+    use crate::helpers::request;
+    use axum::http::Method;
+    let (t, _dir) = hub().await;
+    let admin = |method: Method, path: &str, body: Value| request(method, path, Some(&t.admin), Some(&body));
+    let adjust = json!({"sku": "SKU-1", "location": "wh-1", "delta": 5, "reason": "receipt"});
+    assert_eq!(send(&t, admin(Method::POST, "/v1/inventory/adjustments", adjust)).await.status, 200);
+    let body = place_order(7).to_string();
+    let now = unix_now();
+    let reply = send(&t, standard("/v1/inbound/shop", SHOP_SECRET, "m-7", now, body.as_bytes(), body.as_bytes())).await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    let allocate = json!({"allocations": [{"line_id": "1", "location": "wh-1", "quantity": 2}]});
+    assert_eq!(send(&t, admin(Method::POST, "/v1/orders/shop-7/allocations", allocate)).await.status, 200);
+    assert_eq!(send(&t, admin(Method::POST, "/v1/orders/shop-7/release", json!({}))).await.status, 200);
+    let reply = send(&t, admin(Method::POST, "/v1/orders/shop-7/cancel", json!({"reason": "customer"}))).await;
+    assert_eq!(reply.body["order"]["cancel_requests"][0]["id"], 1, "{}", reply.body);
+
+    let answer = json!({"type": "answer_cancel_request", "order_id": "shop-7", "outcome": "accepted"}).to_string();
+    let reply =
+        send(&t, standard("/v1/inbound/shop", SHOP_SECRET, "ack-7", now, answer.as_bytes(), answer.as_bytes())).await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    let order = t.state.store.order(&crossdock_model::OrderId::new("shop-7").unwrap()).await.unwrap().unwrap();
+    assert_eq!(order.status, crossdock_model::OrderStatus::Cancelled);
+    let position = t.state.store.inventory(None, None).await.unwrap();
+    assert_eq!(position[0].reserved, 0, "the reservation is released");
+}

@@ -7,6 +7,7 @@ mod edi;
 mod helpers;
 mod inbound;
 mod kpis;
+mod orchestration;
 mod orders;
 mod postgres;
 mod reports;

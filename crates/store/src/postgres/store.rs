@@ -27,6 +27,7 @@ pub struct PgStore {
     read: PgPool,
     write: PgPool,
     writer: Writer,
+    policy: crate::policy::PolicyCell,
 }
 
 impl PgStore {
@@ -46,8 +47,9 @@ impl PgStore {
             .connect_with(options)
             .await
             .map_err(db)?;
-        let writer = Writer::spawn(PgBackend { write_pool: write.clone() });
-        Ok(Self { read, write, writer })
+        let policy = crate::policy::PolicyCell::default();
+        let writer = Writer::spawn(PgBackend { write_pool: write.clone(), policy: policy.clone() });
+        Ok(Self { read, write, writer, policy })
     }
 }
 
@@ -55,6 +57,14 @@ impl PgStore {
 impl Store for PgStore {
     async fn submit(&self, request: CommandRequest) -> Result<CommandReceipt, SubmitError> {
         self.writer.submit(request).await
+    }
+
+    fn policy(&self) -> std::sync::Arc<crossdock_engine::Policy> {
+        self.policy.get()
+    }
+
+    fn set_policy(&self, policy: crossdock_engine::Policy) {
+        self.policy.set(policy);
     }
 
     async fn submit_batch(&self, requests: Vec<CommandRequest>) -> Vec<Result<CommandReceipt, SubmitError>> {

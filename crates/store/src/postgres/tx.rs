@@ -2,8 +2,10 @@
 //! then bulk statements (`= ANY($1)` lookups and multi-row `INSERT`s split below the bind-parameter limit).
 
 use super::rows;
-use crate::batch::{BatchTx, NewEvent, NewIdempotency, Outcome, StoredIdempotency, align_seqs, apply_batch};
+use crate::batch::{BatchTx, NewEvent, NewIdempotency, Outcome, StoredIdempotency, apply_batch};
 use crate::codec::{db, from_json, now_micros, rows_per_statement, to_i64, to_json};
+use crate::policy::PolicyCell;
+use crate::seqs::align_seqs;
 use crate::writer::Backend;
 use crate::{CommandRequest, StoreError};
 use async_trait::async_trait;
@@ -20,6 +22,7 @@ const WRITE_LOCK: i64 = 0x6364_7772_6974_6572;
 /// Applies batches on the write pool, which holds exactly one connection.
 pub(crate) struct PgBackend {
     pub write_pool: PgPool,
+    pub policy: PolicyCell,
 }
 
 #[async_trait]
@@ -28,7 +31,7 @@ impl Backend for PgBackend {
         let mut tx = PgTx(self.write_pool.begin().await.map_err(db)?);
         sqlx::query("SELECT pg_advisory_xact_lock($1)").bind(WRITE_LOCK).execute(&mut *tx.0).await.map_err(db)?;
         let now = now_micros();
-        let outcomes = apply_batch(&mut tx, requests, now).await?;
+        let outcomes = apply_batch(&mut tx, requests, now, self.policy.get()).await?;
         tx.0.commit().await.map_err(db)?;
         Ok(outcomes)
     }

@@ -28,6 +28,7 @@ pub struct SqliteStore {
     read: SqlitePool,
     write: SqlitePool,
     writer: Writer,
+    policy: crate::policy::PolicyCell,
 }
 
 /// Connection options for `sqlite://path`, `sqlite:path` or a bare file path; the file is created if missing.
@@ -68,8 +69,9 @@ impl SqliteStore {
             .connect_with(options.pragma("query_only", "ON"))
             .await
             .map_err(db)?;
-        let writer = Writer::spawn(SqliteBackend { write_pool: write.clone() });
-        Ok(Self { read, write, writer })
+        let policy = crate::policy::PolicyCell::default();
+        let writer = Writer::spawn(SqliteBackend { write_pool: write.clone(), policy: policy.clone() });
+        Ok(Self { read, write, writer, policy })
     }
 }
 
@@ -77,6 +79,14 @@ impl SqliteStore {
 impl Store for SqliteStore {
     async fn submit(&self, request: CommandRequest) -> Result<CommandReceipt, SubmitError> {
         self.writer.submit(request).await
+    }
+
+    fn policy(&self) -> std::sync::Arc<crossdock_engine::Policy> {
+        self.policy.get()
+    }
+
+    fn set_policy(&self, policy: crossdock_engine::Policy) {
+        self.policy.set(policy);
     }
 
     async fn submit_batch(&self, requests: Vec<CommandRequest>) -> Vec<Result<CommandReceipt, SubmitError>> {

@@ -2,8 +2,10 @@
 //! statements (`IN (…)` lookups and multi-row `INSERT`s split below the bind-parameter limit).
 
 use super::rows;
-use crate::batch::{BatchTx, NewEvent, NewIdempotency, Outcome, StoredIdempotency, align_seqs, apply_batch};
+use crate::batch::{BatchTx, NewEvent, NewIdempotency, Outcome, StoredIdempotency, apply_batch};
 use crate::codec::{db, from_json, now_micros, rows_per_statement, time_text, to_i64, to_json};
+use crate::policy::PolicyCell;
+use crate::seqs::align_seqs;
 use crate::writer::Backend;
 use crate::{CommandRequest, StoreError};
 use async_trait::async_trait;
@@ -14,6 +16,7 @@ use std::collections::HashMap;
 /// Applies batches on the write pool, which holds exactly one connection.
 pub(crate) struct SqliteBackend {
     pub write_pool: SqlitePool,
+    pub policy: PolicyCell,
 }
 
 #[async_trait]
@@ -23,7 +26,7 @@ impl Backend for SqliteBackend {
         // IMMEDIATE takes the write lock up front (waiting up to busy_timeout for another process), so the
         // state read below cannot change before COMMIT and sequence numbers follow commit order.
         let mut tx = SqliteTx(self.write_pool.begin_with("BEGIN IMMEDIATE").await.map_err(db)?);
-        let outcomes = apply_batch(&mut tx, requests, now).await?;
+        let outcomes = apply_batch(&mut tx, requests, now, self.policy.get()).await?;
         tx.0.commit().await.map_err(db)?;
         Ok(outcomes)
     }

@@ -5,6 +5,7 @@ mod cases_delivery;
 mod cases_edi;
 mod cases_kpis;
 mod cases_log;
+mod cases_orchestration;
 mod cases_queries;
 mod cases_sourcing;
 mod cases_writes;
@@ -42,6 +43,10 @@ macro_rules! store_test_suite {
                 cases_edi::interchanges_insert_filter_page_and_acknowledge,
                 cases_edi::control_numbers_are_never_reused,
                 cases_kpis::delivery_samples_carry_commit_acknowledgement_and_dead_letters,
+                cases_orchestration::cancel_after_release_waits_for_the_warehouse,
+                cases_orchestration::a_return_authorised_online_is_received_in_a_store_with_its_refund,
+                cases_orchestration::channel_availability_is_recorded_only_when_it_changes,
+                cases_orchestration::the_feed_publishes_one_debounced_change_per_burst_and_none_without_a_change,
             );
         }
     };
