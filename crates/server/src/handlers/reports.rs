@@ -27,8 +27,11 @@ const ORDER_PAGE: u32 = 1_000;
 /// Most skus one snapshot may count.
 const MAX_SNAPSHOT_LINES: usize = 100_000;
 
+/// A period's optional bounds: from (inclusive) and to (exclusive).
+type Period = (Option<DateTime<Utc>>, Option<DateTime<Utc>>);
+
 /// `from` and `to` (RFC 3339) from the query, `from` before `to`.
-fn period(query: &QueryParams) -> Result<(Option<DateTime<Utc>>, Option<DateTime<Utc>>), ApiError> {
+fn period(query: &QueryParams) -> Result<Period, ApiError> {
     let instant = |v: &str| {
         DateTime::parse_from_rfc3339(v)
             .map(|t| t.with_timezone(&Utc))
