@@ -163,6 +163,7 @@ async fn a_full_run_logs_no_secret() {
     inbound["id"] = json!("s-2");
     inbound["external_id"] = json!("s-2");
     inbound["type"] = json!("place_order");
+    inbound["placed_at"] = json!("2026-01-02T03:04:05Z");
     let body = inbound.to_string();
     for (id, secret, status) in [("m-1", INBOUND_SECRET, 200), ("m-2", HMAC_SECRET, 401)] {
         let now = unix_now();

@@ -33,7 +33,7 @@ pub async fn literal_strings_round_trip(app: &TestApp, run: &str) {
 
         let order = app.get(&format!("/v1/orders/h-{run}-{n}")).await;
         assert_eq!(order.status, 200, "{}", order.body);
-        let order = &order.body["order"];
+        let order = &order.body;
         assert_eq!(order["customer"]["name"], *text, "{}", order);
         assert_eq!((order["ship_to"]["name"].as_str(), order["ship_to"]["line1"].as_str()), (Some(*text), Some(*text)));
         assert_eq!(order["hold"], *text, "{}", order);
