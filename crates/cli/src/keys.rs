@@ -71,7 +71,9 @@ pub async fn run(store: &dyn Store, action: KeysAction) -> anyhow::Result<()> {
             if !store.rotate_api_key(&id, &hash, until).await? {
                 bail!("no unrevoked key with id {id:?}");
             }
-            eprintln!("key {id} rotated; the old text works until {until}; this is the only time the new one is shown:");
+            eprintln!(
+                "key {id} rotated; the old text works until {until}; this is the only time the new one is shown:"
+            );
             println!("{text}");
         }
         KeysAction::Revoke { id } => {

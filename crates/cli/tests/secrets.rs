@@ -62,9 +62,7 @@ async fn a_full_run_logs_no_secret() {
     let dir = tempfile::tempdir().unwrap();
     let (ca_pem, key_pem) = write_pki(dir.path());
     let received = Arc::new(Received::default());
-    let app = axum::Router::new()
-        .route("/{hook}", axum::routing::post(receive))
-        .with_state(received.clone());
+    let app = axum::Router::new().route("/{hook}", axum::routing::post(receive)).with_state(received.clone());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let hooks = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, app).await });

@@ -22,7 +22,8 @@ pub use bodies::{
     ReleaseBody, ReleaseHoldBody, ReturnBody, ShipmentBody,
 };
 pub use handlers::{
-    DEFAULT_ROTATION_OVERLAP_SECS, MAX_ROTATION_OVERLAP_SECS, DeadLetter, DeadLetterAction, DeadLetterList, IDEMPOTENT_REPLAYED, KpiResponse, Quantiles, SystemKpi, SystemList,
+    DEFAULT_ROTATION_OVERLAP_SECS, DeadLetter, DeadLetterAction, DeadLetterList, IDEMPOTENT_REPLAYED, KpiResponse,
+    MAX_ROTATION_OVERLAP_SECS, Quantiles, SystemKpi, SystemList,
 };
 pub use overview::{Attempts, SubscriptionView, SystemView};
 pub use problem::{ApiError, Problem};

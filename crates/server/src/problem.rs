@@ -42,8 +42,8 @@ pub struct ApiError {
     pub parameter: Option<String>,
     /// Value of a `WWW-Authenticate` header to send (401 and 403).
     pub www_authenticate: Option<String>,
-    /// Seconds to send in a `Retry-After` header (429).
-    pub retry_after_secs: Option<u64>,
+    /// Seconds to send in a `Retry-After` header (429). Four bytes: the error stays small.
+    pub retry_after_secs: Option<std::num::NonZeroU32>,
 }
 
 impl ApiError {
@@ -155,7 +155,7 @@ impl IntoResponse for ApiError {
             headers.insert(header::WWW_AUTHENTICATE, value);
         }
         if let Some(secs) = self.retry_after_secs {
-            headers.insert(header::RETRY_AFTER, HeaderValue::from(secs));
+            headers.insert(header::RETRY_AFTER, HeaderValue::from(secs.get()));
         }
         response
     }

@@ -58,7 +58,8 @@ pub fn server_config(cert_path: &Path, key_path: &Path) -> Result<Arc<ServerConf
         path: shown(key_path),
         reason: pem_reason(&e),
     })?;
-    let unusable = |reason: String| TlsError::Unusable { cert_path: shown(cert_path), key_path: shown(key_path), reason };
+    let unusable =
+        |reason: String| TlsError::Unusable { cert_path: shown(cert_path), key_path: shown(key_path), reason };
     let mut config = ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
         .with_safe_default_protocol_versions()
         .map_err(|e| unusable(e.to_string()))?

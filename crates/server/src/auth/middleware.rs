@@ -129,7 +129,7 @@ pub async fn authenticate(state: &AppState, headers: &HeaderMap, required: &str)
             "rate_limited",
             format!("this API key may make {per_minute} requests per minute; retry in {secs} s"),
         );
-        error.retry_after_secs = Some(secs);
+        error.retry_after_secs = std::num::NonZeroU32::new(u32::try_from(secs).unwrap_or(u32::MAX));
         return Err(error);
     }
     Ok(Actor { key_id: record.id })

@@ -123,7 +123,8 @@ async fn each_key_is_rate_limited_with_429_and_retry_after() {
 #[tokio::test]
 async fn keys_created_with_a_limit_are_limited_without_a_default() {
     let app = spawn_app_with(|_| {}).await;
-    let created = app.post("/v1/keys", &json!({"name": "c", "scopes": ["events:read"], "rate_limit_per_minute": 2})).await;
+    let created =
+        app.post("/v1/keys", &json!({"name": "c", "scopes": ["events:read"], "rate_limit_per_minute": 2})).await;
     assert_eq!(created.body["key"]["rate_limit_per_minute"], 2);
     let key = secret_of(&created);
     let mut statuses = Vec::new();

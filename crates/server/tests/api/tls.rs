@@ -185,7 +185,10 @@ async fn outbound_https_verifies_certificates_with_the_systems_extra_ca() {
     let loaded = load(system("ca.pem")).unwrap();
     assert_eq!(loaded.systems[0].extra_ca_pem.as_deref(), Some(pki.ca_pem.as_bytes()));
     let errors = load(system("missing-ca.pem")).unwrap_err();
-    assert!(errors.iter().any(|e| e.contains("systems[0].transport.ca_file") && e.contains("missing-ca.pem")), "{errors:?}");
+    assert!(
+        errors.iter().any(|e| e.contains("systems[0].transport.ca_file") && e.contains("missing-ca.pem")),
+        "{errors:?}"
+    );
     let errors = load(system("key.pem")).unwrap_err();
     assert!(errors.iter().any(|e| e.contains("systems[0].transport.ca_file")), "{errors:?}");
 }

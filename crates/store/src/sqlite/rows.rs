@@ -64,7 +64,9 @@ pub(crate) fn event(row: &SqliteRow) -> Result<RecordedEvent, StoreError> {
 
 /// A stored per-key rate limit back to its type.
 fn rate_limit(value: Option<i64>) -> Result<Option<u32>, StoreError> {
-    value.map(|n| u32::try_from(n).map_err(|_| StoreError::Corrupt(format!("api key rate limit {n} out of range")))).transpose()
+    value
+        .map(|n| u32::try_from(n).map_err(|_| StoreError::Corrupt(format!("api key rate limit {n} out of range"))))
+        .transpose()
 }
 
 /// Columns: `id, name, secret_hash, scopes, created_at, expires_at, revoked_at, previous_secret_hash,
