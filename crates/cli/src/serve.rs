@@ -40,6 +40,15 @@ pub fn dispatcher(
     Ok(Some(Dispatcher::new(store, systems, subscriptions, options)?))
 }
 
+/// The TLS configuration of `[server]` (`None`: plain HTTP); errors name the file, the key and the PEM file.
+pub fn tls_config(checked: &Checked) -> anyhow::Result<Option<Arc<crossdock_server::tls::ServerConfig>>> {
+    let Some((cert, key)) = &checked.tls else { return Ok(None) };
+    let at = |p: &std::path::Path| if p.is_absolute() { p.to_path_buf() } else { checked.base_dir.join(p) };
+    let config = crossdock_server::tls::server_config(&at(cert), &at(key))
+        .map_err(|e| anyhow::anyhow!("{}: {e}", checked.file))?;
+    Ok(Some(config))
+}
+
 /// Completes on Ctrl-C or (on Unix) SIGTERM.
 async fn stop_signal() {
     #[cfg(unix)]
@@ -72,15 +81,7 @@ pub async fn serve(checked: Checked) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("listening on {}", checked.listen))?;
     let addr = listener.local_addr()?;
-    let tls = match &checked.tls {
-        Some((cert, key)) => {
-            let at = |p: &std::path::Path| if p.is_absolute() { p.to_path_buf() } else { checked.base_dir.join(p) };
-            let config = crossdock_server::tls::server_config(&at(cert), &at(key))
-                .map_err(|e| anyhow::anyhow!("{}: {e}", checked.file))?;
-            Some(config)
-        }
-        None => None,
-    };
+    let tls = tls_config(&checked)?;
     let scheme = if tls.is_some() { "https" } else { "http" };
     tracing::info!(
         %addr,

@@ -91,7 +91,9 @@ async fn a_full_run_logs_no_secret() {
     assert!(created.status.success(), "{}", String::from_utf8_lossy(&created.stderr));
     let admin = String::from_utf8(created.stdout).unwrap().trim().to_string();
     logs.push_str(&String::from_utf8_lossy(&created.stderr)); // stdout is the key, printed once by design
-    logs.push_str(&output(&mut crossdock(&config, &["config", "check"])));
+    let checked = output(&mut crossdock(&config, &["config", "check"]));
+    assert!(checked.contains("tls: certificate and key usable"), "{checked}");
+    logs.push_str(&checked);
     logs.push_str(&output(&mut crossdock(&config, &["keys", "list"])));
 
     let mut child = crossdock(&config, &["serve", "--listen", "127.0.0.1:0"])
@@ -218,5 +220,26 @@ async fn a_full_run_logs_no_secret() {
     for (what, secret) in &secrets {
         assert!(secret.len() >= 20, "{what} is long enough to search for");
         assert!(!logs.contains(secret.as_str()), "the {what} appears in the output:\n{logs}");
+    }
+}
+
+#[test]
+fn an_unusable_tls_key_is_named_with_file_and_key_at_start() {
+    let dir = tempfile::tempdir().unwrap();
+    write_pki(dir.path());
+    let config = dir.path().join("crossdock.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[store]\nurl = \"sqlite://{}/hub.db\"\n[server]\ntls_cert = \"cert.pem\"\ntls_key = \"cert.pem\"\n",
+            dir.path().display()
+        ),
+    )
+    .unwrap();
+    for args in [&["config", "check"][..], &["serve", "--listen", "127.0.0.1:0"][..]] {
+        let out = crossdock(&config, args).output().unwrap();
+        let text = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{args:?}");
+        assert!(text.contains("crossdock.toml: server.tls_key:") && text.contains("cert.pem"), "{args:?}: {text}");
     }
 }

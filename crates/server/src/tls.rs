@@ -2,7 +2,7 @@
 //! files, and a listener that hands the API only connections whose handshake completed.
 
 use axum::serve::Listener;
-use rustls::ServerConfig;
+pub use rustls::ServerConfig;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use std::net::SocketAddr;
