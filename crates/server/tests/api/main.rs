@@ -2,6 +2,7 @@
 //! `spawn_app()`, each test on a fresh temporary SQLite store (PostgreSQL when `CROSSDOCK_TEST_PG_URL` is set).
 
 mod auth;
+mod console;
 mod dead_letters;
 mod edi;
 mod helpers;
