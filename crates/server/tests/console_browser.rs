@@ -30,7 +30,10 @@ fn browser() -> Result<(PathBuf, PathBuf), String> {
     let driver = std::env::var_os("CROSSDOCK_CHROMEDRIVER").map(PathBuf::from).unwrap_or_else(|| CHROMEDRIVER.into());
     for (path, what) in [(&chromium, "Chromium"), (&driver, "chromedriver")] {
         if !path.exists() {
-            return Err(format!("{what} not found at {} (install the chromium and chromium-driver packages)", path.display()));
+            return Err(format!(
+                "{what} not found at {} (install the chromium and chromium-driver packages)",
+                path.display()
+            ));
         }
     }
     Ok((chromium, driver))
@@ -180,7 +183,13 @@ async fn console_in_a_real_browser() {
     state.dispatcher = Some(dispatcher.clone());
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let mut stop_dispatcher = stopped.clone();
-    let running = tokio::spawn(async move { dispatcher.run(async move { let _ = stop_dispatcher.changed().await; }).await });
+    let running = tokio::spawn(async move {
+        dispatcher
+            .run(async move {
+                let _ = stop_dispatcher.changed().await;
+            })
+            .await
+    });
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let mut stop_server = stopped.clone();
@@ -201,10 +210,12 @@ async fn console_in_a_real_browser() {
     // A warehouse with stock, and three orders; the ERP refuses their `order.placed` webhooks.
     let http = reqwest::Client::new();
     let location = json!({"name": "East DC", "kind": "warehouse", "coordinates": {"lat": 40.7, "lon": -74.0}});
-    let put = http.put(format!("{base}/v1/locations/wh-east")).bearer_auth(&admin).json(&location).send().await.unwrap();
+    let put =
+        http.put(format!("{base}/v1/locations/wh-east")).bearer_auth(&admin).json(&location).send().await.unwrap();
     assert!(put.status().is_success());
     let stock = json!({"sku": "SKU-1", "location": "wh-east", "delta": 50, "reason": "receipt"});
-    let adj = http.post(format!("{base}/v1/inventory/adjustments")).bearer_auth(&admin).json(&stock).send().await.unwrap();
+    let adj =
+        http.post(format!("{base}/v1/inventory/adjustments")).bearer_auth(&admin).json(&stock).send().await.unwrap();
     assert!(adj.status().is_success());
     for n in 0..3 {
         let order = json!({
@@ -248,7 +259,9 @@ async fn console_in_a_real_browser() {
     // Sign in; the overview's numbers are those of /v1/kpis.
     sign_in(&client, &base, &admin).await;
     let kpis = api(&base, &admin, "/v1/kpis").await;
-    for field in ["orders_placed", "orders_shipped", "orders_delivered", "order_accuracy", "oversold_units", "dead_letters"] {
+    for field in
+        ["orders_placed", "orders_shipped", "orders_delivered", "order_accuracy", "oversold_units", "dead_letters"]
+    {
         let tile = client.find(Locator::Css(&format!("#kpi-{field}"))).await.unwrap();
         let shown: Value = serde_json::from_str(&tile.attr("data-value").await.unwrap().unwrap()).unwrap();
         assert_eq!(shown, kpis[field], "{field} on the overview");
@@ -325,7 +338,10 @@ async fn console_in_a_real_browser() {
     assert_eq!(client.find(Locator::Css("#role")).await.unwrap().text().await.unwrap(), "viewer");
     client.goto(&format!("{base}/console/dead-letters")).await.unwrap();
     wait_for(&client, "#dead-letters tr[data-delivery]").await;
-    assert!(client.find_all(Locator::Css("button.replay, #replay-all")).await.unwrap().is_empty(), "no replay for a viewer");
+    assert!(
+        client.find_all(Locator::Css("button.replay, #replay-all")).await.unwrap().is_empty(),
+        "no replay for a viewer"
+    );
     let still_dead = dead.iter().find(|d| d["id"].as_i64() != Some(replayed_id)).unwrap()["id"].as_i64().unwrap();
     let status = client
         .execute_async(

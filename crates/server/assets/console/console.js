@@ -31,11 +31,16 @@
           stroke: "#0969da",
           width: 2,
           spanGaps: true,
+          points: { show: true, size: 6 },
           value: function (u, v) { return v == null ? "–" : share ? (v * 100).toFixed(1) + " %" : v.toFixed(1); },
         },
       ],
       axes: [{}, { values: function (u, vals) { return vals.map(function (v) { return share ? (v * 100).toFixed(0) + "%" : v; }); } }],
-      scales: share ? { y: { range: [0, 1] } } : {},
+      scales: {
+        // One minute alone would stretch the time axis over years: show at least the last half hour.
+        x: { time: true, range: function (u, min, max) { return max - min < 1800 ? [max - 1800, max + 60] : [min, max]; } },
+        y: share ? { range: [0, 1] } : { range: function (u, min, max) { return [0, Math.max(max * 1.1, 1)]; } },
+      },
     };
   }
 

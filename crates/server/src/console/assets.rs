@@ -17,11 +17,10 @@ const ASSETS: &[(&str, &str, &[u8])] = &[
 /// `GET /console/assets/{name}`: no session needed (nothing in them is private).
 pub async fn asset(Path(name): Path<String>) -> Response {
     match ASSETS.iter().find(|(n, _, _)| *n == name) {
-        Some((_, media_type, bytes)) => (
-            [(header::CONTENT_TYPE, *media_type), (header::CACHE_CONTROL, "public, max-age=3600")],
-            *bytes,
-        )
-            .into_response(),
+        Some((_, media_type, bytes)) => {
+            ([(header::CONTENT_TYPE, *media_type), (header::CACHE_CONTROL, "public, max-age=3600")], *bytes)
+                .into_response()
+        }
         None => (StatusCode::NOT_FOUND, "no such asset").into_response(),
     }
 }

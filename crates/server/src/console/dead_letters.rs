@@ -111,7 +111,10 @@ struct ShowPage {
 }
 
 fn delivery_id(id: &str) -> Result<i64, ConsoleError> {
-    id.parse::<i64>().ok().filter(|n| *n > 0).ok_or_else(|| ConsoleError::bad_request(format!("{id:?} is not a delivery id")))
+    id.parse::<i64>()
+        .ok()
+        .filter(|n| *n > 0)
+        .ok_or_else(|| ConsoleError::bad_request(format!("{id:?} is not a delivery id")))
 }
 
 async fn existing(state: &AppState, id: &str) -> Result<DeliveryRecord, ConsoleError> {

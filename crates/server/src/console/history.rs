@@ -136,8 +136,11 @@ fn uptime_by_minute(samples: &[DeliverySample], now: DateTime<Utc>) -> BTreeMap<
     by_minute
         .into_iter()
         .filter_map(|(minute, samples)| {
-            let systems: Vec<f64> =
-                integration_kpis(&samples, &[], budget, now).iter().filter(|s| s.deliveries > 0).map(|s| s.uptime).collect();
+            let systems: Vec<f64> = integration_kpis(&samples, &[], budget, now)
+                .iter()
+                .filter(|s| s.deliveries > 0)
+                .map(|s| s.uptime)
+                .collect();
             (!systems.is_empty()).then(|| (minute, systems.iter().sum::<f64>() / systems.len() as f64))
         })
         .collect()

@@ -58,11 +58,15 @@ pub async fn list(
         }
     }
     let status = match field(&query, "status") {
-        Some(s) => Some(OrderStatus::parse(s).ok_or_else(|| ConsoleError::bad_request(format!("unknown status {s:?}")))?),
+        Some(s) => {
+            Some(OrderStatus::parse(s).ok_or_else(|| ConsoleError::bad_request(format!("unknown status {s:?}")))?)
+        }
         None => None,
     };
     let after_seq = match field(&query, "after") {
-        Some(a) => Some(a.parse::<i64>().map_err(|_| ConsoleError::bad_request(format!("after: {a:?} is not a number")))?),
+        Some(a) => {
+            Some(a.parse::<i64>().map_err(|_| ConsoleError::bad_request(format!("after: {a:?} is not a number")))?)
+        }
         None => None,
     };
     let channel = field(&query, "channel").map(str::to_string);
@@ -187,7 +191,12 @@ pub async fn show(
                 allocations: l
                     .allocations
                     .iter()
-                    .map(|a| format!("{}: {} allocated, {} released, {} shipped", a.location, a.allocated, a.released, a.shipped))
+                    .map(|a| {
+                        format!(
+                            "{}: {} allocated, {} released, {} shipped",
+                            a.location, a.allocated, a.released, a.shipped
+                        )
+                    })
                     .collect::<Vec<_>>()
                     .join("; "),
             }

@@ -55,11 +55,21 @@ fn json<T: Serialize>(value: &T) -> String {
 pub fn tiles(k: &KpiResponse) -> Vec<Tile> {
     let hours = |h: f64, n: u64| if n == 0 { "–".to_string() } else { format!("{h:.1} h") };
     let delivered = k.orders_delivered;
-    let mean_uptime = (!k.systems.is_empty())
-        .then(|| k.systems.iter().map(|s| s.uptime).sum::<f64>() / k.systems.len() as f64);
+    let mean_uptime =
+        (!k.systems.is_empty()).then(|| k.systems.iter().map(|s| s.uptime).sum::<f64>() / k.systems.len() as f64);
     vec![
-        Tile { id: "orders_placed", label: "Orders placed", text: k.orders_placed.to_string(), raw: json(&k.orders_placed) },
-        Tile { id: "orders_shipped", label: "Shipped", text: k.orders_shipped.to_string(), raw: json(&k.orders_shipped) },
+        Tile {
+            id: "orders_placed",
+            label: "Orders placed",
+            text: k.orders_placed.to_string(),
+            raw: json(&k.orders_placed),
+        },
+        Tile {
+            id: "orders_shipped",
+            label: "Shipped",
+            text: k.orders_shipped.to_string(),
+            raw: json(&k.orders_shipped),
+        },
         Tile { id: "orders_delivered", label: "Delivered", text: delivered.to_string(), raw: json(&delivered) },
         Tile {
             id: "orders_cancelled",
@@ -79,16 +89,36 @@ pub fn tiles(k: &KpiResponse) -> Vec<Tile> {
             text: hours(k.fulfilment_cycle_hours.p90, delivered),
             raw: json(&k.fulfilment_cycle_hours.p90),
         },
-        Tile { id: "order_accuracy", label: "Order accuracy", text: share(k.order_accuracy), raw: json(&k.order_accuracy) },
+        Tile {
+            id: "order_accuracy",
+            label: "Order accuracy",
+            text: share(k.order_accuracy),
+            raw: json(&k.order_accuracy),
+        },
         Tile {
             id: "inventory_accuracy",
             label: "Inventory accuracy",
             text: share(k.inventory_accuracy),
             raw: json(&k.inventory_accuracy),
         },
-        Tile { id: "integration_uptime", label: "Integration uptime (mean)", text: share(mean_uptime), raw: json(&mean_uptime) },
-        Tile { id: "oversold_units", label: "Oversold units", text: k.oversold_units.to_string(), raw: json(&k.oversold_units) },
-        Tile { id: "dead_letters", label: "Dead letters", text: k.dead_letters.to_string(), raw: json(&k.dead_letters) },
+        Tile {
+            id: "integration_uptime",
+            label: "Integration uptime (mean)",
+            text: share(mean_uptime),
+            raw: json(&mean_uptime),
+        },
+        Tile {
+            id: "oversold_units",
+            label: "Oversold units",
+            text: k.oversold_units.to_string(),
+            raw: json(&k.oversold_units),
+        },
+        Tile {
+            id: "dead_letters",
+            label: "Dead letters",
+            text: k.dead_letters.to_string(),
+            raw: json(&k.dead_letters),
+        },
     ]
 }
 
@@ -126,7 +156,12 @@ pub async fn page(
             });
         }
     }
-    render(&OverviewPage { layout: Layout::new(&user, "overview", "Overview"), tiles: tiles(&kpis), systems, can_systems })
+    render(&OverviewPage {
+        layout: Layout::new(&user, "overview", "Overview"),
+        tiles: tiles(&kpis),
+        systems,
+        can_systems,
+    })
 }
 
 /// `GET /console/series.json`: the KPIs per minute for the charts.

@@ -103,7 +103,10 @@ impl Sessions {
                 map.remove(&oldest);
             }
         }
-        map.insert(token_hash(&token), Session { key_id: key_id.to_string(), csrf: csrf.clone(), created: Instant::now() });
+        map.insert(
+            token_hash(&token),
+            Session { key_id: key_id.to_string(), csrf: csrf.clone(), created: Instant::now() },
+        );
         (token, csrf)
     }
 

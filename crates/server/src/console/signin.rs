@@ -23,13 +23,29 @@ struct LoginPage {
 }
 
 /// The sign-in form with a fresh token (also set as a cookie).
-fn login_page(state: &AppState, status: StatusCode, error: Option<String>) -> Result<Response, ConsoleError> {
+fn login_page(
+    state: &AppState,
+    headers: &HeaderMap,
+    status: StatusCode,
+    error: Option<String>,
+) -> Result<Response, ConsoleError> {
     let csrf = random_token();
     let html = render(&LoginPage { csrf: csrf.clone(), error })?;
-    let cookie = set_cookie(LOGIN_CSRF_COOKIE, &csrf, LOGIN_TTL, state.console.secure_cookies);
+    let cookie = set_cookie(LOGIN_CSRF_COOKIE, &csrf, LOGIN_TTL, secure(state, headers));
     let mut response = (status, html).into_response();
     response.headers_mut().append(header::SET_COOKIE, header_value(&cookie)?);
     Ok(response)
+}
+
+/// Whether cookies get `Secure`: the console is configured for TLS, or a TLS-terminating proxy in front
+/// says the request came over HTTPS (`X-Forwarded-Proto: https`; a client faking it only hardens its own
+/// cookie).
+fn secure(state: &AppState, headers: &HeaderMap) -> bool {
+    state.console.secure_cookies
+        || headers
+            .get("x-forwarded-proto")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|p| p.eq_ignore_ascii_case("https"))
 }
 
 fn header_value(text: &str) -> Result<HeaderValue, ConsoleError> {
@@ -41,7 +57,7 @@ pub async fn form(State(state): State<AppState>, headers: HeaderMap) -> Result<R
     if current_user(&state, &headers).await?.is_some() {
         return Ok(Redirect::to("/console").into_response());
     }
-    login_page(&state, StatusCode::OK, None)
+    login_page(&state, &headers, StatusCode::OK, None)
 }
 
 /// `POST /console/login` (form: `key`, `csrf`): opens a session and goes to the overview.
@@ -56,22 +72,22 @@ pub async fn sign_in(State(state): State<AppState>, headers: HeaderMap, body: By
         ));
     }
     let Some(key) = field(&form, "key") else {
-        return login_page(&state, StatusCode::UNPROCESSABLE_ENTITY, Some("enter an API key".into()));
+        return login_page(&state, &headers, StatusCode::UNPROCESSABLE_ENTITY, Some("enter an API key".into()));
     };
     let key_id = match check_key(&state, key).await {
         Ok(id) => id,
         Err(error) if error.status.is_client_error() => {
-            return login_page(&state, error.status, Some(error.message));
+            return login_page(&state, &headers, error.status, Some(error.message));
         }
         Err(error) => return Err(error),
     };
     let (token, _) = state.console.sessions.open(&key_id);
     tracing::info!(key_id = %key_id, "console: signed in");
     let mut response = Redirect::to("/console").into_response();
-    let secure = state.console.secure_cookies;
-    let headers = response.headers_mut();
-    headers.append(header::SET_COOKIE, header_value(&set_cookie(SESSION_COOKIE, &token, SESSION_TTL, secure))?);
-    headers.append(header::SET_COOKIE, header_value(&set_cookie(LOGIN_CSRF_COOKIE, "", Duration::ZERO, secure))?);
+    let secure = secure(&state, &headers);
+    let out = response.headers_mut();
+    out.append(header::SET_COOKIE, header_value(&set_cookie(SESSION_COOKIE, &token, SESSION_TTL, secure))?);
+    out.append(header::SET_COOKIE, header_value(&set_cookie(LOGIN_CSRF_COOKIE, "", Duration::ZERO, secure))?);
     Ok(response)
 }
 
@@ -80,7 +96,7 @@ pub async fn sign_out(State(state): State<AppState>, headers: HeaderMap) -> Resu
     if let Some(token) = cookie(&headers, SESSION_COOKIE) {
         state.console.sessions.close(token);
     }
-    let cleared = set_cookie(SESSION_COOKIE, "", Duration::ZERO, state.console.secure_cookies);
+    let cleared = set_cookie(SESSION_COOKIE, "", Duration::ZERO, secure(&state, &headers));
     // htmx follows `HX-Redirect`; an answer to a redirect would be followed inside the request instead.
     let mut response = (StatusCode::OK, "signed out").into_response();
     response.headers_mut().append(header::SET_COOKIE, header_value(&cleared)?);

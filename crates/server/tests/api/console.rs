@@ -67,7 +67,8 @@ async fn sign_in(state: &AppState, key: &str) -> (String, String) {
     assert_eq!(form.status, 200, "{}", form.body);
     let (login_cookie, _) = set_cookie(&form, "cdk_console_login");
     let token = between(&form.body, "name=\"csrf\" value=\"", "\"");
-    let signed = send(state, post("/console/login", Some(login_cookie), None, &format!("csrf={token}&key={key}"))).await;
+    let signed =
+        send(state, post("/console/login", Some(login_cookie), None, &format!("csrf={token}&key={key}"))).await;
     assert_eq!((signed.status, signed.location.as_deref()), (303, Some("/console")), "{}", signed.body);
     let session = set_cookie(&signed, "cdk_console").0.to_string();
     let overview = send(state, get("/console", Some(&session))).await;
@@ -87,7 +88,8 @@ async fn sign_in_sets_an_http_only_strict_cookie_and_secure_with_tls() {
     let (login_cookie, _) = set_cookie(&form, "cdk_console_login");
     let token = between(&form.body, "name=\"csrf\" value=\"", "\"");
     let signed =
-        send(&t.state, post("/console/login", Some(login_cookie), None, &format!("csrf={token}&key={}", t.admin))).await;
+        send(&t.state, post("/console/login", Some(login_cookie), None, &format!("csrf={token}&key={}", t.admin)))
+            .await;
     let (_, session) = set_cookie(&signed, "cdk_console");
     for flag in ["HttpOnly", "SameSite=Strict", "Path=/console", "Max-Age=43200"] {
         assert!(session.contains(flag), "{flag} missing in {session}");
@@ -95,13 +97,19 @@ async fn sign_in_sets_an_http_only_strict_cookie_and_secure_with_tls() {
     assert!(!session.contains("Secure"), "no TLS here: {session}");
     assert!(!session.contains(&t.admin), "the key never goes in the cookie");
 
+    let mut behind_tls = get("/console/login", None);
+    behind_tls.headers_mut().insert("x-forwarded-proto", "https".parse().unwrap());
+    let form = send(&t.state, behind_tls).await;
+    assert!(set_cookie(&form, "cdk_console_login").1.contains("; Secure"), "TLS terminated by a proxy");
+
     t.state.console.secure_cookies = true;
     let form = send(&t.state, get("/console/login", None)).await;
     assert!(set_cookie(&form, "cdk_console_login").1.contains("; Secure"));
     let (login_cookie, _) = set_cookie(&form, "cdk_console_login");
     let token = between(&form.body, "name=\"csrf\" value=\"", "\"");
     let signed =
-        send(&t.state, post("/console/login", Some(login_cookie), None, &format!("csrf={token}&key={}", t.admin))).await;
+        send(&t.state, post("/console/login", Some(login_cookie), None, &format!("csrf={token}&key={}", t.admin)))
+            .await;
     let (_, session) = set_cookie(&signed, "cdk_console");
     assert!(session.contains("HttpOnly") && session.contains("SameSite=Strict") && session.contains("; Secure"));
 }
@@ -127,7 +135,8 @@ async fn sign_in_refuses_bad_keys_and_forms_without_their_token() {
     assert_eq!(refused.status, 401);
     assert!(refused.body.contains("id=\"login-error\""), "{}", refused.body);
     let writer = make_key(t.state.store.as_ref(), &["orders:write"]).await;
-    let no_read = send(&t.state, post("/console/login", Some(login_cookie), None, &format!("csrf={token}&key={writer}"))).await;
+    let no_read =
+        send(&t.state, post("/console/login", Some(login_cookie), None, &format!("csrf={token}&key={writer}"))).await;
     assert_eq!(no_read.status, 403, "a key without a read scope cannot sign in");
 }
 
@@ -183,7 +192,9 @@ async fn a_viewer_sees_no_replay_button_and_is_refused_with_403() {
     assert!(list.body.contains("<span id=\"role\">viewer</span>"));
     let one = send(&t.state, get(&format!("/console/dead-letters/{}", ids[0]), Some(&session))).await;
     assert!(one.status == 200 && !one.body.contains("/replay"));
-    let refused = send(&t.state, post(&format!("/console/dead-letters/{}/replay", ids[0]), Some(&session), Some(&csrf), "")).await;
+    let refused =
+        send(&t.state, post(&format!("/console/dead-letters/{}/replay", ids[0]), Some(&session), Some(&csrf), ""))
+            .await;
     assert_eq!(refused.status, 403, "{}", refused.body);
     assert!(refused.body.contains("dlq:replay"));
     let refused = send(&t.state, post("/console/dead-letters/replay", Some(&session), Some(&csrf), "all=true")).await;

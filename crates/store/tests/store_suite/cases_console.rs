@@ -4,7 +4,7 @@ use crate::fixtures::*;
 use crate::harness::TestDb;
 use chrono::Utc;
 use crossdock_model::AggregateKind;
-use crossdock_store::{DeliveryOutcome, DeliveryResult, DeliveryStatus, NewDelivery, ScheduleBatch, Store};
+use crossdock_store::{DeliveryOutcome, DeliveryResult, DeliveryStatus, NewDelivery, ScheduleBatch};
 
 pub async fn one_aggregate_has_its_events_and_deliveries(db: &TestDb) {
     let store = db.open_store().await;
