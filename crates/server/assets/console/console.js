@@ -37,8 +37,6 @@
       ],
       axes: [{}, { values: function (u, vals) { return vals.map(function (v) { return share ? (v * 100).toFixed(0) + "%" : v; }); } }],
       scales: {
-        // One minute alone would stretch the time axis over years: show at least the last half hour.
-        x: { time: true, range: function (u, min, max) { return max - min < 1800 ? [max - 1800, max + 60] : [min, max]; } },
         y: share ? { range: [0, 1] } : { range: function (u, min, max) { return [0, Math.max(max * 1.1, 1)]; } },
       },
     };
@@ -54,6 +52,12 @@
             plots[i].setData(data);
           } else {
             plots[i] = new uPlot(options(el), data, el);
+          }
+          // One minute alone would stretch the time axis over years: show at least the last half hour.
+          var t = series.t;
+          if (t.length) {
+            var last = t[t.length - 1];
+            plots[i].setScale("x", { min: Math.min(t[0], last - 1800), max: last + 60 });
           }
         });
         document.body.dataset.chartsDrawn = String(series.t.length);
