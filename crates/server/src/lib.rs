@@ -5,6 +5,7 @@
 pub mod auth;
 mod bodies;
 mod bodies_returns;
+pub mod console;
 mod defaults;
 mod handlers;
 mod json;
@@ -72,6 +73,8 @@ pub struct AppState {
     pub edi: Option<Arc<crossdock_connect::edi::EdiConfig>>,
     /// The KPI fold of the event log, advanced by each `GET /v1/kpis` from where the last one stopped.
     kpis: Arc<handlers::KpiCache>,
+    /// The console's sessions, KPI history and cookie settings (`/console`).
+    pub console: console::ConsoleState,
 }
 
 impl AppState {
@@ -87,6 +90,7 @@ impl AppState {
             dispatcher: None,
             edi: None,
             kpis: Arc::new(handlers::KpiCache::new()),
+            console: console::ConsoleState::default(),
         }
     }
 
@@ -99,7 +103,8 @@ impl AppState {
     }
 }
 
-/// The whole API: every route of [`ROUTES`] with request ids, tracing, panic catching and the body limit.
+/// The whole API: every route of [`ROUTES`] and the console (`/console`), with request ids, tracing, panic
+/// catching and the body limit.
 pub fn app(state: AppState) -> Router {
     let body_limit = state.body_limit;
     let x_api_key = HeaderName::from_static("x-api-key");
@@ -110,7 +115,7 @@ pub fn app(state: AppState) -> Router {
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(CatchPanicLayer::custom(panic_response))
         .layer(DefaultBodyLimit::max(body_limit));
-    routes::router(state).layer(layers)
+    routes::router(state.clone()).merge(console::router(state)).layer(layers)
 }
 
 /// The span of one request: method, path and request id; never headers (keys travel in them).

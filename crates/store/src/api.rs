@@ -139,6 +139,13 @@ pub trait Store: Send + Sync + 'static {
     async fn events_after(&self, after: i64, limit: u32) -> Result<Vec<RecordedEvent>, StoreError>;
     /// The `order.sourced` events of an order (every sourcing decision with its explanation), oldest first.
     async fn sourcing_decisions(&self, order: &OrderId) -> Result<Vec<RecordedEvent>, StoreError>;
+    /// Every event of one aggregate (an order's timeline), oldest first, at most `limit` (the console).
+    async fn aggregate_events(
+        &self,
+        kind: AggregateKind,
+        id: &str,
+        limit: u32,
+    ) -> Result<Vec<RecordedEvent>, StoreError>;
 
     async fn insert_api_key(&self, key: &ApiKeyRecord) -> Result<(), StoreError>;
     async fn api_key(&self, id: &str) -> Result<Option<ApiKeyRecord>, StoreError>;
@@ -191,6 +198,9 @@ pub trait Store: Send + Sync + 'static {
     async fn dead_letters(&self, filter: &DeadLetterFilter) -> Result<Vec<DeliveryRecord>, StoreError>;
     /// One delivery with its last request and response.
     async fn delivery(&self, id: i64) -> Result<Option<DeliveryRecord>, StoreError>;
+    /// Every delivery (any status) of one aggregate's events, by id, at most `limit`, without request and
+    /// response (the console's per-order delivery status).
+    async fn aggregate_deliveries(&self, aggregate_id: &str, limit: u32) -> Result<Vec<DeliveryRecord>, StoreError>;
     /// Puts the selected dead letters back to pending, due `now`, with a fresh retry budget.
     async fn replay_dead_letters(&self, selector: &DeliverySelector, now: DateTime<Utc>) -> Result<u64, StoreError>;
     /// Marks the selected dead letters discarded.

@@ -3,6 +3,7 @@
 
 mod auth;
 mod bad_input;
+mod console;
 mod dead_letters;
 mod edi;
 mod helpers;

@@ -12,7 +12,7 @@ use crate::{
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use crossdock_model::{InventoryPosition, Location, LocationId, Order, OrderId, RecordedEvent, Sku};
+use crossdock_model::{AggregateKind, InventoryPosition, Location, LocationId, Order, OrderId, RecordedEvent, Sku};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{PgPool, Postgres, QueryBuilder, Row};
 use std::str::FromStr;
@@ -159,6 +159,27 @@ impl Store for PgStore {
         .collect()
     }
 
+    async fn aggregate_events(
+        &self,
+        kind: AggregateKind,
+        id: &str,
+        limit: u32,
+    ) -> Result<Vec<RecordedEvent>, StoreError> {
+        sqlx::query(
+            "SELECT seq, aggregate_kind, aggregate_id, version, event_type, schema_version, payload, recorded_at, \
+             idempotency_key FROM events WHERE aggregate_kind = $1 AND aggregate_id = $2 ORDER BY version LIMIT $3",
+        )
+        .bind(kind.as_str())
+        .bind(id.to_string())
+        .bind(page_size(limit))
+        .fetch_all(&self.read)
+        .await
+        .map_err(db)?
+        .iter()
+        .map(rows::event)
+        .collect()
+    }
+
     async fn insert_api_key(&self, key: &ApiKeyRecord) -> Result<(), StoreError> {
         sqlx::query(
             "INSERT INTO api_keys (id, name, secret_hash, scopes, created_at, expires_at, revoked_at, \
@@ -282,6 +303,10 @@ impl Store for PgStore {
 
     async fn delivery(&self, id: i64) -> Result<Option<DeliveryRecord>, StoreError> {
         dead_letters::delivery(&self.read, id).await
+    }
+
+    async fn aggregate_deliveries(&self, aggregate_id: &str, limit: u32) -> Result<Vec<DeliveryRecord>, StoreError> {
+        dead_letters::aggregate_deliveries(&self.read, aggregate_id, limit).await
     }
 
     async fn replay_dead_letters(&self, selector: &DeliverySelector, now: DateTime<Utc>) -> Result<u64, StoreError> {

@@ -12,7 +12,7 @@ use crate::{
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use crossdock_model::{InventoryPosition, Location, LocationId, Order, OrderId, RecordedEvent, Sku};
+use crossdock_model::{AggregateKind, InventoryPosition, Location, LocationId, Order, OrderId, RecordedEvent, Sku};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{QueryBuilder, Row, Sqlite, SqlitePool};
 use std::str::FromStr;
@@ -181,6 +181,27 @@ impl Store for SqliteStore {
         .collect()
     }
 
+    async fn aggregate_events(
+        &self,
+        kind: AggregateKind,
+        id: &str,
+        limit: u32,
+    ) -> Result<Vec<RecordedEvent>, StoreError> {
+        sqlx::query(
+            "SELECT seq, aggregate_kind, aggregate_id, version, event_type, schema_version, payload, recorded_at, \
+             idempotency_key FROM events WHERE aggregate_kind = ? AND aggregate_id = ? ORDER BY version LIMIT ?",
+        )
+        .bind(kind.as_str())
+        .bind(id.to_string())
+        .bind(page_size(limit))
+        .fetch_all(&self.read)
+        .await
+        .map_err(db)?
+        .iter()
+        .map(rows::event)
+        .collect()
+    }
+
     async fn insert_api_key(&self, key: &ApiKeyRecord) -> Result<(), StoreError> {
         sqlx::query(
             "INSERT INTO api_keys (id, name, secret_hash, scopes, created_at, expires_at, revoked_at, \
@@ -303,6 +324,10 @@ impl Store for SqliteStore {
 
     async fn delivery(&self, id: i64) -> Result<Option<DeliveryRecord>, StoreError> {
         dead_letters::delivery(&self.read, id).await
+    }
+
+    async fn aggregate_deliveries(&self, aggregate_id: &str, limit: u32) -> Result<Vec<DeliveryRecord>, StoreError> {
+        dead_letters::aggregate_deliveries(&self.read, aggregate_id, limit).await
     }
 
     async fn replay_dead_letters(&self, selector: &DeliverySelector, now: DateTime<Utc>) -> Result<u64, StoreError> {
