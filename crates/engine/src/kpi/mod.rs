@@ -6,6 +6,6 @@ mod fold;
 mod percentile;
 mod uptime;
 
-pub use fold::{CycleTimes, KpiFold, KpiReport};
+pub use fold::{CycleTimes, KpiFold, KpiReport, Period};
 pub use percentile::{Percentiles, percentiles};
 pub use uptime::{DeliverySample, SystemKpis, integration_kpis};
