@@ -25,6 +25,8 @@ pub fn peak_rss_mib(pid: u32) -> Option<f64> {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
     #[test]
     fn this_process_has_cpu_time_and_memory() {
         if !std::path::Path::new("/proc/self/stat").exists() {
