@@ -95,6 +95,14 @@ pub struct ApiKeyRecord {
     pub created_at: DateTime<Utc>,
     pub expires_at: Option<DateTime<Utc>>,
     pub revoked_at: Option<DateTime<Utc>>,
+    /// After a rotation: the hex SHA-256 of the secret it replaced, accepted until `previous_valid_until`.
+    #[serde(default)]
+    pub previous_secret_hash: Option<String>,
+    #[serde(default)]
+    pub previous_valid_until: Option<DateTime<Utc>>,
+    /// Requests per minute this key may make (`None`: the server's default).
+    #[serde(default)]
+    pub rate_limit_per_minute: Option<u32>,
 }
 
 /// The durable heart of the hub. Every write goes through `submit`, which groups concurrent commands
@@ -137,6 +145,15 @@ pub trait Store: Send + Sync + 'static {
     async fn list_api_keys(&self) -> Result<Vec<ApiKeyRecord>, StoreError>;
     /// Marks a key revoked; false when no such key exists.
     async fn revoke_api_key(&self, id: &str, at: DateTime<Utc>) -> Result<bool, StoreError>;
+    /// Gives an unrevoked key a new secret hash; its current one becomes the previous one, accepted until
+    /// `previous_valid_until` (a previous one from an earlier rotation is dropped). False when there is no
+    /// such key or it is revoked.
+    async fn rotate_api_key(
+        &self,
+        id: &str,
+        new_secret_hash: &str,
+        previous_valid_until: DateTime<Utc>,
+    ) -> Result<bool, StoreError>;
 
     /// A cheap round trip to the database, for `/readyz`.
     async fn ping(&self) -> Result<(), StoreError>;

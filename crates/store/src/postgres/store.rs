@@ -161,8 +161,9 @@ impl Store for PgStore {
 
     async fn insert_api_key(&self, key: &ApiKeyRecord) -> Result<(), StoreError> {
         sqlx::query(
-            "INSERT INTO api_keys (id, name, secret_hash, scopes, created_at, expires_at, revoked_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            "INSERT INTO api_keys (id, name, secret_hash, scopes, created_at, expires_at, revoked_at, \
+             previous_secret_hash, previous_valid_until, rate_limit_per_minute) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
         )
         .bind(key.id.clone())
         .bind(key.name.clone())
@@ -171,6 +172,9 @@ impl Store for PgStore {
         .bind(key.created_at)
         .bind(key.expires_at)
         .bind(key.revoked_at)
+        .bind(key.previous_secret_hash.clone())
+        .bind(key.previous_valid_until)
+        .bind(key.rate_limit_per_minute.map(|n| i32::try_from(n).unwrap_or(i32::MAX)))
         .execute(&self.write)
         .await
         .map_err(db)?;
@@ -179,7 +183,8 @@ impl Store for PgStore {
 
     async fn api_key(&self, id: &str) -> Result<Option<ApiKeyRecord>, StoreError> {
         let row = sqlx::query(
-            "SELECT id, name, secret_hash, scopes, created_at, expires_at, revoked_at FROM api_keys WHERE id = $1",
+            "SELECT id, name, secret_hash, scopes, created_at, expires_at, revoked_at, previous_secret_hash, \
+             previous_valid_until, rate_limit_per_minute FROM api_keys WHERE id = $1",
         )
         .bind(id.to_string())
         .fetch_optional(&self.read)
@@ -190,8 +195,8 @@ impl Store for PgStore {
 
     async fn list_api_keys(&self) -> Result<Vec<ApiKeyRecord>, StoreError> {
         sqlx::query(
-            "SELECT id, name, secret_hash, scopes, created_at, expires_at, revoked_at FROM api_keys \
-             ORDER BY created_at, id",
+            "SELECT id, name, secret_hash, scopes, created_at, expires_at, revoked_at, previous_secret_hash, \
+             previous_valid_until, rate_limit_per_minute FROM api_keys ORDER BY created_at, id",
         )
         .fetch_all(&self.read)
         .await
@@ -209,6 +214,25 @@ impl Store for PgStore {
             .execute(&self.write)
             .await
             .map_err(db)?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    async fn rotate_api_key(
+        &self,
+        id: &str,
+        new_secret_hash: &str,
+        previous_valid_until: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "UPDATE api_keys SET previous_secret_hash = secret_hash, previous_valid_until = $1, secret_hash = $2 \
+             WHERE id = $3 AND revoked_at IS NULL",
+        )
+        .bind(previous_valid_until)
+        .bind(new_secret_hash.to_string())
+        .bind(id.to_string())
+        .execute(&self.write)
+        .await
+        .map_err(db)?;
         Ok(done.rows_affected() > 0)
     }
 

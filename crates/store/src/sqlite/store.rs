@@ -183,8 +183,8 @@ impl Store for SqliteStore {
 
     async fn insert_api_key(&self, key: &ApiKeyRecord) -> Result<(), StoreError> {
         sqlx::query(
-            "INSERT INTO api_keys (id, name, secret_hash, scopes, created_at, expires_at, revoked_at) \
-             VALUES (?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO api_keys (id, name, secret_hash, scopes, created_at, expires_at, revoked_at, \
+             previous_secret_hash, previous_valid_until, rate_limit_per_minute) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(key.id.clone())
         .bind(key.name.clone())
@@ -193,6 +193,9 @@ impl Store for SqliteStore {
         .bind(time_text(key.created_at))
         .bind(key.expires_at.map(time_text))
         .bind(key.revoked_at.map(time_text))
+        .bind(key.previous_secret_hash.clone())
+        .bind(key.previous_valid_until.map(time_text))
+        .bind(key.rate_limit_per_minute.map(i64::from))
         .execute(&self.write)
         .await
         .map_err(db)?;
@@ -201,7 +204,8 @@ impl Store for SqliteStore {
 
     async fn api_key(&self, id: &str) -> Result<Option<ApiKeyRecord>, StoreError> {
         let row = sqlx::query(
-            "SELECT id, name, secret_hash, scopes, created_at, expires_at, revoked_at FROM api_keys WHERE id = ?",
+            "SELECT id, name, secret_hash, scopes, created_at, expires_at, revoked_at, previous_secret_hash, \
+             previous_valid_until, rate_limit_per_minute FROM api_keys WHERE id = ?",
         )
         .bind(id.to_string())
         .fetch_optional(&self.read)
@@ -212,8 +216,8 @@ impl Store for SqliteStore {
 
     async fn list_api_keys(&self) -> Result<Vec<ApiKeyRecord>, StoreError> {
         sqlx::query(
-            "SELECT id, name, secret_hash, scopes, created_at, expires_at, revoked_at FROM api_keys \
-             ORDER BY created_at, id",
+            "SELECT id, name, secret_hash, scopes, created_at, expires_at, revoked_at, previous_secret_hash, \
+             previous_valid_until, rate_limit_per_minute FROM api_keys ORDER BY created_at, id",
         )
         .fetch_all(&self.read)
         .await
@@ -231,6 +235,25 @@ impl Store for SqliteStore {
             .execute(&self.write)
             .await
             .map_err(db)?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    async fn rotate_api_key(
+        &self,
+        id: &str,
+        new_secret_hash: &str,
+        previous_valid_until: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "UPDATE api_keys SET previous_secret_hash = secret_hash, previous_valid_until = ?, secret_hash = ? \
+             WHERE id = ? AND revoked_at IS NULL",
+        )
+        .bind(time_text(previous_valid_until))
+        .bind(new_secret_hash.to_string())
+        .bind(id.to_string())
+        .execute(&self.write)
+        .await
+        .map_err(db)?;
         Ok(done.rows_affected() > 0)
     }
 
