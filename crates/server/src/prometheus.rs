@@ -161,7 +161,12 @@ fn optional_gauge(out: &mut String, name: &str, help: &str, value: Option<f64>) 
 /// of its delivered orders. Shares that measured nothing (null in the report) have no sample.
 pub fn render_kpis(kpis: &KpiResponse, cycle_hours: &[f64]) -> String {
     let mut out = String::with_capacity(2048);
-    header(&mut out, "crossdock_kpi_orders", "gauge", "Orders by how far they got (placed, shipped, delivered, cancelled).");
+    header(
+        &mut out,
+        "crossdock_kpi_orders",
+        "gauge",
+        "Orders by how far they got (placed, shipped, delivered, cancelled).",
+    );
     for (state, n) in [
         ("placed", kpis.orders_placed),
         ("shipped", kpis.orders_shipped),
@@ -232,7 +237,8 @@ pub fn render_kpis(kpis: &KpiResponse, cycle_hours: &[f64]) -> String {
         let q = s.sync_latency_ms;
         for (quantile, ms) in [("0.5", q.p50), ("0.9", q.p90), ("0.99", q.p99)] {
             let secs = ms / 1000.0;
-            let _ = writeln!(out, "crossdock_kpi_sync_latency_seconds{{system=\"{name}\",quantile=\"{quantile}\"}} {secs}");
+            let _ =
+                writeln!(out, "crossdock_kpi_sync_latency_seconds{{system=\"{name}\",quantile=\"{quantile}\"}} {secs}");
         }
     }
     out

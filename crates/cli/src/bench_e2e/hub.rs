@@ -39,9 +39,8 @@ impl Hub {
 }
 
 fn config_text(listen: &str, store_url: &str, receivers: &[String], max_in_flight: u32) -> String {
-    let mut text = format!(
-        "listen = \"{listen}\"\n[store]\nurl = \"{store_url}\"\n[dispatch]\npoll_interval_ms = 20\n"
-    );
+    let mut text =
+        format!("listen = \"{listen}\"\n[store]\nurl = \"{store_url}\"\n[dispatch]\npoll_interval_ms = 20\n");
     for (system, url) in SYSTEMS.iter().zip(receivers) {
         let role = if *system == "finance" { "erp" } else { system };
         text.push_str(&format!(

@@ -100,9 +100,5 @@ async fn expect(response: reqwest::Result<reqwest::Response>, what: &str) -> Res
     let response = response.map_err(|e| format!("{what}: {e}"))?;
     let status = response.status();
     let body = response.bytes().await.map_err(|e| format!("{what}: {e}"))?;
-    if status.is_success() {
-        Ok(())
-    } else {
-        Err(format!("{what}: {status} {}", String::from_utf8_lossy(&body)))
-    }
+    if status.is_success() { Ok(()) } else { Err(format!("{what}: {status} {}", String::from_utf8_lossy(&body))) }
 }

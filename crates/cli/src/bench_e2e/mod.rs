@@ -92,7 +92,13 @@ impl PeerResult {
 }
 
 /// Loads `target` (a process `pid`) and waits for the fan-out of what it accepted.
-async fn measure(name: &str, target: Target, pid: u32, tracker: Arc<Tracker>, args: &E2eArgs) -> anyhow::Result<PeerResult> {
+async fn measure(
+    name: &str,
+    target: Target,
+    pid: u32,
+    tracker: Arc<Tracker>,
+    args: &E2eArgs,
+) -> anyhow::Result<PeerResult> {
     let cpu_before = process::cpu_seconds(pid);
     let started = Instant::now();
     let run = format!("e2e{}", chrono::Utc::now().timestamp_micros());

@@ -59,7 +59,10 @@ impl Tracker {
     }
 
     pub fn sent(&self, order: &str, at: Instant) {
-        self.orders.lock().unwrap_or_else(|e| e.into_inner()).insert(order.to_string(), OrderTrack { sent: at, seen: 0 });
+        self.orders
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(order.to_string(), OrderTrack { sent: at, seen: 0 });
         let mut figures = self.figures.lock().unwrap_or_else(|e| e.into_inner());
         figures.first_sent.get_or_insert(at);
     }
@@ -134,9 +137,7 @@ async fn receive(State((tracker, index)): State<(Arc<Tracker>, usize)>, body: By
 pub async fn start(tracker: &Arc<Tracker>) -> anyhow::Result<Vec<String>> {
     let mut urls = Vec::new();
     for (index, system) in SYSTEMS.iter().enumerate() {
-        let app = axum::Router::new()
-            .route("/hook", axum::routing::post(receive))
-            .with_state((tracker.clone(), index));
+        let app = axum::Router::new().route("/hook", axum::routing::post(receive)).with_state((tracker.clone(), index));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         urls.push(format!("http://{}/hook", listener.local_addr()?));
         let system = *system;

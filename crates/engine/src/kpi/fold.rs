@@ -2,6 +2,7 @@
 //! and oversold units, over the whole log or over a period ([`Period`]).
 
 use super::percentile::{Percentiles, percentiles};
+use crate::period::Period;
 use chrono::{DateTime, Utc};
 use crossdock_model::{Event, LineId, LocationId, OrderId, ShipmentId, Sku};
 use serde::{Deserialize, Serialize};
@@ -78,30 +79,12 @@ impl OrderTrack {
     }
 }
 
-/// A half-open period `[from, to)`; an open end is unbounded. Orders are in it when they were *placed* in it
-/// (business time), whatever happened to them later; counts and reservations when they were *recorded* in it.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Period {
-    pub from: Option<DateTime<Utc>>,
-    pub to: Option<DateTime<Utc>>,
-}
-
-impl Period {
-    /// Whether nothing bounds it.
-    pub fn is_unbounded(&self) -> bool {
-        self.from.is_none() && self.to.is_none()
-    }
-
-    pub fn contains(&self, at: DateTime<Utc>) -> bool {
-        self.from.is_none_or(|from| at >= from) && self.to.is_none_or(|to| at < to)
-    }
-
-    /// Whether a record time is in it; one fed without a time (see [`KpiFold::apply`]) only in an unbounded period.
-    fn holds(&self, at: Option<DateTime<Utc>>) -> bool {
-        match at {
-            Some(at) => self.contains(at),
-            None => self.is_unbounded(),
-        }
+/// Whether a record time is in `period`; one fed without a time (see [`KpiFold::apply`]) only in the
+/// unbounded period.
+fn holds(period: &Period, at: Option<DateTime<Utc>>) -> bool {
+    match at {
+        Some(at) => period.contains(at),
+        None => *period == Period::ALL,
     }
 }
 
@@ -255,10 +238,10 @@ impl KpiFold {
 
     /// The KPIs of everything folded.
     pub fn report(&self) -> KpiReport {
-        self.report_for(&Period::default())
+        self.report_for(&Period::ALL)
     }
 
-    /// The KPIs of `period`: orders placed in it, the last count of each sku-location recorded in it, and
+    /// The KPIs of `period`: orders *placed* in it (business time) whatever happened to them later, the last count of each sku-location recorded in it, and
     /// units oversold by reservations recorded in it.
     pub fn report_for(&self, period: &Period) -> KpiReport {
         let mut report = KpiReport::default();
@@ -289,15 +272,18 @@ impl KpiFold {
         report.placed_to_delivered = cycle_times(&to_delivered);
         report.order_accuracy = share(accurate, report.orders_delivered);
 
-        let last_counts: Vec<CountTrack> =
-            self.counts.values().filter_map(|counts| counts.iter().rev().find(|c| period.holds(c.at)).copied()).collect();
+        let last_counts: Vec<CountTrack> = self
+            .counts
+            .values()
+            .filter_map(|counts| counts.iter().rev().find(|c| holds(period, c.at)).copied())
+            .collect();
         report.sku_locations_counted = last_counts.len() as u64;
         let matching = last_counts.iter().filter(|c| c.hub == c.counted).count() as u64;
         report.inventory_accuracy = share(matching, report.sku_locations_counted);
         let counted: i64 = last_counts.iter().map(|c| c.counted).sum();
         let off: i64 = last_counts.iter().map(|c| (c.hub - c.counted).abs()).sum();
         report.inventory_unit_accuracy = (counted > 0).then(|| (1.0 - off as f64 / counted as f64).max(0.0));
-        report.oversold_units = self.oversells.iter().filter(|(at, _)| period.holds(*at)).map(|(_, n)| n).sum();
+        report.oversold_units = self.oversells.iter().filter(|(at, _)| holds(period, *at)).map(|(_, n)| n).sum();
         report
     }
 }

@@ -123,7 +123,7 @@ pub struct KpiResponse {
 )]
 pub async fn get_kpis(State(state): State<AppState>, RawQuery(raw): RawQuery) -> Result<Json<KpiResponse>, ApiError> {
     let query = QueryParams::parse(raw.as_deref(), &["from", "to", "budget_ms"])?;
-    let (from, to) = period(&query)?;
+    let period = period(&query)?;
     let budget_ms = query
         .parsed("budget_ms", |v| {
             v.parse::<u64>()
@@ -132,7 +132,7 @@ pub async fn get_kpis(State(state): State<AppState>, RawQuery(raw): RawQuery) ->
                 .ok_or_else(|| format!("{v:?} is not a number of milliseconds from 1 to {MAX_SYNC_BUDGET_MS}"))
         })?
         .unwrap_or(DEFAULT_SYNC_BUDGET_MS);
-    let (report, _) = kpi_report(&state, Period { from, to }, budget_ms).await?;
+    let (report, _) = kpi_report(&state, period, budget_ms).await?;
     Ok(Json(report))
 }
 
@@ -178,7 +178,7 @@ pub(crate) async fn kpi_report(
         })
         .collect::<Vec<_>>();
     // Dead letters waiting now; over a period, the dead letters among its deliveries.
-    let dead_letters = if period.is_unbounded() {
+    let dead_letters = if period == Period::ALL {
         stats.iter().map(|s| s.dead).sum()
     } else {
         systems.iter().map(|s| s.dead_letters).sum()

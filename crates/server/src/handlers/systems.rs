@@ -47,8 +47,7 @@ pub async fn list_systems(State(state): State<AppState>) -> Result<Json<SystemLi
 )]
 pub async fn metrics(State(state): State<AppState>) -> Result<Response, ApiError> {
     let (systems, head_seq) = overview::systems(&state).await?;
-    let (kpis, cycle_hours) =
-        super::kpis::kpi_report(&state, Period::default(), super::kpis::DEFAULT_SYNC_BUDGET_MS).await?;
+    let (kpis, cycle_hours) = super::kpis::kpi_report(&state, Period::ALL, super::kpis::DEFAULT_SYNC_BUDGET_MS).await?;
     let mut text = prometheus::render(&systems, head_seq);
     text.push_str(&prometheus::render_kpis(&kpis, &cycle_hours));
     let mut response = text.into_response();
