@@ -3,6 +3,7 @@
 
 mod bench;
 mod bench_deliver;
+mod bench_e2e;
 mod bench_edi;
 mod check;
 mod config;
@@ -134,6 +135,9 @@ enum BenchWhich {
     /// X12 throughput on a generated interchange of 850s: tokenize + envelope, with schemas, with mapping;
     /// `--file-mb N` adds a pass streamed from a file with its peak memory.
     Edi(bench_edi::EdiArgs),
+    /// Orders end to end (accepted → sourced → released → delivered to five systems) through the hub and,
+    /// in the same run, through a Node-RED flow doing the same fan-out; prints both and the ratio.
+    E2e(bench_e2e::E2eArgs),
 }
 
 fn main() -> std::process::ExitCode {
@@ -222,5 +226,6 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Bench { which: BenchWhich::Edi(args) } => bench_edi::run(args).await,
+        Command::Bench { which: BenchWhich::E2e(args) } => bench_e2e::run(args).await,
     }
 }
