@@ -54,6 +54,8 @@ use utoipa::{Modify, OpenApi};
         handlers::list_edi_interchanges,
         handlers::get_edi_interchange,
         handlers::receive_inbound,
+        handlers::erase_customer_pii,
+        handlers::export_customer,
     ),
     components(schemas(Problem)),
     modifiers(&SecuritySchemes),
@@ -66,6 +68,7 @@ use utoipa::{Modify, OpenApi};
         (name = "inbound", description = "Signed webhooks from connected systems"),
         (name = "edi", description = "X12 interchanges from and to trading partners"),
         (name = "finance", description = "Sales-tax report and reconciliation against the ERP"),
+        (name = "customers", description = "Customer data requests: PII erasure and export"),
         (name = "kpis", description = "KPIs computed from the event log and the delivery records"),
         (name = "health", description = "Liveness, readiness and this document"),
     )

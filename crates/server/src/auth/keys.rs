@@ -19,6 +19,8 @@ pub const SCOPES: &[&str] = &[
     "kpis:read",
     "edi:read",
     "edi:write",
+    "pii:read",
+    "pii:erase",
     "admin",
 ];
 

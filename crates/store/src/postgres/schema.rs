@@ -85,6 +85,19 @@ CREATE TABLE api_keys (
     // Version 3 is the engine's state loading; EDI is 4 (idempotent DDL, so the order they land in does not matter).
     Migration { version: 3, name: "backorder queue and sourcing load", sql: super::sourcing::SOURCING_SCHEMA },
     Migration { version: 4, name: "edi interchanges and control numbers", sql: super::edi::EDI_SCHEMA },
+    // Version 7: orders by customer (PII export and erasure) and the PII data keys, wrapped by the master key.
+    Migration {
+        version: 7,
+        name: "orders by customer, pii data keys",
+        sql: "ALTER TABLE orders ADD COLUMN customer_id TEXT;
+CREATE INDEX orders_by_customer ON orders (customer_id, last_seq);
+CREATE TABLE pii_keys (
+    key_id     TEXT        PRIMARY KEY,
+    subject    TEXT        NOT NULL UNIQUE,
+    wrapped    BYTEA       NOT NULL,
+    created_at TIMESTAMPTZ NOT NULL
+);",
+    },
 ];
 
 /// Applies the missing migrations in one transaction under an advisory lock (DDL is transactional in

@@ -82,6 +82,14 @@ CREATE TABLE api_keys (
     // Version 3 is the engine's state loading; EDI is 4 (idempotent DDL, so the order they land in does not matter).
     Migration { version: 3, name: "backorder queue and sourcing load", sql: super::sourcing::SOURCING_SCHEMA },
     Migration { version: 4, name: "edi interchanges and control numbers", sql: super::edi::EDI_SCHEMA },
+    // Version 7: orders by customer, for PII export and erasure. The data keys themselves live in a file of
+    // their own (`pii_keys.rs`), never in this one.
+    Migration {
+        version: 7,
+        name: "orders by customer",
+        sql: "ALTER TABLE orders ADD COLUMN customer_id TEXT;
+CREATE INDEX orders_by_customer ON orders (customer_id, last_seq);",
+    },
 ];
 
 /// Applies the missing migrations in one `BEGIN IMMEDIATE` transaction, so that two processes opening the
