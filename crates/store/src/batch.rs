@@ -160,6 +160,7 @@ pub(crate) async fn apply_batch(
     let stored = tx.idempotency(&keys).await?;
 
     let mut w = Working { policy, ring: pii.batch_ring(), pii: pii.clone(), ..Working::default() };
+    pii.ensure_placed(&mut w.ring, requests.iter().map(|r| &r.command)).await?;
     let order_ids: Vec<OrderId> =
         requests.iter().filter_map(|r| r.command.order_id().cloned()).collect::<BTreeSet<_>>().into_iter().collect();
     if !order_ids.is_empty() {

@@ -10,7 +10,7 @@ mod ring;
 mod vault;
 
 pub use provider::{KEY_LEN, KeyProvider, MasterKey, PiiError};
-pub use ring::{ERASED, SEALED, customer_subject, subject_of};
+pub use ring::{ERASED, SEALED, customer_subject, subject_for, subject_of};
 pub(crate) use ring::KeyRing;
 pub(crate) use vault::{KeyTable, Vault, WrappedKey};
 
@@ -89,6 +89,24 @@ impl Pii {
     ) -> Result<(), StoreError> {
         let Some(vault) = &self.0 else { return Ok(()) };
         let subjects: Vec<String> = orders.into_iter().map(subject_of).collect();
+        vault.ensure_subjects(ring, &subjects).await
+    }
+
+    /// Adds to `ring` the data keys of the orders these commands place (created when new), so that a
+    /// batch creates its new keys together.
+    pub async fn ensure_placed<'a>(
+        &self,
+        ring: &mut KeyRing,
+        commands: impl IntoIterator<Item = &'a crossdock_model::Command>,
+    ) -> Result<(), StoreError> {
+        let Some(vault) = &self.0 else { return Ok(()) };
+        let subjects: Vec<String> = commands
+            .into_iter()
+            .filter_map(|c| match c {
+                crossdock_model::Command::PlaceOrder(p) => Some(subject_for(p.customer.as_ref(), &p.id)),
+                _ => None,
+            })
+            .collect();
         vault.ensure_subjects(ring, &subjects).await
     }
 

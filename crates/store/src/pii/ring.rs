@@ -4,7 +4,7 @@
 use super::cipher::{DataKey, parse_sealed};
 use crate::StoreError;
 use crate::codec::{from_json, to_json};
-use crossdock_model::{Event, Order};
+use crossdock_model::{Customer, Event, Order, OrderId};
 use serde_json::Value;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -22,9 +22,14 @@ const ADDRESS_FIELDS: &[&str] = &["name", "line1", "line2", "city", "postal_code
 /// The subject whose data key protects an order's PII: its customer id, or the order itself when the
 /// order names no customer.
 pub fn subject_of(order: &Order) -> String {
-    match order.customer.as_ref().and_then(|c| c.id.as_ref()) {
+    subject_for(order.customer.as_ref(), &order.id)
+}
+
+/// The subject of an order with this customer and id (see [`subject_of`]).
+pub fn subject_for(customer: Option<&Customer>, order: &OrderId) -> String {
+    match customer.and_then(|c| c.id.as_ref()) {
         Some(id) => customer_subject(id.as_str()),
-        None => format!("order:{}", order.id),
+        None => format!("order:{order}"),
     }
 }
 

@@ -32,8 +32,8 @@ pub(crate) struct WrappedKey {
 pub(crate) trait KeyTable: Send + Sync + 'static {
     async fn by_subjects(&self, subjects: &[String]) -> Result<Vec<WrappedKey>, StoreError>;
     async fn by_ids(&self, ids: &[String]) -> Result<Vec<WrappedKey>, StoreError>;
-    /// Inserts the key unless its subject has one already.
-    async fn insert(&self, key: &WrappedKey) -> Result<(), StoreError>;
+    /// Inserts the keys (in one transaction) except those whose subject has one already.
+    async fn insert(&self, keys: &[WrappedKey]) -> Result<(), StoreError>;
     /// Deletes the subject's keys; returns how many rows went.
     async fn delete_subject(&self, subject: &str) -> Result<u64, StoreError>;
 }
@@ -103,6 +103,7 @@ impl Vault {
             self.table.by_subjects(&missing).await?.into_iter().map(|k| (k.subject.clone(), k)).collect();
         let absent: Vec<&String> = missing.iter().filter(|s| !found.contains_key(*s)).collect();
         if !absent.is_empty() {
+            let mut rows = Vec::with_capacity(absent.len());
             for subject in &absent {
                 let key_id = DataKey::new_id();
                 let data_key = rand::random::<[u8; KEY_LEN]>();
@@ -110,9 +111,9 @@ impl Vault {
                     tracing::error!(error = %e, provider = %self.provider.describe(), "a PII data key cannot be wrapped");
                     StoreError::Corrupt(e.to_string())
                 })?;
-                let row = WrappedKey { key_id, subject: (*subject).clone(), wrapped, created_at: Utc::now() };
-                self.table.insert(&row).await?;
+                rows.push(WrappedKey { key_id, subject: (*subject).clone(), wrapped, created_at: Utc::now() });
             }
+            self.table.insert(&rows).await?;
             // Read back: another process may have created a subject's key first.
             let absent: Vec<String> = absent.into_iter().cloned().collect();
             found.extend(self.table.by_subjects(&absent).await?.into_iter().map(|k| (k.subject.clone(), k)));

@@ -81,19 +81,20 @@ impl KeyTable for SqliteKeyTable {
         self.select_in("key_id", ids).await
     }
 
-    async fn insert(&self, key: &WrappedKey) -> Result<(), StoreError> {
-        sqlx::query(
-            "INSERT INTO pii_keys (key_id, subject, wrapped, created_at) VALUES (?, ?, ?, ?) \
-             ON CONFLICT (subject) DO NOTHING",
-        )
-        .bind(key.key_id.clone())
-        .bind(key.subject.clone())
-        .bind(key.wrapped.clone())
-        .bind(time_text(key.created_at))
-        .execute(&self.pool)
-        .await
-        .map_err(db)?;
-        Ok(())
+    async fn insert(&self, keys: &[WrappedKey]) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await.map_err(db)?;
+        for chunk in keys.chunks(crate::codec::rows_per_statement(4)) {
+            let mut query = QueryBuilder::<Sqlite>::new("INSERT INTO pii_keys (key_id, subject, wrapped, created_at) ");
+            query.push_values(chunk, |mut row, key| {
+                row.push_bind(key.key_id.clone())
+                    .push_bind(key.subject.clone())
+                    .push_bind(key.wrapped.clone())
+                    .push_bind(time_text(key.created_at));
+            });
+            query.push(" ON CONFLICT (subject) DO NOTHING");
+            query.build().execute(&mut *tx).await.map_err(db)?;
+        }
+        tx.commit().await.map_err(db)
     }
 
     async fn delete_subject(&self, subject: &str) -> Result<u64, StoreError> {
