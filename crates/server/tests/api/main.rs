@@ -9,6 +9,7 @@ mod inbound;
 mod kpis;
 mod orchestration;
 mod orders;
+mod pii;
 mod postgres;
 mod reports;
 mod sourcing;
