@@ -5,7 +5,7 @@ use crate::fixtures::*;
 use crate::harness::TestDb;
 use crossdock_model::{Address, Command, Country, Customer, CustomerId, Email, Event, Order};
 use crossdock_store::pii::ERASED;
-use crossdock_store::{Erasure, Store};
+use crossdock_store::{Erasure, NewDelivery, ScheduleBatch, Store, SubscriptionStart};
 use std::path::Path;
 
 /// A customer's distinctive PII: none of these strings may appear in the raw database.
@@ -192,6 +192,31 @@ pub async fn erasure_shreds_a_customers_pii_and_keeps_the_orders(db: &TestDb) {
     let events = all_events(store.as_ref()).await;
     assert_erased(&placed_order(&events, "o-zeb-1"), ZEB.customer);
     ADA.assert_readable(&placed_order(&events, "o-ada-1"));
+
+    // Outbound: a delivery claimed after the erasure carries no PII (another customer's still does).
+    store.register_subscription("crm", "crm", SubscriptionStart::Beginning).await.unwrap();
+    let now = chrono::Utc::now();
+    let batch = ScheduleBatch {
+        subscription: "crm".into(),
+        system: "crm".into(),
+        expected_cursor: 0,
+        new_cursor: events.last().unwrap().seq,
+        deliveries: events
+            .iter()
+            .map(|e| NewDelivery {
+                seq: e.seq,
+                aggregate_id: e.aggregate_id.clone(),
+                event_type: e.event_type.clone(),
+                dead_error: None,
+            })
+            .collect(),
+        now,
+    };
+    assert!(store.schedule(&batch).await.unwrap());
+    let claimed = store.claim("worker", std::time::Duration::from_secs(30), now, 100).await.unwrap();
+    let outbound: Vec<_> = claimed.into_iter().map(|c| c.event).collect();
+    assert_erased(&placed_order(&outbound, "o-zeb-1"), ZEB.customer);
+    ADA.assert_readable(&placed_order(&outbound, "o-ada-1"));
 
     // The erased order still takes commands; its PII stays erased.
     store.submit(request("k-release", release_hold("o-zeb-1"))).await.unwrap();
