@@ -87,7 +87,9 @@ pub enum PiiSetting {
     File(PathBuf),
     Env(String),
     /// Nothing configured; `serve` refuses this unless `plaintext_dev_mode` was set.
-    Missing { dev_mode: bool },
+    Missing {
+        dev_mode: bool,
+    },
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -273,10 +275,12 @@ pub fn check(config: &Config, file: &str) -> Result<Checked, ConfigErrors> {
 
 fn check_pii(pii: &PiiConfig, file: &str) -> Result<PiiSetting, String> {
     match (&pii.master_key_file, &pii.master_key_env) {
-        (Some(_), Some(_)) => Err(format!(
-            "{file}: pii.master_key_file, pii.master_key_env: give one source of the master key, not both"
-        )),
-        (Some(path), None) if path.as_os_str().is_empty() => Err(format!("{file}: pii.master_key_file: must not be empty")),
+        (Some(_), Some(_)) => {
+            Err(format!("{file}: pii.master_key_file, pii.master_key_env: give one source of the master key, not both"))
+        }
+        (Some(path), None) if path.as_os_str().is_empty() => {
+            Err(format!("{file}: pii.master_key_file: must not be empty"))
+        }
         (Some(path), None) => Ok(PiiSetting::File(path.clone())),
         (None, Some(var)) if var.trim().is_empty() => Err(format!("{file}: pii.master_key_env: must not be empty")),
         (None, Some(var)) => Ok(PiiSetting::Env(var.trim().to_string())),

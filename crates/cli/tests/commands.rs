@@ -134,7 +134,10 @@ fn serve_refuses_to_start_without_a_pii_master_key() {
     let key = dir.path().join("master.key");
     std::fs::write(
         &config,
-        format!("[store]\nurl = \"sqlite://{}/hub.db\"\n[pii]\nmaster_key_file = \"master.key\"\n", dir.path().display()),
+        format!(
+            "[store]\nurl = \"sqlite://{}/hub.db\"\n[pii]\nmaster_key_file = \"master.key\"\n",
+            dir.path().display()
+        ),
     )
     .unwrap();
     let out = crossdock(&config, &["serve", "--listen", "127.0.0.1:0"]);

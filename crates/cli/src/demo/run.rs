@@ -91,9 +91,11 @@ async fn open_fresh_store(dir: &Path) -> anyhow::Result<Arc<dyn Store>> {
     std::fs::create_dir_all(dir).with_context(|| format!("creating the working folder {}", dir.display()))?;
     let stem = DB_FILE.trim_end_matches(".db");
     let key_table = format!("{stem}.pii-keys.db");
-    for name in ["", "-wal", "-shm"].map(|suffix| format!("{DB_FILE}{suffix}")).into_iter().chain(
-        ["", "-wal", "-shm"].map(|suffix| format!("{key_table}{suffix}")),
-    ) {
+    for name in ["", "-wal", "-shm"]
+        .map(|suffix| format!("{DB_FILE}{suffix}"))
+        .into_iter()
+        .chain(["", "-wal", "-shm"].map(|suffix| format!("{key_table}{suffix}")))
+    {
         let path = dir.join(name);
         match std::fs::remove_file(&path) {
             Ok(()) => {}

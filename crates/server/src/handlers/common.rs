@@ -3,8 +3,8 @@
 
 use crate::AppState;
 use crate::auth::Actor;
-use crate::pii::{mask_order, reads_pii};
 use crate::params::etag;
+use crate::pii::{mask_order, reads_pii};
 use crate::problem::{ApiError, PROBLEM_JSON};
 use crate::responses::{OrderResponse, Receipt};
 use axum::Json;

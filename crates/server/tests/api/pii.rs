@@ -8,7 +8,8 @@ use serde_json::{Value, json};
 
 fn customer_order(external_id: &str) -> Value {
     let mut body = order_body(external_id);
-    body["customer"] = json!({"id": "c-77", "email": "ada@example.com", "name": "Ada Lovelace", "phone": "+1 555 0100 42"});
+    body["customer"] =
+        json!({"id": "c-77", "email": "ada@example.com", "name": "Ada Lovelace", "phone": "+1 555 0100 42"});
     body["bill_to"] = body["ship_to"].clone();
     body
 }
@@ -79,7 +80,9 @@ async fn export_then_erasure_through_the_api() {
     let exporter = make_key(store, &["pii:read", "orders:read"]).await;
     let eraser = make_key(store, &["pii:erase"]).await;
     for external_id in ["e-1", "e-2"] {
-        let reply = call(&t.state, request(Method::POST, "/v1/orders", Some(&t.admin), Some(&customer_order(external_id)))).await;
+        let reply =
+            call(&t.state, request(Method::POST, "/v1/orders", Some(&t.admin), Some(&customer_order(external_id))))
+                .await;
         assert_eq!(reply.status, 201, "{}", reply.body);
     }
     let other = call(&t.state, request(Method::POST, "/v1/orders", Some(&t.admin), Some(&order_body("e-3")))).await;

@@ -10,8 +10,8 @@ mod ring;
 mod vault;
 
 pub use provider::{KEY_LEN, KeyProvider, MasterKey, PiiError};
-pub use ring::{ERASED, SEALED, customer_subject, subject_for, subject_of};
 pub(crate) use ring::KeyRing;
+pub use ring::{ERASED, SEALED, customer_subject, subject_for, subject_of};
 pub(crate) use vault::{KeyTable, Vault, WrappedKey};
 
 use crate::StoreError;

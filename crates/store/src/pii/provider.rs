@@ -89,7 +89,8 @@ impl MasterKey {
     /// Reads the key file at `path`, first creating it with a fresh key (mode 0600) if it does not exist.
     pub fn load_or_create(path: &Path) -> Result<Self, PiiError> {
         if !path.exists() {
-            let error = |e: std::io::Error| PiiError::KeyFile { path: path.display().to_string(), reason: e.to_string() };
+            let error =
+                |e: std::io::Error| PiiError::KeyFile { path: path.display().to_string(), reason: e.to_string() };
             let mut options = std::fs::OpenOptions::new();
             options.write(true).create_new(true);
             #[cfg(unix)]

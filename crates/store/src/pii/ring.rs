@@ -62,8 +62,7 @@ impl KeyRing {
     pub fn seal_event(&self, event: &Event) -> Result<String, StoreError> {
         match event {
             Event::OrderPlaced { order } if self.enabled => {
-                let mut value =
-                    serde_json::to_value(event).map_err(|e| StoreError::Corrupt(format!("event: {e}")))?;
+                let mut value = serde_json::to_value(event).map_err(|e| StoreError::Corrupt(format!("event: {e}")))?;
                 if let Some(inner) = value.get_mut("order") {
                     self.seal_order_value(&subject_of(order), inner)?;
                 }

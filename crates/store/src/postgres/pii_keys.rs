@@ -64,8 +64,11 @@ impl KeyTable for PgKeyTable {
     }
 
     async fn delete_subject(&self, subject: &str) -> Result<u64, StoreError> {
-        let done =
-            sqlx::query("DELETE FROM pii_keys WHERE subject = $1").bind(subject.to_string()).execute(&self.pool).await.map_err(db)?;
+        let done = sqlx::query("DELETE FROM pii_keys WHERE subject = $1")
+            .bind(subject.to_string())
+            .execute(&self.pool)
+            .await
+            .map_err(db)?;
         Ok(done.rows_affected())
     }
 }

@@ -3,16 +3,16 @@
 
 use super::pii_keys::PgKeyTable;
 use super::{dead_letters, delivery, edi, rows, schema, tx::PgBackend};
-use crate::pii::{Erasure, Pii, StoreOptions};
-use crate::{CustomerExport, EXPORT_MAX_ORDERS};
 use crate::codec::{db, page_size};
 use crate::edi::{ControlBlock, InterchangeAckUpdate, InterchangeFilter, InterchangeRecord, NewInterchange};
+use crate::pii::{Erasure, Pii, StoreOptions};
 use crate::writer::Writer;
 use crate::{
     ApiKeyRecord, ClaimedDelivery, CommandReceipt, CommandRequest, DeadLetterFilter, DeliveryRecord, DeliveryResult,
     DeliverySelector, OrderFilter, OrderRow, ScheduleBatch, Store, StoreError, SubmitError, SubscriptionReplay,
     SubscriptionStart, SubscriptionStats, codec,
 };
+use crate::{CustomerExport, EXPORT_MAX_ORDERS};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use crossdock_model::{CustomerId, InventoryPosition, Location, LocationId, Order, OrderId, RecordedEvent, Sku};

@@ -67,7 +67,11 @@ impl BatchTx for PgTx {
 
     async fn orders(&mut self, ids: &[OrderId]) -> Result<Vec<String>, StoreError> {
         let ids: Vec<String> = ids.iter().map(|id| id.to_string()).collect();
-        select_any(self, "SELECT state FROM orders WHERE id = ANY($1)", ids).await?.iter().map(rows::order_state).collect()
+        select_any(self, "SELECT state FROM orders WHERE id = ANY($1)", ids)
+            .await?
+            .iter()
+            .map(rows::order_state)
+            .collect()
     }
 
     async fn positions(&mut self, keys: &[(Sku, LocationId)]) -> Result<Vec<InventoryPosition>, StoreError> {

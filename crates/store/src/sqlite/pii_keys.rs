@@ -56,7 +56,8 @@ impl SqliteKeyTable {
     async fn select_in(&self, column: &'static str, values: &[String]) -> Result<Vec<WrappedKey>, StoreError> {
         let mut out = Vec::new();
         for chunk in values.chunks(crate::codec::rows_per_statement(1)) {
-            let mut query = QueryBuilder::<Sqlite>::new("SELECT key_id, subject, wrapped, created_at FROM pii_keys WHERE ");
+            let mut query =
+                QueryBuilder::<Sqlite>::new("SELECT key_id, subject, wrapped, created_at FROM pii_keys WHERE ");
             query.push(column).push(" IN (");
             let mut list = query.separated(", ");
             for value in chunk {

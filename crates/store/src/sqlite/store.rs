@@ -3,16 +3,16 @@
 
 use super::pii_keys::{self, SqliteKeyTable};
 use super::{dead_letters, delivery, edi, rows, schema, tx::SqliteBackend};
-use crate::pii::{Erasure, Pii, StoreOptions};
-use crate::{CustomerExport, EXPORT_MAX_ORDERS};
 use crate::codec::{db, page_size, time_text};
 use crate::edi::{ControlBlock, InterchangeAckUpdate, InterchangeFilter, InterchangeRecord, NewInterchange};
+use crate::pii::{Erasure, Pii, StoreOptions};
 use crate::writer::Writer;
 use crate::{
     ApiKeyRecord, ClaimedDelivery, CommandReceipt, CommandRequest, DeadLetterFilter, DeliveryRecord, DeliveryResult,
     DeliverySelector, OrderFilter, OrderRow, ScheduleBatch, Store, StoreError, SubmitError, SubscriptionReplay,
     SubscriptionStart, SubscriptionStats, codec,
 };
+use crate::{CustomerExport, EXPORT_MAX_ORDERS};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use crossdock_model::{CustomerId, InventoryPosition, Location, LocationId, Order, OrderId, RecordedEvent, Sku};
@@ -87,7 +87,8 @@ impl SqliteStore {
             .await
             .map_err(db)?;
         let policy = crate::policy::PolicyCell::default();
-        let writer = Writer::spawn(SqliteBackend { write_pool: write.clone(), policy: policy.clone(), pii: pii.clone() });
+        let writer =
+            Writer::spawn(SqliteBackend { write_pool: write.clone(), policy: policy.clone(), pii: pii.clone() });
         Ok(Self { read, write, writer, policy, pii })
     }
 

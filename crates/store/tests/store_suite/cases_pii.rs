@@ -244,7 +244,8 @@ pub async fn export_gathers_a_customers_orders_and_events(db: &TestDb) {
     let ids: Vec<&str> = export.orders.iter().map(|o| o.id.as_str()).collect();
     assert_eq!(ids, ["o-zeb-2", "o-zeb-1"], "ordered by last change");
     export.orders.iter().for_each(|o| ZEB.assert_readable(o));
-    let types: Vec<(&str, &str)> = export.events.iter().map(|e| (e.aggregate_id.as_str(), e.event_type.as_str())).collect();
+    let types: Vec<(&str, &str)> =
+        export.events.iter().map(|e| (e.aggregate_id.as_str(), e.event_type.as_str())).collect();
     assert_eq!(types, [("o-zeb-1", "order.placed"), ("o-zeb-2", "order.placed"), ("o-zeb-1", "order.held")]);
     ZEB.assert_readable(&placed_order(&export.events, "o-zeb-1"));
     let nobody = store.customer_export(&CustomerId::new("cust-nobody").unwrap()).await.unwrap();
