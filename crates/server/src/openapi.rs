@@ -53,6 +53,10 @@ use utoipa::{Modify, OpenApi};
         handlers::receive_edi,
         handlers::list_edi_interchanges,
         handlers::get_edi_interchange,
+        handlers::list_keys,
+        handlers::create_key,
+        handlers::rotate_key,
+        handlers::revoke_key,
         handlers::receive_inbound,
         handlers::erase_customer_pii,
         handlers::export_customer,
@@ -70,6 +74,7 @@ use utoipa::{Modify, OpenApi};
         (name = "finance", description = "Sales-tax report and reconciliation against the ERP"),
         (name = "customers", description = "Customer data requests: PII erasure and export"),
         (name = "kpis", description = "KPIs computed from the event log and the delivery records"),
+        (name = "keys", description = "API keys: list, create, rotate, revoke (scope admin)"),
         (name = "health", description = "Liveness, readiness and this document"),
     )
 )]

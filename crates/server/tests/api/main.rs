@@ -2,10 +2,13 @@
 //! `spawn_app()`, each test on a fresh temporary SQLite store (PostgreSQL when `CROSSDOCK_TEST_PG_URL` is set).
 
 mod auth;
+mod bad_input;
+mod console;
 mod dead_letters;
 mod edi;
 mod helpers;
 mod inbound;
+mod keys;
 mod kpis;
 mod orchestration;
 mod orders;
@@ -14,4 +17,5 @@ mod postgres;
 mod reports;
 mod sourcing;
 mod systems;
+mod tls;
 mod validation;
