@@ -242,7 +242,7 @@ impl Store for SqliteStore {
         id: &str,
         limit: u32,
     ) -> Result<Vec<RecordedEvent>, StoreError> {
-        sqlx::query(
+        let found = sqlx::query(
             "SELECT seq, aggregate_kind, aggregate_id, version, event_type, schema_version, payload, recorded_at, \
              idempotency_key FROM events WHERE aggregate_kind = ? AND aggregate_id = ? ORDER BY version LIMIT ?",
         )
@@ -251,10 +251,8 @@ impl Store for SqliteStore {
         .bind(page_size(limit))
         .fetch_all(&self.read)
         .await
-        .map_err(db)?
-        .iter()
-        .map(rows::event)
-        .collect()
+        .map_err(db)?;
+        self.open_events(&found).await
     }
 
     async fn insert_api_key(&self, key: &ApiKeyRecord) -> Result<(), StoreError> {
