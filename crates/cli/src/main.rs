@@ -118,6 +118,9 @@ enum BenchWhich {
         store: String,
         #[arg(long, default_value_t = 1)]
         seed: u64,
+        /// Store PII unencrypted (to measure what sealing it costs).
+        #[arg(long)]
+        no_pii: bool,
     },
     /// Cost-optimal sourcing on a generated network, against the exact optimum and a nearest-location baseline.
     Sourcing {
@@ -173,11 +176,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Config { action: ConfigAction::Check } => check::run(&config::load(config_path)?).await,
         Command::Dlq { action } => {
-            let store = serve::open_store(&config::load(config_path)?.store_url).await?;
+            let store = serve::open_store(&config::load(config_path)?).await?;
             dlq::run(store.as_ref(), action).await
         }
         Command::Replay { subscription, from_seq } => {
-            let store = serve::open_store(&config::load(config_path)?.store_url).await?;
+            let store = serve::open_store(&config::load(config_path)?).await?;
             dlq::replay_subscription(store.as_ref(), &subscription, from_seq).await
         }
         Command::Map { action: MapAction::Test { mapping, input, expect } } => {
@@ -187,10 +190,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Bench { which: BenchWhich::Deliver(args) } => bench_deliver::run(args).await,
         Command::Keys { action } => {
             let checked = config::load(config_path)?;
-            let store = serve::open_store(&checked.store_url).await?;
+            let store = serve::open_store(&checked).await?;
             keys::run(store.as_ref(), action).await
         }
-        Command::Bench { which: BenchWhich::Ingest { orders, concurrency, rate, store, seed } } => {
+        Command::Bench { which: BenchWhich::Ingest { orders, concurrency, rate, store, seed, no_pii } } => {
             let store = match store.as_str() {
                 "postgres" => std::env::var("CROSSDOCK_BENCH_PG_URL")
                     .or_else(|_| std::env::var("CROSSDOCK_TEST_PG_URL"))
@@ -198,10 +201,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 _ => store,
             };
             let label = format!(
-                "ingest on {}, concurrency {concurrency}",
-                if store == "sqlite" { "sqlite" } else { "postgres" }
+                "ingest on {}, concurrency {concurrency}, PII {}",
+                if store == "sqlite" { "sqlite" } else { "postgres" },
+                if no_pii { "unencrypted" } else { "sealed" }
             );
-            let report = bench::ingest(bench::IngestArgs { orders, concurrency, rate, store, seed }).await?;
+            let report =
+                bench::ingest(bench::IngestArgs { orders, concurrency, rate, store, seed, pii: !no_pii }).await?;
             report.print(&label);
             Ok(())
         }

@@ -95,19 +95,32 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     hub.stop().await
 }
 
+/// The demo's PII master key, in its working folder.
+const PII_KEY_FILE: &str = "pii-master.key";
+
 /// Creates the working folder and opens a new SQLite store in it, replacing an earlier demo's database.
 async fn open_fresh_store(dir: &Path) -> anyhow::Result<Arc<dyn Store>> {
     std::fs::create_dir_all(dir).with_context(|| format!("creating the working folder {}", dir.display()))?;
-    for suffix in ["", "-wal", "-shm"] {
-        let path = dir.join(format!("{DB_FILE}{suffix}"));
+    let stem = DB_FILE.trim_end_matches(".db");
+    let key_table = format!("{stem}.pii-keys.db");
+    for name in ["", "-wal", "-shm"]
+        .map(|suffix| format!("{DB_FILE}{suffix}"))
+        .into_iter()
+        .chain(["", "-wal", "-shm"].map(|suffix| format!("{key_table}{suffix}")))
+    {
+        let path = dir.join(name);
         match std::fs::remove_file(&path) {
             Ok(()) => {}
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
             Err(e) => return Err(e).with_context(|| format!("removing the earlier demo database {}", path.display())),
         }
     }
+    // The demo's PII master key: made once in the working folder (a real hub reads it from `[pii]`).
+    let key_path = dir.join(PII_KEY_FILE);
+    let master = crossdock_store::MasterKey::load_or_create(&key_path)?;
+    let options = crossdock_store::StoreOptions { pii: Some(Arc::new(master)) };
     let url = format!("sqlite://{}", dir.join(DB_FILE).display());
-    crossdock_store::open(&url).await.with_context(|| format!("opening {url}"))
+    crossdock_store::open_with(&url, options).await.with_context(|| format!("opening {url}"))
 }
 
 /// `<dir>/edi`, emptied of an earlier demo's files: the hub's EDI folders for the partner and the 3PL.

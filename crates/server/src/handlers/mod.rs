@@ -2,6 +2,7 @@
 
 mod commands;
 mod common;
+mod customers;
 mod dead_letters;
 mod edi;
 mod health;
@@ -16,6 +17,7 @@ mod systems;
 
 pub use commands::*;
 pub use common::IDEMPOTENT_REPLAYED;
+pub use customers::*;
 pub use dead_letters::*;
 pub use edi::*;
 pub use health::*;
