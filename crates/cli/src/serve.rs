@@ -117,6 +117,7 @@ pub async fn serve(checked: Checked) -> anyhow::Result<()> {
     state.connect = Some(Arc::new(loaded));
     state.dispatcher = dispatcher.clone();
     state.edi = checked.edi.clone().map(Arc::new);
+    state.console.secure_cookies = tls.is_some();
 
     let (stop, stopped) = watch::channel(false);
     let stop = Arc::new(stop);
