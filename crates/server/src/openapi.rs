@@ -53,6 +53,7 @@ use utoipa::{Modify, OpenApi};
         handlers::receive_edi,
         handlers::list_edi_interchanges,
         handlers::get_edi_interchange,
+        handlers::list_audit,
         handlers::receive_inbound,
     ),
     components(schemas(Problem)),
@@ -66,6 +67,7 @@ use utoipa::{Modify, OpenApi};
         (name = "inbound", description = "Signed webhooks from connected systems"),
         (name = "edi", description = "X12 interchanges from and to trading partners"),
         (name = "finance", description = "Sales-tax report and reconciliation against the ERP"),
+        (name = "audit", description = "The hash-chained audit trail of every command"),
         (name = "kpis", description = "KPIs computed from the event log and the delivery records"),
         (name = "health", description = "Liveness, readiness and this document"),
     )

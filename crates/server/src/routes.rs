@@ -22,6 +22,7 @@ pub const METRICS_READ: &str = "metrics:read";
 pub const KPIS_READ: &str = "kpis:read";
 pub const EDI_READ: &str = "edi:read";
 pub const EDI_WRITE: &str = "edi:write";
+pub const AUDIT_READ: &str = "audit:read";
 
 /// Every route: method, path (axum 0.8 syntax), and the scope a key needs (`None`: no key needed).
 pub const ROUTES: &[(Method, &str, Option<&str>)] = &[
@@ -63,6 +64,7 @@ pub const ROUTES: &[(Method, &str, Option<&str>)] = &[
     (Method::POST, "/v1/edi/{partner}", Some(EDI_WRITE)),
     (Method::GET, "/v1/edi/interchanges", Some(EDI_READ)),
     (Method::GET, "/v1/edi/interchanges/{id}", Some(EDI_READ)),
+    (Method::GET, "/v1/audit", Some(AUDIT_READ)),
     // No API key: authenticated by the system's webhook signature (see `handlers::receive_inbound`).
     (Method::POST, "/v1/inbound/{system}", None),
 ];
@@ -109,6 +111,7 @@ fn handler(method: &Method, path: &str) -> MethodRouter<AppState> {
         ("POST", "/v1/edi/{partner}") => post(handlers::receive_edi),
         ("GET", "/v1/edi/interchanges") => get(handlers::list_edi_interchanges),
         ("GET", "/v1/edi/interchanges/{id}") => get(handlers::get_edi_interchange),
+        ("GET", "/v1/audit") => get(handlers::list_audit),
         ("POST", "/v1/inbound/{system}") => post(handlers::receive_inbound),
         _ => panic!("route {method} {path} is in ROUTES but has no handler in routes::handler"),
     }

@@ -19,6 +19,7 @@ pub const SCOPES: &[&str] = &[
     "kpis:read",
     "edi:read",
     "edi:write",
+    "audit:read",
     "admin",
 ];
 

@@ -1,5 +1,6 @@
 //! Route handlers, grouped by resource.
 
+mod audit;
 mod commands;
 mod common;
 mod dead_letters;
@@ -13,6 +14,7 @@ mod reports;
 mod sourcing;
 mod systems;
 
+pub use audit::*;
 pub use commands::*;
 pub use common::IDEMPOTENT_REPLAYED;
 pub use dead_letters::*;

@@ -85,6 +85,7 @@ CREATE TABLE api_keys (
     // Version 3 is the engine's state loading; EDI is 4 (idempotent DDL, so the order they land in does not matter).
     Migration { version: 3, name: "backorder queue and sourcing load", sql: super::sourcing::SOURCING_SCHEMA },
     Migration { version: 4, name: "edi interchanges and control numbers", sql: super::edi::EDI_SCHEMA },
+    Migration { version: 6, name: "hash-chained audit trail", sql: super::audit::AUDIT_SCHEMA },
 ];
 
 /// Applies the missing migrations in one transaction under an advisory lock (DDL is transactional in

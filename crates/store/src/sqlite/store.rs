@@ -234,6 +234,14 @@ impl Store for SqliteStore {
         Ok(done.rows_affected() > 0)
     }
 
+    async fn audit_entries(&self, filter: &crate::AuditFilter) -> Result<Vec<crate::audit::AuditEntry>, StoreError> {
+        super::audit::entries(&self.read, filter).await
+    }
+
+    async fn audit_head(&self) -> Result<(i64, String), StoreError> {
+        super::audit::head(&self.read).await
+    }
+
     async fn ping(&self) -> Result<(), StoreError> {
         sqlx::query("SELECT 1").execute(&self.read).await.map_err(db)?;
         Ok(())
