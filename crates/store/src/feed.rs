@@ -4,8 +4,9 @@
 //! from the value last recorded (deltas only), inside the write transaction, so the change is in the log like
 //! every other event and subscriptions deliver it; two processes running the feed never record a change twice.
 //!
-//! The feed starts at the head of the log: changes made while no process ran it are published with the next
-//! change of the same sku.
+//! The feed keeps no position of its own: at start it reads from the head of the log and refreshes every sku
+//! that has a stock position, so changes made while no process ran it are published then (deltas only: a
+//! channel's ATP that did not change records nothing, so a restart costs reads, not events).
 
 use crate::{CommandRequest, Store, StoreError, SubmitError};
 use chrono::Utc;
@@ -61,6 +62,10 @@ async fn step(store: &dyn Store, cursor: &mut Option<i64>, debouncer: &mut Debou
         Some(after) => after,
         None => {
             let head = store.head_seq().await?;
+            let now = Utc::now();
+            for position in store.inventory(None, None).await? {
+                debouncer.touch(&position.sku, now);
+            }
             *cursor = Some(head);
             head
         }

@@ -203,24 +203,36 @@ pub async fn the_feed_publishes_one_debounced_change_per_burst_and_none_without_
     let feed = tokio::spawn(crossdock_store::feed::run_availability_feed(store.clone(), settings, async move {
         let _ = stopped.await;
     }));
-    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    // At start the feed refreshes every sku with stock: the 10 units set before it ran are published.
+    assert_eq!(wait_for_changes(store.as_ref(), 1, settings.window).await, [(0, 10)]);
 
     // A burst of 100 adjustments at W1 (+1 each): one change, carrying the final value.
     for i in 0..100 {
         submit(store.as_ref(), &format!("burst-{i}"), adjust("SKU-1", "W1", 1)).await;
     }
-    assert_eq!(wait_for_changes(store.as_ref(), 1, settings.window).await, [(0, 110)]);
+    assert_eq!(wait_for_changes(store.as_ref(), 2, settings.window).await, [(0, 10), (10, 110)]);
 
     // Stock outside the channel's group, and a change undone within the window: the ATP did not change.
     submit(store.as_ref(), "outside", adjust("SKU-1", "STORE-1", 7)).await;
     submit(store.as_ref(), "out", adjust("SKU-1", "W1", -4)).await;
     submit(store.as_ref(), "back", adjust("SKU-1", "W1", 4)).await;
     tokio::time::sleep(settings.window * 3).await;
-    assert_eq!(web_changes(store.as_ref()).await, [(0, 110)], "no event when the channel's ATP did not change");
+    assert_eq!(web_changes(store.as_ref()).await, [(0, 10), (10, 110)], "no event when the channel's ATP did not change");
 
     // A real change afterwards is published.
     submit(store.as_ref(), "sold", adjust("SKU-1", "W1", -10)).await;
-    assert_eq!(wait_for_changes(store.as_ref(), 2, settings.window).await, [(0, 110), (110, 100)]);
+    assert_eq!(wait_for_changes(store.as_ref(), 3, settings.window).await, [(0, 10), (10, 110), (110, 100)]);
+    let _ = stop.send(());
+    feed.await.expect("the feed stops");
+
+    // Stock changed while no feed ran is published when one starts again; unchanged skus record nothing.
+    submit(store.as_ref(), "offline", adjust("SKU-1", "W1", -25)).await;
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let feed = tokio::spawn(crossdock_store::feed::run_availability_feed(store.clone(), settings, async move {
+        let _ = stopped.await;
+    }));
+    let expected = [(0, 10), (10, 110), (110, 100), (100, 75)];
+    assert_eq!(wait_for_changes(store.as_ref(), 4, settings.window).await, expected);
     let _ = stop.send(());
     feed.await.expect("the feed stops");
 }
