@@ -78,7 +78,8 @@ async fn two_serve_processes_on_one_postgres_database_never_oversell() {
     let (_b, url_b) = start(&config);
     let client = reqwest::Client::builder().timeout(Duration::from_secs(30)).build().unwrap();
     for (i, (location, units)) in STOCK.iter().enumerate() {
-        let body = json!({"name": location, "kind": "warehouse", "coordinates": {"lat": 40.0 + i as f64, "lon": -90.0}});
+        let body =
+            json!({"name": location, "kind": "warehouse", "coordinates": {"lat": 40.0 + i as f64, "lon": -90.0}});
         send(&client, &key, reqwest::Method::PUT, format!("{url_a}/v1/locations/{location}"), &body).await;
         let adjust = json!({"sku": "SKU-RACE", "location": location, "delta": units, "reason": "receipt"});
         send(&client, &key, reqwest::Method::POST, format!("{url_b}/v1/inventory/adjustments"), &adjust).await;
@@ -122,7 +123,9 @@ async fn two_serve_processes_on_one_postgres_database_never_oversell() {
     for p in &positions {
         assert!(p["reserved"].as_i64() <= p["on_hand"].as_i64(), "oversold at a location: {p}");
     }
-    println!("two processes, {ORDERS} orders for 50 units: {statuses:?}, {promised} units promised, {reserved} reserved");
+    println!(
+        "two processes, {ORDERS} orders for 50 units: {statuses:?}, {promised} units promised, {reserved} reserved"
+    );
     assert_eq!(statuses.get("allocated"), Some(&50), "{statuses:?}");
     assert_eq!(statuses.get("backordered"), Some(&150), "{statuses:?}");
     assert_eq!((promised, reserved), (50, 50), "exactly the stock is promised");

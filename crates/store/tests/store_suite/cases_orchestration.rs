@@ -217,7 +217,11 @@ pub async fn the_feed_publishes_one_debounced_change_per_burst_and_none_without_
     submit(store.as_ref(), "out", adjust("SKU-1", "W1", -4)).await;
     submit(store.as_ref(), "back", adjust("SKU-1", "W1", 4)).await;
     tokio::time::sleep(settings.window * 3).await;
-    assert_eq!(web_changes(store.as_ref()).await, [(0, 10), (10, 110)], "no event when the channel's ATP did not change");
+    assert_eq!(
+        web_changes(store.as_ref()).await,
+        [(0, 10), (10, 110)],
+        "no event when the channel's ATP did not change"
+    );
 
     // A real change afterwards is published.
     submit(store.as_ref(), "sold", adjust("SKU-1", "W1", -10)).await;
