@@ -17,6 +17,9 @@ pub async fn run(checked: &Checked) -> anyhow::Result<()> {
         loaded.systems.len(),
         loaded.subscriptions.len()
     );
+    if crate::serve::tls_config(checked)?.is_some() {
+        println!("tls: certificate and key usable");
+    }
     let store = open_store(&checked.store_url).await?;
     store.ping().await.context("store did not answer")?;
     println!("store: ok");

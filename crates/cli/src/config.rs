@@ -17,6 +17,9 @@ pub struct Config {
     pub listen: String,
     pub store: StoreConfig,
     pub api: ApiConfig,
+    /// `[server]`: TLS termination.
+    #[serde(default)]
+    pub server: ServerConfig,
     /// How this process delivers events (`[dispatch]`).
     #[serde(default)]
     pub dispatch: DispatchConfig,
@@ -72,6 +75,21 @@ pub struct StoreConfig {
 pub struct ApiConfig {
     /// Largest request body accepted, in bytes.
     pub body_limit_bytes: usize,
+    /// Requests per minute each API key may make unless the key sets its own (absent: no default limit).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rate_limit_per_minute: Option<u32>,
+}
+
+/// `[server]`: with both `tls_cert` and `tls_key` set, `serve` speaks HTTPS only.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerConfig {
+    /// PEM file with the certificate chain, leaf first (relative paths are from the config file's folder).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls_cert: Option<PathBuf>,
+    /// PEM file with the certificate's private key (PKCS#8, PKCS#1 or SEC1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls_key: Option<PathBuf>,
 }
 
 impl Default for Config {
@@ -79,7 +97,8 @@ impl Default for Config {
         Self {
             listen: "127.0.0.1:8080".into(),
             store: StoreConfig { url: "sqlite://crossdock-data/crossdock.db".into() },
-            api: ApiConfig { body_limit_bytes: 1024 * 1024 },
+            api: ApiConfig { body_limit_bytes: 1024 * 1024, rate_limit_per_minute: None },
+            server: ServerConfig::default(),
             dispatch: DispatchConfig::default(),
             systems: Vec::new(),
             subscriptions: Vec::new(),
@@ -98,6 +117,10 @@ pub struct Checked {
     pub listen: SocketAddr,
     pub store_url: String,
     pub body_limit_bytes: usize,
+    /// `api.rate_limit_per_minute`.
+    pub rate_limit_per_minute: Option<std::num::NonZeroU32>,
+    /// `[server]` `tls_cert` and `tls_key` as given (relative to `base_dir`), when TLS is on.
+    pub tls: Option<(PathBuf, PathBuf)>,
     pub dispatch: DispatchConfig,
     /// The `[[systems]]` and `[[subscriptions]]`, validated (no IO yet); see [`Checked::load_connect`].
     pub connect: ConnectConfig,
@@ -125,7 +148,7 @@ impl Checked {
 pub struct ConfigErrors(pub Vec<String>);
 
 /// The `CROSSDOCK_*` variables read as configuration (others, such as `CROSSDOCK_TEST_PG_URL`, are not).
-const ENV_KEYS: &[&str] = &["listen", "store__url", "api__body_limit_bytes"];
+const ENV_KEYS: &[&str] = &["listen", "store__url", "api__body_limit_bytes", "api__rate_limit_per_minute"];
 
 /// Reads defaults, then the file (if it exists or was named), then `CROSSDOCK_*` variables
 /// (`CROSSDOCK_LISTEN`, `CROSSDOCK_STORE__URL`, …), and validates the result.
@@ -189,6 +212,25 @@ pub fn check(config: &Config, file: &str) -> Result<Checked, ConfigErrors> {
         errors
             .push(format!("{file}: api.body_limit_bytes: {} is outside 1024..=67108864", config.api.body_limit_bytes));
     }
+    let rate_limit = match config.api.rate_limit_per_minute {
+        Some(n) if !(1..=1_000_000).contains(&n) => {
+            errors.push(format!("{file}: api.rate_limit_per_minute: {n} is outside 1..=1000000"));
+            None
+        }
+        other => other.and_then(std::num::NonZeroU32::new),
+    };
+    let tls = match (&config.server.tls_cert, &config.server.tls_key) {
+        (Some(cert), Some(key)) => Some((cert.clone(), key.clone())),
+        (None, None) => None,
+        (Some(_), None) => {
+            errors.push(format!("{file}: server.tls_key: must be set with server.tls_cert"));
+            None
+        }
+        (None, Some(_)) => {
+            errors.push(format!("{file}: server.tls_cert: must be set with server.tls_key"));
+            None
+        }
+    };
     let dispatch = config.dispatch;
     if !(1..=3600).contains(&dispatch.lease_secs) {
         errors.push(format!("{file}: dispatch.lease_secs: {} is outside 1..=3600", dispatch.lease_secs));
@@ -225,6 +267,8 @@ pub fn check(config: &Config, file: &str) -> Result<Checked, ConfigErrors> {
             listen,
             store_url: url.to_string(),
             body_limit_bytes: config.api.body_limit_bytes,
+            rate_limit_per_minute: rate_limit,
+            tls,
             dispatch,
             connect,
             file: file.to_string(),

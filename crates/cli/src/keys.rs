@@ -1,4 +1,4 @@
-//! `crossdock keys create|list|revoke`: API keys are printed once and stored only as a hash.
+//! `crossdock keys create|list|rotate|revoke`: API keys are printed once and stored only as a hash.
 
 use anyhow::bail;
 use clap::Subcommand;
@@ -16,22 +16,36 @@ pub enum KeysAction {
         /// Days until the key expires (never by default).
         #[arg(long)]
         expires_in_days: Option<u32>,
+        /// This key's own requests-per-minute limit (default: `api.rate_limit_per_minute`).
+        #[arg(long)]
+        rate_limit_per_minute: Option<u32>,
     },
-    /// List keys (ids, names, scopes; never secrets).
+    /// List keys (ids, names, scopes, state, rate limit; never secrets).
     List,
-    /// Revoke a key by id; effective at once.
+    /// Give a key a new secret (printed once); the old one keeps working for the overlap.
+    Rotate {
+        id: String,
+        /// Seconds the old secret stays valid (default one day; 0 ends it at once).
+        #[arg(long, default_value_t = crossdock_server::DEFAULT_ROTATION_OVERLAP_SECS)]
+        overlap_secs: u64,
+    },
+    /// Revoke a key by id. A running `serve` refuses it within its key cache time (under a second).
     Revoke { id: String },
 }
 
 pub async fn run(store: &dyn Store, action: KeysAction) -> anyhow::Result<()> {
     match action {
-        KeysAction::Create { name, scopes, expires_in_days } => {
+        KeysAction::Create { name, scopes, expires_in_days, rate_limit_per_minute } => {
             if name.trim().is_empty() {
                 bail!("--name must not be empty");
             }
+            if rate_limit_per_minute == Some(0) {
+                bail!("--rate-limit-per-minute must be at least 1");
+            }
             crossdock_server::auth::validate_scopes(&scopes).map_err(anyhow::Error::msg)?;
             let expires = expires_in_days.map(|d| chrono::Utc::now() + chrono::Duration::days(i64::from(d)));
-            let (text, record) = crossdock_server::auth::new_key(&name, scopes, expires);
+            let (text, mut record) = crossdock_server::auth::new_key(&name, scopes, expires);
+            record.rate_limit_per_minute = rate_limit_per_minute;
             store.insert_api_key(&record).await?;
             eprintln!("key {} created; this is the only time its text is shown:", record.id);
             println!("{text}");
@@ -44,8 +58,23 @@ pub async fn run(store: &dyn Store, action: KeysAction) -> anyhow::Result<()> {
                     (None, Some(at)) => format!("expires {at}"),
                     (None, None) => "active".to_string(),
                 };
-                println!("{}\t{}\t{}\t{}", k.id, k.name, k.scopes.join(","), state);
+                let limit = k.rate_limit_per_minute.map_or_else(|| "default".to_string(), |n| format!("{n}/min"));
+                println!("{}\t{}\t{}\t{}\t{}", k.id, k.name, k.scopes.join(","), state, limit);
             }
+        }
+        KeysAction::Rotate { id, overlap_secs } => {
+            if overlap_secs > crossdock_server::MAX_ROTATION_OVERLAP_SECS {
+                bail!("--overlap-secs is at most {}", crossdock_server::MAX_ROTATION_OVERLAP_SECS);
+            }
+            let until = chrono::Utc::now() + chrono::Duration::seconds(i64::try_from(overlap_secs)?);
+            let (text, hash) = crossdock_server::auth::new_secret(&id);
+            if !store.rotate_api_key(&id, &hash, until).await? {
+                bail!("no unrevoked key with id {id:?}");
+            }
+            eprintln!(
+                "key {id} rotated; the old text works until {until}; this is the only time the new one is shown:"
+            );
+            println!("{text}");
         }
         KeysAction::Revoke { id } => {
             if !store.revoke_api_key(&id, chrono::Utc::now()).await? {

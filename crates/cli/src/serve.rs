@@ -40,6 +40,15 @@ pub fn dispatcher(
     Ok(Some(Dispatcher::new(store, systems, subscriptions, options)?))
 }
 
+/// The TLS configuration of `[server]` (`None`: plain HTTP); errors name the file, the key and the PEM file.
+pub fn tls_config(checked: &Checked) -> anyhow::Result<Option<Arc<crossdock_server::tls::ServerConfig>>> {
+    let Some((cert, key)) = &checked.tls else { return Ok(None) };
+    let at = |p: &std::path::Path| if p.is_absolute() { p.to_path_buf() } else { checked.base_dir.join(p) };
+    let config = crossdock_server::tls::server_config(&at(cert), &at(key))
+        .map_err(|e| anyhow::anyhow!("{}: {e}", checked.file))?;
+    Ok(Some(config))
+}
+
 /// Completes on Ctrl-C or (on Unix) SIGTERM.
 async fn stop_signal() {
     #[cfg(unix)]
@@ -72,6 +81,8 @@ pub async fn serve(checked: Checked) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("listening on {}", checked.listen))?;
     let addr = listener.local_addr()?;
+    let tls = tls_config(&checked)?;
+    let scheme = if tls.is_some() { "https" } else { "http" };
     tracing::info!(
         %addr,
         store = %config::redact_url(&checked.store_url),
@@ -79,9 +90,10 @@ pub async fn serve(checked: Checked) -> anyhow::Result<()> {
         subscriptions = loaded.subscriptions.len(),
         "crossdock serving"
     );
-    println!("crossdock listening on http://{addr}");
+    println!("crossdock listening on {scheme}://{addr}");
     let mut state = crossdock_server::AppState::new(store);
     state.body_limit = checked.body_limit_bytes;
+    state.rate_limit_per_minute = checked.rate_limit_per_minute;
     state.connect = Some(Arc::new(loaded));
     state.dispatcher = dispatcher.clone();
     state.edi = checked.edi.clone().map(Arc::new);
@@ -109,7 +121,10 @@ pub async fn serve(checked: Checked) -> anyhow::Result<()> {
             crossdock_store::feed::run_availability_feed(state.store.clone(), settings, until_stopped(stopped.clone()));
         tokio::spawn(run)
     });
-    let served = crossdock_server::serve(listener, state, until_stopped(stopped)).await;
+    let served = match tls {
+        Some(tls) => crossdock_server::serve_tls(listener, tls, state, until_stopped(stopped)).await,
+        None => crossdock_server::serve(listener, state, until_stopped(stopped)).await,
+    };
     // The API may also end on an error: the dispatcher stops with it.
     let _ = stop.send(true);
     if let Some(task) = delivering {

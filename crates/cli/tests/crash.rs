@@ -83,6 +83,7 @@ async fn sigkill_mid_burst_loses_no_acknowledged_order() {
     let key = String::from_utf8(out.stdout).unwrap().trim().to_string();
 
     let (mut child, url) = start(&config);
+    crossdock_connect::transport::install_default_crypto_provider();
     let client = reqwest::Client::new();
     let acknowledged = Arc::new(Mutex::new(BTreeSet::new()));
     let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));

@@ -80,6 +80,7 @@ fn order(n: usize) -> Value {
 
 /// Posts `count` orders spread over `urls`; returns the highest sequence number written.
 async fn place_orders(urls: &[String], key: &str, count: usize) -> i64 {
+    crossdock_connect::transport::install_default_crypto_provider();
     let client = reqwest::Client::new();
     let mut head = 0;
     for n in 0..count {

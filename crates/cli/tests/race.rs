@@ -76,6 +76,7 @@ async fn two_serve_processes_on_one_postgres_database_never_oversell() {
 
     let (_a, url_a) = start(&config);
     let (_b, url_b) = start(&config);
+    crossdock_connect::transport::install_default_crypto_provider();
     let client = reqwest::Client::builder().timeout(Duration::from_secs(30)).build().unwrap();
     for (i, (location, units)) in STOCK.iter().enumerate() {
         let body =

@@ -35,6 +35,7 @@ mod inventory;
 mod keys;
 pub mod kpi;
 mod location;
+pub mod period;
 mod place;
 pub mod policy;
 pub mod reconcile;

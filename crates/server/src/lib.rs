@@ -5,6 +5,7 @@
 pub mod auth;
 mod bodies;
 mod bodies_returns;
+pub mod console;
 mod defaults;
 mod handlers;
 mod json;
@@ -15,13 +16,15 @@ pub mod problem;
 mod prometheus;
 mod responses;
 pub mod routes;
+pub mod tls;
 
 pub use bodies::{
     AdjustmentBody, AllocateBody, CancelBody, CountBody, DeliveryBody, HoldBody, LocationBody, PlaceOrderBody,
     ReleaseBody, ReleaseHoldBody, ReturnBody, ShipmentBody,
 };
 pub use handlers::{
-    DeadLetter, DeadLetterAction, DeadLetterList, IDEMPOTENT_REPLAYED, KpiResponse, Quantiles, SystemKpi, SystemList,
+    DEFAULT_ROTATION_OVERLAP_SECS, DeadLetter, DeadLetterAction, DeadLetterList, IDEMPOTENT_REPLAYED, KpiResponse,
+    MAX_ROTATION_OVERLAP_SECS, Quantiles, SystemKpi, SystemList,
 };
 pub use overview::{Attempts, SubscriptionView, SystemView};
 pub use problem::{ApiError, Problem};
@@ -57,7 +60,10 @@ pub struct AppState {
     /// How long a looked-up API key record is reused (zero: look it up on every request).
     /// Keep it under a second: a revoked key keeps working for at most this long.
     pub key_cache_ttl: Duration,
-    keys: Arc<auth::KeyCache>,
+    pub(crate) keys: Arc<auth::KeyCache>,
+    /// Requests per minute a key may make unless its record sets its own (`None`: no default limit).
+    pub rate_limit_per_minute: Option<std::num::NonZeroU32>,
+    rate_limits: Arc<auth::KeyRateLimits>,
     /// The connected systems of `crossdock.toml` (inbound webhooks, `GET /v1/systems`); none by default.
     pub connect: Option<Arc<crossdock_connect::config::LoadedConnect>>,
     /// The dispatcher running in this process, if any: woken after each commit, and its live state
@@ -67,6 +73,8 @@ pub struct AppState {
     pub edi: Option<Arc<crossdock_connect::edi::EdiConfig>>,
     /// The KPI fold of the event log, advanced by each `GET /v1/kpis` from where the last one stopped.
     kpis: Arc<handlers::KpiCache>,
+    /// The console's sessions, KPI history and cookie settings (`/console`).
+    pub console: console::ConsoleState,
 }
 
 impl AppState {
@@ -76,10 +84,13 @@ impl AppState {
             body_limit: DEFAULT_BODY_LIMIT,
             key_cache_ttl: DEFAULT_KEY_CACHE_TTL,
             keys: Arc::new(auth::KeyCache::new()),
+            rate_limit_per_minute: None,
+            rate_limits: Arc::new(auth::KeyRateLimits::new()),
             connect: None,
             dispatcher: None,
             edi: None,
             kpis: Arc::new(handlers::KpiCache::new()),
+            console: console::ConsoleState::default(),
         }
     }
 
@@ -92,7 +103,8 @@ impl AppState {
     }
 }
 
-/// The whole API: every route of [`ROUTES`] with request ids, tracing, panic catching and the body limit.
+/// The whole API: every route of [`ROUTES`] and the console (`/console`), with request ids, tracing, panic
+/// catching and the body limit.
 pub fn app(state: AppState) -> Router {
     let body_limit = state.body_limit;
     let x_api_key = HeaderName::from_static("x-api-key");
@@ -103,7 +115,7 @@ pub fn app(state: AppState) -> Router {
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(CatchPanicLayer::custom(panic_response))
         .layer(DefaultBodyLimit::max(body_limit));
-    routes::router(state).layer(layers)
+    routes::router(state.clone()).merge(console::router(state)).layer(layers)
 }
 
 /// The span of one request: method, path and request id; never headers (keys travel in them).
@@ -133,4 +145,16 @@ pub async fn serve(
     // Connect info gives handlers the client's address, recorded in the audit trail.
     let service = app(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
     axum::serve(listener, service).with_graceful_shutdown(shutdown).await
+}
+
+/// Like [`serve`], but HTTPS only: each connection's TLS handshake (with `tls`, see [`tls::server_config`])
+/// completes before its requests reach the API.
+pub async fn serve_tls(
+    listener: tokio::net::TcpListener,
+    tls: Arc<rustls::ServerConfig>,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let listener = tls::TlsListener::new(listener, tls)?;
+    axum::serve(listener, app(state)).with_graceful_shutdown(shutdown).await
 }

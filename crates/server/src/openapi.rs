@@ -54,6 +54,10 @@ use utoipa::{Modify, OpenApi};
         handlers::list_edi_interchanges,
         handlers::get_edi_interchange,
         handlers::list_audit,
+        handlers::list_keys,
+        handlers::create_key,
+        handlers::rotate_key,
+        handlers::revoke_key,
         handlers::receive_inbound,
     ),
     components(schemas(Problem)),
@@ -69,6 +73,7 @@ use utoipa::{Modify, OpenApi};
         (name = "finance", description = "Sales-tax report and reconciliation against the ERP"),
         (name = "audit", description = "The hash-chained audit trail of every command"),
         (name = "kpis", description = "KPIs computed from the event log and the delivery records"),
+        (name = "keys", description = "API keys: list, create, rotate, revoke (scope admin)"),
         (name = "health", description = "Liveness, readiness and this document"),
     )
 )]

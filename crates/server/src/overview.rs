@@ -144,7 +144,7 @@ fn entry<'a>(views: &'a mut BTreeMap<String, SystemView>, name: &str) -> &'a mut
 /// validated, and secrets live under `auth`, so nothing here is secret.
 fn configured_target(transport: &TransportConfig) -> (&'static str, String) {
     let target = match transport {
-        TransportConfig::Http { url } => url.clone(),
+        TransportConfig::Http { url, .. } => url.clone(),
         TransportConfig::Nats { url, subject_prefix, .. } => format!("{url} {subject_prefix}.events.>"),
         TransportConfig::File { folder, .. } => folder.clone(),
     };

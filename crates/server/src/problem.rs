@@ -42,11 +42,21 @@ pub struct ApiError {
     pub parameter: Option<String>,
     /// Value of a `WWW-Authenticate` header to send (401 and 403).
     pub www_authenticate: Option<String>,
+    /// Seconds to send in a `Retry-After` header (429). Four bytes: the error stays small.
+    pub retry_after_secs: Option<std::num::NonZeroU32>,
 }
 
 impl ApiError {
     pub fn new(status: StatusCode, code: &'static str, detail: impl Into<String>) -> Self {
-        Self { status, code, detail: detail.into(), pointer: None, parameter: None, www_authenticate: None }
+        Self {
+            status,
+            code,
+            detail: detail.into(),
+            pointer: None,
+            parameter: None,
+            www_authenticate: None,
+            retry_after_secs: None,
+        }
     }
 
     pub fn with_pointer(mut self, pointer: impl Into<String>) -> Self {
@@ -119,6 +129,7 @@ fn title(code: &str, status: StatusCode) -> String {
         "invalid_parameter" => "Request parameter is invalid",
         "missing_api_key" | "invalid_api_key" | "api_key_revoked" | "api_key_expired" => "Authentication required",
         "insufficient_scope" => "API key lacks the required scope",
+        "rate_limited" => "Too many requests for this API key",
         "order_not_found" => "Order not found",
         "order_exists" => "Order already exists",
         "invalid_transition" => "Order is not in a state that allows this",
@@ -142,6 +153,9 @@ impl IntoResponse for ApiError {
         headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
         if let Some(value) = self.www_authenticate.and_then(|v| HeaderValue::from_str(&v).ok()) {
             headers.insert(header::WWW_AUTHENTICATE, value);
+        }
+        if let Some(secs) = self.retry_after_secs {
+            headers.insert(header::RETRY_AFTER, HeaderValue::from(secs.get()));
         }
         response
     }

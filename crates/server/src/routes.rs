@@ -23,6 +23,7 @@ pub const KPIS_READ: &str = "kpis:read";
 pub const EDI_READ: &str = "edi:read";
 pub const EDI_WRITE: &str = "edi:write";
 pub const AUDIT_READ: &str = "audit:read";
+pub const ADMIN: &str = "admin";
 
 /// Every route: method, path (axum 0.8 syntax), and the scope a key needs (`None`: no key needed).
 pub const ROUTES: &[(Method, &str, Option<&str>)] = &[
@@ -65,7 +66,12 @@ pub const ROUTES: &[(Method, &str, Option<&str>)] = &[
     (Method::GET, "/v1/edi/interchanges", Some(EDI_READ)),
     (Method::GET, "/v1/edi/interchanges/{id}", Some(EDI_READ)),
     (Method::GET, "/v1/audit", Some(AUDIT_READ)),
-    // No API key: authenticated by the system's webhook signature (see `handlers::receive_inbound`).
+    (Method::GET, "/v1/keys", Some(ADMIN)),
+    (Method::POST, "/v1/keys", Some(ADMIN)),
+    (Method::POST, "/v1/keys/{id}/rotate", Some(ADMIN)),
+    (Method::POST, "/v1/keys/{id}/revoke", Some(ADMIN)),
+    // Authenticated by the system's webhook signature (see `handlers::receive_inbound`); a key, when one is
+    // presented as well, must carry `inbound:<system>`.
     (Method::POST, "/v1/inbound/{system}", None),
 ];
 
@@ -112,6 +118,10 @@ fn handler(method: &Method, path: &str) -> MethodRouter<AppState> {
         ("GET", "/v1/edi/interchanges") => get(handlers::list_edi_interchanges),
         ("GET", "/v1/edi/interchanges/{id}") => get(handlers::get_edi_interchange),
         ("GET", "/v1/audit") => get(handlers::list_audit),
+        ("GET", "/v1/keys") => get(handlers::list_keys),
+        ("POST", "/v1/keys") => post(handlers::create_key),
+        ("POST", "/v1/keys/{id}/rotate") => post(handlers::rotate_key),
+        ("POST", "/v1/keys/{id}/revoke") => post(handlers::revoke_key),
         ("POST", "/v1/inbound/{system}") => post(handlers::receive_inbound),
         _ => panic!("route {method} {path} is in ROUTES but has no handler in routes::handler"),
     }

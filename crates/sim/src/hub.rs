@@ -133,6 +133,7 @@ impl HubClient {
         if !(1..=600_000).contains(&config.timeout_ms) || !(1..=3_600_000).contains(&config.deadline_ms) {
             return Err(HubError::Config("timeout_ms must be 1 to 600000 and deadline_ms 1 to 3600000".into()));
         }
+        crate::install_crypto_provider();
         let http = reqwest::Client::builder()
             .no_proxy()
             .timeout(Duration::from_millis(config.timeout_ms))

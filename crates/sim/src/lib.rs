@@ -23,6 +23,18 @@ pub mod webhook;
 pub mod world;
 
 pub use clock::SimClock;
+
+/// Makes ring the process's default rustls provider; reqwest (built without a provider of its own) needs
+/// one before any client is built. Later calls do nothing.
+pub fn install_crypto_provider() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
+/// A plain HTTP client, after [`install_crypto_provider`].
+pub fn new_http_client() -> reqwest::Client {
+    install_crypto_provider();
+    reqwest::Client::new()
+}
 pub use config::{SimConfig, SimError};
 pub use faults::{FaultConfig, Outage, OutageMode};
 pub use hub::{HubClient, HubConfig, HubError};

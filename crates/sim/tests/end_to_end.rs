@@ -36,7 +36,7 @@ async fn start_hub() -> Hub {
 
 /// Every order on the hub.
 async fn all_orders(hub: &Hub) -> Vec<Order> {
-    let client = reqwest::Client::new();
+    let client = crossdock_sim::new_http_client();
     let mut orders = Vec::new();
     let mut cursor: Option<String> = None;
     for _ in 0..100 {

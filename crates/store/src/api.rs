@@ -121,6 +121,14 @@ pub struct ApiKeyRecord {
     pub created_at: DateTime<Utc>,
     pub expires_at: Option<DateTime<Utc>>,
     pub revoked_at: Option<DateTime<Utc>>,
+    /// After a rotation: the hex SHA-256 of the secret it replaced, accepted until `previous_valid_until`.
+    #[serde(default)]
+    pub previous_secret_hash: Option<String>,
+    #[serde(default)]
+    pub previous_valid_until: Option<DateTime<Utc>>,
+    /// Requests per minute this key may make (`None`: the server's default).
+    #[serde(default)]
+    pub rate_limit_per_minute: Option<u32>,
 }
 
 /// The durable heart of the hub. Every write goes through `submit`, which groups concurrent commands
@@ -157,12 +165,28 @@ pub trait Store: Send + Sync + 'static {
     async fn events_after(&self, after: i64, limit: u32) -> Result<Vec<RecordedEvent>, StoreError>;
     /// The `order.sourced` events of an order (every sourcing decision with its explanation), oldest first.
     async fn sourcing_decisions(&self, order: &OrderId) -> Result<Vec<RecordedEvent>, StoreError>;
+    /// Every event of one aggregate (an order's timeline), oldest first, at most `limit` (the console).
+    async fn aggregate_events(
+        &self,
+        kind: AggregateKind,
+        id: &str,
+        limit: u32,
+    ) -> Result<Vec<RecordedEvent>, StoreError>;
 
     async fn insert_api_key(&self, key: &ApiKeyRecord) -> Result<(), StoreError>;
     async fn api_key(&self, id: &str) -> Result<Option<ApiKeyRecord>, StoreError>;
     async fn list_api_keys(&self) -> Result<Vec<ApiKeyRecord>, StoreError>;
     /// Marks a key revoked; false when no such key exists.
     async fn revoke_api_key(&self, id: &str, at: DateTime<Utc>) -> Result<bool, StoreError>;
+    /// Gives an unrevoked key a new secret hash; its current one becomes the previous one, accepted until
+    /// `previous_valid_until` (a previous one from an earlier rotation is dropped). False when there is no
+    /// such key or it is revoked.
+    async fn rotate_api_key(
+        &self,
+        id: &str,
+        new_secret_hash: &str,
+        previous_valid_until: DateTime<Utc>,
+    ) -> Result<bool, StoreError>;
 
     /// Audit entries matching `filter`, in chain order.
     async fn audit_entries(&self, filter: &crate::AuditFilter) -> Result<Vec<crate::audit::AuditEntry>, StoreError>;
@@ -205,6 +229,9 @@ pub trait Store: Send + Sync + 'static {
     async fn dead_letters(&self, filter: &DeadLetterFilter) -> Result<Vec<DeliveryRecord>, StoreError>;
     /// One delivery with its last request and response.
     async fn delivery(&self, id: i64) -> Result<Option<DeliveryRecord>, StoreError>;
+    /// Every delivery (any status) of one aggregate's events, by id, at most `limit`, without request and
+    /// response (the console's per-order delivery status).
+    async fn aggregate_deliveries(&self, aggregate_id: &str, limit: u32) -> Result<Vec<DeliveryRecord>, StoreError>;
     /// Puts the selected dead letters back to pending, due `now`, with a fresh retry budget.
     async fn replay_dead_letters(&self, selector: &DeliverySelector, now: DateTime<Utc>) -> Result<u64, StoreError>;
     /// Marks the selected dead letters discarded.

@@ -41,6 +41,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     let mut network = SimNetwork::start(scenario.config).await.context("starting the simulated systems")?;
     let hub = start_hub_with_dispatcher(store.clone(), listener, &network.systems_toml(), &args.dir).await?;
     network.seed_hub().await.context("putting locations and opening stock on the hub")?;
+    eprintln!("console (live while the demo runs): {base}/console  sign in with the admin key {user_key}");
     skip_prelude(network.clock());
     let traffic_start = network.clock().now();
     network.start_traffic();
@@ -77,6 +78,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         eprintln!();
         eprintln!("the hub is running at {base} (store: {})", args.dir.join(DB_FILE).display());
         eprintln!("API key (admin): {user_key}");
+        eprintln!("console: {base}/console (sign in with that key)");
         eprintln!("try: curl -s {base}/v1/kpis -H \"authorization: Bearer $KEY\"    (Ctrl-C to stop)");
         let _ = tokio::signal::ctrl_c().await;
     }

@@ -115,7 +115,7 @@ pub fn invoice_taxes(input: &InvoiceInput) -> Result<Vec<Tax>, Failure> {
         currency: order.currency,
         lines,
         shipping: order.shipping.unwrap_or(Money::zero(order.currency)),
-        exemption: order.tax_exempt_certificate.clone().map(|certificate_id| TaxExemption { certificate_id }),
+        exemption: TaxExemption::of_certificate(order.tax_exempt_certificate.as_ref()),
     };
     let t = compute_tax(&tax_input).map_err(|e| Failure::Build(format!("810: tax: {e}")))?;
     Ok(vec![Tax { kind: "ST".into(), amount: t.total_tax, percent: Some(percent(t.rate.hundredths_of_bp())) }])

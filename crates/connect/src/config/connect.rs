@@ -134,7 +134,12 @@ fn check_system(problems: &mut Problems, key: &str, system: &SystemConfig) {
 
 fn check_transport(problems: &mut Problems, key: &str, transport: &TransportConfig) {
     match transport {
-        TransportConfig::Http { url } => check_url(problems, &format!("{key}.url"), url, &["http", "https"]),
+        TransportConfig::Http { url, ca_file } => {
+            check_url(problems, &format!("{key}.url"), url, &["http", "https"]);
+            if ca_file.as_deref().is_some_and(|f| f.trim().is_empty()) {
+                problems.add(format!("{key}.ca_file"), "must not be empty");
+            }
+        }
         TransportConfig::Nats { url, subject_prefix, stream, create_stream, consumer } => {
             check_url(problems, &format!("{key}.url"), url, &["nats", "tls", "ws", "wss"]);
             if let Some(problem) = subject_problem(subject_prefix, false) {

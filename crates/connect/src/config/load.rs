@@ -28,6 +28,8 @@ pub struct LoadedSystem {
     pub config: SystemConfig,
     pub auth: ResolvedAuth,
     pub inbound: Option<LoadedInbound>,
+    /// The PEM text of `transport.ca_file` (extra CA certificates for HTTPS), read and checked at load.
+    pub extra_ca_pem: Option<Vec<u8>>,
 }
 
 /// How outbound messages are authenticated, with the secret read.
@@ -161,7 +163,16 @@ fn load_system(
             }
         }
     };
-    Some(LoadedSystem { config: system.clone(), auth: auth?, inbound: inbound? })
+    let extra_ca_pem = match &system.transport {
+        super::system::TransportConfig::Http { ca_file: Some(path), .. } => {
+            let pem = crate::transport::read_ca_file(&base_dir.join(path))
+                .map_err(|problem| problems.add(format!("{key}.transport.ca_file"), problem))
+                .ok();
+            Some(Some(pem?))
+        }
+        _ => Some(None),
+    };
+    Some(LoadedSystem { config: system.clone(), auth: auth?, inbound: inbound?, extra_ca_pem: extra_ca_pem? })
 }
 
 fn load_subscription(

@@ -66,8 +66,13 @@ impl Role {
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum TransportConfig {
-    /// Webhooks: an HTTP POST per message.
-    Http { url: String },
+    /// Webhooks: an HTTP POST per message. HTTPS certificates are verified against the system's trust store
+    /// plus, when set, the CA certificates of the PEM file `ca_file` (relative to the config file's folder).
+    Http {
+        url: String,
+        #[serde(default)]
+        ca_file: Option<String>,
+    },
     /// NATS JetStream: each event published to `<subject_prefix>.events.<event type>` with `Nats-Msg-Id` set to
     /// its idempotency key; commands consumed from `consumer` when set.
     Nats {

@@ -65,8 +65,9 @@ pub fn from_config(
 fn transport_for(system: &LoadedSystem, other: TransportFactory<'_>) -> Result<Arc<dyn Transport>, String> {
     let config = &system.config;
     match &config.transport {
-        TransportConfig::Http { url } => {
+        TransportConfig::Http { url, .. } => {
             let mut http = HttpTransportConfig::new(url.clone());
+            http.extra_ca_pem = system.extra_ca_pem.clone();
             http.timeout = Duration::from_millis(config.timeout_ms.max(1));
             http.max_idle_connections = config.max_in_flight.max(1) as usize;
             match &system.auth {

@@ -10,6 +10,12 @@ use crossdock_store::{InterchangeStatus, Store};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+/// Whether `name` can be used as one folder name under a root without leaving it: not empty, not `.` or
+/// `..`, no separator, no NUL.
+pub fn is_plain_folder_name(name: &str) -> bool {
+    !name.is_empty() && name != "." && name != ".." && !name.contains(['/', '\\', '\0'])
+}
+
 /// The four folders of one partner.
 #[derive(Debug, Clone)]
 pub struct PartnerFolders {
@@ -20,6 +26,8 @@ pub struct PartnerFolders {
 }
 
 impl PartnerFolders {
+    /// The folders of `partner` under `root`; callers with a name from outside check it with
+    /// [`is_plain_folder_name`] first.
     pub fn new(root: &Path, partner: &str) -> Self {
         let base = root.join(partner);
         PartnerFolders {

@@ -10,7 +10,7 @@ mod send;
 
 pub use crossdock_edi::EdiConfig;
 pub use crossdock_edi::pipeline::InboundError;
-pub use folder::{FileOutcome, Outbox, PartnerFolders, poll_inboxes};
+pub use folder::{FileOutcome, Outbox, PartnerFolders, is_plain_folder_name, poll_inboxes};
 pub use receive::{ReceiveOutcome, Source, receive};
 pub use reconcile::{apply_acks, mark_overdue};
 pub use runner::{pass, run};

@@ -28,8 +28,9 @@ pub fn build(system: &LoadedSystem) -> Result<Arc<dyn Transport>, TransportError
     let config = &system.config;
     let timeout = Duration::from_millis(config.timeout_ms.max(1));
     match &config.transport {
-        TransportConfig::Http { url } => {
+        TransportConfig::Http { url, .. } => {
             let mut http = HttpTransportConfig::new(url.clone());
+            http.extra_ca_pem = system.extra_ca_pem.clone();
             http.timeout = timeout;
             http.max_idle_connections = config.max_in_flight.max(1) as usize;
             match &system.auth {

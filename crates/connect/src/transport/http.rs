@@ -24,6 +24,8 @@ pub struct HttpTransportConfig {
     pub bearer_token: Option<String>,
     /// Idle keep-alive connections kept per host (at least the system's maximum in-flight).
     pub max_idle_connections: usize,
+    /// PEM CA certificates trusted for HTTPS besides the platform's (a private CA, a self-signed peer).
+    pub extra_ca_pem: Option<Vec<u8>>,
 }
 
 impl fmt::Debug for HttpTransportConfig {
@@ -35,6 +37,7 @@ impl fmt::Debug for HttpTransportConfig {
             .field("signing_key", &self.signing_key.as_ref().map(|_| "<redacted>"))
             .field("bearer_token", &redacted(&self.bearer_token))
             .field("max_idle_connections", &self.max_idle_connections)
+            .field("extra_ca_pem", &self.extra_ca_pem.as_ref().map(Vec::len))
             .finish()
     }
 }
@@ -47,7 +50,18 @@ impl HttpTransportConfig {
             signing_key: None,
             bearer_token: None,
             max_idle_connections: 64,
+            extra_ca_pem: None,
         }
+    }
+}
+
+/// Reads a PEM file of CA certificates and checks it holds at least one; the error names the file only.
+pub fn read_ca_file(path: &std::path::Path) -> Result<Vec<u8>, String> {
+    let pem = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    match reqwest::Certificate::from_pem_bundle(&pem) {
+        Ok(certs) if !certs.is_empty() => Ok(pem),
+        Ok(_) => Err(format!("{} holds no PEM certificate", path.display())),
+        Err(e) => Err(format!("{} is not a PEM certificate file: {e}", path.display())),
     }
 }
 
@@ -84,7 +98,14 @@ impl HttpTransport {
             })
             .transpose()?;
         let key = config.signing_key;
-        let client = reqwest::Client::builder()
+        super::install_default_crypto_provider();
+        let mut builder = reqwest::Client::builder();
+        if let Some(pem) = &config.extra_ca_pem {
+            let certs = reqwest::Certificate::from_pem_bundle(pem)
+                .map_err(|e| TransportError::Config(format!("extra CA certificates: {e}")))?;
+            builder = builder.tls_certs_merge(certs);
+        }
+        let client = builder
             .pool_max_idle_per_host(config.max_idle_connections.max(1))
             .pool_idle_timeout(Duration::from_secs(90))
             .connect_timeout(config.timeout.min(Duration::from_secs(10)))
@@ -169,8 +190,18 @@ fn classify_error(error: &reqwest::Error) -> SendOutcome {
     } else {
         "request failed"
     };
-    // The error's own text, without its (long) source chain.
-    SendOutcome::Retry { after: None, error: format!("{what}: {error}"), response: None }
+    // The error's own text and its root cause (say, `invalid peer certificate: UnknownIssuer`), not the
+    // whole chain.
+    let mut root: &dyn std::error::Error = error;
+    while let Some(source) = root.source() {
+        root = source;
+    }
+    let error = if std::ptr::addr_eq(root, error as &dyn std::error::Error) {
+        format!("{what}: {error}")
+    } else {
+        format!("{what}: {error}: {root}")
+    };
+    SendOutcome::Retry { after: None, error, response: None }
 }
 
 #[async_trait]

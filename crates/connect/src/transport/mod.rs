@@ -16,7 +16,7 @@ mod tests;
 pub use api::{OutboundMessage, ResponseRecord, SendOutcome, Transport, TransportError, truncate_body};
 pub use factory::{KNOWN_TRANSPORTS, build, check_transport_type, factory};
 pub use file::{FileTransport, FileTransportConfig, record as file_record};
-pub use http::{HttpTransport, HttpTransportConfig};
+pub use http::{HttpTransport, HttpTransportConfig, read_ca_file};
 pub use nats::{NatsTransport, NatsTransportConfig, install_default_crypto_provider};
 pub(crate) use nats::{connect_client, redact_url};
 pub use retry_after::parse_retry_after;

@@ -5,7 +5,6 @@
 
 use super::export::{ErpExport, ErpRecord};
 use crate::tax::order_tax;
-use chrono::{DateTime, Utc};
 use crossdock_model::{LineQuantities, Order};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
@@ -116,20 +115,12 @@ fn amount_reason(field: &str, hub: i64, erp: i64) -> String {
     text.to_string()
 }
 
-/// Compares `export` with the hub's `orders` (those placed in `[from, to)` when given).
-pub fn reconcile_erp<'a>(
-    orders: impl IntoIterator<Item = &'a Order>,
-    export: &ErpExport,
-    from: Option<DateTime<Utc>>,
-    to: Option<DateTime<Utc>>,
-) -> ErpReconciliation {
-    let in_period = |at: DateTime<Utc>| from.is_none_or(|f| at >= f) && to.is_none_or(|t| at < t);
+/// Compares `export` with the hub's `orders` of the period being reconciled (the caller selects them, e.g.
+/// with [`crate::period::Period::contains`]); orders placed after the export was made are left out.
+pub fn reconcile_erp<'a>(orders: impl IntoIterator<Item = &'a Order>, export: &ErpExport) -> ErpReconciliation {
     let cutoff = export.generated_at;
-    let hub: BTreeMap<&str, &Order> = orders
-        .into_iter()
-        .filter(|o| in_period(o.placed_at) && cutoff.is_none_or(|c| o.placed_at <= c))
-        .map(|o| (o.id.as_str(), o))
-        .collect();
+    let hub: BTreeMap<&str, &Order> =
+        orders.into_iter().filter(|o| cutoff.is_none_or(|c| o.placed_at <= c)).map(|o| (o.id.as_str(), o)).collect();
     let mut by_id: HashMap<&str, Vec<usize>> = HashMap::new();
     for (i, r) in export.records.iter().enumerate() {
         by_id.entry(r.order_id.as_str()).or_default().push(i);

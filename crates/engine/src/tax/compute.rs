@@ -15,6 +15,13 @@ pub struct TaxExemption {
     pub certificate_id: String,
 }
 
+impl TaxExemption {
+    /// The exemption of an order carrying `certificate` (its `tax_exempt_certificate`), if any.
+    pub fn of_certificate(certificate: Option<&String>) -> Option<Self> {
+        certificate.map(|id| Self { certificate_id: id.clone() })
+    }
+}
+
 /// One line to tax: its extended price (unit price × units).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -185,8 +192,7 @@ pub fn compute_tax(input: &TaxInput) -> Result<TaxBreakdown, TaxError> {
 
 /// The tax of an order as it stands (live units), exempt when it carries an exemption certificate.
 pub fn order_tax(order: &Order) -> Result<TaxBreakdown, TaxError> {
-    let exemption = order.tax_exempt_certificate.clone().map(|certificate_id| TaxExemption { certificate_id });
-    compute_tax(&tax_input_for_order(order, exemption)?)
+    compute_tax(&tax_input_for_order(order, TaxExemption::of_certificate(order.tax_exempt_certificate.as_ref()))?)
 }
 
 /// The tax input of an order: each line's live units (ordered − cancelled) at its unit price, the order's

@@ -3,6 +3,7 @@
 //! report is made (cancelled units are out; returned units' share of tax is reported as refunded).
 
 use super::compute::{TaxError, order_tax};
+use crate::period::Period;
 use crate::refund::share;
 use chrono::{DateTime, Utc};
 use crossdock_model::Order;
@@ -54,20 +55,19 @@ pub struct TaxReport {
 /// Accumulates orders into a report; feed it every order (it keeps those placed in the period).
 #[derive(Debug)]
 pub struct TaxReportBuilder {
-    from: Option<DateTime<Utc>>,
-    to: Option<DateTime<Utc>>,
+    period: Period,
     rows: BTreeMap<(String, String), StateTaxRow>,
     skipped: Vec<SkippedOrder>,
 }
 
 impl TaxReportBuilder {
-    pub fn new(from: Option<DateTime<Utc>>, to: Option<DateTime<Utc>>) -> Self {
-        Self { from, to, rows: BTreeMap::new(), skipped: Vec::new() }
+    pub fn new(period: Period) -> Self {
+        Self { period, rows: BTreeMap::new(), skipped: Vec::new() }
     }
 
     /// Whether `order` was placed in the period.
     pub fn in_period(&self, order: &Order) -> bool {
-        self.from.is_none_or(|f| order.placed_at >= f) && self.to.is_none_or(|t| order.placed_at < t)
+        self.period.contains(order.placed_at)
     }
 
     /// Adds one order, if it was placed in the period.
@@ -110,8 +110,8 @@ impl TaxReportBuilder {
 
     pub fn finish(self) -> TaxReport {
         TaxReport {
-            from: self.from,
-            to: self.to,
+            from: self.period.from,
+            to: self.period.to,
             rates_effective: super::rates::rate_table().effective.clone(),
             states: self.rows.into_values().collect(),
             skipped: self.skipped,
@@ -136,12 +136,8 @@ fn refunded_tax(order: &Order, tax: &super::TaxBreakdown) -> Option<i64> {
 }
 
 /// The report over `orders` for the period.
-pub fn tax_report<'a>(
-    orders: impl IntoIterator<Item = &'a Order>,
-    from: Option<DateTime<Utc>>,
-    to: Option<DateTime<Utc>>,
-) -> TaxReport {
-    let mut builder = TaxReportBuilder::new(from, to);
+pub fn tax_report<'a>(orders: impl IntoIterator<Item = &'a Order>, period: Period) -> TaxReport {
+    let mut builder = TaxReportBuilder::new(period);
     orders.into_iter().for_each(|o| builder.add(o));
     builder.finish()
 }

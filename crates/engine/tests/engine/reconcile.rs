@@ -2,6 +2,7 @@
 //! every planted difference and nothing else; a WMS count snapshot yields its adjustments and accuracy.
 
 use crate::support::{World, loc, place, sku};
+use crossdock_engine::period::Period;
 use crossdock_engine::reconcile::{
     ErpExport, ErpRecord, FindingKind, HubFigures, SnapshotLine, reconcile_erp, reconcile_snapshot,
 };
@@ -73,7 +74,7 @@ fn plant(set: &mut Planted, kind: FindingKind, id: &str, field: Option<&str>) {
 #[test]
 fn every_planted_difference_is_reported_and_nothing_else() {
     let orders = hub_orders(300);
-    let in_step = reconcile_erp(&orders, &exact_export(&orders), None, None);
+    let in_step = reconcile_erp(&orders, &exact_export(&orders));
     assert_eq!(in_step.findings, [], "an export in step with the hub has no findings");
     assert_eq!(in_step.matched, 300);
 
@@ -132,7 +133,7 @@ fn every_planted_difference_is_reported_and_nothing_else() {
     let i = record(&mut export, "o-0040");
     export.records[i].invoiced_minor = None;
 
-    let report = reconcile_erp(&orders, &export, None, None);
+    let report = reconcile_erp(&orders, &export);
     let found: Planted = report.findings.iter().map(|f| (f.kind, f.order_id.clone(), f.field.clone())).collect();
     assert_eq!(found, planted);
     assert_eq!(report.findings.len(), planted.len(), "one finding per planted difference");
@@ -152,12 +153,14 @@ fn the_period_and_the_exports_date_bound_what_is_expected() {
     export.generated_at = Some("2026-03-10T23:59:59Z".parse().unwrap());
     let cutoff = export.generated_at.unwrap();
     export.records.retain(|r| orders.iter().any(|o| o.id.as_str() == r.order_id && o.placed_at <= cutoff));
-    let report = reconcile_erp(&orders, &export, None, None);
+    let report = reconcile_erp(&orders, &export);
     assert_eq!(report.findings, []);
     // In a period of 1–5 March, the export's later orders are the ERP's alone.
-    let from = Some("2026-03-01T00:00:00Z".parse().unwrap());
-    let to = Some("2026-03-06T00:00:00Z".parse().unwrap());
-    let report = reconcile_erp(&orders, &export, from, to);
+    let march =
+        Period::new(Some("2026-03-01T00:00:00Z".parse().unwrap()), Some("2026-03-06T00:00:00Z".parse().unwrap()))
+            .unwrap();
+    let in_march: Vec<_> = orders.iter().filter(|o| march.contains(o.placed_at)).collect();
+    let report = reconcile_erp(in_march, &export);
     assert!(report.findings.iter().all(|f| f.kind == FindingKind::MissingInHub));
     let expected = export.records.len() - report.hub_orders as usize;
     assert_eq!(report.findings.len(), expected);

@@ -2,6 +2,7 @@
 //! exemption, half-up rounding per line), the tax report per state and period, and the refusals.
 
 use crate::support::{World, line_id, place};
+use crossdock_engine::period::Period;
 use crossdock_engine::tax::{
     TaxExemption, TaxInput, TaxLineInput, TaxRate, compute_tax, round_half_up, tax_input_for_order, tax_report,
     tax_report_csv,
@@ -188,11 +189,9 @@ fn the_tax_report_sums_per_state_over_the_period() {
     let mut toronto = variant(base, "e", "2026-01-12", "ON", "M5V");
     toronto.ship_to.country = Country::new("CA").unwrap();
     let orders = [springfield, manhattan, exempt, february, toronto];
-    let report = tax_report(
-        &orders,
-        Some("2026-01-01T00:00:00Z".parse().unwrap()),
-        Some("2026-02-01T00:00:00Z".parse().unwrap()),
-    );
+    let january =
+        Period::new(Some("2026-01-01T00:00:00Z".parse().unwrap()), Some("2026-02-01T00:00:00Z".parse().unwrap()));
+    let report = tax_report(&orders, january.unwrap());
     assert_eq!(report.rates_effective, "2024-01-01");
     let csv = tax_report_csv(&report).unwrap();
     // IL: a (219 tax) and the exempt c; NY: b at 8.875% (L1 2000→178, L2 1000→89, shipping 500→44), one of
@@ -206,6 +205,6 @@ fn the_tax_report_sums_per_state_over_the_period() {
     assert_eq!(report.skipped.len(), 1);
     assert_eq!(report.skipped[0].order_id, "e");
     assert_eq!(report.skipped[0].reason, "destination country CA is not the US");
-    let everything = tax_report(&orders, None, None);
+    let everything = tax_report(&orders, Period::ALL);
     assert_eq!(everything.states.iter().map(|r| r.orders).sum::<u64>(), 4);
 }

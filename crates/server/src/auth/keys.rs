@@ -1,12 +1,14 @@
-//! API key text (`cdk_<id>_<secret>`), generation, verification against a stored record, and scopes.
+//! API key text (`cdk_<id>_<secret>`), generation, rotation, verification against a stored record, and scopes.
 
 use chrono::{DateTime, Utc};
 use crossdock_store::ApiKeyRecord;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
-/// Every scope a key may carry. `admin` grants all of them.
+/// Every fixed scope a key may carry. `admin` grants all of them. Besides these, `inbound:<system>` lets
+/// a key post to that one connected system's inbound route (see [`inbound_scope`]).
 pub const SCOPES: &[&str] = &[
+    "pii:read",
     "orders:read",
     "orders:write",
     "inventory:read",
@@ -22,6 +24,14 @@ pub const SCOPES: &[&str] = &[
     "audit:read",
     "admin",
 ];
+
+/// The prefix of the per-system inbound scope, `inbound:<system>`.
+pub const INBOUND_SCOPE_PREFIX: &str = "inbound:";
+
+/// The scope a key needs to post to `system`'s inbound route.
+pub fn inbound_scope(system: &str) -> String {
+    format!("{INBOUND_SCOPE_PREFIX}{system}")
+}
 
 const PREFIX: &str = "cdk_";
 /// Length of the public id: 12 lowercase hex characters (6 random bytes).
@@ -56,17 +66,27 @@ impl KeyError {
 /// Creates a key: returns its text (to show once) and the record to store (holding only the secret's hash).
 pub fn new_key(name: &str, scopes: Vec<String>, expires_at: Option<DateTime<Utc>>) -> (String, ApiKeyRecord) {
     let id = hex::encode(rand::random::<[u8; ID_HEX_LEN / 2]>());
-    let secret = hex::encode(rand::random::<[u8; SECRET_HEX_LEN / 2]>());
+    let (text, secret_hash) = new_secret(&id);
     let record = ApiKeyRecord {
-        id: id.clone(),
+        id,
         name: name.to_string(),
-        secret_hash: hash_secret(&secret),
+        secret_hash,
         scopes,
         created_at: Utc::now(),
         expires_at,
         revoked_at: None,
+        previous_secret_hash: None,
+        previous_valid_until: None,
+        rate_limit_per_minute: None,
     };
-    (format!("{PREFIX}{id}_{secret}"), record)
+    (text, record)
+}
+
+/// A fresh secret for key `id` (creation or rotation): the key text to show once, and the hash to store.
+pub fn new_secret(id: &str) -> (String, String) {
+    let secret = hex::encode(rand::random::<[u8; SECRET_HEX_LEN / 2]>());
+    let hash = hash_secret(&secret);
+    (format!("{PREFIX}{id}_{secret}"), hash)
 }
 
 /// Hex SHA-256 of a key's secret part, as stored in `ApiKeyRecord::secret_hash`.
@@ -85,11 +105,16 @@ pub fn parse_key(text: &str) -> Result<(&str, &str), KeyError> {
     Ok((id, secret))
 }
 
-/// Checks a secret against a stored record in constant time, then its revocation and expiry.
+/// Checks a secret against a stored record in constant time (the current secret, and after a rotation the
+/// previous one until its overlap ends), then its revocation and expiry.
 pub fn verify_key(record: &ApiKeyRecord, secret: &str, now: DateTime<Utc>) -> Result<(), KeyError> {
     let presented = Sha256::digest(secret.as_bytes());
-    let stored = hex::decode(&record.secret_hash).map_err(|_| KeyError::Unknown)?;
-    if !bool::from(presented.as_slice().ct_eq(&stored)) {
+    let matches = |hash: &str| hex::decode(hash).is_ok_and(|stored| bool::from(presented.as_slice().ct_eq(&stored)));
+    let current = matches(&record.secret_hash);
+    // Both comparisons always run, so the time taken does not tell which secret matched.
+    let previous = record.previous_secret_hash.as_deref().is_some_and(matches);
+    let previous_in_overlap = previous && record.previous_valid_until.is_some_and(|until| now < until);
+    if !(current || previous_in_overlap) {
         return Err(KeyError::Unknown);
     }
     if record.revoked_at.is_some_and(|at| at <= now) {
@@ -106,14 +131,26 @@ pub fn grants(scopes: &[String], required: &str) -> bool {
     scopes.iter().any(|s| s == required || s == "admin")
 }
 
+/// Whether `scope` is a known scope: one of [`SCOPES`], or `inbound:<system>` with a plain system name.
+pub fn is_known_scope(scope: &str) -> bool {
+    if SCOPES.contains(&scope) {
+        return true;
+    }
+    scope.strip_prefix(INBOUND_SCOPE_PREFIX).is_some_and(|system| {
+        (1..=64).contains(&system.len())
+            && system.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+    })
+}
+
 /// Checks that every scope is known and that there is at least one; the message lists the known scopes.
 pub fn validate_scopes(scopes: &[String]) -> Result<(), String> {
+    let known = || format!("{}, inbound:<system>", SCOPES.join(", "));
     if scopes.is_empty() {
-        return Err(format!("a key needs at least one scope; known scopes: {}", SCOPES.join(", ")));
+        return Err(format!("a key needs at least one scope; known scopes: {}", known()));
     }
-    let unknown: Vec<&str> = scopes.iter().map(String::as_str).filter(|s| !SCOPES.contains(s)).collect();
+    let unknown: Vec<&str> = scopes.iter().map(String::as_str).filter(|s| !is_known_scope(s)).collect();
     if !unknown.is_empty() {
-        return Err(format!("unknown scope(s) {}; known scopes: {}", unknown.join(", "), SCOPES.join(", ")));
+        return Err(format!("unknown scope(s) {}; known scopes: {}", unknown.join(", "), known()));
     }
     Ok(())
 }
@@ -175,5 +212,31 @@ mod tests {
         assert!(grants(&["admin".into()], "inventory:write"));
         assert!(grants(&["orders:read".into()], "orders:read"));
         assert!(!grants(&["orders:read".into()], "orders:write"));
+        assert!(validate_scopes(&["inbound:shop".into(), "pii:read".into()]).is_ok());
+        for bad in ["inbound:", "inbound:a b", "inbound:../x", "Inbound:shop"] {
+            assert!(validate_scopes(&[bad.into()]).is_err(), "{bad}");
+        }
+        assert!(grants(&["inbound:shop".into()], &inbound_scope("shop")));
+        assert!(!grants(&["inbound:shop".into()], &inbound_scope("erp")));
+        assert!(!grants(&["inbound:shop".into()], "orders:write"));
+    }
+
+    #[test]
+    fn a_rotated_key_accepts_the_previous_secret_only_during_the_overlap() {
+        let now = Utc::now();
+        let (old_text, mut record) = new_key("ci", vec!["orders:read".into()], None);
+        let (_, old_secret) = parse_key(&old_text).unwrap();
+        let (new_text, new_hash) = new_secret(&record.id);
+        let (new_id, new_secret) = parse_key(&new_text).unwrap();
+        assert_eq!(new_id, record.id, "rotation keeps the id");
+        record.previous_secret_hash = Some(std::mem::replace(&mut record.secret_hash, new_hash));
+        record.previous_valid_until = Some(now + chrono::Duration::minutes(10));
+        assert_eq!(verify_key(&record, new_secret, now), Ok(()));
+        assert_eq!(verify_key(&record, old_secret, now), Ok(()), "old secret inside the overlap");
+        let after = now + chrono::Duration::minutes(10);
+        assert_eq!(verify_key(&record, old_secret, after), Err(KeyError::Unknown), "old secret after the overlap");
+        assert_eq!(verify_key(&record, new_secret, after), Ok(()));
+        record.revoked_at = Some(now);
+        assert_eq!(verify_key(&record, old_secret, now), Err(KeyError::Revoked));
     }
 }

@@ -1,7 +1,9 @@
 //! The per-route authentication middleware: reads the key from `Authorization: Bearer` or `X-Api-Key`,
-//! looks its record up (through a cache of well under a second), verifies it and checks the route's scope.
+//! looks its record up (through a cache of well under a second), verifies it, checks the route's scope and
+//! counts the request against the key's rate limit.
 
 use super::keys::{KeyError, grants, parse_key, verify_key};
+use super::rate::retry_after_secs;
 use crate::{AppState, problem::ApiError};
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
@@ -25,8 +27,10 @@ pub struct Actor {
 const MAX_CACHED_KEYS: usize = 10_000;
 
 /// Recently read key records, so a busy client does not cost a database read per request.
-/// Entries live for the TTL passed to [`KeyCache::get`]; keep it under a second so a revocation
-/// takes effect at once for practical purposes. Only keys that exist are cached.
+/// Entries live for the TTL passed to [`KeyCache::get`]; keep it under a second. A key revoked or rotated
+/// through this process's API is dropped from the cache at once ([`KeyCache::forget`]); one revoked by
+/// another process (the CLI, another `serve`) is refused here once its entry is older than the TTL.
+/// Only keys that exist are cached.
 #[derive(Debug, Default)]
 pub struct KeyCache {
     entries: Mutex<HashMap<String, (Instant, ApiKeyRecord)>>,
@@ -35,6 +39,11 @@ pub struct KeyCache {
 impl KeyCache {
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// Drops key `id` from the cache, so its next request reads the store (after a revocation or rotation).
+    pub fn forget(&self, id: &str) {
+        self.entries.lock().unwrap_or_else(|e| e.into_inner()).remove(id);
     }
 
     /// The record of key `id`, from the cache when read less than `ttl` ago, else from the store.
@@ -64,6 +73,11 @@ impl KeyCache {
         }
         Ok(record)
     }
+}
+
+/// Whether the request presents an API key at all (`Authorization` or `X-Api-Key`).
+pub fn presents_key(headers: &HeaderMap) -> bool {
+    headers.contains_key(header::AUTHORIZATION) || headers.contains_key("x-api-key")
 }
 
 /// The key text presented with a request, if any: `Authorization: Bearer <key>` or `X-Api-Key: <key>`.
@@ -105,6 +119,19 @@ pub async fn authenticate(state: &AppState, headers: &HeaderMap, required: &str)
             format!("this API key lacks the scope {required:?} (or admin) that this route needs"),
         );
         error.www_authenticate = Some(format!("Bearer error=\"insufficient_scope\", scope=\"{required}\""));
+        return Err(error);
+    }
+    let limit = record.rate_limit_per_minute.and_then(std::num::NonZeroU32::new).or(state.rate_limit_per_minute);
+    if let Some(per_minute) = limit
+        && let Err(wait) = state.rate_limits.check(&record.id, per_minute)
+    {
+        let secs = retry_after_secs(wait);
+        let mut error = ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate_limited",
+            format!("this API key may make {per_minute} requests per minute; retry in {secs} s"),
+        );
+        error.retry_after_secs = std::num::NonZeroU32::new(u32::try_from(secs).unwrap_or(u32::MAX));
         return Err(error);
     }
     Ok(Actor { key_id: record.id, origin: crossdock_store::Origin::default() })

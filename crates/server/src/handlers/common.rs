@@ -82,9 +82,10 @@ fn problems(list: &[(u16, &str)]) -> BTreeMap<String, RefOr<OpenApiResponse>> {
         .collect()
 }
 
-const AUTH_PROBLEMS: [(u16, &str); 2] = [
+const AUTH_PROBLEMS: [(u16, &str); 3] = [
     (401, "No API key, or a key that is unknown, revoked or expired (`WWW-Authenticate: Bearer`)"),
     (403, "The API key lacks the route's scope"),
+    (429, "The API key is over its rate limit (`Retry-After` gives the seconds to wait)"),
 ];
 
 /// Problems any authenticated read route may answer.

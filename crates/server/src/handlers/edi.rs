@@ -150,6 +150,10 @@ pub async fn receive_edi(
     let Some(config) = state.edi.clone() else {
         return Err(ApiError::not_found("edi_not_configured", "no [edi] section is configured"));
     };
+    // The partner names a folder: a name that could leave the EDI root (`..`, a separator) is no partner.
+    if !crossdock_connect::edi::is_plain_folder_name(&partner) {
+        return Err(ApiError::not_found("partner_not_found", "no trading partner has this id"));
+    }
     let outbox: Option<Outbox> =
         config.folders.as_deref().map(|root| PartnerFolders::new(std::path::Path::new(root), &partner).outbox);
     let source = Source { partner: Some(&partner), file: Some("http".into()) };

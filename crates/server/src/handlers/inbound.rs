@@ -1,10 +1,11 @@
-//! `POST /v1/inbound/{system}`: a connected system's webhook. No API key: the request is authenticated by
-//! the system's signature (Standard Webhooks or a body HMAC in base64), checked in constant time with a
+//! `POST /v1/inbound/{system}`: a connected system's webhook. The request is authenticated by
+//! the system's signature (an API key presented as well must carry `inbound:<system>`) (Standard Webhooks or a body HMAC in base64), checked in constant time with a
 //! replay window; the payload is mapped with the system's jq mapping into one canonical command, which is
 //! submitted under an idempotency key from the message id, and answered only once it is durable.
 
 use super::common::replay_headers;
 use crate::AppState;
+use crate::auth;
 use crate::json::deserialize;
 use crate::problem::{ApiError, Problem};
 use crate::responses::Receipt;
@@ -24,6 +25,9 @@ use sha2::{Digest, Sha256};
 const MAX_MESSAGE_ID: usize = 200;
 
 /// Receive a webhook from a connected system.
+///
+/// No API key is needed: the signature authenticates the system. A request that does present a key (say,
+/// through a gateway) is refused unless the key is valid and carries `inbound:{system}` (or `admin`).
 ///
 /// The body is checked against the system's signature (a bad or missing signature, a timestamp outside the
 /// window: 401, nothing stored), mapped with the system's jq mapping (an error: 422 with the jq error) into
@@ -45,6 +49,7 @@ const MAX_MESSAGE_ID: usize = 200;
         (status = 204, description = "The mapping produced no command; the message is acknowledged"),
         (status = 400, description = "The body is not JSON", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Missing or bad signature, or a timestamp outside the window; nothing stored", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "A key was presented without the scope `inbound:{system}`", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such system, or it accepts no inbound messages", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The command is not allowed in the current state", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "The body is larger than the limit", body = Problem, content_type = "application/problem+json"),
@@ -61,6 +66,10 @@ pub async fn receive_inbound(
             ApiError::not_found("unknown_system", format!("no connected system {system:?} accepts inbound messages"))
         })?;
     let (parts, body) = request.into_parts();
+    if auth::presents_key(&parts.headers) {
+        // A key scoped to one connected system may post to that system's route only.
+        auth::authenticate(&state, &parts.headers, &auth::inbound_scope(&system)).await?;
+    }
     let bytes = read_body(body, &parts.headers, state.body_limit).await?;
     let lookup = |name: &str| parts.headers.get(name).and_then(|v| v.to_str().ok());
     if let Err(error) = inbound.verify(lookup, &bytes, unix_now()) {

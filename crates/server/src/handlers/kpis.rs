@@ -120,7 +120,11 @@ pub async fn get_kpis(State(state): State<AppState>, RawQuery(raw): RawQuery) ->
                 .ok_or_else(|| format!("{v:?} is not a number of milliseconds from 1 to {MAX_SYNC_BUDGET_MS}"))
         })?
         .unwrap_or(DEFAULT_SYNC_BUDGET_MS);
+    Ok(Json(kpi_report(&state, budget_ms).await?))
+}
 
+/// The KPI report with uptime measured against `budget_ms` (shared by `GET /v1/kpis` and the console).
+pub async fn kpi_report(state: &AppState, budget_ms: u64) -> Result<KpiResponse, ApiError> {
     let (report, as_of_seq) = {
         let mut guard = state.kpis.state.lock().await;
         let (fold, after) = &mut *guard;
@@ -156,7 +160,7 @@ pub async fn get_kpis(State(state): State<AppState>, RawQuery(raw): RawQuery) ->
         })
         .collect();
 
-    Ok(Json(KpiResponse {
+    Ok(KpiResponse {
         as_of_seq,
         orders_placed: report.orders_placed,
         orders_shipped: report.orders_shipped,
@@ -173,5 +177,5 @@ pub async fn get_kpis(State(state): State<AppState>, RawQuery(raw): RawQuery) ->
         dead_letters: stats.iter().map(|s| s.dead).sum(),
         sync_budget_ms: budget_ms,
         systems,
-    }))
+    })
 }

@@ -13,6 +13,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use chrono::{DateTime, Utc};
+use crossdock_engine::period::Period;
 use crossdock_engine::reconcile::{
     ErpReconciliation, SnapshotLine, SnapshotReport, parse_export, reconcile_erp, reconcile_snapshot,
 };
@@ -27,9 +28,6 @@ const ORDER_PAGE: u32 = 1_000;
 /// Most skus one snapshot may count.
 const MAX_SNAPSHOT_LINES: usize = 100_000;
 
-/// A period's optional bounds: from (inclusive) and to (exclusive).
-type Period = (Option<DateTime<Utc>>, Option<DateTime<Utc>>);
-
 /// `from` and `to` (RFC 3339) from the query, `from` before `to`.
 fn period(query: &QueryParams) -> Result<Period, ApiError> {
     let instant = |v: &str| {
@@ -39,12 +37,7 @@ fn period(query: &QueryParams) -> Result<Period, ApiError> {
     };
     let from = query.parsed("from", instant)?;
     let to = query.parsed("to", instant)?;
-    if let (Some(f), Some(t)) = (from, to)
-        && f >= t
-    {
-        return Err(ApiError::bad_parameter("to", format!("to ({t}) must be after from ({f})")));
-    }
-    Ok((from, to))
+    Period::new(from, to).map_err(|e| ApiError::bad_parameter("to", e.to_string()))
 }
 
 /// Calls `visit` with every stored order, a page at a time.
@@ -82,7 +75,7 @@ pub async fn get_tax_report(
     RawQuery(raw): RawQuery,
 ) -> Result<Response, ApiError> {
     let query = QueryParams::parse(raw.as_deref(), &["from", "to", "format"])?;
-    let (from, to) = period(&query)?;
+    let period = period(&query)?;
     let accepts_csv = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|v| v.contains("text/csv"));
     let csv = match query.get("format") {
         None => accepts_csv,
@@ -90,7 +83,7 @@ pub async fn get_tax_report(
         Some("csv") => true,
         Some(other) => return Err(ApiError::bad_parameter("format", format!("format {other:?} is not json or csv"))),
     };
-    let mut builder = TaxReportBuilder::new(from, to);
+    let mut builder = TaxReportBuilder::new(period);
     each_order(&state, |order| builder.add(order)).await?;
     let report = builder.finish();
     if !csv {
@@ -124,7 +117,7 @@ pub async fn reconcile_erp_export(
     body: Bytes,
 ) -> Result<Json<ErpReconciliation>, ApiError> {
     let query = QueryParams::parse(raw.as_deref(), &["from", "to"])?;
-    let (from, to) = period(&query)?;
+    let period = period(&query)?;
     let export = parse_export(&body).map_err(|e| {
         let error = ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_export", e.to_string());
         match &e {
@@ -134,12 +127,12 @@ pub async fn reconcile_erp_export(
     })?;
     let mut orders = Vec::new();
     each_order(&state, |order| {
-        if from.is_none_or(|f| order.placed_at >= f) && to.is_none_or(|t| order.placed_at < t) {
+        if period.contains(order.placed_at) {
             orders.push(order.clone());
         }
     })
     .await?;
-    Ok(Json(reconcile_erp(&orders, &export, from, to)))
+    Ok(Json(reconcile_erp(&orders, &export)))
 }
 
 /// A WMS count snapshot of one location.

@@ -125,7 +125,10 @@ pub async fn spawn_on(store: Arc<dyn Store>, dir: Option<TempDir>, configure: im
         base: format!("http://{addr}"),
         addr,
         store,
-        client: reqwest::Client::new(),
+        client: {
+            crossdock_connect::transport::install_default_crypto_provider();
+            reqwest::Client::new()
+        },
         admin,
         stop: Some(stop),
         server: Some(server),

@@ -219,3 +219,36 @@ async fn a_cancel_answer_comes_back_through_an_inbound_webhook() {
     let position = t.state.store.inventory(None, None).await.unwrap();
     assert_eq!(position[0].reserved, 0, "the reservation is released");
 }
+
+#[tokio::test]
+async fn a_key_presented_with_a_webhook_must_be_scoped_to_that_system() {
+    let (t, _dir) = hub().await;
+    let store = t.state.store.as_ref();
+    let shop_key = crate::helpers::make_key(store, &["inbound:shop"]).await;
+    let other_key = crate::helpers::make_key(store, &["inbound:shopify", "orders:write"]).await;
+    let now = unix_now();
+    let signed = |id: &str, n: u32, key: Option<&str>| {
+        let body = place_order(n).to_string();
+        let mut request = standard("/v1/inbound/shop", SHOP_SECRET, id, now, body.as_bytes(), body.as_bytes());
+        if let Some(key) = key {
+            request.headers_mut().insert("authorization", format!("Bearer {key}").parse().unwrap());
+        }
+        request
+    };
+    let refused = send(&t, signed("k1", 1, Some(&other_key))).await;
+    refused.problem(403, "insufficient_scope");
+    assert!(refused.body["detail"].as_str().unwrap().contains("inbound:shop"));
+    send(&t, signed("k2", 2, Some("cdk_000000000000_nope"))).await.problem(401, "invalid_api_key");
+    assert_eq!(event_count(&t).await, 0, "nothing stored");
+    let accepted = send(&t, signed("k3", 3, Some(&shop_key))).await;
+    assert_eq!(accepted.status, 200, "{}", accepted.body);
+    assert_eq!(send(&t, signed("k4", 4, None)).await.status, 200, "the signature alone still suffices");
+    // The key does not replace the signature.
+    let body = place_order(5).to_string();
+    let unsigned = Request::post("/v1/inbound/shop")
+        .header("content-type", "application/json")
+        .header("authorization", format!("Bearer {shop_key}"))
+        .body(Body::from(body))
+        .unwrap();
+    send(&t, unsigned).await.problem(401, "invalid_signature");
+}

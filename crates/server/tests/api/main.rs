@@ -3,10 +3,13 @@
 
 mod audit;
 mod auth;
+mod bad_input;
+mod console;
 mod dead_letters;
 mod edi;
 mod helpers;
 mod inbound;
+mod keys;
 mod kpis;
 mod orchestration;
 mod orders;
@@ -14,4 +17,5 @@ mod postgres;
 mod reports;
 mod sourcing;
 mod systems;
+mod tls;
 mod validation;

@@ -47,3 +47,14 @@ async fn smoke_on_postgres() {
     let ready = app.get("/readyz").await;
     assert_eq!(ready.status, 200);
 }
+
+#[tokio::test]
+async fn sql_and_script_shaped_strings_are_stored_and_returned_literally_on_postgres() {
+    let Some(db) = crossdock_store::testing::postgres().await.expect("a fresh PostgreSQL schema") else {
+        println!("skipped: CROSSDOCK_TEST_PG_URL is not set");
+        return;
+    };
+    let app = spawn_on(db.open().await.expect("open PostgreSQL store"), None, |_| {}).await;
+    let run = uuid::Uuid::now_v7().simple().to_string();
+    crate::bad_input::literal_strings_round_trip(&app, &run).await;
+}

@@ -45,7 +45,7 @@ pub fn envelope(seq: i64, order_id: &str, payload: Value) -> Value {
 /// Posts `body` to `url` signed with `secret` as webhook `id`.
 pub async fn post_signed(url: &str, secret: &WebhookSecret, id: &str, body: &Value) -> reqwest::Response {
     let bytes = body.to_string().into_bytes();
-    let mut request = reqwest::Client::new().post(url).header("content-type", "application/json");
+    let mut request = crossdock_sim::new_http_client().post(url).header("content-type", "application/json");
     for (name, value) in secret.headers(id, crossdock_sim::webhook::unix_now(), &bytes) {
         request = request.header(name, value);
     }

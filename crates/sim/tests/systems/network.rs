@@ -45,7 +45,7 @@ async fn endpoints_take_events_signed_with_their_published_secrets() {
     let started = Instant::now();
     network.stop().await;
     assert!(started.elapsed() < Duration::from_secs(5));
-    assert!(reqwest::Client::new().post(&erp.webhook_url).send().await.is_err(), "stopped");
+    assert!(crossdock_sim::new_http_client().post(&erp.webhook_url).send().await.is_err(), "stopped");
 }
 
 #[tokio::test]

@@ -37,17 +37,17 @@ async fn signed_events_are_taken_once_and_bad_ones_refused() {
     assert_eq!(again.json::<Value>().await.unwrap()["duplicate"], true);
 
     assert_eq!(post_signed(&url, &secret(2), "evt-2", &event).await.status(), 401, "signed with another secret");
-    let unsigned = reqwest::Client::new().post(&url).json(&event).send().await.unwrap();
+    let unsigned = crossdock_sim::new_http_client().post(&url).json(&event).send().await.unwrap();
     assert_eq!(unsigned.status(), 401);
     let body = event.to_string();
-    let mut tampered = reqwest::Client::new().post(&url).header("content-type", "application/json");
+    let mut tampered = crossdock_sim::new_http_client().post(&url).header("content-type", "application/json");
     for (name, value) in running.secret.headers("evt-3", crossdock_sim::webhook::unix_now(), b"{}") {
         tampered = tampered.header(name, value);
     }
     assert_eq!(tampered.body(body).send().await.unwrap().status(), 401, "signature over another body");
     let stale_ts = crossdock_sim::webhook::unix_now() - 3600;
     let bytes = event.to_string().into_bytes();
-    let mut stale = reqwest::Client::new().post(&url);
+    let mut stale = crossdock_sim::new_http_client().post(&url);
     for (name, value) in running.secret.headers("evt-4", stale_ts, &bytes) {
         stale = stale.header(name, value);
     }
@@ -117,7 +117,7 @@ async fn a_refusing_outage_closes_connections_until_it_ends() {
     let clock = clock(3600.0);
     let outage = Outage { start_hour: 0.0, hours: 2.0, mode: OutageMode::Refuse };
     let (erp, running) = erp(&hub, &clock, FaultConfig { outages: vec![outage], ..Default::default() }).await;
-    let during = reqwest::Client::new().post(running.webhook_url()).json(&placed(1, "o1")).send().await;
+    let during = crossdock_sim::new_http_client().post(running.webhook_url()).json(&placed(1, "o1")).send().await;
     assert!(during.is_err() || during.is_ok_and(|r| r.status() == 503), "refused during the outage");
     assert_eq!(erp.order_count(), 0);
     assert!(erp_stats(&running).outage_refused >= 1);
@@ -134,6 +134,7 @@ async fn a_timing_out_outage_holds_requests_past_the_callers_timeout() {
     let clock = clock(3600.0);
     let outage = Outage { start_hour: 0.0, hours: 1.0, mode: OutageMode::Timeout };
     let (erp, running) = erp(&hub, &clock, FaultConfig { outages: vec![outage], ..Default::default() }).await;
+    crossdock_sim::install_crypto_provider();
     let client = reqwest::Client::builder().timeout(Duration::from_millis(300)).build().unwrap();
     let during = client.post(running.webhook_url()).json(&placed(1, "o1")).send().await;
     assert!(during.is_err_and(|e| e.is_timeout()));

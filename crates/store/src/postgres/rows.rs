@@ -63,7 +63,8 @@ pub(crate) fn event(row: &PgRow) -> Result<RecordedEvent, StoreError> {
     })
 }
 
-/// Columns: `id, name, secret_hash, scopes, created_at, expires_at, revoked_at`.
+/// Columns: `id, name, secret_hash, scopes, created_at, expires_at, revoked_at, previous_secret_hash,
+/// previous_valid_until, rate_limit_per_minute`.
 pub(crate) fn api_key(row: &PgRow) -> Result<ApiKeyRecord, StoreError> {
     Ok(ApiKeyRecord {
         id: text(row, "id")?,
@@ -73,5 +74,12 @@ pub(crate) fn api_key(row: &PgRow) -> Result<ApiKeyRecord, StoreError> {
         created_at: time(row, "created_at")?,
         expires_at: row.try_get("expires_at").map_err(db)?,
         revoked_at: row.try_get("revoked_at").map_err(db)?,
+        previous_secret_hash: row.try_get("previous_secret_hash").map_err(db)?,
+        previous_valid_until: row.try_get("previous_valid_until").map_err(db)?,
+        rate_limit_per_minute: row
+            .try_get::<Option<i32>, _>("rate_limit_per_minute")
+            .map_err(db)?
+            .map(|n| u32::try_from(n).map_err(|_| StoreError::Corrupt(format!("api key rate limit {n} out of range"))))
+            .transpose()?,
     })
 }

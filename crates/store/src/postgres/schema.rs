@@ -85,8 +85,16 @@ CREATE TABLE api_keys (
     // Version 3 is the engine's state loading; EDI is 4 (idempotent DDL, so the order they land in does not matter).
     Migration { version: 3, name: "backorder queue and sourcing load", sql: super::sourcing::SOURCING_SCHEMA },
     Migration { version: 4, name: "edi interchanges and control numbers", sql: super::edi::EDI_SCHEMA },
+    Migration { version: 5, name: "api key rotation and rate limits", sql: API_KEYS_V5 },
     Migration { version: 6, name: "hash-chained audit trail", sql: super::audit::AUDIT_SCHEMA },
 ];
+
+/// Migration 5: a rotated key's previous secret (valid until the overlap ends) and a per-key rate limit.
+const API_KEYS_V5: &str = r#"
+ALTER TABLE api_keys ADD COLUMN IF NOT EXISTS previous_secret_hash TEXT;
+ALTER TABLE api_keys ADD COLUMN IF NOT EXISTS previous_valid_until TIMESTAMPTZ;
+ALTER TABLE api_keys ADD COLUMN IF NOT EXISTS rate_limit_per_minute INTEGER;
+"#;
 
 /// Applies the missing migrations in one transaction under an advisory lock (DDL is transactional in
 /// PostgreSQL, so a failed migration leaves nothing behind).

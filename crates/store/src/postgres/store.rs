@@ -12,7 +12,7 @@ use crate::{
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use crossdock_model::{InventoryPosition, Location, LocationId, Order, OrderId, RecordedEvent, Sku};
+use crossdock_model::{AggregateKind, InventoryPosition, Location, LocationId, Order, OrderId, RecordedEvent, Sku};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{PgPool, Postgres, QueryBuilder, Row};
 use std::str::FromStr;
@@ -159,10 +159,32 @@ impl Store for PgStore {
         .collect()
     }
 
+    async fn aggregate_events(
+        &self,
+        kind: AggregateKind,
+        id: &str,
+        limit: u32,
+    ) -> Result<Vec<RecordedEvent>, StoreError> {
+        sqlx::query(
+            "SELECT seq, aggregate_kind, aggregate_id, version, event_type, schema_version, payload, recorded_at, \
+             idempotency_key FROM events WHERE aggregate_kind = $1 AND aggregate_id = $2 ORDER BY version LIMIT $3",
+        )
+        .bind(kind.as_str())
+        .bind(id.to_string())
+        .bind(page_size(limit))
+        .fetch_all(&self.read)
+        .await
+        .map_err(db)?
+        .iter()
+        .map(rows::event)
+        .collect()
+    }
+
     async fn insert_api_key(&self, key: &ApiKeyRecord) -> Result<(), StoreError> {
         sqlx::query(
-            "INSERT INTO api_keys (id, name, secret_hash, scopes, created_at, expires_at, revoked_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            "INSERT INTO api_keys (id, name, secret_hash, scopes, created_at, expires_at, revoked_at, \
+             previous_secret_hash, previous_valid_until, rate_limit_per_minute) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
         )
         .bind(key.id.clone())
         .bind(key.name.clone())
@@ -171,6 +193,9 @@ impl Store for PgStore {
         .bind(key.created_at)
         .bind(key.expires_at)
         .bind(key.revoked_at)
+        .bind(key.previous_secret_hash.clone())
+        .bind(key.previous_valid_until)
+        .bind(key.rate_limit_per_minute.map(|n| i32::try_from(n).unwrap_or(i32::MAX)))
         .execute(&self.write)
         .await
         .map_err(db)?;
@@ -179,7 +204,8 @@ impl Store for PgStore {
 
     async fn api_key(&self, id: &str) -> Result<Option<ApiKeyRecord>, StoreError> {
         let row = sqlx::query(
-            "SELECT id, name, secret_hash, scopes, created_at, expires_at, revoked_at FROM api_keys WHERE id = $1",
+            "SELECT id, name, secret_hash, scopes, created_at, expires_at, revoked_at, previous_secret_hash, \
+             previous_valid_until, rate_limit_per_minute FROM api_keys WHERE id = $1",
         )
         .bind(id.to_string())
         .fetch_optional(&self.read)
@@ -190,8 +216,8 @@ impl Store for PgStore {
 
     async fn list_api_keys(&self) -> Result<Vec<ApiKeyRecord>, StoreError> {
         sqlx::query(
-            "SELECT id, name, secret_hash, scopes, created_at, expires_at, revoked_at FROM api_keys \
-             ORDER BY created_at, id",
+            "SELECT id, name, secret_hash, scopes, created_at, expires_at, revoked_at, previous_secret_hash, \
+             previous_valid_until, rate_limit_per_minute FROM api_keys ORDER BY created_at, id",
         )
         .fetch_all(&self.read)
         .await
@@ -218,6 +244,25 @@ impl Store for PgStore {
 
     async fn audit_head(&self) -> Result<(i64, String), StoreError> {
         super::audit::head(&self.read).await
+    }
+
+    async fn rotate_api_key(
+        &self,
+        id: &str,
+        new_secret_hash: &str,
+        previous_valid_until: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "UPDATE api_keys SET previous_secret_hash = secret_hash, previous_valid_until = $1, secret_hash = $2 \
+             WHERE id = $3 AND revoked_at IS NULL",
+        )
+        .bind(previous_valid_until)
+        .bind(new_secret_hash.to_string())
+        .bind(id.to_string())
+        .execute(&self.write)
+        .await
+        .map_err(db)?;
+        Ok(done.rows_affected() > 0)
     }
 
     async fn ping(&self) -> Result<(), StoreError> {
@@ -266,6 +311,10 @@ impl Store for PgStore {
 
     async fn delivery(&self, id: i64) -> Result<Option<DeliveryRecord>, StoreError> {
         dead_letters::delivery(&self.read, id).await
+    }
+
+    async fn aggregate_deliveries(&self, aggregate_id: &str, limit: u32) -> Result<Vec<DeliveryRecord>, StoreError> {
+        dead_letters::aggregate_deliveries(&self.read, aggregate_id, limit).await
     }
 
     async fn replay_dead_letters(&self, selector: &DeliverySelector, now: DateTime<Utc>) -> Result<u64, StoreError> {

@@ -90,6 +90,18 @@ pub(crate) async fn delivery(pool: &SqlitePool, id: i64) -> Result<Option<Delive
     query.build().fetch_optional(pool).await.map_err(db)?.as_ref().map(|row| record(row, true)).transpose()
 }
 
+/// Every delivery of one aggregate's events, any status, by id.
+pub(crate) async fn aggregate_deliveries(
+    pool: &SqlitePool,
+    aggregate_id: &str,
+    limit: u32,
+) -> Result<Vec<DeliveryRecord>, StoreError> {
+    let mut query = QueryBuilder::<Sqlite>::new(SUMMARY_COLUMNS);
+    query.push(" FROM deliveries WHERE aggregate_id = ").push_bind(aggregate_id.to_string());
+    query.push(" ORDER BY id LIMIT ").push_bind(page_size(limit));
+    query.build().fetch_all(pool).await.map_err(db)?.iter().map(|row| record(row, false)).collect()
+}
+
 /// Runs the statement `head` starts (an `UPDATE … WHERE status = 'dead'`) over the selected dead letters.
 async fn update_selected(
     pool: &SqlitePool,

@@ -62,7 +62,15 @@ pub(crate) fn event(row: &SqliteRow) -> Result<RecordedEvent, StoreError> {
     })
 }
 
-/// Columns: `id, name, secret_hash, scopes, created_at, expires_at, revoked_at`.
+/// A stored per-key rate limit back to its type.
+fn rate_limit(value: Option<i64>) -> Result<Option<u32>, StoreError> {
+    value
+        .map(|n| u32::try_from(n).map_err(|_| StoreError::Corrupt(format!("api key rate limit {n} out of range"))))
+        .transpose()
+}
+
+/// Columns: `id, name, secret_hash, scopes, created_at, expires_at, revoked_at, previous_secret_hash,
+/// previous_valid_until, rate_limit_per_minute`.
 pub(crate) fn api_key(row: &SqliteRow) -> Result<ApiKeyRecord, StoreError> {
     Ok(ApiKeyRecord {
         id: text(row, "id")?,
@@ -72,5 +80,8 @@ pub(crate) fn api_key(row: &SqliteRow) -> Result<ApiKeyRecord, StoreError> {
         created_at: parse_time_text(&text(row, "created_at")?)?,
         expires_at: optional_time(row, "expires_at")?,
         revoked_at: optional_time(row, "revoked_at")?,
+        previous_secret_hash: row.try_get("previous_secret_hash").map_err(db)?,
+        previous_valid_until: optional_time(row, "previous_valid_until")?,
+        rate_limit_per_minute: rate_limit(row.try_get("rate_limit_per_minute").map_err(db)?)?,
     })
 }

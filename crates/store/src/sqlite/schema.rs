@@ -82,8 +82,16 @@ CREATE TABLE api_keys (
     // Version 3 is the engine's state loading; EDI is 4 (idempotent DDL, so the order they land in does not matter).
     Migration { version: 3, name: "backorder queue and sourcing load", sql: super::sourcing::SOURCING_SCHEMA },
     Migration { version: 4, name: "edi interchanges and control numbers", sql: super::edi::EDI_SCHEMA },
+    Migration { version: 5, name: "api key rotation and rate limits", sql: API_KEYS_V5 },
     Migration { version: 6, name: "hash-chained audit trail", sql: super::audit::AUDIT_SCHEMA },
 ];
+
+/// Migration 5: a rotated key's previous secret (valid until the overlap ends) and a per-key rate limit.
+const API_KEYS_V5: &str = r#"
+ALTER TABLE api_keys ADD COLUMN previous_secret_hash TEXT;
+ALTER TABLE api_keys ADD COLUMN previous_valid_until TEXT;
+ALTER TABLE api_keys ADD COLUMN rate_limit_per_minute INTEGER;
+"#;
 
 /// Applies the missing migrations in one `BEGIN IMMEDIATE` transaction, so that two processes opening the
 /// same file do not both apply them.

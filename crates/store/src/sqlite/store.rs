@@ -12,7 +12,7 @@ use crate::{
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use crossdock_model::{InventoryPosition, Location, LocationId, Order, OrderId, RecordedEvent, Sku};
+use crossdock_model::{AggregateKind, InventoryPosition, Location, LocationId, Order, OrderId, RecordedEvent, Sku};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{QueryBuilder, Row, Sqlite, SqlitePool};
 use std::str::FromStr;
@@ -181,10 +181,31 @@ impl Store for SqliteStore {
         .collect()
     }
 
+    async fn aggregate_events(
+        &self,
+        kind: AggregateKind,
+        id: &str,
+        limit: u32,
+    ) -> Result<Vec<RecordedEvent>, StoreError> {
+        sqlx::query(
+            "SELECT seq, aggregate_kind, aggregate_id, version, event_type, schema_version, payload, recorded_at, \
+             idempotency_key FROM events WHERE aggregate_kind = ? AND aggregate_id = ? ORDER BY version LIMIT ?",
+        )
+        .bind(kind.as_str())
+        .bind(id.to_string())
+        .bind(page_size(limit))
+        .fetch_all(&self.read)
+        .await
+        .map_err(db)?
+        .iter()
+        .map(rows::event)
+        .collect()
+    }
+
     async fn insert_api_key(&self, key: &ApiKeyRecord) -> Result<(), StoreError> {
         sqlx::query(
-            "INSERT INTO api_keys (id, name, secret_hash, scopes, created_at, expires_at, revoked_at) \
-             VALUES (?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO api_keys (id, name, secret_hash, scopes, created_at, expires_at, revoked_at, \
+             previous_secret_hash, previous_valid_until, rate_limit_per_minute) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(key.id.clone())
         .bind(key.name.clone())
@@ -193,6 +214,9 @@ impl Store for SqliteStore {
         .bind(time_text(key.created_at))
         .bind(key.expires_at.map(time_text))
         .bind(key.revoked_at.map(time_text))
+        .bind(key.previous_secret_hash.clone())
+        .bind(key.previous_valid_until.map(time_text))
+        .bind(key.rate_limit_per_minute.map(i64::from))
         .execute(&self.write)
         .await
         .map_err(db)?;
@@ -201,7 +225,8 @@ impl Store for SqliteStore {
 
     async fn api_key(&self, id: &str) -> Result<Option<ApiKeyRecord>, StoreError> {
         let row = sqlx::query(
-            "SELECT id, name, secret_hash, scopes, created_at, expires_at, revoked_at FROM api_keys WHERE id = ?",
+            "SELECT id, name, secret_hash, scopes, created_at, expires_at, revoked_at, previous_secret_hash, \
+             previous_valid_until, rate_limit_per_minute FROM api_keys WHERE id = ?",
         )
         .bind(id.to_string())
         .fetch_optional(&self.read)
@@ -212,8 +237,8 @@ impl Store for SqliteStore {
 
     async fn list_api_keys(&self) -> Result<Vec<ApiKeyRecord>, StoreError> {
         sqlx::query(
-            "SELECT id, name, secret_hash, scopes, created_at, expires_at, revoked_at FROM api_keys \
-             ORDER BY created_at, id",
+            "SELECT id, name, secret_hash, scopes, created_at, expires_at, revoked_at, previous_secret_hash, \
+             previous_valid_until, rate_limit_per_minute FROM api_keys ORDER BY created_at, id",
         )
         .fetch_all(&self.read)
         .await
@@ -240,6 +265,25 @@ impl Store for SqliteStore {
 
     async fn audit_head(&self) -> Result<(i64, String), StoreError> {
         super::audit::head(&self.read).await
+    }
+
+    async fn rotate_api_key(
+        &self,
+        id: &str,
+        new_secret_hash: &str,
+        previous_valid_until: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "UPDATE api_keys SET previous_secret_hash = secret_hash, previous_valid_until = ?, secret_hash = ? \
+             WHERE id = ? AND revoked_at IS NULL",
+        )
+        .bind(time_text(previous_valid_until))
+        .bind(new_secret_hash.to_string())
+        .bind(id.to_string())
+        .execute(&self.write)
+        .await
+        .map_err(db)?;
+        Ok(done.rows_affected() > 0)
     }
 
     async fn ping(&self) -> Result<(), StoreError> {
@@ -288,6 +332,10 @@ impl Store for SqliteStore {
 
     async fn delivery(&self, id: i64) -> Result<Option<DeliveryRecord>, StoreError> {
         dead_letters::delivery(&self.read, id).await
+    }
+
+    async fn aggregate_deliveries(&self, aggregate_id: &str, limit: u32) -> Result<Vec<DeliveryRecord>, StoreError> {
+        dead_letters::aggregate_deliveries(&self.read, aggregate_id, limit).await
     }
 
     async fn replay_dead_letters(&self, selector: &DeliverySelector, now: DateTime<Utc>) -> Result<u64, StoreError> {

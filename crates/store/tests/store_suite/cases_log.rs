@@ -91,6 +91,9 @@ pub async fn reopened_store_has_everything(db: &TestDb) {
         created_at,
         expires_at: None,
         revoked_at: None,
+        previous_secret_hash: Some("11".repeat(32)),
+        previous_valid_until: Some(created_at + chrono::Duration::hours(1)),
+        rate_limit_per_minute: Some(60),
     };
     let placed = {
         let store = db.open_store().await;

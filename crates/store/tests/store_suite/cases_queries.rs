@@ -94,6 +94,9 @@ pub async fn api_keys_insert_get_list_revoke(db: &TestDb) {
         created_at: now + Duration::seconds(offset),
         expires_at: Some(now + Duration::days(30)),
         revoked_at: None,
+        previous_secret_hash: None,
+        previous_valid_until: None,
+        rate_limit_per_minute: (id == "ck_a").then_some(120),
     };
     store.insert_api_key(&key("ck_b", 0)).await.unwrap();
     store.insert_api_key(&key("ck_a", 1)).await.unwrap();
@@ -110,4 +113,20 @@ pub async fn api_keys_insert_get_list_revoke(db: &TestDb) {
     assert_eq!(store.api_key("ck_b").await.unwrap().unwrap().revoked_at, Some(revoked_at), "first revocation kept");
     assert!(!store.revoke_api_key("ck_zz", revoked_at).await.unwrap());
     assert!(store.api_key("ck_a").await.unwrap().unwrap().revoked_at.is_none());
+    assert_eq!(store.api_key("ck_a").await.unwrap().unwrap().rate_limit_per_minute, Some(120));
+
+    // Rotation: the new hash replaces the current one, which stays as the previous one until the overlap ends.
+    let overlap_end = now + Duration::hours(1);
+    assert!(store.rotate_api_key("ck_a", &"cd".repeat(32), overlap_end).await.unwrap());
+    let rotated = store.api_key("ck_a").await.unwrap().unwrap();
+    assert_eq!(rotated.secret_hash, "cd".repeat(32));
+    assert_eq!(rotated.previous_secret_hash, Some("ab".repeat(32)));
+    assert_eq!(rotated.previous_valid_until, Some(overlap_end));
+    assert_eq!((rotated.scopes, rotated.rate_limit_per_minute), (key("ck_a", 1).scopes, Some(120)));
+    assert!(store.rotate_api_key("ck_a", &"ef".repeat(32), overlap_end).await.unwrap());
+    let twice = store.api_key("ck_a").await.unwrap().unwrap();
+    assert_eq!(twice.previous_secret_hash, Some("cd".repeat(32)), "only the latest previous secret is kept");
+    assert!(!store.rotate_api_key("ck_b", &"ef".repeat(32), overlap_end).await.unwrap(), "revoked keys stay revoked");
+    assert_eq!(store.api_key("ck_b").await.unwrap().unwrap().secret_hash, "ab".repeat(32));
+    assert!(!store.rotate_api_key("ck_zz", &"ef".repeat(32), overlap_end).await.unwrap());
 }

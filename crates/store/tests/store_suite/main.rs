@@ -2,6 +2,7 @@
 //! fresh schema per test, when `CROSSDOCK_TEST_PG_URL` is set), Quickwit style.
 
 mod cases_audit;
+mod cases_console;
 mod cases_delivery;
 mod cases_edi;
 mod cases_kpis;
@@ -38,6 +39,7 @@ macro_rules! store_test_suite {
                 cases_queries::list_orders_filters_and_pages,
                 cases_queries::inventory_and_locations,
                 cases_queries::api_keys_insert_get_list_revoke,
+                cases_console::one_aggregate_has_its_events_and_deliveries,
                 cases_delivery::schedule_moves_the_cursor_with_compare_and_set,
                 cases_delivery::claim_orders_per_aggregate_and_respects_leases,
                 cases_delivery::retries_wait_and_dead_letters_do_not_block,
