@@ -148,6 +148,8 @@ async fn api(base: &str, key: &str, path: &str) -> Value {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn console_in_a_real_browser() {
+    // reqwest is built without a default rustls provider since the TLS work: install ring first.
+    crossdock_connect::transport::install_default_crypto_provider();
     let (chromium, driver) = match browser() {
         Ok(found) => found,
         Err(reason) => {
