@@ -16,6 +16,8 @@ pub struct IngestArgs {
     /// `sqlite` (a fresh temporary file) or a `postgres://` URL.
     pub store: String,
     pub seed: u64,
+    /// Seal PII at rest under a generated master key (as `serve` does); false measures without.
+    pub pii: bool,
 }
 
 /// The figures of one run.
@@ -54,7 +56,15 @@ pub async fn ingest(args: IngestArgs) -> anyhow::Result<IngestReport> {
         u if u.starts_with("postgres") => u.to_string(),
         other => bail!("--store {other:?}: expected `sqlite` or a postgres:// URL"),
     };
-    let store = crossdock_store::open(&url)
+    let options = match args.pii {
+        true => {
+            let master = crossdock_store::MasterKey::from_hex(&crossdock_store::MasterKey::generate_hex(), "bench")
+                .map_err(anyhow::Error::msg)?;
+            crossdock_store::StoreOptions { pii: Some(Arc::new(master)) }
+        }
+        false => crossdock_store::StoreOptions::default(),
+    };
+    let store = crossdock_store::open_with(&url, options)
         .await
         .with_context(|| format!("opening the store {}", crate::config::redact_url(&url)))?;
     let (key, record) = crossdock_server::auth::new_key("bench", vec!["orders:write".into()], None);

@@ -20,9 +20,17 @@ pub async fn run(checked: &Checked) -> anyhow::Result<()> {
     if crate::serve::tls_config(checked)?.is_some() {
         println!("tls: certificate and key usable");
     }
-    let store = open_store(&checked.store_url).await?;
+    let store = open_store(checked).await?;
     store.ping().await.context("store did not answer")?;
     println!("store: ok");
+    match &checked.pii {
+        config::PiiSetting::File(path) => println!("pii: master key read from {}", path.display()),
+        config::PiiSetting::Env(var) => println!("pii: master key read from environment variable {var}"),
+        config::PiiSetting::Missing { dev_mode: true } => println!("pii: plaintext_dev_mode: PII stored unencrypted"),
+        config::PiiSetting::Missing { dev_mode: false } => {
+            println!("pii: no master key configured; `serve` refuses to start (see [pii] in the README)")
+        }
+    }
     let mut unreachable = 0;
     for system in &loaded.systems {
         let name = &system.config.name;

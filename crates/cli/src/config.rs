@@ -17,6 +17,9 @@ pub struct Config {
     pub listen: String,
     pub store: StoreConfig,
     pub api: ApiConfig,
+    /// Where the PII master key comes from (`[pii]`).
+    #[serde(default)]
+    pub pii: PiiConfig,
     /// `[server]`: TLS termination.
     #[serde(default)]
     pub server: ServerConfig,
@@ -70,6 +73,28 @@ pub struct StoreConfig {
     pub url: String,
 }
 
+/// `[pii]`: the master key that wraps the customers' data keys: a file of 64 hex characters (relative to
+/// the configuration's folder) or an environment variable holding them. `serve` refuses to start with
+/// neither, unless `plaintext_dev_mode = true` (development only: PII is then stored unencrypted).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PiiConfig {
+    pub master_key_file: Option<PathBuf>,
+    pub master_key_env: Option<String>,
+    pub plaintext_dev_mode: bool,
+}
+
+/// Where the master key comes from, checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PiiSetting {
+    File(PathBuf),
+    Env(String),
+    /// Nothing configured; `serve` refuses this unless `plaintext_dev_mode` was set.
+    Missing {
+        dev_mode: bool,
+    },
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ApiConfig {
@@ -98,6 +123,7 @@ impl Default for Config {
             listen: "127.0.0.1:8080".into(),
             store: StoreConfig { url: "sqlite://crossdock-data/crossdock.db".into() },
             api: ApiConfig { body_limit_bytes: 1024 * 1024, rate_limit_per_minute: None },
+            pii: PiiConfig::default(),
             server: ServerConfig::default(),
             dispatch: DispatchConfig::default(),
             systems: Vec::new(),
@@ -133,6 +159,8 @@ pub struct Checked {
     pub policy: crossdock_engine::Policy,
     /// `[availability]`: the feed's settings, `None` when disabled.
     pub feed: Option<crossdock_store::feed::FeedSettings>,
+    /// `[pii]`: where the master key comes from.
+    pub pii: PiiSetting,
 }
 
 impl Checked {
@@ -148,7 +176,14 @@ impl Checked {
 pub struct ConfigErrors(pub Vec<String>);
 
 /// The `CROSSDOCK_*` variables read as configuration (others, such as `CROSSDOCK_TEST_PG_URL`, are not).
-const ENV_KEYS: &[&str] = &["listen", "store__url", "api__body_limit_bytes", "api__rate_limit_per_minute"];
+const ENV_KEYS: &[&str] = &[
+    "listen",
+    "store__url",
+    "api__body_limit_bytes",
+    "api__rate_limit_per_minute",
+    "pii__master_key_file",
+    "pii__master_key_env",
+];
 
 /// Reads defaults, then the file (if it exists or was named), then `CROSSDOCK_*` variables
 /// (`CROSSDOCK_LISTEN`, `CROSSDOCK_STORE__URL`, …), and validates the result.
@@ -188,6 +223,11 @@ pub fn load(path: Option<&Path>) -> Result<Checked, ConfigErrors> {
         Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
         _ => PathBuf::from("."),
     };
+    if let PiiSetting::File(path) = &mut checked.pii
+        && path.is_relative()
+    {
+        *path = checked.base_dir.join(&*path);
+    }
     Ok(checked)
 }
 
@@ -259,11 +299,12 @@ pub fn check(config: &Config, file: &str) -> Result<Checked, ConfigErrors> {
         returns: config.returns.as_ref(),
         availability: config.availability.as_ref(),
     };
+    let pii = check_pii(&config.pii, file).map_err(|problem| errors.push(problem)).ok();
     let (policy, feed) = crate::policy_config::check_policy(&sections, file)
         .map_err(|problems| errors.extend(problems))
         .unwrap_or_default();
-    match (listen, errors.is_empty()) {
-        (Some(listen), true) => Ok(Checked {
+    match (listen, pii, errors.is_empty()) {
+        (Some(listen), Some(pii), true) => Ok(Checked {
             listen,
             store_url: url.to_string(),
             body_limit_bytes: config.api.body_limit_bytes,
@@ -276,8 +317,43 @@ pub fn check(config: &Config, file: &str) -> Result<Checked, ConfigErrors> {
             edi: config.edi.clone(),
             policy,
             feed,
+            pii,
         }),
         _ => Err(ConfigErrors(errors)),
+    }
+}
+
+fn check_pii(pii: &PiiConfig, file: &str) -> Result<PiiSetting, String> {
+    match (&pii.master_key_file, &pii.master_key_env) {
+        (Some(_), Some(_)) => {
+            Err(format!("{file}: pii.master_key_file, pii.master_key_env: give one source of the master key, not both"))
+        }
+        (Some(path), None) if path.as_os_str().is_empty() => {
+            Err(format!("{file}: pii.master_key_file: must not be empty"))
+        }
+        (Some(path), None) => Ok(PiiSetting::File(path.clone())),
+        (None, Some(var)) if var.trim().is_empty() => Err(format!("{file}: pii.master_key_env: must not be empty")),
+        (None, Some(var)) => Ok(PiiSetting::Env(var.trim().to_string())),
+        (None, None) => Ok(PiiSetting::Missing { dev_mode: pii.plaintext_dev_mode }),
+    }
+}
+
+impl Checked {
+    /// The store options of `[pii]`: reads the master key (the error names the file and key). `None` when
+    /// no key is configured.
+    pub fn store_options(&self) -> Result<crossdock_store::StoreOptions, String> {
+        let provider: std::sync::Arc<dyn crossdock_store::KeyProvider> = match &self.pii {
+            PiiSetting::File(path) => std::sync::Arc::new(
+                crossdock_store::MasterKey::from_file(path)
+                    .map_err(|e| format!("{}: pii.master_key_file: {e}", self.file))?,
+            ),
+            PiiSetting::Env(var) => std::sync::Arc::new(
+                crossdock_store::MasterKey::from_env(var)
+                    .map_err(|e| format!("{}: pii.master_key_env: {e}", self.file))?,
+            ),
+            PiiSetting::Missing { .. } => return Ok(crossdock_store::StoreOptions::default()),
+        };
+        Ok(crossdock_store::StoreOptions { pii: Some(provider) })
     }
 }
 

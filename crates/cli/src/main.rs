@@ -4,6 +4,7 @@
 mod audit;
 mod bench;
 mod bench_deliver;
+mod bench_e2e;
 mod bench_edi;
 mod check;
 mod config;
@@ -123,6 +124,9 @@ enum BenchWhich {
         store: String,
         #[arg(long, default_value_t = 1)]
         seed: u64,
+        /// Store PII unencrypted (to measure what sealing it costs).
+        #[arg(long)]
+        no_pii: bool,
     },
     /// Cost-optimal sourcing on a generated network, against the exact optimum and a nearest-location baseline.
     Sourcing {
@@ -140,6 +144,9 @@ enum BenchWhich {
     /// X12 throughput on a generated interchange of 850s: tokenize + envelope, with schemas, with mapping;
     /// `--file-mb N` adds a pass streamed from a file with its peak memory.
     Edi(bench_edi::EdiArgs),
+    /// Orders end to end (accepted → sourced → released → delivered to five systems) through the hub and,
+    /// in the same run, through a Node-RED flow doing the same fan-out; prints both and the ratio.
+    E2e(bench_e2e::E2eArgs),
 }
 
 fn main() -> std::process::ExitCode {
@@ -175,15 +182,15 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Config { action: ConfigAction::Check } => check::run(&config::load(config_path)?).await,
         Command::Dlq { action } => {
-            let store = serve::open_store(&config::load(config_path)?.store_url).await?;
+            let store = serve::open_store(&config::load(config_path)?).await?;
             dlq::run(store.as_ref(), action).await
         }
         Command::Audit { action } => {
-            let store = serve::open_store(&config::load(config_path)?.store_url).await?;
+            let store = serve::open_store(&config::load(config_path)?).await?;
             audit::run(store.as_ref(), action).await
         }
         Command::Replay { subscription, from_seq } => {
-            let store = serve::open_store(&config::load(config_path)?.store_url).await?;
+            let store = serve::open_store(&config::load(config_path)?).await?;
             dlq::replay_subscription(store.as_ref(), &subscription, from_seq).await
         }
         Command::Map { action: MapAction::Test { mapping, input, expect } } => {
@@ -193,10 +200,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Bench { which: BenchWhich::Deliver(args) } => bench_deliver::run(args).await,
         Command::Keys { action } => {
             let checked = config::load(config_path)?;
-            let store = serve::open_store(&checked.store_url).await?;
+            let store = serve::open_store(&checked).await?;
             keys::run(store.as_ref(), action).await
         }
-        Command::Bench { which: BenchWhich::Ingest { orders, concurrency, rate, store, seed } } => {
+        Command::Bench { which: BenchWhich::Ingest { orders, concurrency, rate, store, seed, no_pii } } => {
             let store = match store.as_str() {
                 "postgres" => std::env::var("CROSSDOCK_BENCH_PG_URL")
                     .or_else(|_| std::env::var("CROSSDOCK_TEST_PG_URL"))
@@ -204,10 +211,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 _ => store,
             };
             let label = format!(
-                "ingest on {}, concurrency {concurrency}",
-                if store == "sqlite" { "sqlite" } else { "postgres" }
+                "ingest on {}, concurrency {concurrency}, PII {}",
+                if store == "sqlite" { "sqlite" } else { "postgres" },
+                if no_pii { "unencrypted" } else { "sealed" }
             );
-            let report = bench::ingest(bench::IngestArgs { orders, concurrency, rate, store, seed }).await?;
+            let report =
+                bench::ingest(bench::IngestArgs { orders, concurrency, rate, store, seed, pii: !no_pii }).await?;
             report.print(&label);
             Ok(())
         }
@@ -232,5 +241,6 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Bench { which: BenchWhich::Edi(args) } => bench_edi::run(args).await,
+        Command::Bench { which: BenchWhich::E2e(args) } => bench_e2e::run(args).await,
     }
 }

@@ -1,7 +1,7 @@
 //! `crossdock serve`: the HTTP API and, in the same process, the dispatcher delivering events to the
 //! configured systems; both stop gracefully on Ctrl-C or SIGTERM (requests and sends in flight finish).
 
-use crate::config::{self, Checked};
+use crate::config::{self, Checked, PiiSetting};
 use anyhow::Context;
 use crossdock_connect::dispatch::{DispatchOptions, Dispatcher, from_config};
 use crossdock_store::Store;
@@ -9,15 +9,23 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::watch;
 
+/// Opens the configured store with the `[pii]` master key (when one is configured).
+pub async fn open_store(checked: &Checked) -> anyhow::Result<Arc<dyn Store>> {
+    let options = checked.store_options().map_err(anyhow::Error::msg)?;
+    open_store_with(&checked.store_url, options).await
+}
+
 /// Opens the store named by `url`, creating a SQLite file's folder first.
-pub async fn open_store(url: &str) -> anyhow::Result<Arc<dyn Store>> {
+pub async fn open_store_with(url: &str, options: crossdock_store::StoreOptions) -> anyhow::Result<Arc<dyn Store>> {
     if let Some(path) = url.strip_prefix("sqlite://")
         && let Some(parent) = std::path::Path::new(path).parent()
         && !parent.as_os_str().is_empty()
     {
         std::fs::create_dir_all(parent).with_context(|| format!("creating the folder {}", parent.display()))?;
     }
-    crossdock_store::open(url).await.with_context(|| format!("opening the store {}", config::redact_url(url)))
+    crossdock_store::open_with(url, options)
+        .await
+        .with_context(|| format!("opening the store {}", config::redact_url(url)))
 }
 
 /// Builds the dispatcher of the configured systems and subscriptions (`None` when there are none or the
@@ -74,7 +82,19 @@ async fn stop_signal() {
 
 pub async fn serve(checked: Checked) -> anyhow::Result<()> {
     let loaded = checked.load_connect()?;
-    let store = open_store(&checked.store_url).await?;
+    match checked.pii {
+        PiiSetting::Missing { dev_mode: false } => anyhow::bail!(
+            "{}: pii: no master key configured: set pii.master_key_file (a file of 64 hex characters) or \
+             pii.master_key_env (a variable holding them); pii.plaintext_dev_mode = true runs without \
+             encrypting PII, for development only",
+            checked.file
+        ),
+        PiiSetting::Missing { dev_mode: true } => {
+            tracing::warn!("pii.plaintext_dev_mode: customer PII is stored unencrypted (development only)")
+        }
+        _ => {}
+    }
+    let store = open_store(&checked).await?;
     store.set_policy(checked.policy.clone());
     let dispatcher = dispatcher(&checked, &loaded, store.clone())?;
     let listener = tokio::net::TcpListener::bind(checked.listen)

@@ -119,3 +119,35 @@ fn config_check_reports_each_system_without_secrets() {
     );
     drop(listener);
 }
+
+#[test]
+fn serve_refuses_to_start_without_a_pii_master_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("crossdock.toml");
+    std::fs::write(&config, format!("[store]\nurl = \"sqlite://{}/hub.db\"\n", dir.path().display())).unwrap();
+    let out = crossdock(&config, &["serve", "--listen", "127.0.0.1:0"]);
+    assert!(!out.status.success());
+    let said = text(&out);
+    assert!(said.contains("crossdock.toml: pii: no master key") && said.contains("pii.master_key_file"), "{said}");
+
+    // A key file that is not there, or not a key, is named with the configuration key.
+    let key = dir.path().join("master.key");
+    std::fs::write(
+        &config,
+        format!(
+            "[store]\nurl = \"sqlite://{}/hub.db\"\n[pii]\nmaster_key_file = \"master.key\"\n",
+            dir.path().display()
+        ),
+    )
+    .unwrap();
+    let out = crossdock(&config, &["serve", "--listen", "127.0.0.1:0"]);
+    let said = text(&out);
+    assert!(!out.status.success() && said.contains("pii.master_key_file") && said.contains("master.key"), "{said}");
+    std::fs::write(&key, "not a key").unwrap();
+    let said = text(&crossdock(&config, &["config", "check"]));
+    assert!(said.contains("pii.master_key_file") && said.contains("64 hex characters"), "{said}");
+    assert!(!said.contains("not a key"), "the file's text is never echoed: {said}");
+    std::fs::write(&key, "0f".repeat(32)).unwrap();
+    let said = text(&crossdock(&config, &["config", "check"]));
+    assert!(said.contains("pii: master key read from") && !said.contains(&"0f".repeat(32)), "{said}");
+}

@@ -77,7 +77,12 @@ async fn sigkill_mid_burst_loses_no_acknowledged_order() {
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("crossdock.toml");
     let db = dir.path().join("hub.db");
-    std::fs::write(&config, format!("[store]\nurl = \"sqlite://{}\"\n", db.display())).unwrap();
+    std::fs::write(
+        &config,
+        format!("[store]\nurl = \"sqlite://{}\"\n[pii]\nmaster_key_file = \"pii.key\"\n", db.display()),
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("pii.key"), "ab".repeat(32)).unwrap();
     let out = crossdock(&config).args(["keys", "create", "--name", "crash", "--scopes", "admin"]).output().unwrap();
     assert!(out.status.success(), "keys create failed: {}", String::from_utf8_lossy(&out.stderr));
     let key = String::from_utf8(out.stdout).unwrap().trim().to_string();

@@ -62,7 +62,7 @@ async fn receiver(delay: Duration) -> (String, Arc<Received>) {
 
 fn config_text(store_url: &str, hook: &str, lease_secs: u64, max_in_flight: u32) -> String {
     format!(
-        "[store]\nurl = \"{store_url}\"\n[dispatch]\nlease_secs = {lease_secs}\npoll_interval_ms = 20\n\
+        "[store]\nurl = \"{store_url}\"\n[pii]\nplaintext_dev_mode = true\n[dispatch]\nlease_secs = {lease_secs}\npoll_interval_ms = 20\n\
          [[systems]]\nname = \"erp\"\nrole = \"erp\"\ntimeout_ms = 1000\nmax_in_flight = {max_in_flight}\n\
          transport = {{ type = \"http\", url = \"{hook}\" }}\nauth = {{ type = \"hmac\", secret = \"whsec_dGVzdC1zaWduaW5nLWtleS0wMTIzNDU2Nzg5\" }}\n\
          [[subscriptions]]\nname = \"to-erp\"\nsystem = \"erp\"\nevents = [\"*\"]\n"

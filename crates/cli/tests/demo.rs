@@ -95,6 +95,26 @@ fn demo_runs_orders_through_their_whole_life_and_reports_kpis() {
     assert_eq!(demo["seed"], 7, "{context}");
     assert_eq!(demo["outage"]["system"], "erp", "{context}");
     assert!(demo["outage"]["retried"].as_u64().is_some_and(|n| n > 0), "the hub retried through the outage: {context}");
+    // The B2B partner: 5% of the orders as 850s, each acknowledged by a 997 and an 855; what shipped came
+    // with 856s and 810s; the hub's log has the orders on the partner's channel.
+    let b2b = &demo["b2b"];
+    let partner = &b2b["partner"];
+    let n = |v: &Value, key: &str| v[key].as_u64().unwrap_or_else(|| panic!("{key} is not a count: {context}"));
+    assert_eq!(n(partner, "purchase_orders_sent"), 10, "{context}");
+    assert_eq!(n(partner, "purchase_orders_refused"), 0, "{context}");
+    assert_eq!(n(partner, "acknowledged_997"), 10, "{context}");
+    assert_eq!(n(partner, "acknowledged_855"), 10, "{context}");
+    assert_eq!(n(b2b, "orders"), 10, "{context}");
+    let shipped_on_hub = n(b2b, "orders") - n(b2b, "cancelled");
+    assert!(shipped_on_hub > 0 && n(partner, "shipped") >= shipped_on_hub, "an 856 per shipped order: {context}");
+    assert_eq!(n(partner, "invoices"), n(partner, "ship_notices"), "an 810 per 856: {context}");
+    assert_eq!(n(partner, "overdue_855") + n(partner, "overdue_810"), 0, "{context}");
+    // The 3PL: 940s in, 945s back that the hub recorded as shipments from its warehouse, 846 counts.
+    let threepl = &demo["threepl"];
+    assert!(n(&threepl["report"], "shipping_orders") > 0, "{context}");
+    assert!(n(&threepl["report"], "shipping_advices") > 0, "{context}");
+    assert_eq!(n(threepl, "shipments"), n(&threepl["report"], "shipping_advices"), "{context}");
+    assert!(n(&threepl["report"], "inventory_advices") > 0 && n(threepl, "counts") > 0, "{context}");
     assert!(dir.path().join("crossdock-demo").join("crossdock.db").exists(), "the working folder holds the store");
     assert!(!stdout.contains("cdk_"), "with --exit no key is printed");
 }

@@ -69,7 +69,8 @@ async fn two_serve_processes_on_one_postgres_database_never_oversell() {
     };
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("crossdock.toml");
-    std::fs::write(&config, format!("[store]\nurl = \"{}\"\n", db.url)).unwrap();
+    std::fs::write(&config, format!("[store]\nurl = \"{}\"\n[pii]\nmaster_key_file = \"pii.key\"\n", db.url)).unwrap();
+    std::fs::write(dir.path().join("pii.key"), "5a".repeat(32)).unwrap();
     let out = crossdock(&config).args(["keys", "create", "--name", "race", "--scopes", "admin"]).output().unwrap();
     assert!(out.status.success(), "keys create failed: {}", String::from_utf8_lossy(&out.stderr));
     let key = String::from_utf8(out.stdout).unwrap().trim().to_string();

@@ -16,6 +16,8 @@ use std::time::{Duration, Instant};
 const HMAC_SECRET: &str = "whsec_b3V0Ym91bmQtaG1hYy1zZWNyZXQtMDEyMzQ1Njc4OQ==";
 const INBOUND_SECRET: &str = "whsec_aW5ib3VuZC1zaG9wLXNlY3JldC0wMTIzNDU2Nzg5YWI=";
 const BEARER_TOKEN: &str = "bearer-token-9f8e7d6c5b4a39281706";
+/// The PII master key, kept in a file beside the config (64 hex characters).
+const PII_MASTER_KEY: &str = "6d61737465722d6b65792d6f662d7468652d7365637265742d7465737421aa55";
 
 fn crossdock(config: &Path, args: &[&str]) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_crossdock"));
@@ -67,10 +69,12 @@ async fn a_full_run_logs_no_secret() {
     let hooks = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, app).await });
     let config = dir.path().join("crossdock.toml");
+    std::fs::write(dir.path().join("pii.key"), PII_MASTER_KEY).unwrap();
     std::fs::write(
         &config,
         format!(
-            "[store]\nurl = \"sqlite://{store}/hub.db\"\n[dispatch]\npoll_interval_ms = 20\n\
+            "[store]\nurl = \"sqlite://{store}/hub.db\"\n[pii]\nmaster_key_file = \"pii.key\"\n\
+             [dispatch]\npoll_interval_ms = 20\n\
              [server]\ntls_cert = \"cert.pem\"\ntls_key = \"key.pem\"\n\
              [[systems]]\nname = \"erp\"\nrole = \"erp\"\ntimeout_ms = 2000\n\
              transport = {{ type = \"http\", url = \"{hooks}/erp\" }}\nauth = {{ type = \"hmac\", secret = \"{HMAC_SECRET}\" }}\n\
@@ -213,6 +217,7 @@ async fn a_full_run_logs_no_secret() {
         ("created key", secret_part(&channel_key)),
         ("rotated key", secret_part(&rotated_key)),
         ("hmac secret", HMAC_SECRET.trim_start_matches("whsec_").to_string()),
+        ("pii master key", PII_MASTER_KEY.to_string()),
         ("inbound secret", INBOUND_SECRET.trim_start_matches("whsec_").to_string()),
         ("bearer token", BEARER_TOKEN.to_string()),
         ("TLS private key", key_body[..40].to_string()),
@@ -231,7 +236,7 @@ fn an_unusable_tls_key_is_named_with_file_and_key_at_start() {
     std::fs::write(
         &config,
         format!(
-            "[store]\nurl = \"sqlite://{}/hub.db\"\n[server]\ntls_cert = \"cert.pem\"\ntls_key = \"cert.pem\"\n",
+            "[store]\nurl = \"sqlite://{}/hub.db\"\n[pii]\nplaintext_dev_mode = true\n[server]\ntls_cert = \"cert.pem\"\ntls_key = \"cert.pem\"\n",
             dir.path().display()
         ),
     )

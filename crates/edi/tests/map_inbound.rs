@@ -103,7 +103,12 @@ fn skus_prices_and_qualifier_preference() {
         "CTT*2",
     ];
     let po = order(&wrap("PO", "850", &body));
+    assert_eq!(po.placed_at.to_rfc3339(), "2026-07-09T00:00:00+00:00", "BEG05 alone: midnight");
     assert_eq!(po.currency.as_str(), "EUR");
+    let mut timed = body.to_vec();
+    timed.insert(2, "DTM*004*20260708*1745");
+    let po = order(&wrap("PO", "850", &timed));
+    assert_eq!(po.placed_at.to_rfc3339(), "2026-07-08T17:45:00+00:00", "DTM*004 gives the time of day");
     assert_eq!(po.ship_to.country.as_str(), "NL");
     assert_eq!(po.ship_to.line2.as_deref(), Some("Unit 9"));
     assert_eq!(po.customer.as_ref().and_then(|c| c.name.clone()).as_deref(), Some("Buyer BV"));

@@ -12,6 +12,7 @@ mod json;
 pub mod openapi;
 mod overview;
 mod params;
+pub mod pii;
 pub mod problem;
 mod prometheus;
 mod responses;

@@ -1,7 +1,10 @@
 //! `/metrics` in the Prometheus text format (version 0.0.4): per connected system, deliveries by state,
 //! attempts and a latency histogram of this process, lag, age of the oldest undelivered event, circuit
-//! state and dead letters. Rendered from [`crate::overview`] on each scrape; no global registry.
+//! state and dead letters; and the KPIs of `GET /v1/kpis` over the whole log (gauges, and a histogram of the
+//! fulfilment cycle time). Rendered from [`crate::overview`] and the KPI fold on each scrape; no global
+//! registry, so every app (and every test in one process) exposes its own figures.
 
+use crate::handlers::KpiResponse;
 use crate::overview::SystemView;
 use std::fmt::Write;
 
@@ -139,6 +142,103 @@ pub fn render(systems: &[SystemView], head_seq: i64) -> String {
         if let Some(at) = s.last_success_at {
             let secs = at.timestamp_millis() as f64 / 1000.0;
             let _ = writeln!(out, "crossdock_last_success_timestamp_seconds{{system=\"{}\"}} {secs}", label(&s.name));
+        }
+    }
+    out
+}
+
+/// Upper bounds of the fulfilment cycle-time histogram buckets, in hours.
+const CYCLE_BUCKET_HOURS: [f64; 12] = [1.0, 2.0, 4.0, 8.0, 12.0, 24.0, 36.0, 48.0, 72.0, 120.0, 168.0, 336.0];
+
+fn optional_gauge(out: &mut String, name: &str, help: &str, value: Option<f64>) {
+    header(out, name, "gauge", help);
+    if let Some(v) = value {
+        let _ = writeln!(out, "{name} {v}");
+    }
+}
+
+/// The KPI section: `kpis` is the report over the whole log and `cycle_hours` the placed → delivered hours
+/// of its delivered orders. Shares that measured nothing (null in the report) have no sample.
+pub fn render_kpis(kpis: &KpiResponse, cycle_hours: &[f64]) -> String {
+    let mut out = String::with_capacity(2048);
+    header(
+        &mut out,
+        "crossdock_kpi_orders",
+        "gauge",
+        "Orders by how far they got (placed, shipped, delivered, cancelled).",
+    );
+    for (state, n) in [
+        ("placed", kpis.orders_placed),
+        ("shipped", kpis.orders_shipped),
+        ("delivered", kpis.orders_delivered),
+        ("cancelled", kpis.orders_cancelled),
+    ] {
+        let _ = writeln!(out, "crossdock_kpi_orders{{state=\"{state}\"}} {n}");
+    }
+
+    header(
+        &mut out,
+        "crossdock_kpi_fulfilment_cycle_seconds",
+        "histogram",
+        "Fulfilment cycle time, order placed to every shipment delivered (business time), of delivered orders.",
+    );
+    for bound in CYCLE_BUCKET_HOURS {
+        let n = cycle_hours.iter().filter(|h| **h <= bound).count();
+        let _ = writeln!(out, "crossdock_kpi_fulfilment_cycle_seconds_bucket{{le=\"{}\"}} {n}", bound * 3600.0);
+    }
+    let _ = writeln!(out, "crossdock_kpi_fulfilment_cycle_seconds_bucket{{le=\"+Inf\"}} {}", cycle_hours.len());
+    let _ = writeln!(out, "crossdock_kpi_fulfilment_cycle_seconds_sum {}", cycle_hours.iter().sum::<f64>() * 3600.0);
+    let _ = writeln!(out, "crossdock_kpi_fulfilment_cycle_seconds_count {}", cycle_hours.len());
+
+    optional_gauge(
+        &mut out,
+        "crossdock_kpi_share_under_24h",
+        "Share of delivered orders delivered within 24 hours of being placed.",
+        kpis.share_under_24h,
+    );
+    optional_gauge(
+        &mut out,
+        "crossdock_kpi_order_accuracy",
+        "Delivered orders shipped exactly as ordered with no return for a fulfilment error, over delivered orders.",
+        kpis.order_accuracy,
+    );
+    optional_gauge(
+        &mut out,
+        "crossdock_kpi_inventory_accuracy",
+        "Counted sku-locations whose last count equalled the hub's on-hand, over counted sku-locations.",
+        kpis.inventory_accuracy,
+    );
+    optional_gauge(
+        &mut out,
+        "crossdock_kpi_inventory_unit_accuracy",
+        "One minus the units the hub was off by over the units counted, at the last count of each sku-location.",
+        kpis.inventory_unit_accuracy,
+    );
+    header(&mut out, "crossdock_kpi_oversold_units", "gauge", "Units reserved beyond the stock on hand.");
+    let _ = writeln!(out, "crossdock_kpi_oversold_units {}", kpis.oversold_units);
+
+    header(
+        &mut out,
+        "crossdock_kpi_system_uptime",
+        "gauge",
+        "Share of one-minute windows in which every due delivery to the system was acknowledged within the budget.",
+    );
+    for s in &kpis.systems {
+        let _ = writeln!(out, "crossdock_kpi_system_uptime{{system=\"{}\"}} {}", label(&s.name), s.uptime);
+    }
+    header(
+        &mut out,
+        "crossdock_kpi_sync_latency_seconds",
+        "gauge",
+        "Sync latency quantiles, event committed to acknowledged by the system, over every recorded delivery.",
+    );
+    for s in &kpis.systems {
+        let name = label(&s.name);
+        let q = s.sync_latency_ms;
+        for (quantile, ms) in [("0.5", q.p50), ("0.9", q.p90), ("0.99", q.p99)] {
+            let secs = ms / 1000.0;
+            let _ =
+                writeln!(out, "crossdock_kpi_sync_latency_seconds{{system=\"{name}\",quantile=\"{quantile}\"}} {secs}");
         }
     }
     out

@@ -6,7 +6,7 @@ use crate::auth::require_scope;
 use crate::handlers;
 use crate::problem::ApiError;
 use axum::http::{Method, StatusCode};
-use axum::routing::{MethodRouter, get, post, put};
+use axum::routing::{MethodRouter, delete, get, post, put};
 use axum::{Router, middleware};
 
 // The scopes routes need (see `auth::SCOPES`; `admin` grants them all).
@@ -23,6 +23,8 @@ pub const KPIS_READ: &str = "kpis:read";
 pub const EDI_READ: &str = "edi:read";
 pub const EDI_WRITE: &str = "edi:write";
 pub const AUDIT_READ: &str = "audit:read";
+pub const PII_READ: &str = crate::pii::PII_READ;
+pub const PII_ERASE: &str = crate::pii::PII_ERASE;
 pub const ADMIN: &str = "admin";
 
 /// Every route: method, path (axum 0.8 syntax), and the scope a key needs (`None`: no key needed).
@@ -66,6 +68,8 @@ pub const ROUTES: &[(Method, &str, Option<&str>)] = &[
     (Method::GET, "/v1/edi/interchanges", Some(EDI_READ)),
     (Method::GET, "/v1/edi/interchanges/{id}", Some(EDI_READ)),
     (Method::GET, "/v1/audit", Some(AUDIT_READ)),
+    (Method::DELETE, "/v1/customers/{id}/pii", Some(PII_ERASE)),
+    (Method::GET, "/v1/customers/{id}/export", Some(PII_READ)),
     (Method::GET, "/v1/keys", Some(ADMIN)),
     (Method::POST, "/v1/keys", Some(ADMIN)),
     (Method::POST, "/v1/keys/{id}/rotate", Some(ADMIN)),
@@ -118,6 +122,8 @@ fn handler(method: &Method, path: &str) -> MethodRouter<AppState> {
         ("GET", "/v1/edi/interchanges") => get(handlers::list_edi_interchanges),
         ("GET", "/v1/edi/interchanges/{id}") => get(handlers::get_edi_interchange),
         ("GET", "/v1/audit") => get(handlers::list_audit),
+        ("DELETE", "/v1/customers/{id}/pii") => delete(handlers::erase_customer_pii),
+        ("GET", "/v1/customers/{id}/export") => get(handlers::export_customer),
         ("GET", "/v1/keys") => get(handlers::list_keys),
         ("POST", "/v1/keys") => post(handlers::create_key),
         ("POST", "/v1/keys/{id}/rotate") => post(handlers::rotate_key),

@@ -148,7 +148,7 @@ async fn api(base: &str, key: &str, path: &str) -> Value {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn console_in_a_real_browser() {
-    // reqwest is built without a default rustls provider since the TLS work: install ring first.
+    // reqwest is built without a TLS provider of its own: the process installs ring before any client.
     crossdock_connect::transport::install_default_crypto_provider();
     let (chromium, driver) = match browser() {
         Ok(found) => found,

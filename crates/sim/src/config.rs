@@ -7,9 +7,12 @@ use crate::hub::HubConfig;
 use crate::systems::channel::ChannelConfig;
 use crate::systems::crm::CrmConfig;
 use crate::systems::erp::ErpConfig;
+use crate::systems::partner::PartnerConfig;
 use crate::systems::pos::PosConfig;
 use crate::systems::sourcing::SourcingConfig;
+use crate::systems::threepl::ThreePlConfig;
 use crate::systems::tms::TmsConfig;
+use crate::systems::trading::EdiSetup;
 use crate::systems::wms::WmsConfig;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -56,6 +59,16 @@ pub struct SimConfig {
     pub tms: TmsConfig,
     #[serde(default)]
     pub crm: CrmConfig,
+    /// The hub's EDI folders; without it there is no B2B partner and no 3PL (the JSON WMS runs every
+    /// warehouse).
+    #[serde(default)]
+    pub edi: Option<EdiSetup>,
+    /// The B2B partner sending 850s (with `edi`).
+    #[serde(default)]
+    pub partner: PartnerConfig,
+    /// The 3PL running some warehouses over EDI 940/945/846 (with `edi`).
+    #[serde(default)]
+    pub threepl: ThreePlConfig,
 }
 
 fn default_factor() -> f64 {
@@ -79,6 +92,9 @@ impl SimConfig {
             wms: WmsConfig::default(),
             tms: TmsConfig::default(),
             crm: CrmConfig::default(),
+            edi: None,
+            partner: PartnerConfig::default(),
+            threepl: ThreePlConfig::default(),
         }
     }
 
@@ -116,6 +132,14 @@ impl SimConfig {
         problems.extend(self.wms.problems());
         problems.extend(self.tms.problems());
         problems.extend(self.crm.faults.problems("crm.faults"));
+        if let Some(edi) = &self.edi {
+            problems.extend(edi.problems());
+            problems.extend(self.partner.problems());
+            problems.extend(self.threepl.problems(&crate::catalog::default_sites()));
+            if self.partner.id == self.threepl.id || self.partner.isa_id == self.threepl.isa_id {
+                problems.push("partner and threepl need different ids and isa_ids".into());
+            }
+        }
         problems
     }
 

@@ -114,6 +114,13 @@ fn segment(text: &str) -> String {
     out
 }
 
+/// A request body: JSON, or an X12 interchange.
+#[derive(Clone, Copy)]
+enum Payload<'a> {
+    Json(&'a Value),
+    X12(&'a [u8]),
+}
+
 /// One attempt's outcome: an answer to keep, or a reason to try again.
 enum Attempt {
     Done(StatusCode, Value),
@@ -160,13 +167,17 @@ impl HubClient {
         self.base.join(path).map_err(|e| HubError::Config(format!("bad path {path:?}: {e}")))
     }
 
-    async fn attempt(&self, method: &Method, url: &Url, key: Option<&str>, body: Option<&Value>) -> Attempt {
+    async fn attempt(&self, method: &Method, url: &Url, key: Option<&str>, body: Option<Payload<'_>>) -> Attempt {
         let mut request = self.http.request(method.clone(), url.clone()).bearer_auth(&self.key);
         if let Some(key) = key {
             request = request.header("idempotency-key", key);
         }
-        if let Some(body) = body {
-            request = request.json(body);
+        match body {
+            Some(Payload::Json(body)) => request = request.json(body),
+            Some(Payload::X12(bytes)) => {
+                request = request.header("content-type", "application/edi-x12").body(bytes.to_vec())
+            }
+            None => {}
         }
         let response = match request.send().await {
             Ok(response) => response,
@@ -192,7 +203,7 @@ impl HubClient {
         method: Method,
         path: &str,
         key: Option<&str>,
-        body: Option<&Value>,
+        body: Option<Payload<'_>>,
         missing_ok: bool,
     ) -> Result<Option<Value>, HubError> {
         let url = self.url(path)?;
@@ -239,7 +250,17 @@ impl HubClient {
         key: &str,
         body: &Value,
     ) -> Result<Value, HubError> {
-        self.send(action, method, path, Some(key), Some(body), false).await.map(Option::unwrap_or_default)
+        self.send(action, method, path, Some(key), Some(Payload::Json(body)), false)
+            .await
+            .map(Option::unwrap_or_default)
+    }
+
+    /// `POST /v1/edi/{partner}`: one X12 interchange from a trading partner; the hub's receipt (status,
+    /// sets accepted, the 997 it sends back, issues). Resending the same bytes changes nothing on the hub.
+    pub async fn post_edi(&self, partner: &str, interchange: &[u8]) -> Result<Value, HubError> {
+        let path = format!("/v1/edi/{}", segment(partner));
+        let body = Some(Payload::X12(interchange));
+        self.send("post_edi", Method::POST, &path, None, body, false).await.map(Option::unwrap_or_default)
     }
 
     fn order_of(action: &'static str, value: Value) -> Result<Order, HubError> {
@@ -264,6 +285,18 @@ impl HubClient {
         let path = format!("/v1/orders/{}/{}", segment(order_id), command.path());
         let value = self.write(command.name(), Method::POST, &path, key, body).await?;
         Self::order_of(command.name(), value)
+    }
+
+    /// Cancels units a site found missing (`POST /v1/orders/{id}/cancel`). Released units become a cancel
+    /// request to the site that holds them — the caller itself — which it accepts at once
+    /// (`POST /v1/orders/{id}/cancel-answer`): it has already found the units are not there.
+    pub async fn cancel_missing(&self, order_id: &str, key: &str, body: &Value) -> Result<Order, HubError> {
+        let order = self.order_command(order_id, OrderAction::Cancel, key, body).await?;
+        if order.open_cancel_request().is_none() {
+            return Ok(order);
+        }
+        let answer = serde_json::json!({"outcome": "accepted", "reason": "the units are not there"});
+        self.order_command(order_id, OrderAction::AnswerCancel, &format!("{key}:answer"), &answer).await
     }
 
     /// `GET /v1/orders/{id}`; `None` when the hub has no such order.
@@ -330,6 +363,7 @@ pub enum OrderAction {
     Deliver,
     Return,
     Cancel,
+    AnswerCancel,
 }
 
 impl OrderAction {
@@ -341,6 +375,7 @@ impl OrderAction {
             OrderAction::Deliver => "deliveries",
             OrderAction::Return => "returns",
             OrderAction::Cancel => "cancel",
+            OrderAction::AnswerCancel => "cancel-answer",
         }
     }
 
@@ -353,6 +388,7 @@ impl OrderAction {
             OrderAction::Deliver => "confirm_delivery",
             OrderAction::Return => "record_return",
             OrderAction::Cancel => "cancel_order",
+            OrderAction::AnswerCancel => "answer_cancel_request",
         }
     }
 }

@@ -5,7 +5,8 @@
 //! Order of use: [`SimNetwork::start`] (serve; nothing is sent yet), give [`SimNetwork::endpoints`] (or
 //! [`SimNetwork::systems_toml`]) to the hub, [`SimNetwork::seed_hub`] (locations and opening stock),
 //! [`SimNetwork::start_traffic`] (orders, sales, counts), wait for [`SimNetwork::is_idle`], then
-//! [`SimNetwork::stop`].
+//! [`SimNetwork::stop`]. With `edi` in the configuration, the hub also needs [`SimNetwork::edi_toml`] and
+//! its EDI loop running, for the B2B partner and the 3PL.
 
 use crate::catalog::{Catalog, Site, default_sites};
 use crate::clock::SimClock;
@@ -15,8 +16,10 @@ use crate::stats::StatsSnapshot;
 use crate::systems::channel::ChannelSystem;
 use crate::systems::crm::Crm;
 use crate::systems::erp::Erp;
+use crate::systems::partner::{Partner, PartnerReport};
 use crate::systems::pos::Pos;
 use crate::systems::sourcing::SourcingStandIn;
+use crate::systems::threepl::{ThreePl, ThreePlReport};
 use crate::systems::tms::Tms;
 use crate::systems::wms::Wms;
 use crate::systems::{Context, RunningSystem, SimSystem, start_system};
@@ -70,7 +73,12 @@ pub struct NetworkReport {
     pub pending_picks: usize,
     pub pending_parcels: usize,
     pub pending_store_work: usize,
+    /// 3PL shipments waiting or being worked.
+    pub pending_3pl_shipments: usize,
     pub systems: Vec<SystemReport>,
+    /// The B2B partner's and the 3PL's own reports, when the network has them.
+    pub partner: Option<PartnerReport>,
+    pub threepl: Option<ThreePlReport>,
 }
 
 /// The running simulated systems.
@@ -88,6 +96,9 @@ pub struct SimNetwork {
     pub wms: Arc<Wms>,
     pub tms: Arc<Tms>,
     pub crm: Arc<Crm>,
+    /// The EDI trading partners, when the configuration has `edi`.
+    pub partner: Option<Arc<Partner>>,
+    pub threepl: Option<Arc<ThreePl>>,
     running: Vec<RunningSystem>,
     stop: watch::Sender<bool>,
     tasks: Vec<JoinHandle<()>>,
@@ -130,8 +141,30 @@ impl SimNetwork {
         let pos_context = context("pos", &config.pos.faults)?;
         let pos = Arc::new(Pos::new(pos_context, config.pos.clone(), catalog.clone(), sites.clone(), truth.clone()));
         let erp = Arc::new(Erp::new(context("erp", &config.erp.faults)?, sites.clone()));
+        let (partner, threepl) = match &config.edi {
+            Some(setup) => {
+                let partner_context = context("partner", &config.partner.faults)?;
+                let partner = Partner::new(
+                    partner_context,
+                    config.partner.clone(),
+                    setup,
+                    catalog.clone(),
+                    Some(sourcing.clone()),
+                );
+                let tpl_context = context("threepl", &config.threepl.faults)?;
+                let tpl = ThreePl::new(tpl_context, config.threepl.clone(), setup, catalog.clone(), truth.clone());
+                (Some(Arc::new(partner)), Some(Arc::new(tpl)))
+            }
+            None => (None, None),
+        };
+        // The JSON WMS runs the warehouses the 3PL does not.
+        let wms_sites: Vec<Site> = sites
+            .iter()
+            .filter(|s| !threepl.as_ref().is_some_and(|t| t.warehouses().contains(&s.id)))
+            .cloned()
+            .collect();
         let wms_context = context("wms", &config.wms.faults)?;
-        let wms = Arc::new(Wms::new(wms_context, config.wms.clone(), catalog.clone(), &sites, truth.clone()));
+        let wms = Arc::new(Wms::new(wms_context, config.wms.clone(), catalog.clone(), &wms_sites, truth.clone()));
         let tms = Arc::new(Tms::new(context("tms", &config.tms.faults)?, config.tms.clone(), sites.clone()));
         let crm = Arc::new(Crm::new(context("crm", &config.crm.faults)?));
 
@@ -159,6 +192,8 @@ impl SimNetwork {
             wms,
             tms,
             crm,
+            partner,
+            threepl,
             running,
             stop,
             tasks: Vec::new(),
@@ -231,13 +266,37 @@ impl SimNetwork {
         toml
     }
 
+    /// The hub's `[edi]` section for the B2B partner and the 3PL (folders, local ids, partners); `None`
+    /// when the network has no EDI.
+    pub fn edi_toml(&self) -> Option<String> {
+        let setup = self.config.edi.as_ref()?;
+        let quote = |s: &str| serde_json::Value::String(s.to_string()).to_string();
+        let mut toml = format!(
+            "[edi]\nfolders = {}\npoll_seconds = 1\n\n[edi.local]\nisa_qualifier = \"ZZ\"\nisa_id = {}\ngs_id = {}\n\n",
+            quote(&setup.folder.to_string_lossy()),
+            quote(&setup.hub_id),
+            quote(&setup.hub_id),
+        );
+        if let Some(partner) = &self.partner {
+            toml.push_str(&partner.partner_toml());
+        }
+        if let Some(threepl) = &self.threepl {
+            toml.push_str(&threepl.partner_toml());
+        }
+        Some(toml)
+    }
+
     /// Puts the sites on the hub (by the ERP) and reports opening stock (warehouses by the WMS, stores by
     /// the POS). Returns the number of requests made.
     pub async fn seed_hub(&self) -> Result<u32, SimError> {
         let locations = self.erp.put_locations().await? as u32;
         let warehouses = self.wms.report_opening_stock(self.config.catalog.warehouse_units).await?;
         let stores = self.pos.report_opening_stock(self.config.catalog.store_units).await?;
-        Ok(locations + warehouses + stores)
+        let third_party = match &self.threepl {
+            Some(t) => t.report_opening_stock(self.config.catalog.warehouse_units).await?,
+            None => 0,
+        };
+        Ok(locations + warehouses + stores + third_party)
     }
 
     /// Starts every system's background work: order generation, walk-in sales, picks, deliveries, counts.
@@ -251,6 +310,28 @@ impl SimNetwork {
             let tasks = r.system.clone().spawn_tasks(self.stop.subscribe());
             self.tasks.extend(tasks);
         }
+        if let Some(partner) = &self.partner {
+            self.tasks.extend(partner.clone().spawn_tasks(self.stop.subscribe()));
+        }
+        if let Some(threepl) = &self.threepl {
+            self.tasks.extend(threepl.clone().spawn_tasks(self.stop.subscribe()));
+        }
+    }
+
+    /// Has the EDI partners pick up their outboxes once now (what they do every poll), so that what the
+    /// hub has sent is counted before a report.
+    pub async fn pick_up_edi(&self) {
+        if let Some(partner) = &self.partner {
+            partner.pick_up().await;
+        }
+        if let Some(threepl) = &self.threepl {
+            threepl.pick_up().await;
+        }
+    }
+
+    /// Orders the channels and the B2B partner placed.
+    pub fn all_orders_placed(&self) -> u64 {
+        self.orders_placed() + self.partner.as_ref().map_or(0, |p| p.report().purchase_orders_sent)
     }
 
     /// Hands an event to every system subscribed to its type, as if the hub had delivered it (the path the
@@ -294,6 +375,8 @@ impl SimNetwork {
             && self.wms.pending_picks() == 0
             && self.tms.pending() == 0
             && self.pos.pending() == 0
+            && self.partner.as_ref().is_none_or(|p| p.done())
+            && self.threepl.as_ref().is_none_or(|t| t.pending_shipments() == 0)
     }
 
     /// Counters of every system.
@@ -312,6 +395,14 @@ impl SimNetwork {
             role: "sourcing stand-in".into(),
             stats: self.sourcing.context().stats.snapshot(),
         });
+        if let Some(partner) = &self.partner {
+            let stats = partner.context().stats.snapshot();
+            systems.push(SystemReport { name: "partner".into(), role: "b2b partner (edi)".into(), stats });
+        }
+        if let Some(threepl) = &self.threepl {
+            let stats = threepl.context().stats.snapshot();
+            systems.push(SystemReport { name: "threepl".into(), role: "3pl (edi)".into(), stats });
+        }
         NetworkReport {
             sim_time: self.clock.now(),
             orders_placed: self.orders_placed(),
@@ -323,7 +414,10 @@ impl SimNetwork {
             pending_picks: self.wms.pending_picks(),
             pending_parcels: self.tms.pending(),
             pending_store_work: self.pos.pending(),
+            pending_3pl_shipments: self.threepl.as_ref().map_or(0, |t| t.pending_shipments()),
             systems,
+            partner: self.partner.as_ref().map(|p| p.report()),
+            threepl: self.threepl.as_ref().map(|t| t.report()),
         }
     }
 

@@ -4,7 +4,8 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use crossdock_engine::DecideError;
 use crossdock_model::{
-    AggregateKind, Command, InventoryPosition, Location, LocationId, Order, OrderId, OrderStatus, RecordedEvent, Sku,
+    AggregateKind, Command, CustomerId, InventoryPosition, Location, LocationId, Order, OrderId, OrderStatus,
+    RecordedEvent, Sku,
 };
 use serde::{Deserialize, Serialize};
 
@@ -131,6 +132,18 @@ pub struct ApiKeyRecord {
     pub rate_limit_per_minute: Option<u32>,
 }
 
+/// Everything the store holds about a customer, PII opened (or reading as erased): their orders and the
+/// events of those orders, oldest first.
+#[derive(Debug, Clone, Serialize)]
+pub struct CustomerExport {
+    pub customer_id: CustomerId,
+    pub orders: Vec<Order>,
+    pub events: Vec<RecordedEvent>,
+}
+
+/// Most orders a customer export holds.
+pub const EXPORT_MAX_ORDERS: i64 = 1_000;
+
 /// The durable heart of the hub. Every write goes through `submit`, which groups concurrent commands
 /// into one transaction (group commit) and answers only once that transaction is durable.
 #[async_trait]
@@ -172,6 +185,12 @@ pub trait Store: Send + Sync + 'static {
         id: &str,
         limit: u32,
     ) -> Result<Vec<RecordedEvent>, StoreError>;
+
+    /// Destroys the customer's PII data key (crypto-shredding): their names, e-mail addresses, phone numbers
+    /// and addresses read as erased everywhere afterwards; the orders' other data stays.
+    async fn erase_customer_pii(&self, customer: &CustomerId) -> Result<crate::pii::Erasure, StoreError>;
+    /// The customer's orders (at most [`EXPORT_MAX_ORDERS`]) with their events.
+    async fn customer_export(&self, customer: &CustomerId) -> Result<CustomerExport, StoreError>;
 
     async fn insert_api_key(&self, key: &ApiKeyRecord) -> Result<(), StoreError>;
     async fn api_key(&self, id: &str) -> Result<Option<ApiKeyRecord>, StoreError>;

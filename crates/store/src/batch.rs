@@ -5,12 +5,13 @@ use crate::aggregates::{addressed, position_key, version_in};
 use crate::audit::{AuditTx, Settled, write_audit};
 use crate::availability::{AvailabilityTx, AvailabilityWork};
 use crate::codec::{request_hash, to_json};
+use crate::pii::{KeyRing, Pii};
 use crate::sourcing::{NetworkWork, REFILL_MAX_ORDERS, SourcingTx, network_available, raised_skus, waits_for};
 use crate::{CommandReceipt, CommandRequest, StoreError, SubmitError};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use crossdock_engine::{Policy, State};
-use crossdock_model::{AggregateKind, Command, InventoryPosition, Location, LocationId, Order, OrderId, Sku};
+use crossdock_model::{AggregateKind, Command, Event, InventoryPosition, Location, LocationId, Order, OrderId, Sku};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::ops::Range;
 use std::sync::Arc;
@@ -50,13 +51,15 @@ pub(crate) struct NewIdempotency {
 #[async_trait]
 pub(crate) trait BatchTx: SourcingTx + AvailabilityTx + AuditTx + Send {
     async fn idempotency(&mut self, keys: &[String]) -> Result<HashMap<String, StoredIdempotency>, StoreError>;
-    async fn orders(&mut self, ids: &[OrderId]) -> Result<Vec<Order>, StoreError>;
+    /// The stored states (JSON, PII sealed) of these orders.
+    async fn orders(&mut self, ids: &[OrderId]) -> Result<Vec<String>, StoreError>;
     async fn positions(&mut self, keys: &[(Sku, LocationId)]) -> Result<Vec<InventoryPosition>, StoreError>;
     async fn locations(&mut self, ids: &[LocationId]) -> Result<Vec<(Location, u64)>, StoreError>;
     /// Appends the events in order and returns their sequence numbers, aligned with `events`.
     async fn append_events(&mut self, events: &[NewEvent]) -> Result<Vec<i64>, StoreError>;
-    /// Upserts orders with the sequence number of each one's last event.
-    async fn upsert_orders(&mut self, orders: &[(&Order, i64)]) -> Result<(), StoreError>;
+    /// Upserts orders with the sequence number of each one's last event and the state to store (`states`,
+    /// aligned with `orders`: the order's JSON with its PII sealed).
+    async fn upsert_orders(&mut self, orders: &[(&Order, i64)], states: &[String]) -> Result<(), StoreError>;
     async fn upsert_positions(&mut self, positions: &[&InventoryPosition]) -> Result<(), StoreError>;
     async fn upsert_locations(&mut self, locations: &[(&Location, u64)]) -> Result<(), StoreError>;
     async fn insert_idempotency(&mut self, records: &[NewIdempotency]) -> Result<(), StoreError>;
@@ -78,6 +81,9 @@ struct Working {
     raised: BTreeSet<Sku>,
     availability: AvailabilityWork,
     policy: Arc<Policy>,
+    /// The store's PII handle and the data keys this batch has used.
+    pii: Pii,
+    ring: KeyRing,
 }
 
 impl Working {
@@ -92,6 +98,17 @@ impl Working {
             Command::RefreshAvailability { channel, sku } => self.availability.version_of(channel, sku),
             other => other.order_id().and_then(|id| self.orders.get(id)).map_or(0, |o| o.version),
         }
+    }
+
+    /// Reads orders, opening their sealed PII.
+    async fn load_orders(&mut self, tx: &mut dyn BatchTx, ids: &[OrderId]) -> Result<(), StoreError> {
+        let states = tx.orders(ids).await?;
+        self.pii.open_into(&mut self.ring, states.iter().map(String::as_str)).await?;
+        for state in &states {
+            let order = self.ring.open_order("order state", state)?;
+            self.orders.insert(order.id.clone(), order);
+        }
+        Ok(())
     }
 
     /// Loads the positions among `keys` not looked up yet (one query, and only when some are missing).
@@ -148,19 +165,19 @@ pub(crate) async fn apply_batch(
     requests: &[&CommandRequest],
     now: DateTime<Utc>,
     policy: Arc<Policy>,
+    pii: &Pii,
 ) -> Result<Vec<Outcome>, StoreError> {
     let hashes: Vec<String> = requests.iter().map(|r| request_hash(&r.command, r.expected_version)).collect();
     let keys: Vec<String> =
         requests.iter().map(|r| r.idempotency_key.clone()).collect::<BTreeSet<_>>().into_iter().collect();
     let stored = tx.idempotency(&keys).await?;
 
-    let mut w = Working { policy, ..Working::default() };
+    let mut w = Working { policy, ring: pii.batch_ring(), pii: pii.clone(), ..Working::default() };
+    pii.ensure_placed(&mut w.ring, requests.iter().map(|r| &r.command)).await?;
     let order_ids: Vec<OrderId> =
         requests.iter().filter_map(|r| r.command.order_id().cloned()).collect::<BTreeSet<_>>().into_iter().collect();
     if !order_ids.is_empty() {
-        for order in tx.orders(&order_ids).await? {
-            w.orders.insert(order.id.clone(), order);
-        }
+        w.load_orders(tx, &order_ids).await?;
     }
     let location_ids: Vec<LocationId> = requests
         .iter()
@@ -227,7 +244,7 @@ pub(crate) async fn apply_batch(
     }
 
     if !accepted.is_empty() {
-        write_batch(tx, &w, &events, &mut accepted, now).await?;
+        write_batch(tx, &mut w, &events, &mut accepted, now).await?;
     }
     let outcomes: Vec<Outcome> = slots
         .into_iter()
@@ -312,6 +329,9 @@ async fn decide_one(
             state.positions.insert(key.clone(), w.positions[&key].clone());
         }
         crossdock_engine::evolve(&mut state, &event, now);
+        if let Event::OrderPlaced { order } = &event {
+            w.pii.ensure_orders(&mut w.ring, [order.as_ref()]).await?;
+        }
         let (event_kind, event_id) = event.aggregate();
         let version = version_in(&state, event_kind, &event_id).ok_or_else(|| {
             StoreError::Corrupt(format!(
@@ -326,7 +346,7 @@ async fn decide_one(
             version,
             event_type: event.type_name(),
             schema_version: event.schema_version(),
-            payload: to_json(&event)?,
+            payload: w.ring.seal_event(&event)?,
             recorded_at: now,
             idempotency_key: request.idempotency_key.clone(),
             actor: request.actor.clone(),
@@ -370,7 +390,7 @@ async fn decide_one(
 /// idempotency records.
 async fn write_batch(
     tx: &mut dyn BatchTx,
-    w: &Working,
+    w: &mut Working,
     events: &[NewEvent],
     accepted: &mut [Accepted],
     now: DateTime<Utc>,
@@ -388,6 +408,9 @@ async fn write_batch(
         }
     }
 
+    let dirty: Vec<&Order> = w.dirty_orders.iter().map(|id| &w.orders[id]).collect();
+    w.pii.ensure_orders(&mut w.ring, dirty).await?;
+    let w = &*w;
     let orders = w
         .dirty_orders
         .iter()
@@ -401,7 +424,8 @@ async fn write_batch(
         })
         .collect::<Result<Vec<_>, StoreError>>()?;
     if !orders.is_empty() {
-        tx.upsert_orders(&orders).await?;
+        let states = orders.iter().map(|(order, _)| w.ring.seal_order(order)).collect::<Result<Vec<_>, _>>()?;
+        tx.upsert_orders(&orders, &states).await?;
         tx.sync_backorders(&orders).await?;
     }
     w.network.save(tx).await?;
@@ -453,9 +477,7 @@ async fn refill(
     }
     let unknown: Vec<OrderId> = queue.iter().filter(|id| !w.orders.contains_key(*id)).cloned().collect();
     if !unknown.is_empty() {
-        for order in tx.orders(&unknown).await? {
-            w.orders.insert(order.id.clone(), order);
-        }
+        w.load_orders(tx, &unknown).await?;
     }
     let upserted = w.locations.values().map(|(l, _)| l);
     w.network.load(tx, &mut w.positions, upserted, std::slice::from_ref(sku), &w.policy, now).await?;

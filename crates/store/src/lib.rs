@@ -16,6 +16,7 @@ pub mod delivery;
 pub mod edi;
 pub mod feed;
 mod migrate;
+pub mod pii;
 mod policy;
 mod postgres;
 mod seqs;
@@ -28,6 +29,7 @@ pub use api::*;
 pub use codec::{DEFAULT_PAGE, MAX_PAGE, request_hash};
 pub use delivery::*;
 pub use edi::*;
+pub use pii::{Erasure, KeyProvider, MasterKey, PiiError, StoreOptions};
 pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
 pub use writer::MAX_BATCH;
@@ -38,11 +40,16 @@ use std::sync::Arc;
 /// `sqlite:path` or a bare file path for [`SqliteStore`]. Migrations are applied before it returns.
 /// Must be called inside a tokio runtime (it starts the store's writer task).
 pub async fn open(url: &str) -> Result<Arc<dyn Store>, StoreError> {
+    open_with(url, StoreOptions::default()).await
+}
+
+/// [`open`] with options: with a master key (`options.pii`), customer PII is sealed at rest.
+pub async fn open_with(url: &str, options: StoreOptions) -> Result<Arc<dyn Store>, StoreError> {
     if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        return Ok(Arc::new(PgStore::open(url).await?));
+        return Ok(Arc::new(PgStore::open_with(url, options).await?));
     }
     if url.starts_with("sqlite:") || !url.contains("://") {
-        return Ok(Arc::new(SqliteStore::open(url).await?));
+        return Ok(Arc::new(SqliteStore::open_with(url, options).await?));
     }
     let scheme = url.split("://").next().unwrap_or_default();
     Err(StoreError::Database(format!("unknown store scheme {scheme:?}; known: sqlite://, postgres://")))

@@ -1,7 +1,7 @@
 //! Test databases for this and other crates' tests: a temporary SQLite file, or a fresh PostgreSQL schema
 //! (from `CROSSDOCK_TEST_PG_URL`) that is dropped when the test ends, so tests never share tables.
 
-use crate::{Store, StoreError};
+use crate::{MasterKey, Store, StoreError, StoreOptions};
 use sqlx::Connection;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -10,15 +10,37 @@ use std::sync::atomic::{AtomicU32, Ordering};
 pub const PG_URL_VAR: &str = "CROSSDOCK_TEST_PG_URL";
 
 /// A database for one test; `open` may be called several times (two stores, reopen).
+/// Every store it opens seals PII under one master key made for the test (see [`TestDb::options`]).
 pub struct TestDb {
     pub url: String,
     _dir: Option<tempfile::TempDir>,
     pg_schema: Option<(String, String)>,
+    master: Arc<MasterKey>,
 }
 
 impl TestDb {
+    fn new(url: String, dir: Option<tempfile::TempDir>, pg_schema: Option<(String, String)>) -> Self {
+        let master = MasterKey::from_hex(&MasterKey::generate_hex(), "test master key").expect("a generated key");
+        Self { url, _dir: dir, pg_schema, master: Arc::new(master) }
+    }
+
+    /// The options stores of this database open with: the test's master key.
+    pub fn options(&self) -> StoreOptions {
+        StoreOptions { pii: Some(self.master.clone()) }
+    }
+
     pub async fn open(&self) -> Result<Arc<dyn Store>, StoreError> {
-        crate::open(&self.url).await
+        crate::open_with(&self.url, self.options()).await
+    }
+
+    /// The temporary folder holding a SQLite database (and its PII key file).
+    pub fn sqlite_dir(&self) -> Option<&std::path::Path> {
+        self._dir.as_ref().map(|d| d.path())
+    }
+
+    /// The server URL and schema name of a PostgreSQL database.
+    pub fn pg_schema(&self) -> Option<(&str, &str)> {
+        self.pg_schema.as_ref().map(|(base, schema)| (base.as_str(), schema.as_str()))
     }
 
     /// [`TestDb::open`] for tests: a store that does not open is the test's failure, named with its url.
@@ -47,7 +69,7 @@ impl TestDb {
 pub fn sqlite() -> std::io::Result<TestDb> {
     let dir = tempfile::tempdir()?;
     let url = format!("sqlite://{}", dir.path().join("store.db").display());
-    Ok(TestDb { url, _dir: Some(dir), pg_schema: None })
+    Ok(TestDb::new(url, Some(dir), None))
 }
 
 /// A fresh schema on the PostgreSQL server named by `CROSSDOCK_TEST_PG_URL`; `Ok(None)` when the variable is unset.
@@ -62,7 +84,7 @@ pub async fn postgres() -> Result<Option<TestDb>, StoreError> {
     conn.close().await.ok();
     let separator = if base.contains('?') { '&' } else { '?' };
     let url = format!("{base}{separator}options=-csearch_path%3D{schema}");
-    Ok(Some(TestDb { url, _dir: None, pg_schema: Some((base, schema)) }))
+    Ok(Some(TestDb::new(url, None, Some((base, schema)))))
 }
 
 impl Drop for TestDb {

@@ -115,6 +115,37 @@ pub fn print_tables(kpis: &KpiResponse, story: &Story) {
          dead-lettered {}; {} webhooks delivered in all",
         o.system, o.start_hour, o.hours, o.retried, o.delivered, o.dead_letters, story.webhooks_delivered
     );
+    let b = &story.b2b;
+    if let Some(p) = &b.partner {
+        println!(
+            "B2B partner (EDI): {} purchase orders sent as 850s ({} refused); back: {} 997s, {} 855s; {} orders \
+             shipped ({} in full) in {} 856s, {} invoiced in {} 810s; overdue: {} 855, {} 856, {} 810; on the hub: \
+             {} orders, {} delivered, {} cancelled",
+            p.purchase_orders_sent,
+            p.purchase_orders_refused,
+            p.acknowledged_997,
+            p.acknowledged_855,
+            p.shipped,
+            p.shipped_complete,
+            p.ship_notices,
+            p.invoiced,
+            p.invoices,
+            p.overdue_855,
+            p.overdue_856,
+            p.overdue_810,
+            b.orders,
+            b.delivered,
+            b.cancelled,
+        );
+    }
+    let t = &story.threepl;
+    if let Some(r) = &t.report {
+        println!(
+            "3PL (EDI): {} 940s received, {} 945s and {} 846s accepted by the hub; {} shipments and {} counts \
+             from its warehouse on the hub",
+            r.shipping_orders, r.shipping_advices, r.inventory_advices, t.shipments, t.counts
+        );
+    }
     if story.orders_failed > 0 {
         println!("{} orders could not be placed", story.orders_failed);
     }

@@ -36,10 +36,14 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
 
     let listener = bind(&args.listen).await?;
     let base = format!("http://{}", listener.local_addr()?);
-    let scenario = scenario(HubConfig::new(&base, &sim_key), args.orders, args.seed, args.time_factor);
+    let edi_folder = fresh_edi_folder(&args.dir)?;
+    let scenario = scenario(HubConfig::new(&base, &sim_key), args.orders, args.seed, args.time_factor, &edi_folder);
     let outage = scenario.outage;
     let mut network = SimNetwork::start(scenario.config).await.context("starting the simulated systems")?;
-    let hub = start_hub_with_dispatcher(store.clone(), listener, &network.systems_toml(), &args.dir).await?;
+    let edi_toml = network.edi_toml();
+    let hub =
+        start_hub_with_dispatcher(store.clone(), listener, &network.systems_toml(), edi_toml.as_deref(), &args.dir)
+            .await?;
     network.seed_hub().await.context("putting locations and opening stock on the hub")?;
     eprintln!("console (live while the demo runs): {base}/console  sign in with the admin key {user_key}");
     skip_prelude(network.clock());
@@ -58,12 +62,18 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         eprintln!("warning: not every order finished within {} s; reporting what there is", args.timeout_secs);
     }
 
+    // What the last events called for reaches the outboxes, and the partners count it.
+    hub.edi_pass().await;
+    network.pick_up_edi().await;
     let kpis = fetch_kpis(&client, &base, &user_key).await?;
     let stores = network.sites().iter().filter(|s| s.kind == SiteKind::Store).map(|s| s.id.clone()).collect();
-    let facts = Facts { store: store.as_ref(), dispatcher: &hub.dispatcher, stores, outage };
+    let third_party = network.threepl.as_ref().map(|t| t.warehouses().iter().cloned().collect()).unwrap_or_default();
+    let facts = Facts { store: store.as_ref(), dispatcher: &hub.dispatcher, stores, third_party, outage };
     let mut story = collect(facts, args.seed, args.time_factor).await?;
     let report = network.report();
     story.orders_failed = report.orders_failed;
+    story.b2b.partner = report.partner;
+    story.threepl.report = report.threepl;
     story.simulated_hours = sim_hours;
     story.wall_seconds = started.elapsed().as_secs_f64();
     network.stop().await;
@@ -85,19 +95,44 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     hub.stop().await
 }
 
+/// The demo's PII master key, in its working folder.
+const PII_KEY_FILE: &str = "pii-master.key";
+
 /// Creates the working folder and opens a new SQLite store in it, replacing an earlier demo's database.
 async fn open_fresh_store(dir: &Path) -> anyhow::Result<Arc<dyn Store>> {
     std::fs::create_dir_all(dir).with_context(|| format!("creating the working folder {}", dir.display()))?;
-    for suffix in ["", "-wal", "-shm"] {
-        let path = dir.join(format!("{DB_FILE}{suffix}"));
+    let stem = DB_FILE.trim_end_matches(".db");
+    let key_table = format!("{stem}.pii-keys.db");
+    for name in ["", "-wal", "-shm"]
+        .map(|suffix| format!("{DB_FILE}{suffix}"))
+        .into_iter()
+        .chain(["", "-wal", "-shm"].map(|suffix| format!("{key_table}{suffix}")))
+    {
+        let path = dir.join(name);
         match std::fs::remove_file(&path) {
             Ok(()) => {}
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
             Err(e) => return Err(e).with_context(|| format!("removing the earlier demo database {}", path.display())),
         }
     }
+    // The demo's PII master key: made once in the working folder (a real hub reads it from `[pii]`).
+    let key_path = dir.join(PII_KEY_FILE);
+    let master = crossdock_store::MasterKey::load_or_create(&key_path)?;
+    let options = crossdock_store::StoreOptions { pii: Some(Arc::new(master)) };
     let url = format!("sqlite://{}", dir.join(DB_FILE).display());
-    crossdock_store::open(&url).await.with_context(|| format!("opening {url}"))
+    crossdock_store::open_with(&url, options).await.with_context(|| format!("opening {url}"))
+}
+
+/// `<dir>/edi`, emptied of an earlier demo's files: the hub's EDI folders for the partner and the 3PL.
+fn fresh_edi_folder(dir: &Path) -> anyhow::Result<std::path::PathBuf> {
+    let folder = dir.join("edi");
+    match std::fs::remove_dir_all(&folder) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(e).with_context(|| format!("removing the earlier demo's {}", folder.display())),
+    }
+    std::fs::create_dir_all(&folder).with_context(|| format!("creating {}", folder.display()))?;
+    Ok(folder)
 }
 
 /// Binds `listen`, or a free loopback port when it is taken.
@@ -147,16 +182,17 @@ async fn wait_until_done(
         }
         let elapsed = network.clock().now() - traffic_start;
         let status = format!(
-            "simulated day {} {:02}:{:02}   pending: {} picks, {} parcels, {} store jobs, {} to source",
+            "simulated day {} {:02}:{:02}   pending: {} picks, {} at the 3PL, {} parcels, {} store jobs, {} to source",
             elapsed.num_days() + 1,
             elapsed.num_hours() % 24,
             elapsed.num_minutes() % 60,
             network.wms.pending_picks(),
+            network.threepl.as_ref().map_or(0, |t| t.pending_shipments()),
             network.tms.pending(),
             network.pos.pending(),
             network.sourcing.pending(),
         );
-        progress.update(network.orders_placed(), finished, status);
+        progress.update(network.all_orders_placed(), finished, status);
         if network.is_idle()
             && let Some(k) = &kpis
             && hub_settled(store, k).await?
@@ -165,7 +201,7 @@ async fn wait_until_done(
             let fresh = fetch_kpis(client, base, key).await?;
             if hub_settled(store, &fresh).await? {
                 progress.update(
-                    network.orders_placed(),
+                    network.all_orders_placed(),
                     fresh.orders_delivered + fresh.orders_cancelled,
                     String::new(),
                 );

@@ -1,10 +1,13 @@
 //! What happened in a demo run besides the KPIs, read from the hub's event log and the dispatcher: split
 //! shipments, cancellations, backorders filled later, buy-online-return-in-store returns, store shipments, counts,
-//! and how the hub rode out the outage.
+//! how the hub rode out the outage, and the B2B partner's orders and the 3PL's shipments (with what each of
+//! them reports having received over EDI).
 
 use super::scenario::{OUTAGE_SYSTEM, OutagePlan};
 use crossdock_connect::dispatch::Dispatcher;
 use crossdock_model::Event;
+use crossdock_sim::systems::partner::PartnerReport;
+use crossdock_sim::systems::threepl::ThreePlReport;
 use crossdock_store::Store;
 use serde::Serialize;
 use std::collections::{BTreeSet, HashMap};
@@ -22,6 +25,26 @@ pub struct OutageStory {
     pub retried: u64,
     pub delivered: u64,
     pub dead_letters: u64,
+}
+
+/// The B2B partner's orders: as the hub's log has them, and as the partner saw them over EDI.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct B2bStory {
+    /// Orders placed on an `edi:` channel, and of them delivered and cancelled (in full).
+    pub orders: u64,
+    pub delivered: u64,
+    pub cancelled: u64,
+    /// What the partner sent and received (997, 855, 856, 810) and what it found overdue.
+    pub partner: Option<PartnerReport>,
+}
+
+/// The 3PL's side: shipments from its warehouses and inventory counts there, per the hub's log, and
+/// what the 3PL reports having exchanged (940 in; 945 and 846 out).
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ThreePlStory {
+    pub shipments: u64,
+    pub counts: u64,
+    pub report: Option<ThreePlReport>,
 }
 
 /// The run's facts.
@@ -49,10 +72,14 @@ pub struct Story {
     pub webhooks_delivered: u64,
     pub webhooks_retried: u64,
     pub outage: OutageStory,
+    pub b2b: B2bStory,
+    pub threepl: ThreePlStory,
 }
 
 #[derive(Default)]
 struct OrderFacts {
+    b2b: bool,
+    delivered: bool,
     ordered: u32,
     cancelled: u32,
     shipments: u32,
@@ -65,6 +92,8 @@ pub struct Facts<'a> {
     pub store: &'a dyn Store,
     pub dispatcher: &'a Dispatcher,
     pub stores: BTreeSet<String>,
+    /// The warehouses the 3PL runs.
+    pub third_party: BTreeSet<String>,
     pub outage: OutagePlan,
 }
 
@@ -72,6 +101,7 @@ pub struct Facts<'a> {
 pub async fn collect(facts: Facts<'_>, seed: u64, time_factor: f64) -> anyhow::Result<Story> {
     let mut orders: HashMap<String, OrderFacts> = HashMap::new();
     let (mut after, mut events, mut returns_in_store, mut pickups, mut counts) = (0i64, 0u64, 0u64, 0u64, 0u64);
+    let mut threepl = ThreePlStory::default();
     loop {
         let page = facts.store.events_after(after, PAGE).await?;
         for recorded in &page {
@@ -81,6 +111,7 @@ pub async fn collect(facts: Facts<'_>, seed: u64, time_factor: f64) -> anyhow::R
                 Event::OrderPlaced { order } => {
                     let entry = orders.entry(order.id.to_string()).or_default();
                     entry.ordered = order.lines.iter().map(|l| l.quantities.ordered).sum();
+                    entry.b2b = order.channel.as_str().starts_with("edi:");
                 }
                 Event::OrderLinesAllocated { order_id, allocations }
                 | Event::OrderSourced { order_id, allocations, .. }
@@ -100,11 +131,22 @@ pub async fn collect(facts: Facts<'_>, seed: u64, time_factor: f64) -> anyhow::R
                     if facts.stores.contains(shipment.location.as_str()) {
                         pickups += 1;
                     }
+                    if facts.third_party.contains(shipment.location.as_str()) {
+                        threepl.shipments += 1;
+                    }
                 }
                 Event::ReturnRecorded { record, .. } if facts.stores.contains(record.location.as_str()) => {
                     returns_in_store += 1;
                 }
-                Event::InventoryCounted { .. } => counts += 1,
+                Event::DeliveryConfirmed { order_id, .. } => {
+                    orders.entry(order_id.to_string()).or_default().delivered = true
+                }
+                Event::InventoryCounted { location, .. } => {
+                    counts += 1;
+                    if facts.third_party.contains(location.as_str()) {
+                        threepl.counts += 1;
+                    }
+                }
                 _ => {}
             }
         }
@@ -139,5 +181,12 @@ pub async fn collect(facts: Facts<'_>, seed: u64, time_factor: f64) -> anyhow::R
             delivered: outage_system.map_or(0, |s| s.delivered),
             dead_letters: outage_system.map_or(0, |s| s.dead),
         },
+        b2b: B2bStory {
+            orders: count(&|o| o.b2b),
+            delivered: count(&|o| o.b2b && o.delivered),
+            cancelled: count(&|o| o.b2b && o.ordered > 0 && o.cancelled >= o.ordered),
+            partner: None,
+        },
+        threepl,
     })
 }

@@ -1,10 +1,10 @@
 //! 850 Purchase Order → `PlaceOrder`: the partner's channel, the PO number (BEG03) as external id,
-//! the ship-to from the N1*ST loop (N3/N4), and one line per PO1 with its sku (by product id
-//! qualifier preference), quantity and unit price in minor units. Segments are read in order, so
-//! versions without a schema (e.g. 003040) map too.
+//! the order time from DTM*004 (else the BEG05 date at midnight), the ship-to from the N1*ST loop
+//! (N3/N4), and one line per PO1 with its sku (by product id qualifier preference), quantity and unit
+//! price in minor units. Segments are read in order, so versions without a schema (e.g. 003040) map too.
 
 use super::error::{Errors, MapErrors};
-use super::value::{DecimalError, date, decimal_to_scaled, instant, whole_quantity};
+use super::value::{DecimalError, date, decimal_to_scaled, instant, time, whole_quantity};
 use super::{InboundOptions, preferred_id, product_ids};
 use crate::tree::{SegmentNode, TransactionSet};
 use crossdock_model::{
@@ -177,7 +177,11 @@ pub fn place_order(set: &TransactionSet, opts: &InboundOptions) -> Result<PlaceO
     let channel = ChannelId::new(format!("edi:{}", opts.partner_id))
         .map_err(|e| errs.set(format!("partner id: {}", e.message)))
         .ok();
-    let placed_at = date(&beg.text(5)).map(|d| instant(d, None));
+    // DTM*004 (purchase order date) carries the time of day; BEG05 only the date (taken as midnight).
+    let dtm = header.iter().find(|s| s.is("DTM") && s.text(1) == "004");
+    let placed_at = dtm
+        .and_then(|d| date(&d.text(2)).map(|day| instant(day, time(&d.text(3)))))
+        .or_else(|| date(&beg.text(5)).map(|d| instant(d, None)));
     if placed_at.is_none() {
         errs.at(beg, 5, format!("BEG05 {:?} is not a CCYYMMDD date", beg.text(5)));
     }

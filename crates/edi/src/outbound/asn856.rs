@@ -111,7 +111,8 @@ pub fn ship_notice_856(input: &AsnInput, opts: &OutboundOptions) -> Result<Outbo
     let s = &input.shipment;
     let (date, time) = (s.shipped_at.format("%Y%m%d").to_string(), s.shipped_at.format("%H%M").to_string());
     let structure = if input.packs.is_empty() { "0004" } else { "0001" };
-    let mut body = vec![seg("BSN", &["00", s.id.as_str(), &date, &time, structure])];
+    let reference = super::view::fit_reference(s.id.as_str(), 30);
+    let mut body = vec![seg("BSN", &["00", &reference, &date, &time, structure])];
     let mut hl = 0u32;
     let shipment_hl = open(&mut body, &mut hl, None, "S");
     if !input.packs.is_empty() {

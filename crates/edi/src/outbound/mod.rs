@@ -19,7 +19,7 @@ pub use envelope::{Envelope, OutboundSet, interchange, write_interchange};
 pub use invoice810::{Charge, InvoiceInput, Tax, invoice_810};
 pub use order940::{ShippingOrderInput, shipping_order_940};
 pub use sscc::{Sscc, SsccError, gs1_check_digit};
-pub use view::{OrderLineView, OrderView};
+pub use view::{OrderLineView, OrderView, fit_reference};
 
 /// Why an outbound set could not be built.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -121,3 +121,32 @@ pub(crate) fn party(code: &str, address: &Address, id: Option<&str>) -> Vec<Owne
 pub(crate) fn location_party(code: &str, location: &LocationId) -> OwnedSegment {
     seg("N1", &[code, location.as_str(), "92", location.as_str()])
 }
+
+/// `id` as a reference of at most `max` characters: itself when it fits, else its first characters, `-`
+/// and 12 hex digits of a hash of the whole id (stable, so the same shipment always gets the same
+/// reference). Shipment ids (`<order>-<location>-w1`) often exceed BSN02 (30) and BIG02 (22).
+pub fn fit_reference(id: &str, max: usize) -> String {
+    if id.chars().count() <= max || max < 14 {
+        return id.chars().take(max).collect();
+    }
+    let hash = id.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3));
+    let prefix: String = id.chars().take(max - 13).collect();
+    format!("{prefix}-{:012X}", hash & 0xFFFF_FFFF_FFFF)
+}
+
+#[cfg(test)]
+mod reference_tests {
+    use super::fit_reference;
+
+    #[test]
+    fn long_references_are_shortened_stably() {
+        assert_eq!(fit_reference("SHP-1", 22), "SHP-1");
+        let long = "edi-acme-ACME000007-wh-central-w1";
+        let short = fit_reference(long, 22);
+        assert_eq!(short.len(), 22);
+        assert!(short.starts_with("edi-acme--"), "{short}");
+        assert_eq!(short, fit_reference(long, 22), "stable");
+        assert_ne!(short, fit_reference("edi-acme-ACME000007-wh-central-w2", 22), "distinct");
+        assert_eq!(fit_reference(long, 30).len(), 30);
+    }
+}

@@ -2,8 +2,8 @@
 //! placed (accepted), 856 and 810 when it ships, 940 when an order is released to a 3PL's warehouse.
 
 use crate::outbound::{
-    AsnInput, InvoiceInput, OrderView, OutboundError, OutboundSet, ShippingOrderInput, invoice_810, po_ack_855,
-    ship_notice_856, shipping_order_940,
+    AsnInput, InvoiceInput, OrderView, OutboundError, OutboundSet, ShippingOrderInput, fit_reference, invoice_810,
+    po_ack_855, ship_notice_856, shipping_order_940,
 };
 use crate::partner::{EdiConfig, PartnerConfig};
 use crossdock_model::{Event, LineQuantity, LocationId, Order, OrderStatus, Quantity};
@@ -76,7 +76,8 @@ pub fn documents_for_event(
                         view.shipping = None;
                     }
                     let input = InvoiceInput {
-                        invoice_number: shipment.id.to_string(),
+                        // BIG02 holds 22 characters; longer shipment ids are shortened stably.
+                        invoice_number: fit_reference(shipment.id.as_str(), 22),
                         invoice_date: shipment.shipped_at.date_naive(),
                         order: view,
                         lines: shipment.lines.clone(),

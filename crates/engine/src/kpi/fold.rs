@@ -1,7 +1,8 @@
 //! Order and inventory KPIs folded from events: fulfilment cycle time, order accuracy, inventory accuracy
-//! and oversold units.
+//! and oversold units, over the whole log or over a period ([`Period`]).
 
 use super::percentile::{Percentiles, percentiles};
+use crate::period::Period;
 use chrono::{DateTime, Utc};
 use crossdock_model::{Event, LineId, LocationId, OrderId, ShipmentId, Sku};
 use serde::{Deserialize, Serialize};
@@ -78,6 +79,23 @@ impl OrderTrack {
     }
 }
 
+/// Whether a record time is in `period`; one fed without a time (see [`KpiFold::apply`]) only in the
+/// unbounded period.
+fn holds(period: &Period, at: Option<DateTime<Utc>>) -> bool {
+    match at {
+        Some(at) => period.contains(at),
+        None => *period == Period::ALL,
+    }
+}
+
+/// One count of a sku-location: when it was recorded, the hub's on-hand just before it, and the count.
+#[derive(Clone, Copy)]
+struct CountTrack {
+    at: Option<DateTime<Utc>>,
+    hub: i64,
+    counted: i64,
+}
+
 #[derive(Default, Clone, Copy)]
 struct PositionTrack {
     on_hand: i64,
@@ -97,9 +115,10 @@ impl PositionTrack {
 pub struct KpiFold {
     orders: HashMap<OrderId, OrderTrack>,
     positions: HashMap<(Sku, LocationId), PositionTrack>,
-    /// Per sku-location, the last count: (hub on-hand before it, counted).
-    last_counts: HashMap<(Sku, LocationId), (i64, i64)>,
-    oversold_units: u64,
+    /// Per sku-location, its counts in log order.
+    counts: HashMap<(Sku, LocationId), Vec<CountTrack>>,
+    /// Units oversold, by the reservation that oversold them: (recorded at, units).
+    oversells: Vec<(Option<DateTime<Utc>>, u64)>,
 }
 
 impl KpiFold {
@@ -107,7 +126,18 @@ impl KpiFold {
         Self::default()
     }
 
+    /// Folds one event without its record time: counts and reservations fed this way are reported only for
+    /// an unbounded period. Prefer [`KpiFold::apply_at`].
     pub fn apply(&mut self, event: &Event) {
+        self.fold(event, None);
+    }
+
+    /// Folds one event recorded (committed to the log) at `recorded_at`.
+    pub fn apply_at(&mut self, event: &Event, recorded_at: DateTime<Utc>) {
+        self.fold(event, Some(recorded_at));
+    }
+
+    fn fold(&mut self, event: &Event, recorded_at: Option<DateTime<Utc>>) {
         match event {
             Event::OrderPlaced { order } => {
                 let lines = order
@@ -165,7 +195,9 @@ impl KpiFold {
                 let before = position.excess();
                 position.reserved += quantity;
                 let added = position.excess() - before;
-                self.oversold_units += added.max(0) as u64;
+                if added > 0 {
+                    self.oversells.push((recorded_at, added as u64));
+                }
             }
             Event::InventoryReservationReleased { sku, location, quantity, .. } => {
                 self.position(sku, location).reserved -= quantity;
@@ -183,7 +215,8 @@ impl KpiFold {
             }
             Event::InventoryCounted { sku, location, counted, previous } => {
                 self.position(sku, location).on_hand = *counted;
-                self.last_counts.insert((sku.clone(), location.clone()), (*previous, *counted));
+                let count = CountTrack { at: recorded_at, hub: *previous, counted: *counted };
+                self.counts.entry((sku.clone(), location.clone())).or_default().push(count);
             }
             _ => {}
         }
@@ -193,11 +226,29 @@ impl KpiFold {
         self.positions.entry((sku.clone(), location.clone())).or_default()
     }
 
+    /// Placed → every shipment delivered, in hours, of the delivered orders placed in `period` (the sample
+    /// behind [`KpiReport::placed_to_delivered`], for a histogram).
+    pub fn delivered_cycle_hours(&self, period: &Period) -> Vec<f64> {
+        self.orders
+            .values()
+            .filter(|t| period.contains(t.placed_at) && t.all_lines_settled() && t.shipped_units() > 0)
+            .filter_map(|t| t.last_delivered().map(|d| hours(d - t.placed_at)))
+            .collect()
+    }
+
+    /// The KPIs of everything folded.
     pub fn report(&self) -> KpiReport {
-        let mut report = KpiReport { orders_placed: self.orders.len() as u64, ..KpiReport::default() };
+        self.report_for(&Period::ALL)
+    }
+
+    /// The KPIs of `period`: orders *placed* in it (business time) whatever happened to them later, the last count of each sku-location recorded in it, and
+    /// units oversold by reservations recorded in it.
+    pub fn report_for(&self, period: &Period) -> KpiReport {
+        let mut report = KpiReport::default();
         let (mut to_shipped, mut to_delivered) = (Vec::new(), Vec::new());
         let mut accurate = 0u64;
-        for track in self.orders.values() {
+        for track in self.orders.values().filter(|t| period.contains(t.placed_at)) {
+            report.orders_placed += 1;
             if !track.all_lines_settled() {
                 continue;
             }
@@ -221,13 +272,18 @@ impl KpiFold {
         report.placed_to_delivered = cycle_times(&to_delivered);
         report.order_accuracy = share(accurate, report.orders_delivered);
 
-        report.sku_locations_counted = self.last_counts.len() as u64;
-        let matching = self.last_counts.values().filter(|(hub, counted)| hub == counted).count() as u64;
+        let last_counts: Vec<CountTrack> = self
+            .counts
+            .values()
+            .filter_map(|counts| counts.iter().rev().find(|c| holds(period, c.at)).copied())
+            .collect();
+        report.sku_locations_counted = last_counts.len() as u64;
+        let matching = last_counts.iter().filter(|c| c.hub == c.counted).count() as u64;
         report.inventory_accuracy = share(matching, report.sku_locations_counted);
-        let counted: i64 = self.last_counts.values().map(|(_, c)| *c).sum();
-        let off: i64 = self.last_counts.values().map(|(hub, c)| (hub - c).abs()).sum();
+        let counted: i64 = last_counts.iter().map(|c| c.counted).sum();
+        let off: i64 = last_counts.iter().map(|c| (c.hub - c.counted).abs()).sum();
         report.inventory_unit_accuracy = (counted > 0).then(|| (1.0 - off as f64 / counted as f64).max(0.0));
-        report.oversold_units = self.oversold_units;
+        report.oversold_units = self.oversells.iter().filter(|(at, _)| holds(period, *at)).map(|(_, n)| n).sum();
         report
     }
 }

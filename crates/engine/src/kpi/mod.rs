@@ -6,6 +6,7 @@ mod fold;
 mod percentile;
 mod uptime;
 
+pub use crate::period::Period;
 pub use fold::{CycleTimes, KpiFold, KpiReport};
 pub use percentile::{Percentiles, percentiles};
 pub use uptime::{DeliverySample, SystemKpis, integration_kpis};

@@ -3,7 +3,7 @@
 
 use crate::support::{address, line_id, loc, now, qty, sku};
 use chrono::{DateTime, TimeDelta, Utc};
-use crossdock_engine::kpi::{DeliverySample, KpiFold, integration_kpis};
+use crossdock_engine::kpi::{DeliverySample, KpiFold, Period, integration_kpis};
 use crossdock_model::{
     ChannelId, Currency, Disposition, Event, ExternalId, LineMovement, LineQuantities, LineQuantity, Money, Order,
     OrderId, OrderLine, OrderStatus, ReturnId, ReturnLine, ReturnReason, ReturnRecord, Shipment, ShipmentId,
@@ -241,4 +241,88 @@ fn uptime_is_the_share_of_minutes_without_a_failed_delivery() {
     assert!((erp.uptime - 0.8).abs() < 1e-12, "{}", erp.uptime);
     assert_eq!(erp.sync_latency_ms.p50, 30.0);
     assert_eq!(erp.sync_latency_ms.p99, 600_000.0);
+}
+
+/// `placed` with the order placed `hours` after the base time.
+fn placed_after(id: &str, hours: i64, lines: &[(&str, u32)]) -> Event {
+    let Event::OrderPlaced { mut order } = placed(id, lines) else { unreachable!("placed gives OrderPlaced") };
+    order.placed_at = at(hours);
+    Event::OrderPlaced { order }
+}
+
+#[test]
+fn a_period_holds_the_orders_placed_in_it_whatever_happened_later() {
+    let mut fold = KpiFold::new();
+    let history = [
+        // Placed before the period, delivered inside it: out.
+        placed_after("o-1", -10, &[("L1", 1)]),
+        shipped("o-1", "s-1", 1, &[("L1", 1)]),
+        delivered("o-1", "s-1", 5),
+        // Placed inside, delivered 50 h later, after the period ends: in.
+        placed_after("o-2", 0, &[("L1", 1)]),
+        shipped("o-2", "s-2", 2, &[("L1", 1)]),
+        delivered("o-2", "s-2", 50),
+        // Placed inside, delivered 4 h later: in.
+        placed_after("o-3", 10, &[("L1", 1)]),
+        shipped("o-3", "s-3", 12, &[("L1", 1)]),
+        delivered("o-3", "s-3", 14),
+        // Placed exactly at the end: out (half-open).
+        placed_after("o-4", 24, &[("L1", 1)]),
+    ];
+    for event in &history {
+        fold.apply_at(event, at(0));
+    }
+    let day = Period { from: Some(at(0)), to: Some(at(24)) };
+    let report = fold.report_for(&day);
+    assert_eq!(report.orders_placed, 2);
+    assert_eq!(report.orders_delivered, 2);
+    assert_eq!(report.placed_to_delivered.hours.p50, 4.0);
+    assert_eq!(report.placed_to_delivered.hours.p99, 50.0);
+    assert_eq!(report.placed_to_delivered.share_under_24h, Some(0.5));
+    let mut sample = fold.delivered_cycle_hours(&day);
+    sample.sort_by(f64::total_cmp);
+    assert_eq!(sample, vec![4.0, 50.0]);
+    // Open ends: everything from o-2 on, everything before o-2.
+    assert_eq!(fold.report_for(&Period { from: Some(at(0)), to: None }).orders_placed, 3);
+    assert_eq!(fold.report_for(&Period { from: None, to: Some(at(0)) }).orders_placed, 1);
+    assert_eq!(fold.report_for(&Period::default()), fold.report());
+    assert_eq!(fold.report().orders_placed, 4);
+}
+
+#[test]
+fn a_period_holds_the_counts_and_oversells_recorded_in_it() {
+    let count = |counted: i64, previous: i64| Event::InventoryCounted {
+        sku: sku("SKU-A"),
+        location: loc("W1"),
+        counted,
+        previous,
+    };
+    let reserve = |quantity: i64| Event::InventoryReserved {
+        sku: sku("SKU-B"),
+        location: loc("W1"),
+        order_id: OrderId::new("o-1").unwrap(),
+        quantity,
+    };
+    let mut fold = KpiFold::new();
+    fold.apply_at(&count(10, 10), at(1)); // accurate, day one
+    fold.apply_at(&reserve(2), at(2)); // 2 oversold, day one (no stock)
+    fold.apply_at(&count(6, 10), at(30)); // off by 4, day two
+    fold.apply_at(&reserve(1), at(31)); // 1 more oversold, day two
+    let day_one = fold.report_for(&Period { from: Some(at(0)), to: Some(at(24)) });
+    assert_eq!((day_one.sku_locations_counted, day_one.inventory_accuracy), (1, Some(1.0)));
+    assert_eq!(day_one.oversold_units, 2);
+    let day_two = fold.report_for(&Period { from: Some(at(24)), to: Some(at(48)) });
+    assert_eq!((day_two.sku_locations_counted, day_two.inventory_accuracy), (1, Some(0.0)));
+    let unit = day_two.inventory_unit_accuracy.unwrap();
+    assert!((unit - (1.0 - 4.0 / 6.0)).abs() < 1e-12, "{unit}");
+    assert_eq!(day_two.oversold_units, 1);
+    let all = fold.report();
+    assert_eq!((all.inventory_accuracy, all.oversold_units), (Some(0.0), 3), "the last count overall");
+    let before = fold.report_for(&Period { from: None, to: Some(at(0)) });
+    assert_eq!((before.sku_locations_counted, before.inventory_accuracy, before.oversold_units), (0, None, 0));
+    // Fed without a record time: only in an unbounded period.
+    let mut untimed = KpiFold::new();
+    untimed.apply(&count(3, 3));
+    assert_eq!(untimed.report().sku_locations_counted, 1);
+    assert_eq!(untimed.report_for(&Period { from: Some(at(0)), to: None }).sku_locations_counted, 0);
 }

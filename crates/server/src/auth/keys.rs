@@ -22,6 +22,7 @@ pub const SCOPES: &[&str] = &[
     "edi:read",
     "edi:write",
     "audit:read",
+    "pii:erase",
     "admin",
 ];
 

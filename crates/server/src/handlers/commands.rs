@@ -43,7 +43,7 @@ async fn order_command<B: OrderCommandBody>(
         expected_version,
     };
     let receipt = submit(&state, submission).await?;
-    order_reply(&state, receipt, StatusCode::OK).await
+    order_reply(&state, &actor, receipt, StatusCode::OK).await
 }
 
 macro_rules! order_command_route {

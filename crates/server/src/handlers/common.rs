@@ -2,7 +2,9 @@
 //! problem responses every read or write route may give, for the OpenAPI document.
 
 use crate::AppState;
+use crate::auth::Actor;
 use crate::params::etag;
+use crate::pii::{mask_order, reads_pii};
 use crate::problem::{ApiError, PROBLEM_JSON};
 use crate::responses::{OrderResponse, Receipt};
 use axum::Json;
@@ -29,6 +31,7 @@ pub fn replay_headers(receipt: &CommandReceipt) -> HeaderMap {
 /// order) is used unless the receipt is a replay, which is answered 200.
 pub async fn order_reply(
     state: &AppState,
+    actor: &Actor,
     receipt: CommandReceipt,
     new_status: StatusCode,
 ) -> Result<Response, ApiError> {
@@ -40,7 +43,7 @@ pub async fn order_reply(
             "an internal error occurred; it has been logged",
         )
     })?;
-    let order = state.store.order(&id).await?.ok_or_else(|| {
+    let mut order = state.store.order(&id).await?.ok_or_else(|| {
         tracing::error!(order_id = %id, "order missing right after a command was applied to it");
         ApiError::new(
             StatusCode::INTERNAL_SERVER_ERROR,
@@ -48,6 +51,9 @@ pub async fn order_reply(
             "an internal error occurred; it has been logged",
         )
     })?;
+    if !reads_pii(state, actor).await? {
+        mask_order(&mut order);
+    }
     let mut headers = replay_headers(&receipt);
     headers.insert(header::ETAG, HeaderValue::from_str(&etag(order.version)).expect("entity tags are header-safe"));
     let status = if receipt.replayed { StatusCode::OK } else { new_status };

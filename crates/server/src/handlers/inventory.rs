@@ -155,7 +155,11 @@ pub const EVENTS_PAGE: (u32, u32) = (100, 1000);
     ),
     security(("api_key" = ["events:read"]))
 )]
-pub async fn list_events(State(state): State<AppState>, RawQuery(raw): RawQuery) -> Result<Json<EventList>, ApiError> {
+pub async fn list_events(
+    State(state): State<AppState>,
+    Extension(actor): Extension<Actor>,
+    RawQuery(raw): RawQuery,
+) -> Result<Json<EventList>, ApiError> {
     let query = QueryParams::parse(raw.as_deref(), &["after", "limit"])?;
     let after = query
         .parsed("after", |v| {
@@ -163,7 +167,10 @@ pub async fn list_events(State(state): State<AppState>, RawQuery(raw): RawQuery)
         })?
         .unwrap_or(0);
     let limit = query.limit("limit", EVENTS_PAGE.0, EVENTS_PAGE.1)?;
-    let items = state.store.events_after(after, limit).await?;
+    let mut items = state.store.events_after(after, limit).await?;
+    if !crate::pii::reads_pii(&state, &actor).await? {
+        items.iter_mut().for_each(crate::pii::mask_event);
+    }
     let next_after = items.last().map_or(after, |e| e.seq);
     Ok(Json(EventList { items, next_after }))
 }

@@ -1,16 +1,19 @@
 //! `GET /v1/kpis`: the KPIs of the brief, computed from the event log and the delivery records, never
 //! entered by hand. Order and inventory KPIs come from a [`KpiFold`] kept in the app state that follows the
 //! log from the last sequence number it folded, so a repeated call folds only what is new; integration
-//! uptime and sync latency per system come from the store's delivery samples.
+//! uptime and sync latency per system come from the store's delivery samples. With `from`/`to` the report
+//! covers a period: orders *placed* in it (their cycle times and accuracy as they stand now, even when
+//! delivered after it ends), counts and reservations recorded in it, deliveries of events committed in it.
 
 use super::common::ReadProblems;
+use super::reports::period;
 use crate::AppState;
 use crate::params::QueryParams;
 use crate::problem::ApiError;
 use axum::Json;
 use axum::extract::{RawQuery, State};
 use chrono::{TimeDelta, Utc};
-use crossdock_engine::kpi::{KpiFold, Percentiles, integration_kpis};
+use crossdock_engine::kpi::{KpiFold, Percentiles, Period, integration_kpis};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
 use tokio::sync::Mutex;
@@ -70,6 +73,10 @@ pub struct SystemKpi {
 pub struct KpiResponse {
     /// The last event folded.
     pub as_of_seq: i64,
+    /// The period's start (inclusive), when one was asked.
+    pub from: Option<chrono::DateTime<Utc>>,
+    /// The period's end (exclusive), when one was asked.
+    pub to: Option<chrono::DateTime<Utc>>,
     pub orders_placed: u64,
     /// Orders whose every line was shipped or cancelled, with at least one unit shipped.
     pub orders_shipped: u64,
@@ -92,7 +99,7 @@ pub struct KpiResponse {
     pub sku_locations_counted: u64,
     /// Units reserved beyond the stock on hand; zero when nothing was oversold.
     pub oversold_units: u64,
-    /// Dead letters waiting in the queue now.
+    /// Dead letters waiting in the queue now; over a period, the deliveries of its events given up on.
     pub dead_letters: u64,
     /// The budget used for uptime, in milliseconds.
     pub sync_budget_ms: u64,
@@ -100,10 +107,14 @@ pub struct KpiResponse {
 }
 
 /// KPIs from the event log: fulfilment cycle time (p50/p90/p99, share under 24 h), order and inventory
-/// accuracy, oversold units, dead letters, and integration uptime and sync latency per connected system.
+/// accuracy, oversold units, dead letters, and integration uptime and sync latency per connected system;
+/// over the whole log, or over the period `[from, to)`.
 #[utoipa::path(
     get, path = "/v1/kpis", tag = "kpis",
     params(
+        ("from" = Option<String>, Query,
+            description = "Period start (RFC 3339, inclusive): orders placed, counts and reservations recorded, events committed at or after it"),
+        ("to" = Option<String>, Query, description = "Period end (RFC 3339, exclusive)"),
         ("budget_ms" = Option<u64>, Query,
             description = "Time within which a delivery must be acknowledged for its minute to count as up (default 60000)"),
     ),
@@ -111,7 +122,8 @@ pub struct KpiResponse {
     security(("api_key" = ["kpis:read"]))
 )]
 pub async fn get_kpis(State(state): State<AppState>, RawQuery(raw): RawQuery) -> Result<Json<KpiResponse>, ApiError> {
-    let query = QueryParams::parse(raw.as_deref(), &["budget_ms"])?;
+    let query = QueryParams::parse(raw.as_deref(), &["from", "to", "budget_ms"])?;
+    let period = period(&query)?;
     let budget_ms = query
         .parsed("budget_ms", |v| {
             v.parse::<u64>()
@@ -120,25 +132,35 @@ pub async fn get_kpis(State(state): State<AppState>, RawQuery(raw): RawQuery) ->
                 .ok_or_else(|| format!("{v:?} is not a number of milliseconds from 1 to {MAX_SYNC_BUDGET_MS}"))
         })?
         .unwrap_or(DEFAULT_SYNC_BUDGET_MS);
-    Ok(Json(kpi_report(&state, budget_ms).await?))
+    let (report, _) = kpi_report_for(&state, period, budget_ms).await?;
+    Ok(Json(report))
 }
 
-/// The KPI report with uptime measured against `budget_ms` (shared by `GET /v1/kpis` and the console).
+/// The whole log's KPI report with uptime measured against `budget_ms` (the console's overview).
 pub async fn kpi_report(state: &AppState, budget_ms: u64) -> Result<KpiResponse, ApiError> {
-    let (report, as_of_seq) = {
+    kpi_report_for(state, Period::ALL, budget_ms).await.map(|(report, _)| report)
+}
+
+/// The KPI report of `period`, and the placed → delivered hours behind its cycle-time quantiles.
+pub(crate) async fn kpi_report_for(
+    state: &AppState,
+    period: Period,
+    budget_ms: u64,
+) -> Result<(KpiResponse, Vec<f64>), ApiError> {
+    let (report, cycle_hours, as_of_seq) = {
         let mut guard = state.kpis.state.lock().await;
         let (fold, after) = &mut *guard;
         loop {
             let events = state.store.events_after(*after, FOLD_PAGE).await?;
             for event in &events {
-                fold.apply(&event.payload);
+                fold.apply_at(&event.payload, event.recorded_at);
                 *after = event.seq;
             }
             if events.len() < FOLD_PAGE as usize {
                 break;
             }
         }
-        (fold.report(), *after)
+        (fold.report_for(&period), fold.delivered_cycle_hours(&period), *after)
     };
 
     let stats = state.store.delivery_stats().await?;
@@ -147,7 +169,8 @@ pub async fn kpi_report(state: &AppState, budget_ms: u64) -> Result<KpiResponse,
         names.extend(connect.systems.iter().map(|s| s.config.name.clone()));
     }
     let names: Vec<String> = names.into_iter().collect();
-    let samples = state.store.delivery_samples(None).await?;
+    let mut samples = state.store.delivery_samples(period.from).await?;
+    samples.retain(|s| period.contains(s.committed_at));
     let budget = TimeDelta::milliseconds(i64::try_from(budget_ms).unwrap_or(i64::MAX));
     let systems = integration_kpis(&samples, &names, budget, Utc::now())
         .into_iter()
@@ -158,10 +181,18 @@ pub async fn kpi_report(state: &AppState, budget_ms: u64) -> Result<KpiResponse,
             sync_latency_ms: s.sync_latency_ms.into(),
             dead_letters: s.dead_letters,
         })
-        .collect();
+        .collect::<Vec<_>>();
+    // Dead letters waiting now; over a period, the dead letters among its deliveries.
+    let dead_letters = if period == Period::ALL {
+        stats.iter().map(|s| s.dead).sum()
+    } else {
+        systems.iter().map(|s| s.dead_letters).sum()
+    };
 
-    Ok(KpiResponse {
+    let response = KpiResponse {
         as_of_seq,
+        from: period.from,
+        to: period.to,
         orders_placed: report.orders_placed,
         orders_shipped: report.orders_shipped,
         orders_delivered: report.orders_delivered,
@@ -174,8 +205,9 @@ pub async fn kpi_report(state: &AppState, budget_ms: u64) -> Result<KpiResponse,
         inventory_unit_accuracy: report.inventory_unit_accuracy,
         sku_locations_counted: report.sku_locations_counted,
         oversold_units: report.oversold_units,
-        dead_letters: stats.iter().map(|s| s.dead).sum(),
+        dead_letters,
         sync_budget_ms: budget_ms,
         systems,
-    })
+    };
+    Ok((response, cycle_hours))
 }

@@ -3,6 +3,7 @@
 mod audit;
 mod commands;
 mod common;
+mod customers;
 mod dead_letters;
 mod edi;
 mod health;
@@ -18,6 +19,7 @@ mod systems;
 pub use audit::*;
 pub use commands::*;
 pub use common::IDEMPOTENT_REPLAYED;
+pub use customers::*;
 pub use dead_letters::*;
 pub use edi::*;
 pub use health::*;

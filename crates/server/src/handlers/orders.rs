@@ -5,6 +5,7 @@ use crate::bodies::PlaceOrderBody;
 use crate::defaults::IdSource;
 use crate::json::JsonBody;
 use crate::params::{PathId, QueryParams, SEQ_CURSOR, etag, idempotency_key};
+use crate::pii::{mask_order, reads_pii};
 use crate::problem::{ApiError, Problem};
 use crate::responses::{OrderList, OrderResponse, Submission, submit};
 use crate::{AppState, auth::Actor};
@@ -48,7 +49,7 @@ pub async fn place_order(
     let (command, times_filled) = body.into_command(&IdSource::Derived(key.clone()));
     let submission = Submission { actor: &actor, idempotency_key: key, command, expected_version: None, times_filled };
     let receipt = submit(&state, submission).await?;
-    order_reply(&state, receipt, StatusCode::CREATED).await
+    order_reply(&state, &actor, receipt, StatusCode::CREATED).await
 }
 
 /// Read an order.
@@ -63,12 +64,19 @@ pub async fn place_order(
     ),
     security(("api_key" = ["orders:read"]))
 )]
-pub async fn get_order(State(state): State<AppState>, PathId(id): PathId<OrderId>) -> Result<Response, ApiError> {
-    let order = state
+pub async fn get_order(
+    State(state): State<AppState>,
+    Extension(actor): Extension<Actor>,
+    PathId(id): PathId<OrderId>,
+) -> Result<Response, ApiError> {
+    let mut order = state
         .store
         .order(&id)
         .await?
         .ok_or_else(|| ApiError::not_found("order_not_found", format!("order {id} does not exist")))?;
+    if !reads_pii(&state, &actor).await? {
+        mask_order(&mut order);
+    }
     let tag = HeaderValue::from_str(&etag(order.version)).expect("an entity tag is a valid header value");
     Ok(([(header::ETAG, tag)], Json(order)).into_response())
 }
@@ -89,7 +97,11 @@ pub const ORDERS_PAGE: (u32, u32) = (50, 500);
     responses((status = 200, description = "A page of orders", body = OrderList), ReadProblems),
     security(("api_key" = ["orders:read"]))
 )]
-pub async fn list_orders(State(state): State<AppState>, RawQuery(raw): RawQuery) -> Result<Json<OrderList>, ApiError> {
+pub async fn list_orders(
+    State(state): State<AppState>,
+    Extension(actor): Extension<Actor>,
+    RawQuery(raw): RawQuery,
+) -> Result<Json<OrderList>, ApiError> {
     let query = QueryParams::parse(raw.as_deref(), &["status", "channel", "updated_since", "cursor", "limit"])?;
     let status = query.parsed("status", |v| {
         OrderStatus::parse(v).ok_or_else(|| {
@@ -115,5 +127,9 @@ pub async fn list_orders(State(state): State<AppState>, RawQuery(raw): RawQuery)
     let more = rows.len() > limit as usize;
     rows.truncate(limit as usize);
     let next_cursor = if more { rows.last().map(|r| SEQ_CURSOR.encode(r.last_seq)) } else { None };
-    Ok(Json(OrderList { items: rows.into_iter().map(|r| r.order).collect(), next_cursor }))
+    let mut items: Vec<_> = rows.into_iter().map(|r| r.order).collect();
+    if !reads_pii(&state, &actor).await? {
+        items.iter_mut().for_each(mask_order);
+    }
+    Ok(Json(OrderList { items, next_cursor }))
 }

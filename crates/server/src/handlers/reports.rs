@@ -29,7 +29,7 @@ const ORDER_PAGE: u32 = 1_000;
 const MAX_SNAPSHOT_LINES: usize = 100_000;
 
 /// `from` and `to` (RFC 3339) from the query, `from` before `to`.
-fn period(query: &QueryParams) -> Result<Period, ApiError> {
+pub(super) fn period(query: &QueryParams) -> Result<Period, ApiError> {
     let instant = |v: &str| {
         DateTime::parse_from_rfc3339(v)
             .map(|t| t.with_timezone(&Utc))

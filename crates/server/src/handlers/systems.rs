@@ -9,6 +9,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
+use crossdock_engine::kpi::Period;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -34,7 +35,8 @@ pub async fn list_systems(State(state): State<AppState>) -> Result<Json<SystemLi
 }
 
 /// Per-system metrics in the Prometheus text format: deliveries by state, dead letters, attempts and a
-/// latency histogram (this process), lag, age of the oldest undelivered event, circuit state, last success.
+/// latency histogram (this process), lag, age of the oldest undelivered event, circuit state, last success;
+/// and the KPIs of `GET /v1/kpis` over the whole log (`crossdock_kpi_*`, default sync budget).
 #[utoipa::path(
     get, path = "/metrics", tag = "systems",
     responses(
@@ -45,7 +47,11 @@ pub async fn list_systems(State(state): State<AppState>) -> Result<Json<SystemLi
 )]
 pub async fn metrics(State(state): State<AppState>) -> Result<Response, ApiError> {
     let (systems, head_seq) = overview::systems(&state).await?;
-    let mut response = prometheus::render(&systems, head_seq).into_response();
+    let (kpis, cycle_hours) =
+        super::kpis::kpi_report_for(&state, Period::ALL, super::kpis::DEFAULT_SYNC_BUDGET_MS).await?;
+    let mut text = prometheus::render(&systems, head_seq);
+    text.push_str(&prometheus::render_kpis(&kpis, &cycle_hours));
+    let mut response = text.into_response();
     response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(prometheus::CONTENT_TYPE));
     Ok(response)
 }

@@ -17,7 +17,10 @@ use tower::ServiceExt;
 pub async fn temp_store() -> (Arc<dyn Store>, TempDir) {
     let dir = tempfile::tempdir().expect("temp dir");
     let url = format!("sqlite://{}", dir.path().join("test.db").display());
-    let store = crossdock_store::open(&url).await.expect("open a temporary SQLite store");
+    // PII sealed at rest, as `serve` runs (every API test reads it back through the store's decryption).
+    let master = crossdock_store::MasterKey::from_hex(&crossdock_store::MasterKey::generate_hex(), "test").unwrap();
+    let options = crossdock_store::StoreOptions { pii: Some(Arc::new(master)) };
+    let store = crossdock_store::open_with(&url, options).await.expect("open a temporary SQLite store");
     (store, dir)
 }
 

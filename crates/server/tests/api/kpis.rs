@@ -8,19 +8,25 @@ use serde_json::{Value, json};
 
 /// Places order `id` at `2026-01-01T00:00Z` with 2 units of SKU-1 and runs it to delivered `hours` later.
 async fn deliver_order(app: &TestApp, id: &str, hours: u32) {
+    deliver_order_on(app, id, 1, hours).await
+}
+
+/// Places order `id` on January `day` 2026 at midnight UTC with 2 units of SKU-1, ships it 2 hours later
+/// and has it delivered `hours` after it was placed.
+async fn deliver_order_on(app: &TestApp, id: &str, day: u32, hours: u32) {
     let mut body = order_body(&format!("ext-{id}"));
     body["id"] = json!(id);
-    body["placed_at"] = json!("2026-01-01T00:00:00Z");
+    body["placed_at"] = json!(format!("2026-01-{day:02}T00:00:00Z"));
     body["sourcing"] = json!({"mode": "manual"});
     assert_eq!(app.post("/v1/orders", &body).await.status, 201);
-    let delivered_at = format!("2026-01-{:02}T{:02}:00:00Z", 1 + hours / 24, hours % 24);
+    let delivered_at = format!("2026-01-{:02}T{:02}:00:00Z", day + hours / 24, hours % 24);
     let steps = [
         ("allocations", json!({"allocations": [{"line_id": "1", "location": "wh-east", "quantity": 2}]})),
         ("release", json!({})),
         (
             "shipments",
             json!({"shipment_id": format!("s-{id}"), "location": "wh-east", "carrier": "UPS",
-                   "lines": [{"line_id": "1", "quantity": 2}], "shipped_at": "2026-01-01T02:00:00Z"}),
+                   "lines": [{"line_id": "1", "quantity": 2}], "shipped_at": format!("2026-01-{day:02}T02:00:00Z")}),
         ),
         ("deliveries", json!({"shipment_id": format!("s-{id}"), "delivered_at": delivered_at})),
     ];
@@ -129,4 +135,119 @@ async fn kpis_follow_the_event_log() {
     let uptime = systems[0]["uptime"].as_f64().expect("uptime");
     assert!((0.0..1.0).contains(&uptime), "a dead letter fails its minute: {b}");
     assert!(systems[0]["sync_latency_ms"]["p50"].as_f64().is_some_and(|ms| ms >= 0.0), "{b}");
+}
+
+#[tokio::test]
+async fn kpis_over_a_period_hold_the_orders_placed_in_it() {
+    let app = spawn_app().await;
+    assert_eq!(app.send(Method::PUT, "/v1/locations/wh-east", Some(&location_body()), &[]).await.status, 200);
+    let receipt = json!({"sku": "SKU-1", "location": "wh-east", "delta": 20, "reason": "receipt"});
+    assert_eq!(app.post("/v1/inventory/adjustments", &receipt).await.status, 200);
+    deliver_order_on(&app, "o-1", 1, 10).await;
+    // Placed on the 2nd, delivered on the 4th: in the 2nd's period although delivered after it.
+    deliver_order_on(&app, "o-2", 2, 50).await;
+    deliver_order_on(&app, "o-3", 2, 6).await;
+    deliver_order_on(&app, "o-4", 3, 4).await;
+
+    let day_two = app.get("/v1/kpis?from=2026-01-02T00:00:00Z&to=2026-01-03T00:00:00Z").await;
+    assert_eq!(day_two.status, 200, "{}", day_two.body);
+    let b = &day_two.body;
+    assert_eq!((b["from"].as_str(), b["to"].as_str()), (Some("2026-01-02T00:00:00Z"), Some("2026-01-03T00:00:00Z")));
+    assert_eq!((b["orders_placed"].as_u64(), b["orders_delivered"].as_u64()), (Some(2), Some(2)), "{b}");
+    assert_eq!(b["fulfilment_cycle_hours"], json!({"p50": 6.0, "p90": 50.0, "p99": 50.0}));
+    assert_eq!(b["share_under_24h"], 0.5);
+
+    // Open-ended periods, and offsets other than Z.
+    let from_two = app.get("/v1/kpis?from=2026-01-02T01:00:00%2B01:00").await;
+    assert_eq!(from_two.body["orders_placed"], 3, "{}", from_two.body);
+    let before_two = app.get("/v1/kpis?to=2026-01-02T00:00:00Z").await;
+    assert_eq!(before_two.body["orders_placed"], 1, "{}", before_two.body);
+    assert_eq!(before_two.body["fulfilment_cycle_hours"]["p50"], 10.0);
+    let everything = app.get("/v1/kpis").await;
+    assert_eq!(everything.body["orders_placed"], 4);
+    assert_eq!(everything.body["from"], Value::Null);
+    let empty = app.get("/v1/kpis?from=2027-01-01T00:00:00Z").await;
+    assert_eq!((empty.body["orders_placed"].as_u64(), &empty.body["order_accuracy"]), (Some(0), &Value::Null));
+
+    // Bad values name the parameter.
+    let bad_from = app.get("/v1/kpis?from=yesterday").await;
+    bad_from.problem(400, "invalid_parameter");
+    assert_eq!(bad_from.body["parameter"], "from", "{}", bad_from.body);
+    let bad_to = app.get("/v1/kpis?to=2026-13-01T00:00:00Z").await;
+    bad_to.problem(400, "invalid_parameter");
+    assert_eq!(bad_to.body["parameter"], "to", "{}", bad_to.body);
+    let reversed = app.get("/v1/kpis?from=2026-01-03T00:00:00Z&to=2026-01-02T00:00:00Z").await;
+    reversed.problem(400, "invalid_parameter");
+    assert_eq!(reversed.body["parameter"], "to", "{}", reversed.body);
+}
+
+/// The value of the sample `name` (with its labels, as printed) in a Prometheus exposition.
+fn sample(text: &str, name: &str) -> Option<f64> {
+    text.lines().find_map(|line| line.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
+}
+
+#[tokio::test]
+async fn metrics_expose_the_kpis_of_the_report() {
+    let app = spawn_app().await;
+    assert_eq!(app.send(Method::PUT, "/v1/locations/wh-east", Some(&location_body()), &[]).await.status, 200);
+    let receipt = json!({"sku": "SKU-1", "location": "wh-east", "delta": 10, "reason": "receipt"});
+    assert_eq!(app.post("/v1/inventory/adjustments", &receipt).await.status, 200);
+    deliver_order(&app, "o-1", 10).await;
+    deliver_order(&app, "o-2", 30).await;
+    deliver_order(&app, "o-3", 3).await;
+    let count = json!({"sku": "SKU-1", "location": "wh-east", "counted": 5});
+    assert_eq!(app.post("/v1/inventory/counts", &count).await.status, 200);
+
+    let report = app.get("/v1/kpis").await.body;
+    let scraper = make_key(app.store.as_ref(), &["metrics:read"]).await;
+    let response = app.client.get(app.url("/metrics")).bearer_auth(&scraper).send().await.expect("send");
+    assert_eq!(response.status(), 200);
+    let text = response.text().await.expect("text");
+
+    assert_eq!(sample(&text, "crossdock_kpi_orders{state=\"placed\"}"), report["orders_placed"].as_f64());
+    assert_eq!(sample(&text, "crossdock_kpi_orders{state=\"delivered\"}"), report["orders_delivered"].as_f64());
+    assert_eq!(sample(&text, "crossdock_kpi_order_accuracy"), report["order_accuracy"].as_f64());
+    assert_eq!(sample(&text, "crossdock_kpi_inventory_accuracy"), report["inventory_accuracy"].as_f64());
+    assert_eq!(sample(&text, "crossdock_kpi_inventory_unit_accuracy"), report["inventory_unit_accuracy"].as_f64());
+    assert_eq!(sample(&text, "crossdock_kpi_share_under_24h"), report["share_under_24h"].as_f64());
+    assert_eq!(sample(&text, "crossdock_kpi_oversold_units"), Some(0.0));
+    // Cycle times 3, 10 and 30 hours: two under 12 h, all three under 36 h; sum 43 h.
+    assert_eq!(sample(&text, "crossdock_kpi_fulfilment_cycle_seconds_bucket{le=\"7200\"}"), Some(0.0));
+    assert_eq!(sample(&text, "crossdock_kpi_fulfilment_cycle_seconds_bucket{le=\"43200\"}"), Some(2.0));
+    assert_eq!(sample(&text, "crossdock_kpi_fulfilment_cycle_seconds_bucket{le=\"129600\"}"), Some(3.0));
+    assert_eq!(sample(&text, "crossdock_kpi_fulfilment_cycle_seconds_bucket{le=\"+Inf\"}"), Some(3.0));
+    assert_eq!(sample(&text, "crossdock_kpi_fulfilment_cycle_seconds_count"), report["orders_delivered"].as_f64());
+    assert_eq!(sample(&text, "crossdock_kpi_fulfilment_cycle_seconds_sum"), Some(43.0 * 3600.0));
+    assert!(text.contains("# TYPE crossdock_kpi_fulfilment_cycle_seconds histogram"), "{text}");
+
+    // Per-system uptime and sync latency agree with the report once a system has deliveries.
+    let store = app.store.clone();
+    let events = store.events_after(0, 100).await.unwrap();
+    store.register_subscription("crm-events", "crm", SubscriptionStart::Beginning).await.unwrap();
+    let now = Utc::now();
+    let batch = ScheduleBatch {
+        subscription: "crm-events".into(),
+        system: "crm".into(),
+        expected_cursor: 0,
+        new_cursor: events[0].seq,
+        deliveries: vec![NewDelivery {
+            seq: events[0].seq,
+            aggregate_id: events[0].aggregate_id.clone(),
+            event_type: events[0].event_type.clone(),
+            dead_error: None,
+        }],
+        now,
+    };
+    assert!(store.schedule(&batch).await.unwrap());
+    let claimed = store.claim("test", std::time::Duration::from_secs(30), now, 10).await.unwrap();
+    let acked = DeliveryResult { id: claimed[0].id, outcome: DeliveryOutcome::Delivered { at: now, latency_ms: 1 } };
+    assert_eq!(store.complete("test", &[acked]).await.unwrap(), 1);
+    let report = app.get("/v1/kpis").await.body;
+    let crm = &report["systems"][0];
+    assert_eq!(crm["name"], "crm", "{report}");
+    let text = app.client.get(app.url("/metrics")).bearer_auth(&scraper).send().await.unwrap().text().await.unwrap();
+    assert_eq!(sample(&text, "crossdock_kpi_system_uptime{system=\"crm\"}"), crm["uptime"].as_f64());
+    let p99_secs = crm["sync_latency_ms"]["p99"].as_f64().unwrap() / 1000.0;
+    assert_eq!(sample(&text, "crossdock_kpi_sync_latency_seconds{system=\"crm\",quantile=\"0.99\"}"), Some(p99_secs));
+    assert!(p99_secs > 0.0, "the event was committed before it was acknowledged: {report}");
 }

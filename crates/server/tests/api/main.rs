@@ -13,6 +13,7 @@ mod keys;
 mod kpis;
 mod orchestration;
 mod orders;
+mod pii;
 mod postgres;
 mod reports;
 mod sourcing;

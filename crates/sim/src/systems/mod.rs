@@ -6,10 +6,13 @@ pub mod channel;
 pub mod crm;
 pub mod erp;
 pub mod orders;
+pub mod partner;
 pub mod pos;
 pub mod sourcing;
 pub mod stock;
+pub mod threepl;
 pub mod tms;
+pub mod trading;
 pub mod wms;
 
 use crate::clock::SimClock;

@@ -139,6 +139,7 @@ pub(crate) async fn claim(
     lease: Duration,
     now: DateTime<Utc>,
     limit: u32,
+    pii: &crate::pii::Pii,
 ) -> Result<Vec<ClaimedDelivery>, StoreError> {
     let until = now + chrono::Duration::from_std(lease).unwrap_or(chrono::Duration::MAX);
     let mut tx = pool.begin().await.map_err(db)?;
@@ -154,6 +155,7 @@ pub(crate) async fn claim(
         .await
         .map_err(db)?;
     tx.commit().await.map_err(db)?;
+    let ring = pii.ring_for(found.iter().filter_map(|r| r.try_get::<&str, _>("payload").ok())).await?;
     let mut claimed = Vec::with_capacity(found.len());
     for row in found {
         let attempts: i32 = row.try_get("delivery_attempts").map_err(db)?;
@@ -165,7 +167,7 @@ pub(crate) async fn claim(
             attempts: u32::try_from(attempts).unwrap_or(0),
             queued_at: row.try_get("delivery_queued_at").map_err(db)?,
             lease_expires_at: until,
-            event: rows::event(&row)?,
+            event: rows::event(&row, &ring)?,
         });
     }
     claimed.sort_by_key(|c| c.event.seq);

@@ -1,6 +1,7 @@
 //! Decoding PostgreSQL rows into canonical types.
 
 use crate::codec::{db, from_json, parse_id, parse_kind, to_u64};
+use crate::pii::KeyRing;
 use crate::{ApiKeyRecord, StoreError};
 use chrono::{DateTime, Utc};
 use crossdock_model::{InventoryPosition, Location, LocationId, Order, RecordedEvent, Sku};
@@ -19,9 +20,14 @@ fn time(row: &PgRow, column: &str) -> Result<DateTime<Utc>, StoreError> {
     row.try_get(column).map_err(db)
 }
 
-/// Columns: `state`.
-pub(crate) fn order(row: &PgRow) -> Result<Order, StoreError> {
-    from_json("order state", &text(row, "state")?)
+/// Columns: `state` (the order's JSON with its PII sealed).
+pub(crate) fn order_state(row: &PgRow) -> Result<String, StoreError> {
+    text(row, "state")
+}
+
+/// Columns: `state`; opened with the keys of `ring`.
+pub(crate) fn order(row: &PgRow, ring: &KeyRing) -> Result<Order, StoreError> {
+    ring.open_order("order state", &text(row, "state")?)
 }
 
 /// Columns: `sku, location, on_hand, reserved, safety_stock, in_transit, version, updated_at`.
@@ -46,7 +52,7 @@ pub(crate) fn location(row: &PgRow) -> Result<(Location, u64), StoreError> {
 
 /// Columns: `seq, aggregate_kind, aggregate_id, version, event_type, schema_version, payload, recorded_at,
 /// idempotency_key`.
-pub(crate) fn event(row: &PgRow) -> Result<RecordedEvent, StoreError> {
+pub(crate) fn event(row: &PgRow, ring: &KeyRing) -> Result<RecordedEvent, StoreError> {
     let seq = int(row, "seq")?;
     let schema_version: i32 = row.try_get("schema_version").map_err(db)?;
     Ok(RecordedEvent {
@@ -59,7 +65,7 @@ pub(crate) fn event(row: &PgRow) -> Result<RecordedEvent, StoreError> {
             .map_err(|_| StoreError::Corrupt(format!("event {seq}: schema version out of range")))?,
         recorded_at: time(row, "recorded_at")?,
         idempotency_key: text(row, "idempotency_key")?,
-        payload: from_json(&format!("event {seq} payload"), &text(row, "payload")?)?,
+        payload: ring.open_event(&format!("event {seq} payload"), &text(row, "payload")?)?,
     })
 }
 

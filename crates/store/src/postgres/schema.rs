@@ -87,6 +87,19 @@ CREATE TABLE api_keys (
     Migration { version: 4, name: "edi interchanges and control numbers", sql: super::edi::EDI_SCHEMA },
     Migration { version: 5, name: "api key rotation and rate limits", sql: API_KEYS_V5 },
     Migration { version: 6, name: "hash-chained audit trail", sql: super::audit::AUDIT_SCHEMA },
+    // Version 7: orders by customer (PII export and erasure) and the PII data keys, wrapped by the master key.
+    Migration {
+        version: 7,
+        name: "orders by customer, pii data keys",
+        sql: "ALTER TABLE orders ADD COLUMN customer_id TEXT;
+CREATE INDEX orders_by_customer ON orders (customer_id, last_seq);
+CREATE TABLE pii_keys (
+    key_id     TEXT        PRIMARY KEY,
+    subject    TEXT        NOT NULL UNIQUE,
+    wrapped    BYTEA       NOT NULL,
+    created_at TIMESTAMPTZ NOT NULL
+);",
+    },
 ];
 
 /// Migration 5: a rotated key's previous secret (valid until the overlap ends) and a per-key rate limit.

@@ -1,18 +1,23 @@
 //! `PgStore`: the scale-out backend. Several hub processes may open the same database; their group-commit
 //! writers take turns through an advisory lock. Queries run on a separate pool.
 
+use super::pii_keys::PgKeyTable;
 use super::{dead_letters, delivery, edi, rows, schema, tx::PgBackend};
 use crate::codec::{db, page_size};
 use crate::edi::{ControlBlock, InterchangeAckUpdate, InterchangeFilter, InterchangeRecord, NewInterchange};
+use crate::pii::{Erasure, Pii, StoreOptions};
 use crate::writer::Writer;
 use crate::{
     ApiKeyRecord, ClaimedDelivery, CommandReceipt, CommandRequest, DeadLetterFilter, DeliveryRecord, DeliveryResult,
     DeliverySelector, OrderFilter, OrderRow, ScheduleBatch, Store, StoreError, SubmitError, SubscriptionReplay,
     SubscriptionStart, SubscriptionStats, codec,
 };
+use crate::{CustomerExport, EXPORT_MAX_ORDERS};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use crossdock_model::{AggregateKind, InventoryPosition, Location, LocationId, Order, OrderId, RecordedEvent, Sku};
+use crossdock_model::{
+    AggregateKind, CustomerId, InventoryPosition, Location, LocationId, Order, OrderId, RecordedEvent, Sku,
+};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{PgPool, Postgres, QueryBuilder, Row};
 use std::str::FromStr;
@@ -28,11 +33,17 @@ pub struct PgStore {
     write: PgPool,
     writer: Writer,
     policy: crate::policy::PolicyCell,
+    pii: Pii,
 }
 
 impl PgStore {
     /// Connects to `url` (`postgres://…`) and applies the missing migrations.
     pub async fn open(url: &str) -> Result<Self, StoreError> {
+        Self::open_with(url, StoreOptions::default()).await
+    }
+
+    /// [`PgStore::open`] with options. With a master key, PII data keys are kept in the `pii_keys` table.
+    pub async fn open_with(url: &str, store_options: StoreOptions) -> Result<Self, StoreError> {
         let options = PgConnectOptions::from_str(url).map_err(db)?;
         let write = PgPoolOptions::new()
             .max_connections(1)
@@ -48,8 +59,18 @@ impl PgStore {
             .await
             .map_err(db)?;
         let policy = crate::policy::PolicyCell::default();
-        let writer = Writer::spawn(PgBackend { write_pool: write.clone(), policy: policy.clone() });
-        Ok(Self { read, write, writer, policy })
+        let pii = match store_options.pii {
+            Some(provider) => Pii::new(provider, Box::new(PgKeyTable { pool: read.clone() })),
+            None => Pii::default(),
+        };
+        let writer = Writer::spawn(PgBackend { write_pool: write.clone(), policy: policy.clone(), pii: pii.clone() });
+        Ok(Self { read, write, writer, policy, pii })
+    }
+
+    /// Events from rows of the `events` columns, PII opened.
+    async fn open_events(&self, found: &[sqlx::postgres::PgRow]) -> Result<Vec<RecordedEvent>, StoreError> {
+        let ring = self.pii.ring_for(found.iter().filter_map(|r| r.try_get::<&str, _>("payload").ok())).await?;
+        found.iter().map(|row| rows::event(row, &ring)).collect()
     }
 }
 
@@ -77,7 +98,8 @@ impl Store for PgStore {
             .fetch_optional(&self.read)
             .await
             .map_err(db)?;
-        row.as_ref().map(rows::order).transpose()
+        let ring = self.pii.ring_for(row.iter().filter_map(|r| r.try_get::<&str, _>("state").ok())).await?;
+        row.as_ref().map(|row| rows::order(row, &ring)).transpose()
     }
 
     async fn list_orders(&self, filter: &OrderFilter) -> Result<Vec<OrderRow>, StoreError> {
@@ -96,9 +118,10 @@ impl Store for PgStore {
         }
         query.push(" ORDER BY last_seq LIMIT ").push_bind(page_size(filter.limit));
         let found = query.build().fetch_all(&self.read).await.map_err(db)?;
+        let ring = self.pii.ring_for(found.iter().filter_map(|r| r.try_get::<&str, _>("state").ok())).await?;
         found
             .iter()
-            .map(|row| Ok(OrderRow { order: rows::order(row)?, last_seq: row.try_get("last_seq").map_err(db)? }))
+            .map(|row| Ok(OrderRow { order: rows::order(row, &ring)?, last_seq: row.try_get("last_seq").map_err(db)? }))
             .collect()
     }
 
@@ -130,7 +153,7 @@ impl Store for PgStore {
     }
 
     async fn events_after(&self, after: i64, limit: u32) -> Result<Vec<RecordedEvent>, StoreError> {
-        sqlx::query(
+        let found = sqlx::query(
             "SELECT seq, aggregate_kind, aggregate_id, version, event_type, schema_version, payload, recorded_at, \
              idempotency_key FROM events WHERE seq > $1 ORDER BY seq LIMIT $2",
         )
@@ -138,14 +161,12 @@ impl Store for PgStore {
         .bind(page_size(limit))
         .fetch_all(&self.read)
         .await
-        .map_err(db)?
-        .iter()
-        .map(rows::event)
-        .collect()
+        .map_err(db)?;
+        self.open_events(&found).await
     }
 
     async fn sourcing_decisions(&self, order: &OrderId) -> Result<Vec<RecordedEvent>, StoreError> {
-        sqlx::query(
+        let found = sqlx::query(
             "SELECT seq, aggregate_kind, aggregate_id, version, event_type, schema_version, payload, recorded_at, \
              idempotency_key FROM events WHERE aggregate_kind = 'order' AND aggregate_id = $1 \
              AND event_type = 'order.sourced' ORDER BY version",
@@ -153,10 +174,34 @@ impl Store for PgStore {
         .bind(order.to_string())
         .fetch_all(&self.read)
         .await
-        .map_err(db)?
-        .iter()
-        .map(rows::event)
-        .collect()
+        .map_err(db)?;
+        self.open_events(&found).await
+    }
+
+    async fn erase_customer_pii(&self, customer: &CustomerId) -> Result<Erasure, StoreError> {
+        self.pii.erase_customer(customer.as_str()).await
+    }
+
+    async fn customer_export(&self, customer: &CustomerId) -> Result<CustomerExport, StoreError> {
+        let found = sqlx::query("SELECT id, state FROM orders WHERE customer_id = $1 ORDER BY last_seq LIMIT $2")
+            .bind(customer.to_string())
+            .bind(EXPORT_MAX_ORDERS)
+            .fetch_all(&self.read)
+            .await
+            .map_err(db)?;
+        let ring = self.pii.ring_for(found.iter().filter_map(|r| r.try_get::<&str, _>("state").ok())).await?;
+        let orders = found.iter().map(|row| rows::order(row, &ring)).collect::<Result<Vec<_>, _>>()?;
+        let ids: Vec<String> = orders.iter().map(|o| o.id.to_string()).collect();
+        let found = sqlx::query(
+            "SELECT seq, aggregate_kind, aggregate_id, version, event_type, schema_version, payload, recorded_at, \
+             idempotency_key FROM events WHERE aggregate_kind = 'order' AND aggregate_id = ANY($1) ORDER BY seq",
+        )
+        .bind(ids)
+        .fetch_all(&self.read)
+        .await
+        .map_err(db)?;
+        let events = self.open_events(&found).await?;
+        Ok(CustomerExport { customer_id: customer.clone(), orders, events })
     }
 
     async fn aggregate_events(
@@ -165,7 +210,7 @@ impl Store for PgStore {
         id: &str,
         limit: u32,
     ) -> Result<Vec<RecordedEvent>, StoreError> {
-        sqlx::query(
+        let found = sqlx::query(
             "SELECT seq, aggregate_kind, aggregate_id, version, event_type, schema_version, payload, recorded_at, \
              idempotency_key FROM events WHERE aggregate_kind = $1 AND aggregate_id = $2 ORDER BY version LIMIT $3",
         )
@@ -174,10 +219,8 @@ impl Store for PgStore {
         .bind(page_size(limit))
         .fetch_all(&self.read)
         .await
-        .map_err(db)?
-        .iter()
-        .map(rows::event)
-        .collect()
+        .map_err(db)?;
+        self.open_events(&found).await
     }
 
     async fn insert_api_key(&self, key: &ApiKeyRecord) -> Result<(), StoreError> {
@@ -298,7 +341,7 @@ impl Store for PgStore {
         now: DateTime<Utc>,
         limit: u32,
     ) -> Result<Vec<ClaimedDelivery>, StoreError> {
-        delivery::claim(&self.write, owner, lease, now, limit).await
+        delivery::claim(&self.write, owner, lease, now, limit, &self.pii).await
     }
 
     async fn complete(&self, owner: &str, results: &[DeliveryResult]) -> Result<u64, StoreError> {

@@ -23,6 +23,7 @@ const WRITE_LOCK: i64 = 0x6364_7772_6974_6572;
 pub(crate) struct PgBackend {
     pub write_pool: PgPool,
     pub policy: PolicyCell,
+    pub pii: crate::pii::Pii,
 }
 
 #[async_trait]
@@ -31,7 +32,7 @@ impl Backend for PgBackend {
         let mut tx = PgTx(self.write_pool.begin().await.map_err(db)?);
         sqlx::query("SELECT pg_advisory_xact_lock($1)").bind(WRITE_LOCK).execute(&mut *tx.0).await.map_err(db)?;
         let now = now_micros();
-        let outcomes = apply_batch(&mut tx, requests, now, self.policy.get()).await?;
+        let outcomes = apply_batch(&mut tx, requests, now, self.policy.get(), &self.pii).await?;
         tx.0.commit().await.map_err(db)?;
         Ok(outcomes)
     }
@@ -64,9 +65,13 @@ impl BatchTx for PgTx {
         Ok(out)
     }
 
-    async fn orders(&mut self, ids: &[OrderId]) -> Result<Vec<Order>, StoreError> {
+    async fn orders(&mut self, ids: &[OrderId]) -> Result<Vec<String>, StoreError> {
         let ids: Vec<String> = ids.iter().map(|id| id.to_string()).collect();
-        select_any(self, "SELECT state FROM orders WHERE id = ANY($1)", ids).await?.iter().map(rows::order).collect()
+        select_any(self, "SELECT state FROM orders WHERE id = ANY($1)", ids)
+            .await?
+            .iter()
+            .map(rows::order_state)
+            .collect()
     }
 
     async fn positions(&mut self, keys: &[(Sku, LocationId)]) -> Result<Vec<InventoryPosition>, StoreError> {
@@ -126,12 +131,11 @@ impl BatchTx for PgTx {
         align_seqs(events, returned)
     }
 
-    async fn upsert_orders(&mut self, orders: &[(&Order, i64)]) -> Result<(), StoreError> {
-        let states = orders.iter().map(|(o, _)| to_json(o)).collect::<Result<Vec<_>, _>>()?;
+    async fn upsert_orders(&mut self, orders: &[(&Order, i64)], states: &[String]) -> Result<(), StoreError> {
         let rows: Vec<_> = orders.iter().zip(states).collect();
-        for chunk in rows.chunks(rows_per_statement(8)) {
+        for chunk in rows.chunks(rows_per_statement(9)) {
             let mut query = QueryBuilder::<Postgres>::new(
-                "INSERT INTO orders (id, channel, external_id, status, updated_at, last_seq, version, state) ",
+                "INSERT INTO orders (id, channel, external_id, status, updated_at, last_seq, version, state, customer_id) ",
             );
             query.push_values(chunk, |mut row, ((order, last_seq), state)| {
                 row.push_bind(order.id.to_string())
@@ -141,12 +145,13 @@ impl BatchTx for PgTx {
                     .push_bind(order.updated_at)
                     .push_bind(*last_seq)
                     .push_bind(to_i64(order.version))
-                    .push_bind(state.clone());
+                    .push_bind((*state).clone())
+                    .push_bind(order.customer.as_ref().and_then(|c| c.id.as_ref()).map(|id| id.to_string()));
             });
             query.push(
                 " ON CONFLICT (id) DO UPDATE SET channel = excluded.channel, external_id = excluded.external_id, \
                  status = excluded.status, updated_at = excluded.updated_at, last_seq = excluded.last_seq, \
-                 version = excluded.version, state = excluded.state",
+                 version = excluded.version, state = excluded.state, customer_id = excluded.customer_id",
             );
             query.build().execute(&mut *self.0).await.map_err(db)?;
         }

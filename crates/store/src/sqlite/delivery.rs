@@ -139,6 +139,7 @@ pub(crate) async fn claim(
     lease: Duration,
     now: DateTime<Utc>,
     limit: u32,
+    pii: &crate::pii::Pii,
 ) -> Result<Vec<ClaimedDelivery>, StoreError> {
     let until = now + chrono::Duration::from_std(lease).unwrap_or(chrono::Duration::MAX);
     let mut tx = pool.begin_with("BEGIN IMMEDIATE").await.map_err(db)?;
@@ -165,8 +166,10 @@ pub(crate) async fn claim(
             list.push_bind(*seq);
         }
         query.push(")");
-        for row in query.build().fetch_all(&mut *tx).await.map_err(db)? {
-            let event = rows::event(&row)?;
+        let found = query.build().fetch_all(&mut *tx).await.map_err(db)?;
+        let ring = pii.ring_for(found.iter().filter_map(|r| r.try_get::<&str, _>("payload").ok())).await?;
+        for row in found {
+            let event = rows::event(&row, &ring)?;
             events.insert(event.seq, event);
         }
     }

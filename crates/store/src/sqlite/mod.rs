@@ -7,6 +7,7 @@ mod delivery;
 mod delivery_schema;
 mod edi;
 mod kpis;
+pub(crate) mod pii_keys;
 mod rows;
 mod schema;
 mod sourcing;

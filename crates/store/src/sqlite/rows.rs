@@ -1,6 +1,7 @@
 //! Decoding SQLite rows into canonical types.
 
 use crate::codec::{db, from_json, parse_id, parse_kind, parse_time_text, to_u64};
+use crate::pii::KeyRing;
 use crate::{ApiKeyRecord, StoreError};
 use crossdock_model::{InventoryPosition, Location, LocationId, Order, RecordedEvent, Sku};
 use sqlx::Row;
@@ -19,9 +20,14 @@ fn optional_time(row: &SqliteRow, column: &str) -> Result<Option<chrono::DateTim
     value.as_deref().map(parse_time_text).transpose()
 }
 
-/// Columns: `state`.
-pub(crate) fn order(row: &SqliteRow) -> Result<Order, StoreError> {
-    from_json("order state", &text(row, "state")?)
+/// Columns: `state` (the order's JSON with its PII sealed).
+pub(crate) fn order_state(row: &SqliteRow) -> Result<String, StoreError> {
+    text(row, "state")
+}
+
+/// Columns: `state`; opened with the keys of `ring`.
+pub(crate) fn order(row: &SqliteRow, ring: &KeyRing) -> Result<Order, StoreError> {
+    ring.open_order("order state", &text(row, "state")?)
 }
 
 /// Columns: `sku, location, on_hand, reserved, safety_stock, in_transit, version, updated_at`.
@@ -46,7 +52,7 @@ pub(crate) fn location(row: &SqliteRow) -> Result<(Location, u64), StoreError> {
 
 /// Columns: `seq, aggregate_kind, aggregate_id, version, event_type, schema_version, payload, recorded_at,
 /// idempotency_key`.
-pub(crate) fn event(row: &SqliteRow) -> Result<RecordedEvent, StoreError> {
+pub(crate) fn event(row: &SqliteRow, ring: &KeyRing) -> Result<RecordedEvent, StoreError> {
     let seq = int(row, "seq")?;
     Ok(RecordedEvent {
         seq,
@@ -58,7 +64,7 @@ pub(crate) fn event(row: &SqliteRow) -> Result<RecordedEvent, StoreError> {
             .map_err(|_| StoreError::Corrupt(format!("event {seq}: schema version out of range")))?,
         recorded_at: parse_time_text(&text(row, "recorded_at")?)?,
         idempotency_key: text(row, "idempotency_key")?,
-        payload: from_json(&format!("event {seq} payload"), &text(row, "payload")?)?,
+        payload: ring.open_event(&format!("event {seq} payload"), &text(row, "payload")?)?,
     })
 }
 

@@ -84,6 +84,14 @@ CREATE TABLE api_keys (
     Migration { version: 4, name: "edi interchanges and control numbers", sql: super::edi::EDI_SCHEMA },
     Migration { version: 5, name: "api key rotation and rate limits", sql: API_KEYS_V5 },
     Migration { version: 6, name: "hash-chained audit trail", sql: super::audit::AUDIT_SCHEMA },
+    // Version 7: orders by customer, for PII export and erasure. The data keys themselves live in a file of
+    // their own (`pii_keys.rs`), never in this one.
+    Migration {
+        version: 7,
+        name: "orders by customer",
+        sql: "ALTER TABLE orders ADD COLUMN customer_id TEXT;
+CREATE INDEX orders_by_customer ON orders (customer_id, last_seq);",
+    },
 ];
 
 /// Migration 5: a rotated key's previous secret (valid until the overlap ends) and a per-key rate limit.

@@ -1,18 +1,23 @@
 //! `SqliteStore`: the embedded default. WAL with `synchronous=FULL`, one writer connection driven by the
 //! group-commit task, and a separate pool of read-only connections for queries.
 
+use super::pii_keys::{self, SqliteKeyTable};
 use super::{dead_letters, delivery, edi, rows, schema, tx::SqliteBackend};
 use crate::codec::{db, page_size, time_text};
 use crate::edi::{ControlBlock, InterchangeAckUpdate, InterchangeFilter, InterchangeRecord, NewInterchange};
+use crate::pii::{Erasure, Pii, StoreOptions};
 use crate::writer::Writer;
 use crate::{
     ApiKeyRecord, ClaimedDelivery, CommandReceipt, CommandRequest, DeadLetterFilter, DeliveryRecord, DeliveryResult,
     DeliverySelector, OrderFilter, OrderRow, ScheduleBatch, Store, StoreError, SubmitError, SubscriptionReplay,
     SubscriptionStart, SubscriptionStats, codec,
 };
+use crate::{CustomerExport, EXPORT_MAX_ORDERS};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use crossdock_model::{AggregateKind, InventoryPosition, Location, LocationId, Order, OrderId, RecordedEvent, Sku};
+use crossdock_model::{
+    AggregateKind, CustomerId, InventoryPosition, Location, LocationId, Order, OrderId, RecordedEvent, Sku,
+};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{QueryBuilder, Row, Sqlite, SqlitePool};
 use std::str::FromStr;
@@ -29,6 +34,7 @@ pub struct SqliteStore {
     write: SqlitePool,
     writer: Writer,
     policy: crate::policy::PolicyCell,
+    pii: Pii,
 }
 
 /// Connection options for `sqlite://path`, `sqlite:path` or a bare file path; the file is created if missing.
@@ -55,7 +61,20 @@ fn connect_options(url: &str) -> Result<SqliteConnectOptions, StoreError> {
 impl SqliteStore {
     /// Opens (creating it if needed) the database at `url` and applies the missing migrations.
     pub async fn open(url: &str) -> Result<Self, StoreError> {
+        Self::open_with(url, StoreOptions::default()).await
+    }
+
+    /// [`SqliteStore::open`] with options. With a master key, PII data keys are kept in a file of their own
+    /// beside the store's (see [`pii_keys::key_file_for`]).
+    pub async fn open_with(url: &str, store_options: StoreOptions) -> Result<Self, StoreError> {
         let options = connect_options(url)?;
+        let pii = match store_options.pii {
+            Some(provider) => {
+                let table = SqliteKeyTable::open(&pii_keys::key_file_for(options.get_filename())).await?;
+                Pii::new(provider, Box::new(table))
+            }
+            None => Pii::default(),
+        };
         let write = SqlitePoolOptions::new()
             .max_connections(1)
             .min_connections(1)
@@ -70,8 +89,15 @@ impl SqliteStore {
             .await
             .map_err(db)?;
         let policy = crate::policy::PolicyCell::default();
-        let writer = Writer::spawn(SqliteBackend { write_pool: write.clone(), policy: policy.clone() });
-        Ok(Self { read, write, writer, policy })
+        let writer =
+            Writer::spawn(SqliteBackend { write_pool: write.clone(), policy: policy.clone(), pii: pii.clone() });
+        Ok(Self { read, write, writer, policy, pii })
+    }
+
+    /// Events from rows of the `events` columns, PII opened.
+    async fn open_events(&self, found: &[sqlx::sqlite::SqliteRow]) -> Result<Vec<RecordedEvent>, StoreError> {
+        let ring = self.pii.ring_for(found.iter().filter_map(|r| r.try_get::<&str, _>("payload").ok())).await?;
+        found.iter().map(|row| rows::event(row, &ring)).collect()
     }
 }
 
@@ -99,7 +125,8 @@ impl Store for SqliteStore {
             .fetch_optional(&self.read)
             .await
             .map_err(db)?;
-        row.as_ref().map(rows::order).transpose()
+        let ring = self.pii.ring_for(row.iter().filter_map(|r| r.try_get::<&str, _>("state").ok())).await?;
+        row.as_ref().map(|row| rows::order(row, &ring)).transpose()
     }
 
     async fn list_orders(&self, filter: &OrderFilter) -> Result<Vec<OrderRow>, StoreError> {
@@ -118,9 +145,10 @@ impl Store for SqliteStore {
         }
         query.push(" ORDER BY last_seq LIMIT ").push_bind(page_size(filter.limit));
         let found = query.build().fetch_all(&self.read).await.map_err(db)?;
+        let ring = self.pii.ring_for(found.iter().filter_map(|r| r.try_get::<&str, _>("state").ok())).await?;
         found
             .iter()
-            .map(|row| Ok(OrderRow { order: rows::order(row)?, last_seq: row.try_get("last_seq").map_err(db)? }))
+            .map(|row| Ok(OrderRow { order: rows::order(row, &ring)?, last_seq: row.try_get("last_seq").map_err(db)? }))
             .collect()
     }
 
@@ -152,7 +180,7 @@ impl Store for SqliteStore {
     }
 
     async fn events_after(&self, after: i64, limit: u32) -> Result<Vec<RecordedEvent>, StoreError> {
-        sqlx::query(
+        let found = sqlx::query(
             "SELECT seq, aggregate_kind, aggregate_id, version, event_type, schema_version, payload, recorded_at, \
              idempotency_key FROM events WHERE seq > ? ORDER BY seq LIMIT ?",
         )
@@ -160,14 +188,12 @@ impl Store for SqliteStore {
         .bind(page_size(limit))
         .fetch_all(&self.read)
         .await
-        .map_err(db)?
-        .iter()
-        .map(rows::event)
-        .collect()
+        .map_err(db)?;
+        self.open_events(&found).await
     }
 
     async fn sourcing_decisions(&self, order: &OrderId) -> Result<Vec<RecordedEvent>, StoreError> {
-        sqlx::query(
+        let found = sqlx::query(
             "SELECT seq, aggregate_kind, aggregate_id, version, event_type, schema_version, payload, recorded_at, \
              idempotency_key FROM events WHERE aggregate_kind = 'order' AND aggregate_id = ? \
              AND event_type = 'order.sourced' ORDER BY version",
@@ -175,10 +201,39 @@ impl Store for SqliteStore {
         .bind(order.to_string())
         .fetch_all(&self.read)
         .await
-        .map_err(db)?
-        .iter()
-        .map(rows::event)
-        .collect()
+        .map_err(db)?;
+        self.open_events(&found).await
+    }
+
+    async fn erase_customer_pii(&self, customer: &CustomerId) -> Result<Erasure, StoreError> {
+        self.pii.erase_customer(customer.as_str()).await
+    }
+
+    async fn customer_export(&self, customer: &CustomerId) -> Result<CustomerExport, StoreError> {
+        let found = sqlx::query("SELECT id, state FROM orders WHERE customer_id = ? ORDER BY last_seq LIMIT ?")
+            .bind(customer.to_string())
+            .bind(EXPORT_MAX_ORDERS)
+            .fetch_all(&self.read)
+            .await
+            .map_err(db)?;
+        let ring = self.pii.ring_for(found.iter().filter_map(|r| r.try_get::<&str, _>("state").ok())).await?;
+        let orders = found.iter().map(|row| rows::order(row, &ring)).collect::<Result<Vec<_>, _>>()?;
+        let mut events = Vec::new();
+        for chunk in orders.chunks(codec::rows_per_statement(1)) {
+            let mut query = QueryBuilder::<Sqlite>::new(
+                "SELECT seq, aggregate_kind, aggregate_id, version, event_type, schema_version, payload, recorded_at, \
+                 idempotency_key FROM events WHERE aggregate_kind = 'order' AND aggregate_id IN (",
+            );
+            let mut list = query.separated(", ");
+            for order in chunk {
+                list.push_bind(order.id.to_string());
+            }
+            query.push(") ORDER BY seq");
+            let found = query.build().fetch_all(&self.read).await.map_err(db)?;
+            events.extend(self.open_events(&found).await?);
+        }
+        events.sort_by_key(|e| e.seq);
+        Ok(CustomerExport { customer_id: customer.clone(), orders, events })
     }
 
     async fn aggregate_events(
@@ -187,7 +242,7 @@ impl Store for SqliteStore {
         id: &str,
         limit: u32,
     ) -> Result<Vec<RecordedEvent>, StoreError> {
-        sqlx::query(
+        let found = sqlx::query(
             "SELECT seq, aggregate_kind, aggregate_id, version, event_type, schema_version, payload, recorded_at, \
              idempotency_key FROM events WHERE aggregate_kind = ? AND aggregate_id = ? ORDER BY version LIMIT ?",
         )
@@ -196,10 +251,8 @@ impl Store for SqliteStore {
         .bind(page_size(limit))
         .fetch_all(&self.read)
         .await
-        .map_err(db)?
-        .iter()
-        .map(rows::event)
-        .collect()
+        .map_err(db)?;
+        self.open_events(&found).await
     }
 
     async fn insert_api_key(&self, key: &ApiKeyRecord) -> Result<(), StoreError> {
@@ -319,7 +372,7 @@ impl Store for SqliteStore {
         now: DateTime<Utc>,
         limit: u32,
     ) -> Result<Vec<ClaimedDelivery>, StoreError> {
-        delivery::claim(&self.write, owner, lease, now, limit).await
+        delivery::claim(&self.write, owner, lease, now, limit, &self.pii).await
     }
 
     async fn complete(&self, owner: &str, results: &[DeliveryResult]) -> Result<u64, StoreError> {

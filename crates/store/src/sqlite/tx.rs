@@ -17,6 +17,7 @@ use std::collections::HashMap;
 pub(crate) struct SqliteBackend {
     pub write_pool: SqlitePool,
     pub policy: PolicyCell,
+    pub pii: crate::pii::Pii,
 }
 
 #[async_trait]
@@ -26,7 +27,7 @@ impl Backend for SqliteBackend {
         // IMMEDIATE takes the write lock up front (waiting up to busy_timeout for another process), so the
         // state read below cannot change before COMMIT and sequence numbers follow commit order.
         let mut tx = SqliteTx(self.write_pool.begin_with("BEGIN IMMEDIATE").await.map_err(db)?);
-        let outcomes = apply_batch(&mut tx, requests, now, self.policy.get()).await?;
+        let outcomes = apply_batch(&mut tx, requests, now, self.policy.get(), &self.pii).await?;
         tx.0.commit().await.map_err(db)?;
         Ok(outcomes)
     }
@@ -68,9 +69,9 @@ impl BatchTx for SqliteTx {
         Ok(out)
     }
 
-    async fn orders(&mut self, ids: &[OrderId]) -> Result<Vec<Order>, StoreError> {
+    async fn orders(&mut self, ids: &[OrderId]) -> Result<Vec<String>, StoreError> {
         let ids: Vec<String> = ids.iter().map(|id| id.to_string()).collect();
-        select_in(self, "SELECT state FROM orders WHERE id", &ids).await?.iter().map(rows::order).collect()
+        select_in(self, "SELECT state FROM orders WHERE id", &ids).await?.iter().map(rows::order_state).collect()
     }
 
     async fn positions(&mut self, keys: &[(Sku, LocationId)]) -> Result<Vec<InventoryPosition>, StoreError> {
@@ -131,12 +132,11 @@ impl BatchTx for SqliteTx {
         align_seqs(events, returned)
     }
 
-    async fn upsert_orders(&mut self, orders: &[(&Order, i64)]) -> Result<(), StoreError> {
-        let states = orders.iter().map(|(o, _)| to_json(o)).collect::<Result<Vec<_>, _>>()?;
+    async fn upsert_orders(&mut self, orders: &[(&Order, i64)], states: &[String]) -> Result<(), StoreError> {
         let rows: Vec<_> = orders.iter().zip(states).collect();
-        for chunk in rows.chunks(rows_per_statement(8)) {
+        for chunk in rows.chunks(rows_per_statement(9)) {
             let mut query = QueryBuilder::<Sqlite>::new(
-                "INSERT INTO orders (id, channel, external_id, status, updated_at, last_seq, version, state) ",
+                "INSERT INTO orders (id, channel, external_id, status, updated_at, last_seq, version, state, customer_id) ",
             );
             query.push_values(chunk, |mut row, ((order, last_seq), state)| {
                 row.push_bind(order.id.to_string())
@@ -146,12 +146,13 @@ impl BatchTx for SqliteTx {
                     .push_bind(time_text(order.updated_at))
                     .push_bind(*last_seq)
                     .push_bind(to_i64(order.version))
-                    .push_bind(state.clone());
+                    .push_bind((*state).clone())
+                    .push_bind(order.customer.as_ref().and_then(|c| c.id.as_ref()).map(|id| id.to_string()));
             });
             query.push(
                 " ON CONFLICT (id) DO UPDATE SET channel = excluded.channel, external_id = excluded.external_id, \
                  status = excluded.status, updated_at = excluded.updated_at, last_seq = excluded.last_seq, \
-                 version = excluded.version, state = excluded.state",
+                 version = excluded.version, state = excluded.state, customer_id = excluded.customer_id",
             );
             query.build().execute(&mut *self.0).await.map_err(db)?;
         }

@@ -1,0 +1,147 @@
+//! The crossdock peer of `bench e2e`: `crossdock serve` started as a child process (this binary, the serve
+//! wiring, a fresh SQLite file, the dispatcher) with the five receivers as its systems, then stocked over the
+//! API so that orders are sourced automatically.
+
+use super::receivers::SYSTEMS;
+use anyhow::{Context, bail};
+use std::path::Path;
+use std::time::{Duration, Instant};
+use tokio::process::{Child, Command};
+
+/// Units received per sku and location: enough that no order is backordered.
+const STOCK: i64 = 10_000_000;
+/// Warehouses of the network: id, latitude, longitude.
+const LOCATIONS: [(&str, f64, f64); 3] =
+    [("wh-east", 40.7, -74.0), ("wh-central", 41.9, -87.6), ("wh-west", 34.0, -118.2)];
+
+/// Which events each system subscribes to: the ERP and CRM get the order, the finance system its sourcing,
+/// the WMS and TMS its release to the warehouse; so each order makes one delivery to each system.
+fn events_of(system: &str) -> &'static str {
+    match system {
+        "erp" | "crm" => "order.placed",
+        "finance" => "order.sourced",
+        _ => "order.released",
+    }
+}
+
+/// A running hub.
+pub struct Hub {
+    child: Child,
+    pub base: String,
+    pub key: String,
+    pub pid: u32,
+}
+
+impl Hub {
+    pub async fn stop(mut self) {
+        let _ = self.child.kill().await;
+    }
+}
+
+fn config_text(listen: &str, store_url: &str, receivers: &[String], max_in_flight: u32) -> String {
+    let mut text =
+        format!("listen = \"{listen}\"\n[store]\nurl = \"{store_url}\"\n[dispatch]\npoll_interval_ms = 20\n");
+    for (system, url) in SYSTEMS.iter().zip(receivers) {
+        let role = if *system == "finance" { "erp" } else { system };
+        text.push_str(&format!(
+            "\n[[systems]]\nname = \"{system}\"\nrole = \"{role}\"\ntransport = {{ type = \"http\", url = \"{url}\" }}\n\
+             timeout_ms = 10000\nmax_in_flight = {max_in_flight}\n\n[[subscriptions]]\nname = \"{system}-orders\"\n\
+             system = \"{system}\"\nevents = [\"{}\"]\n",
+            events_of(system)
+        ));
+    }
+    text
+}
+
+/// Starts the hub in `dir` (which must outlive it) with the receivers as systems, and stocks it for `skus`
+/// skus (`SKU-00001`…) at three warehouses.
+pub async fn start(dir: &Path, receivers: &[String], skus: usize, max_in_flight: u32) -> anyhow::Result<Hub> {
+    let store_url = format!("sqlite://{}", dir.join("hub.db").display());
+    let store = crossdock_store::open(&store_url).await.context("creating the hub's store")?;
+    let scopes = ["orders:write", "inventory:write", "kpis:read"].map(String::from).to_vec();
+    let (key, record) = crossdock_server::auth::new_key("bench-e2e", scopes, None);
+    store.insert_api_key(&record).await.context("creating the bench's API key")?;
+    drop(store);
+
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+    let listen = format!("127.0.0.1:{port}");
+    let config = dir.join("crossdock.toml");
+    std::fs::write(&config, config_text(&listen, &store_url, receivers, max_in_flight))
+        .with_context(|| format!("writing {}", config.display()))?;
+    let exe = std::env::current_exe().context("finding the crossdock binary")?;
+    let child = Command::new(exe)
+        .arg("--config")
+        .arg(&config)
+        .arg("serve")
+        .env("CROSSDOCK_LOG", "warn")
+        .stdout(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .context("starting crossdock serve")?;
+    let pid = child.id().context("the hub exited at once")?;
+    let hub = Hub { child, base: format!("http://{listen}"), key, pid };
+
+    let client = reqwest::Client::new();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let up = client.get(format!("{}/healthz", hub.base)).send().await.is_ok_and(|r| r.status().is_success());
+        if up {
+            break;
+        }
+        if Instant::now() > deadline {
+            bail!("crossdock serve did not answer /healthz within 30 s");
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    stock(&client, &hub, skus).await?;
+    Ok(hub)
+}
+
+async fn stock(client: &reqwest::Client, hub: &Hub, skus: usize) -> anyhow::Result<()> {
+    for (id, lat, lon) in LOCATIONS {
+        let body = serde_json::json!({"name": id, "kind": "warehouse", "coordinates": {"lat": lat, "lon": lon}});
+        let r = client.put(format!("{}/v1/locations/{id}", hub.base)).bearer_auth(&hub.key).json(&body).send().await?;
+        if !r.status().is_success() {
+            bail!("creating location {id}: {} {}", r.status(), r.text().await.unwrap_or_default());
+        }
+    }
+    let adjustments: Vec<serde_json::Value> = (1..=skus)
+        .flat_map(|n| {
+            LOCATIONS.iter().map(move |(location, _, _)| {
+                serde_json::json!({"sku": format!("SKU-{n:05}"), "location": location, "delta": STOCK, "reason": "receipt"})
+            })
+        })
+        .collect();
+    let url = format!("{}/v1/inventory/adjustments", hub.base);
+    for chunk in adjustments.chunks(32) {
+        let sends = chunk.iter().map(|body| client.post(&url).bearer_auth(&hub.key).json(body).send());
+        for r in futures::future::join_all(sends).await {
+            let r = r?;
+            if !r.status().is_success() {
+                bail!("stocking the hub: {} {}", r.status(), r.text().await.unwrap_or_default());
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Sync latency (event committed → acknowledged) p50 and p99 per system, from the hub's `GET /v1/kpis`.
+pub async fn sync_latencies(hub: &Hub) -> anyhow::Result<Vec<(String, f64, f64)>> {
+    let report: serde_json::Value = reqwest::Client::new()
+        .get(format!("{}/v1/kpis", hub.base))
+        .bearer_auth(&hub.key)
+        .timeout(Duration::from_secs(120))
+        .send()
+        .await?
+        .error_for_status()?
+        .json()
+        .await?;
+    let systems = report["systems"].as_array().context("the KPI report has no systems")?;
+    Ok(systems
+        .iter()
+        .map(|s| {
+            let ms = |q: &str| s["sync_latency_ms"][q].as_f64().unwrap_or(f64::NAN);
+            (s["name"].as_str().unwrap_or("?").to_string(), ms("p50"), ms("p99"))
+        })
+        .collect())
+}

@@ -1,0 +1,141 @@
+//! A batch's or a read's set of resolved data keys, and the sealing and opening of the PII fields of orders
+//! and events with them (synchronous: the keys were fetched beforehand by the [`super::Pii`] handle).
+
+use super::cipher::{DataKey, parse_sealed};
+use crate::StoreError;
+use crate::codec::{from_json, to_json};
+use crossdock_model::{Customer, Event, Order, OrderId};
+use serde_json::Value;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// What a PII field reads as once its customer's data key has been destroyed.
+pub const ERASED: &str = "[erased]";
+/// What a PII field reads as in a store opened without a master key.
+pub const SEALED: &str = "[encrypted]";
+
+/// Customer fields that are sealed (the customer id stays readable: it names the data key's subject).
+const CUSTOMER_FIELDS: &[&str] = &["email", "name", "phone"];
+/// Address fields that are sealed. `region` and `country` stay readable: tax reports are per state.
+const ADDRESS_FIELDS: &[&str] = &["name", "line1", "line2", "city", "postal_code"];
+
+/// The subject whose data key protects an order's PII: its customer id, or the order itself when the
+/// order names no customer.
+pub fn subject_of(order: &Order) -> String {
+    subject_for(order.customer.as_ref(), &order.id)
+}
+
+/// The subject of an order with this customer and id (see [`subject_of`]).
+pub fn subject_for(customer: Option<&Customer>, order: &OrderId) -> String {
+    match customer.and_then(|c| c.id.as_ref()) {
+        Some(id) => customer_subject(id.as_str()),
+        None => format!("order:{order}"),
+    }
+}
+
+/// The data-key subject of a customer id.
+pub fn customer_subject(customer_id: &str) -> String {
+    format!("customer:{customer_id}")
+}
+
+/// Data keys at hand: by subject for sealing, by id for opening (`None`: destroyed or unknown).
+#[derive(Default)]
+pub(crate) struct KeyRing {
+    /// False when the store has no master key: values are written as they are.
+    pub enabled: bool,
+    pub by_subject: HashMap<String, Arc<DataKey>>,
+    pub by_id: HashMap<String, Option<Arc<DataKey>>>,
+}
+
+impl KeyRing {
+    /// The order's JSON with its PII fields sealed under its subject's key (which must be in the ring).
+    pub fn seal_order(&self, order: &Order) -> Result<String, StoreError> {
+        if !self.enabled {
+            return to_json(order);
+        }
+        let mut value = serde_json::to_value(order).map_err(|e| StoreError::Corrupt(format!("order: {e}")))?;
+        self.seal_order_value(&subject_of(order), &mut value)?;
+        to_json(&value)
+    }
+
+    /// The event's JSON; an `order.placed` event has its order's PII fields sealed.
+    pub fn seal_event(&self, event: &Event) -> Result<String, StoreError> {
+        match event {
+            Event::OrderPlaced { order } if self.enabled => {
+                let mut value = serde_json::to_value(event).map_err(|e| StoreError::Corrupt(format!("event: {e}")))?;
+                if let Some(inner) = value.get_mut("order") {
+                    self.seal_order_value(&subject_of(order), inner)?;
+                }
+                to_json(&value)
+            }
+            _ => to_json(event),
+        }
+    }
+
+    fn seal_order_value(&self, subject: &str, order: &mut Value) -> Result<(), StoreError> {
+        let key = self
+            .by_subject
+            .get(subject)
+            .ok_or_else(|| StoreError::Corrupt(format!("no data key loaded for {subject}")))?;
+        let seal = |object: Option<&mut Value>, fields: &[&str]| -> Result<(), StoreError> {
+            let Some(Value::Object(map)) = object else { return Ok(()) };
+            for field in fields {
+                if let Some(Value::String(text)) = map.get_mut(*field)
+                    && parse_sealed(text).is_none()
+                {
+                    *text = key.seal(text).ok_or_else(|| StoreError::Corrupt("PII encryption failed".into()))?;
+                }
+            }
+            Ok(())
+        };
+        seal(order.get_mut("customer"), CUSTOMER_FIELDS)?;
+        seal(order.get_mut("ship_to"), ADDRESS_FIELDS)?;
+        seal(order.get_mut("bill_to"), ADDRESS_FIELDS)
+    }
+
+    pub fn open_order(&self, what: &str, text: &str) -> Result<Order, StoreError> {
+        from_json(what, &self.open_text(text))
+    }
+
+    pub fn open_event(&self, what: &str, text: &str) -> Result<Event, StoreError> {
+        from_json(what, &self.open_text(text))
+    }
+
+    /// The JSON text with every sealed value replaced by its plaintext, or by [`ERASED`] (an e-mail
+    /// address: removed) when its key is gone. Text without sealed values is returned as it is.
+    fn open_text<'t>(&self, text: &'t str) -> std::borrow::Cow<'t, str> {
+        if !text.contains(super::cipher::SEALED_PREFIX) {
+            return text.into();
+        }
+        let Ok(mut value) = serde_json::from_str::<Value>(text) else { return text.into() };
+        self.open_value(&mut value);
+        serde_json::to_string(&value).map(Into::into).unwrap_or_else(|_| text.into())
+    }
+
+    fn open_value(&self, value: &mut Value) {
+        match value {
+            Value::Object(map) => {
+                let mut unreadable_email = false;
+                for (field, item) in map.iter_mut() {
+                    if let Value::String(text) = item
+                        && let Some((key_id, _)) = parse_sealed(text)
+                    {
+                        let plain = self.by_id.get(key_id).and_then(|k| k.as_ref()).and_then(|k| k.open(text));
+                        match plain {
+                            Some(plain) => *text = plain,
+                            None if field == "email" => unreadable_email = true,
+                            None => *text = if self.enabled { ERASED } else { SEALED }.to_string(),
+                        }
+                    } else {
+                        self.open_value(item);
+                    }
+                }
+                if unreadable_email {
+                    map.remove("email");
+                }
+            }
+            Value::Array(items) => items.iter_mut().for_each(|item| self.open_value(item)),
+            _ => {}
+        }
+    }
+}

@@ -1,0 +1,194 @@
+//! The key vault: data keys wrapped by the master key in their own table (`pii_keys`), unwrapped on first
+//! use and cached, created the first time a subject needs one, and destroyed by erasure.
+
+use super::cipher::{DataKey, sealed_key_ids};
+use super::provider::{KEY_LEN, KeyProvider};
+use super::ring::KeyRing;
+use crate::StoreError;
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// How long an unwrapped key is trusted before the table is read again, so that an erasure made by another
+/// hub process on the same database takes effect here within this time (at once in the erasing process).
+const CACHE_TTL: Duration = Duration::from_secs(30);
+/// Most cached keys; past it the cache starts over.
+const MAX_CACHED: usize = 100_000;
+
+/// A data key as stored: wrapped under the master key.
+#[derive(Debug, Clone)]
+pub(crate) struct WrappedKey {
+    pub key_id: String,
+    pub subject: String,
+    pub wrapped: Vec<u8>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// The key table, implemented by each backend (outside batch transactions: a key row is committed before
+/// any event sealed under it, and a key created for a batch that then fails is harmless).
+#[async_trait]
+pub(crate) trait KeyTable: Send + Sync + 'static {
+    async fn by_subjects(&self, subjects: &[String]) -> Result<Vec<WrappedKey>, StoreError>;
+    async fn by_ids(&self, ids: &[String]) -> Result<Vec<WrappedKey>, StoreError>;
+    /// Inserts the keys (in one transaction) except those whose subject has one already.
+    async fn insert(&self, keys: &[WrappedKey]) -> Result<(), StoreError>;
+    /// Deletes the subject's keys; returns how many rows went.
+    async fn delete_subject(&self, subject: &str) -> Result<u64, StoreError>;
+}
+
+#[derive(Default)]
+struct Cache {
+    by_subject: HashMap<String, (Instant, Arc<DataKey>)>,
+    /// `None`: the key is gone (destroyed keys never come back, ids are never reused).
+    by_id: HashMap<String, (Instant, Option<Arc<DataKey>>)>,
+}
+
+pub(crate) struct Vault {
+    provider: Arc<dyn KeyProvider>,
+    table: Box<dyn KeyTable>,
+    cache: Mutex<Cache>,
+}
+
+impl Vault {
+    pub fn new(provider: Arc<dyn KeyProvider>, table: Box<dyn KeyTable>) -> Self {
+        Self { provider, table, cache: Mutex::new(Cache::default()) }
+    }
+
+    fn cache(&self) -> std::sync::MutexGuard<'_, Cache> {
+        self.cache.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    async fn unwrap(&self, row: &WrappedKey) -> Result<Arc<DataKey>, StoreError> {
+        let key: [u8; KEY_LEN] = self.provider.unwrap(&row.key_id, &row.wrapped).await.map_err(|e| {
+            tracing::error!(error = %e, provider = %self.provider.describe(), "a PII data key cannot be unwrapped");
+            StoreError::Corrupt(e.to_string())
+        })?;
+        Ok(Arc::new(DataKey::new(row.key_id.clone(), row.subject.clone(), &key)))
+    }
+
+    fn remember(&self, subject: &str, key: &Arc<DataKey>) {
+        let mut cache = self.cache();
+        if cache.by_subject.len() >= MAX_CACHED || cache.by_id.len() >= MAX_CACHED {
+            *cache = Cache::default();
+        }
+        let now = Instant::now();
+        cache.by_subject.insert(subject.to_string(), (now, key.clone()));
+        cache.by_id.insert(key.id.clone(), (now, Some(key.clone())));
+    }
+
+    /// Adds the data keys of `subjects` to the ring, creating (and storing) those that do not exist yet.
+    pub async fn ensure_subjects(&self, ring: &mut KeyRing, subjects: &[String]) -> Result<(), StoreError> {
+        let mut missing: Vec<String> = Vec::new();
+        {
+            let cache = self.cache();
+            for subject in subjects {
+                if ring.by_subject.contains_key(subject) {
+                    continue;
+                }
+                match cache.by_subject.get(subject) {
+                    Some((at, key)) if at.elapsed() < CACHE_TTL => {
+                        ring.by_subject.insert(subject.clone(), key.clone());
+                    }
+                    _ if !missing.contains(subject) => missing.push(subject.clone()),
+                    _ => {}
+                }
+            }
+        }
+        if missing.is_empty() {
+            return Ok(());
+        }
+        let mut found: HashMap<String, WrappedKey> =
+            self.table.by_subjects(&missing).await?.into_iter().map(|k| (k.subject.clone(), k)).collect();
+        let absent: Vec<&String> = missing.iter().filter(|s| !found.contains_key(*s)).collect();
+        if !absent.is_empty() {
+            let mut rows = Vec::with_capacity(absent.len());
+            for subject in &absent {
+                let key_id = DataKey::new_id();
+                let data_key = rand::random::<[u8; KEY_LEN]>();
+                let wrapped = self.provider.wrap(&key_id, &data_key).await.map_err(|e| {
+                    tracing::error!(error = %e, provider = %self.provider.describe(), "a PII data key cannot be wrapped");
+                    StoreError::Corrupt(e.to_string())
+                })?;
+                rows.push(WrappedKey { key_id, subject: (*subject).clone(), wrapped, created_at: Utc::now() });
+            }
+            self.table.insert(&rows).await?;
+            // Read back: another process may have created a subject's key first.
+            let absent: Vec<String> = absent.into_iter().cloned().collect();
+            found.extend(self.table.by_subjects(&absent).await?.into_iter().map(|k| (k.subject.clone(), k)));
+        }
+        for subject in missing {
+            let row = found
+                .get(&subject)
+                .ok_or_else(|| StoreError::Corrupt(format!("the data key of {subject} was not stored")))?;
+            let key = self.unwrap(row).await?;
+            self.remember(&subject, &key);
+            ring.by_subject.insert(subject, key);
+        }
+        Ok(())
+    }
+
+    /// Adds to the ring the keys of every sealed value found in `texts` (`None` for destroyed ones).
+    pub async fn resolve_texts<'a>(
+        &self,
+        ring: &mut KeyRing,
+        texts: impl IntoIterator<Item = &'a str>,
+    ) -> Result<(), StoreError> {
+        let mut missing: Vec<String> = Vec::new();
+        {
+            let cache = self.cache();
+            for text in texts {
+                for id in sealed_key_ids(text) {
+                    if ring.by_id.contains_key(id) {
+                        continue;
+                    }
+                    match cache.by_id.get(id) {
+                        Some((at, key)) if key.is_none() || at.elapsed() < CACHE_TTL => {
+                            ring.by_id.insert(id.to_string(), key.clone());
+                        }
+                        _ if !missing.iter().any(|m| m == id) => missing.push(id.to_string()),
+                        _ => {}
+                    }
+                }
+            }
+        }
+        if missing.is_empty() {
+            return Ok(());
+        }
+        let rows = self.table.by_ids(&missing).await?;
+        for row in &rows {
+            let key = self.unwrap(row).await?;
+            self.remember(&row.subject, &key);
+            ring.by_id.insert(row.key_id.clone(), Some(key));
+        }
+        let mut cache = self.cache();
+        for id in missing {
+            ring.by_id.entry(id.clone()).or_insert_with(|| {
+                cache.by_id.insert(id, (Instant::now(), None));
+                None
+            });
+        }
+        Ok(())
+    }
+
+    /// Destroys the subject's data keys; true when there was one.
+    pub async fn erase(&self, subject: &str) -> Result<bool, StoreError> {
+        let deleted = self.table.delete_subject(subject).await?;
+        let mut cache = self.cache();
+        if let Some((_, key)) = cache.by_subject.remove(subject) {
+            cache.by_id.insert(key.id.clone(), (Instant::now(), None));
+        }
+        let now = Instant::now();
+        for entry in cache.by_id.values_mut() {
+            if entry.1.as_ref().is_some_and(|key| key.subject == subject) {
+                *entry = (now, None);
+            }
+        }
+        Ok(deleted > 0)
+    }
+
+    pub fn describe(&self) -> String {
+        self.provider.describe()
+    }
+}

@@ -1,0 +1,74 @@
+//! The PostgreSQL key table `pii_keys` (migration 7): PII data keys wrapped by the master key. Back it up
+//! separately from the event log (`pg_dump --exclude-table=pii_keys` for the log), or an old backup of
+//! both would bring an erased customer's key back.
+
+use crate::StoreError;
+use crate::codec::db;
+use crate::pii::{KeyTable, WrappedKey};
+use async_trait::async_trait;
+use sqlx::postgres::PgRow;
+use sqlx::{PgPool, Postgres, QueryBuilder, Row};
+
+pub(crate) struct PgKeyTable {
+    pub pool: PgPool,
+}
+
+fn wrapped_key(row: &PgRow) -> Result<WrappedKey, StoreError> {
+    Ok(WrappedKey {
+        key_id: row.try_get("key_id").map_err(db)?,
+        subject: row.try_get("subject").map_err(db)?,
+        wrapped: row.try_get("wrapped").map_err(db)?,
+        created_at: row.try_get("created_at").map_err(db)?,
+    })
+}
+
+#[async_trait]
+impl KeyTable for PgKeyTable {
+    async fn by_subjects(&self, subjects: &[String]) -> Result<Vec<WrappedKey>, StoreError> {
+        sqlx::query("SELECT key_id, subject, wrapped, created_at FROM pii_keys WHERE subject = ANY($1)")
+            .bind(subjects.to_vec())
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db)?
+            .iter()
+            .map(wrapped_key)
+            .collect()
+    }
+
+    async fn by_ids(&self, ids: &[String]) -> Result<Vec<WrappedKey>, StoreError> {
+        sqlx::query("SELECT key_id, subject, wrapped, created_at FROM pii_keys WHERE key_id = ANY($1)")
+            .bind(ids.to_vec())
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db)?
+            .iter()
+            .map(wrapped_key)
+            .collect()
+    }
+
+    async fn insert(&self, keys: &[WrappedKey]) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await.map_err(db)?;
+        for chunk in keys.chunks(crate::codec::rows_per_statement(4)) {
+            let mut query =
+                QueryBuilder::<Postgres>::new("INSERT INTO pii_keys (key_id, subject, wrapped, created_at) ");
+            query.push_values(chunk, |mut row, key| {
+                row.push_bind(key.key_id.clone())
+                    .push_bind(key.subject.clone())
+                    .push_bind(key.wrapped.clone())
+                    .push_bind(key.created_at);
+            });
+            query.push(" ON CONFLICT (subject) DO NOTHING");
+            query.build().execute(&mut *tx).await.map_err(db)?;
+        }
+        tx.commit().await.map_err(db)
+    }
+
+    async fn delete_subject(&self, subject: &str) -> Result<u64, StoreError> {
+        let done = sqlx::query("DELETE FROM pii_keys WHERE subject = $1")
+            .bind(subject.to_string())
+            .execute(&self.pool)
+            .await
+            .map_err(db)?;
+        Ok(done.rows_affected())
+    }
+}

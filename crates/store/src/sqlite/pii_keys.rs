@@ -1,0 +1,111 @@
+//! The SQLite key table: PII data keys in a database file of their own next to the store's
+//! (`hub.db` → `hub.pii-keys.db`), so that a copy of the store's file never carries the keys that open it.
+
+use crate::StoreError;
+use crate::codec::{db, parse_time_text, time_text};
+use crate::pii::{KeyTable, WrappedKey};
+use async_trait::async_trait;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous};
+use sqlx::{QueryBuilder, Row, Sqlite, SqlitePool};
+use std::path::{Path, PathBuf};
+
+const SCHEMA: &str = "CREATE TABLE IF NOT EXISTS pii_keys (
+    key_id     TEXT PRIMARY KEY,
+    subject    TEXT NOT NULL UNIQUE,
+    wrapped    BLOB NOT NULL,
+    created_at TEXT NOT NULL
+) STRICT";
+
+/// Where the key file of the store file `store` lives.
+pub fn key_file_for(store: &Path) -> PathBuf {
+    let stem = store.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "store".into());
+    store.with_file_name(format!("{stem}.pii-keys.db"))
+}
+
+pub(crate) struct SqliteKeyTable {
+    pool: SqlitePool,
+}
+
+impl SqliteKeyTable {
+    pub async fn open(path: &Path) -> Result<Self, StoreError> {
+        let options = SqliteConnectOptions::new()
+            .filename(path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Full)
+            .busy_timeout(std::time::Duration::from_secs(30))
+            // A destroyed key's bytes are overwritten in the file, not merely unlinked from the b-tree.
+            .pragma("secure_delete", "ON");
+        let pool = SqlitePoolOptions::new().max_connections(2).connect_with(options).await.map_err(db)?;
+        sqlx::raw_sql(SCHEMA).execute(&pool).await.map_err(db)?;
+        Ok(Self { pool })
+    }
+}
+
+fn wrapped_key(row: &SqliteRow) -> Result<WrappedKey, StoreError> {
+    let created_at: String = row.try_get("created_at").map_err(db)?;
+    Ok(WrappedKey {
+        key_id: row.try_get("key_id").map_err(db)?,
+        subject: row.try_get("subject").map_err(db)?,
+        wrapped: row.try_get("wrapped").map_err(db)?,
+        created_at: parse_time_text(&created_at)?,
+    })
+}
+
+impl SqliteKeyTable {
+    async fn select_in(&self, column: &'static str, values: &[String]) -> Result<Vec<WrappedKey>, StoreError> {
+        let mut out = Vec::new();
+        for chunk in values.chunks(crate::codec::rows_per_statement(1)) {
+            let mut query =
+                QueryBuilder::<Sqlite>::new("SELECT key_id, subject, wrapped, created_at FROM pii_keys WHERE ");
+            query.push(column).push(" IN (");
+            let mut list = query.separated(", ");
+            for value in chunk {
+                list.push_bind(value.clone());
+            }
+            query.push(")");
+            for row in query.build().fetch_all(&self.pool).await.map_err(db)? {
+                out.push(wrapped_key(&row)?);
+            }
+        }
+        Ok(out)
+    }
+}
+
+#[async_trait]
+impl KeyTable for SqliteKeyTable {
+    async fn by_subjects(&self, subjects: &[String]) -> Result<Vec<WrappedKey>, StoreError> {
+        self.select_in("subject", subjects).await
+    }
+
+    async fn by_ids(&self, ids: &[String]) -> Result<Vec<WrappedKey>, StoreError> {
+        self.select_in("key_id", ids).await
+    }
+
+    async fn insert(&self, keys: &[WrappedKey]) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await.map_err(db)?;
+        for chunk in keys.chunks(crate::codec::rows_per_statement(4)) {
+            let mut query = QueryBuilder::<Sqlite>::new("INSERT INTO pii_keys (key_id, subject, wrapped, created_at) ");
+            query.push_values(chunk, |mut row, key| {
+                row.push_bind(key.key_id.clone())
+                    .push_bind(key.subject.clone())
+                    .push_bind(key.wrapped.clone())
+                    .push_bind(time_text(key.created_at));
+            });
+            query.push(" ON CONFLICT (subject) DO NOTHING");
+            query.build().execute(&mut *tx).await.map_err(db)?;
+        }
+        tx.commit().await.map_err(db)
+    }
+
+    async fn delete_subject(&self, subject: &str) -> Result<u64, StoreError> {
+        let done = sqlx::query("DELETE FROM pii_keys WHERE subject = ?")
+            .bind(subject.to_string())
+            .execute(&self.pool)
+            .await
+            .map_err(db)?;
+        // Checkpoint so the deleted row does not linger in the WAL file either.
+        sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)").execute(&self.pool).await.map_err(db)?;
+        Ok(done.rows_affected())
+    }
+}
