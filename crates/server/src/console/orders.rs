@@ -4,7 +4,7 @@
 
 use super::{ConsoleError, ConsoleUser, Layout, field, fields, render};
 use crate::AppState;
-use crate::routes::{DLQ_READ, ORDERS_READ};
+use crate::routes::{DLQ_READ, ORDERS_READ, PII_READ};
 use askama::Template;
 use axum::Extension;
 use axum::extract::{Path, RawQuery, State};
@@ -202,7 +202,11 @@ pub async fn show(
             }
         })
         .collect();
-    let events = state.store.aggregate_events(AggregateKind::Order, order_id.as_str(), MAX_ROWS).await?;
+    let mut events = state.store.aggregate_events(AggregateKind::Order, order_id.as_str(), MAX_ROWS).await?;
+    // The timeline shows payloads: without `pii:read` the customer's details are masked, as in the API.
+    if !user.can(PII_READ) {
+        events.iter_mut().for_each(crate::pii::mask_event);
+    }
     let timeline = events
         .iter()
         .map(|e| TimelineRow {

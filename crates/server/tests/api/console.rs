@@ -192,6 +192,14 @@ async fn a_viewer_sees_no_replay_button_and_is_refused_with_403() {
     assert!(list.body.contains("<span id=\"role\">viewer</span>"));
     let one = send(&t.state, get(&format!("/console/dead-letters/{}", ids[0]), Some(&session))).await;
     assert!(one.status == 200 && !one.body.contains("/replay"));
+    // Without pii:read the order's timeline shows the customer masked; an admin sees the plaintext.
+    let masked = send(&t.state, get("/console/orders/to-erp-o0", Some(&session))).await;
+    assert_eq!(masked.status, 200, "{}", masked.body);
+    assert!(masked.body.contains("order.placed") && masked.body.contains("A** L*******"), "{}", masked.body);
+    assert!(!masked.body.contains("Ada Lovelace") && !masked.body.contains("ada@example.com"));
+    let (admin_session, _) = sign_in(&t.state, &t.admin).await;
+    let plain = send(&t.state, get("/console/orders/to-erp-o0", Some(&admin_session))).await;
+    assert!(plain.body.contains("Ada Lovelace"), "an admin reads the PII");
     let refused =
         send(&t.state, post(&format!("/console/dead-letters/{}/replay", ids[0]), Some(&session), Some(&csrf), ""))
             .await;
