@@ -218,6 +218,7 @@ async fn commit_orders(
                     command: Command::PlaceOrder(orders[n as usize].clone()),
                     actor: "bench".into(),
                     expected_version: None,
+                    origin: Default::default(),
                 };
                 let receipt = store.submit(request).await.map_err(|e| anyhow::anyhow!("submit failed: {e}"))?;
                 note_commit(&commits, receipt.first_seq, receipt.last_seq, Instant::now());

@@ -1,6 +1,7 @@
 //! The `crossdock` binary: serve the hub, manage API keys, check config, dead letters and replay, jq mapping
 //! tests, benchmarks. Each command lives in its own module; this file only dispatches.
 
+mod audit;
 mod bench;
 mod bench_deliver;
 mod bench_e2e;
@@ -59,6 +60,11 @@ enum Command {
     Dlq {
         #[command(subcommand)]
         action: dlq::DlqAction,
+    },
+    /// The audit trail: verify its hash chain.
+    Audit {
+        #[command(subcommand)]
+        action: audit::AuditAction,
     },
     /// Re-send a subscription's history from a sequence number (back-fill a new system).
     Replay {
@@ -178,6 +184,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Dlq { action } => {
             let store = serve::open_store(&config::load(config_path)?).await?;
             dlq::run(store.as_ref(), action).await
+        }
+        Command::Audit { action } => {
+            let store = serve::open_store(&config::load(config_path)?).await?;
+            audit::run(store.as_ref(), action).await
         }
         Command::Replay { subscription, from_seq } => {
             let store = serve::open_store(&config::load(config_path)?).await?;

@@ -136,7 +136,13 @@ fn isa_control(bytes: &[u8]) -> String {
 }
 
 async fn submit(store: &dyn Store, key: &str, command: Command) {
-    let request = CommandRequest { idempotency_key: key.into(), command, actor: "test".into(), expected_version: None };
+    let request = CommandRequest {
+        idempotency_key: key.into(),
+        command,
+        actor: "test".into(),
+        expected_version: None,
+        origin: Default::default(),
+    };
     store.submit(request).await.unwrap_or_else(|e| panic!("{key}: {e}"));
 }
 

@@ -143,7 +143,9 @@ pub async fn serve(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, app(state)).with_graceful_shutdown(shutdown).await
+    // Connect info gives handlers the client's address, recorded in the audit trail.
+    let service = app(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, service).with_graceful_shutdown(shutdown).await
 }
 
 /// Like [`serve`], but HTTPS only: each connection's TLS handshake (with `tls`, see [`tls::server_config`])

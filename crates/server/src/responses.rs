@@ -112,6 +112,7 @@ async fn submit_once(state: &AppState, submission: Submission<'_>) -> Result<Com
         command: submission.command,
         actor: submission.actor.key_id.clone(),
         expected_version: submission.expected_version,
+        origin: submission.actor.origin.clone(),
     };
     if !submission.times_filled {
         return state.store.submit(request).await.map_err(ApiError::from);

@@ -22,6 +22,7 @@ pub const METRICS_READ: &str = "metrics:read";
 pub const KPIS_READ: &str = "kpis:read";
 pub const EDI_READ: &str = "edi:read";
 pub const EDI_WRITE: &str = "edi:write";
+pub const AUDIT_READ: &str = "audit:read";
 pub const PII_READ: &str = crate::pii::PII_READ;
 pub const PII_ERASE: &str = crate::pii::PII_ERASE;
 pub const ADMIN: &str = "admin";
@@ -66,6 +67,7 @@ pub const ROUTES: &[(Method, &str, Option<&str>)] = &[
     (Method::POST, "/v1/edi/{partner}", Some(EDI_WRITE)),
     (Method::GET, "/v1/edi/interchanges", Some(EDI_READ)),
     (Method::GET, "/v1/edi/interchanges/{id}", Some(EDI_READ)),
+    (Method::GET, "/v1/audit", Some(AUDIT_READ)),
     (Method::DELETE, "/v1/customers/{id}/pii", Some(PII_ERASE)),
     (Method::GET, "/v1/customers/{id}/export", Some(PII_READ)),
     (Method::GET, "/v1/keys", Some(ADMIN)),
@@ -119,6 +121,7 @@ fn handler(method: &Method, path: &str) -> MethodRouter<AppState> {
         ("POST", "/v1/edi/{partner}") => post(handlers::receive_edi),
         ("GET", "/v1/edi/interchanges") => get(handlers::list_edi_interchanges),
         ("GET", "/v1/edi/interchanges/{id}") => get(handlers::get_edi_interchange),
+        ("GET", "/v1/audit") => get(handlers::list_audit),
         ("DELETE", "/v1/customers/{id}/pii") => delete(handlers::erase_customer_pii),
         ("GET", "/v1/customers/{id}/export") => get(handlers::export_customer),
         ("GET", "/v1/keys") => get(handlers::list_keys),

@@ -72,6 +72,7 @@ async fn main() {
                     command: order(n),
                     actor: "bench".into(),
                     expected_version: None,
+                    origin: Default::default(),
                 };
                 store.submit(request).await.unwrap();
             }

@@ -24,6 +24,17 @@ pub struct CommandRequest {
     pub actor: String,
     /// When set, the addressed aggregate must be at exactly this version (optimistic concurrency for clients).
     pub expected_version: Option<u64>,
+    /// Where the request came from, for the audit trail (empty for the hub's own commands).
+    pub origin: Origin,
+}
+
+/// Where a command came from: recorded with `actor` in its audit entry.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Origin {
+    /// The client's address (`ip:port`), when the command came over the network.
+    pub source: Option<String>,
+    /// The request id of the HTTP request (or message) that carried it.
+    pub request_id: Option<String>,
 }
 
 /// What applying a command did; stored with the idempotency key and returned again on a replay.
@@ -82,6 +93,21 @@ pub struct OrderFilter {
 pub struct OrderRow {
     pub order: Order,
     pub last_seq: i64,
+}
+
+/// Filters for reading the audit trail; entries come in chain order (ascending `seq`).
+#[derive(Debug, Clone, Default)]
+pub struct AuditFilter {
+    /// The addressed aggregate as `kind:id` (`order:o-1`), or a bare id matching it under any kind.
+    pub aggregate: Option<String>,
+    pub actor: Option<String>,
+    /// Entries recorded at or after this time.
+    pub from: Option<DateTime<Utc>>,
+    /// Entries recorded before this time.
+    pub to: Option<DateTime<Utc>>,
+    /// Only entries with a sequence number greater than this (the page cursor).
+    pub after_seq: Option<i64>,
+    pub limit: u32,
 }
 
 /// A stored API key: only the SHA-256 of its secret is kept.
@@ -180,6 +206,11 @@ pub trait Store: Send + Sync + 'static {
         new_secret_hash: &str,
         previous_valid_until: DateTime<Utc>,
     ) -> Result<bool, StoreError>;
+
+    /// Audit entries matching `filter`, in chain order.
+    async fn audit_entries(&self, filter: &crate::AuditFilter) -> Result<Vec<crate::audit::AuditEntry>, StoreError>;
+    /// The chain's recorded head: sequence number and hash of the last entry ((0, genesis) when empty).
+    async fn audit_head(&self) -> Result<(i64, String), StoreError>;
 
     /// A cheap round trip to the database, for `/readyz`.
     async fn ping(&self) -> Result<(), StoreError>;

@@ -48,6 +48,12 @@ impl AvailabilityWork {
         Ok(found)
     }
 
+    /// The version of the channel's availability of the sku, if the batch has looked it up (else 0).
+    pub fn version_of(&self, channel: &ChannelId, sku: &Sku) -> u64 {
+        let id = ChannelAvailability::aggregate_id(channel, sku);
+        self.known.get(&id).and_then(|a| a.as_ref()).map_or(0, |a| a.version)
+    }
+
     /// Keeps the aggregate as a decided command left it.
     pub fn keep(&mut self, availability: Option<ChannelAvailability>) {
         if let Some(a) = availability {

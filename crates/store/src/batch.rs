@@ -1,6 +1,8 @@
 //! One group-commit batch, whatever the backend: load the state the batch needs in a few queries, decide and
 //! evolve every command in memory, then write events, projections and idempotency records in bulk.
 
+use crate::aggregates::{addressed, position_key, version_in};
+use crate::audit::{AuditTx, Settled, write_audit};
 use crate::availability::{AvailabilityTx, AvailabilityWork};
 use crate::codec::{request_hash, to_json};
 use crate::pii::{KeyRing, Pii};
@@ -9,9 +11,7 @@ use crate::{CommandReceipt, CommandRequest, StoreError, SubmitError};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use crossdock_engine::{Policy, State};
-use crossdock_model::{
-    AggregateKind, ChannelAvailability, Command, Event, InventoryPosition, Location, LocationId, Order, OrderId, Sku,
-};
+use crossdock_model::{AggregateKind, Command, Event, InventoryPosition, Location, LocationId, Order, OrderId, Sku};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::ops::Range;
 use std::sync::Arc;
@@ -49,7 +49,7 @@ pub(crate) struct NewIdempotency {
 /// The statements a batch needs, inside one open transaction that holds the store's write lock.
 /// Every method is one round trip (or a few, when a bulk statement is split below the bind-parameter limit).
 #[async_trait]
-pub(crate) trait BatchTx: SourcingTx + AvailabilityTx + Send {
+pub(crate) trait BatchTx: SourcingTx + AvailabilityTx + AuditTx + Send {
     async fn idempotency(&mut self, keys: &[String]) -> Result<HashMap<String, StoredIdempotency>, StoreError>;
     /// The stored states (JSON, PII sealed) of these orders.
     async fn orders(&mut self, ids: &[OrderId]) -> Result<Vec<String>, StoreError>;
@@ -87,6 +87,19 @@ struct Working {
 }
 
 impl Working {
+    /// The version of the aggregate `command` addresses as the batch stands, without loading anything
+    /// (0 when the batch has not looked it up).
+    fn current_version(&self, command: &Command) -> u64 {
+        match command {
+            Command::AdjustInventory { sku, location, .. } | Command::CountInventory { sku, location, .. } => {
+                self.positions.get(&(sku.clone(), location.clone())).map_or(0, |p| p.version)
+            }
+            Command::UpsertLocation { location } => self.locations.get(&location.id).map_or(0, |l| l.1),
+            Command::RefreshAvailability { channel, sku } => self.availability.version_of(channel, sku),
+            other => other.order_id().and_then(|id| self.orders.get(id)).map_or(0, |o| o.version),
+        }
+    }
+
     /// Reads orders, opening their sealed PII.
     async fn load_orders(&mut self, tx: &mut dyn BatchTx, ids: &[OrderId]) -> Result<(), StoreError> {
         let states = tx.orders(ids).await?;
@@ -192,9 +205,12 @@ pub(crate) async fn apply_batch(
     let mut accepted: Vec<Accepted> = Vec::new();
     let mut in_batch: HashMap<&str, usize> = HashMap::new();
     let mut slots: Vec<Slot> = Vec::with_capacity(requests.len());
+    // Version of each request's aggregate before it, for the audit trail.
+    let mut befores: Vec<u64> = Vec::with_capacity(requests.len());
     for (request, hash) in requests.iter().zip(&hashes) {
         let key = request.idempotency_key.as_str();
         if let Some(&index) = in_batch.get(key) {
+            befores.push(w.current_version(&request.command));
             slots.push(if accepted[index].request_hash == *hash {
                 Slot::ReplayOf(index)
             } else {
@@ -203,6 +219,7 @@ pub(crate) async fn apply_batch(
             continue;
         }
         if let Some(record) = stored.get(key) {
+            befores.push(w.current_version(&request.command));
             slots.push(Slot::Done(if record.request_hash == *hash {
                 Ok(CommandReceipt { replayed: true, ..record.receipt.clone() })
             } else {
@@ -210,7 +227,9 @@ pub(crate) async fn apply_batch(
             }));
             continue;
         }
-        match decide_one(tx, &mut w, request, now, &mut events).await? {
+        let decided = decide_one(tx, &mut w, request, now, &mut events).await?;
+        befores.push(decided.before);
+        match decided.outcome {
             Ok((receipt, range)) => {
                 in_batch.insert(key, accepted.len());
                 slots.push(Slot::Accepted(accepted.len()));
@@ -227,14 +246,29 @@ pub(crate) async fn apply_batch(
     if !accepted.is_empty() {
         write_batch(tx, &mut w, &events, &mut accepted, now).await?;
     }
-    Ok(slots
+    let outcomes: Vec<Outcome> = slots
         .into_iter()
         .map(|slot| match slot {
             Slot::Accepted(i) => Ok(accepted[i].receipt.clone()),
             Slot::ReplayOf(i) => Ok(CommandReceipt { replayed: true, ..accepted[i].receipt.clone() }),
             Slot::Done(outcome) => outcome,
         })
-        .collect())
+        .collect();
+    let settled = (requests.iter().zip(&hashes).zip(befores).zip(&outcomes))
+        .map(|(((request, digest), version_before), outcome)| {
+            let (kind, id) = addressed(&request.command);
+            let aggregate = format!("{}:{id}", kind.as_str());
+            Settled { request, digest, aggregate, version_before, outcome }
+        })
+        .collect();
+    write_audit(tx, settled, now).await?;
+    Ok(outcomes)
+}
+
+/// What deciding one command came to, with the version of its aggregate before it.
+struct Decided {
+    before: u64,
+    outcome: Result<(CommandReceipt, Range<usize>), SubmitError>,
 }
 
 /// Decides one command against the working state; on success its events are appended to `events` and the
@@ -245,7 +279,7 @@ async fn decide_one(
     request: &CommandRequest,
     now: DateTime<Utc>,
     events: &mut Vec<NewEvent>,
-) -> Result<Result<(CommandReceipt, Range<usize>), SubmitError>, StoreError> {
+) -> Result<Decided, StoreError> {
     let command = &request.command;
     let order = command.order_id().and_then(|id| w.orders.get(id)).cloned();
     let keys = crossdock_engine::inventory_keys(command, order.as_ref());
@@ -273,15 +307,15 @@ async fn decide_one(
     let mut state = State { order, positions, location, sourcing, restocking, availability };
 
     let (kind, id) = addressed(command);
-    if let Some(expected) = request.expected_version {
-        let actual = version_in(&state, kind, &id).unwrap_or(0);
-        if actual != expected {
-            return Ok(Err(SubmitError::VersionConflict { expected, actual }));
-        }
+    let before = version_in(&state, kind, &id).unwrap_or(0);
+    if let Some(expected) = request.expected_version
+        && before != expected
+    {
+        return Ok(Decided { before, outcome: Err(SubmitError::VersionConflict { expected, actual: before }) });
     }
     let decided = match crossdock_engine::decide(&state, command, now) {
         Ok(decided) => decided,
-        Err(refused) => return Ok(Err(SubmitError::Rejected(refused))),
+        Err(refused) => return Ok(Decided { before, outcome: Err(SubmitError::Rejected(refused)) }),
     };
 
     w.network.note(&decided);
@@ -349,7 +383,7 @@ async fn decide_one(
         event_count,
         replayed: false,
     };
-    Ok(Ok((receipt, start..events.len())))
+    Ok(Decided { before, outcome: Ok((receipt, start..events.len())) })
 }
 
 /// Appends the batch's events, fills in the receipts' sequence numbers, and writes projections and
@@ -459,57 +493,10 @@ async fn refill(
             command: Command::SourceOrder { order_id },
             actor: REFILL_ACTOR.to_string(),
             expected_version: None,
+            origin: trigger.origin.clone(),
         };
         // A refusal (the order changed in between, say) writes nothing and is no error of the trigger's.
-        let _ = decide_one(tx, w, &request, now, events).await?;
+        decide_one(tx, w, &request, now, events).await?;
     }
     Ok(())
-}
-
-/// The aggregate a command is addressed to, as named in receipts and version checks.
-fn addressed(command: &Command) -> (AggregateKind, String) {
-    match command {
-        Command::AdjustInventory { sku, location, .. } | Command::CountInventory { sku, location, .. } => {
-            (AggregateKind::Inventory, InventoryPosition::aggregate_id(sku, location))
-        }
-        Command::UpsertLocation { location } => (AggregateKind::Location, location.id.to_string()),
-        Command::RefreshAvailability { channel, sku } => {
-            (AggregateKind::Availability, ChannelAvailability::aggregate_id(channel, sku))
-        }
-        other => {
-            let id = other.order_id().map(|id| id.to_string()).unwrap_or_default();
-            (AggregateKind::Order, id)
-        }
-    }
-}
-
-/// The version of an aggregate in `state`, if `state` holds it.
-fn version_in(state: &State, kind: AggregateKind, id: &str) -> Option<u64> {
-    match kind {
-        AggregateKind::Order => state.order.as_ref().filter(|o| o.id.as_str() == id).map(|o| o.version),
-        AggregateKind::Inventory => state
-            .positions
-            .values()
-            .find(|p| InventoryPosition::aggregate_id(&p.sku, &p.location) == id)
-            .map(|p| p.version),
-        AggregateKind::Location => state.location.as_ref().filter(|(l, _)| l.id.as_str() == id).map(|(_, v)| *v),
-        AggregateKind::Availability => state
-            .availability
-            .as_ref()
-            .filter(|a| ChannelAvailability::aggregate_id(&a.channel, &a.sku) == id)
-            .map(|a| a.version),
-    }
-}
-
-/// The inventory position an event belongs to, if it is an inventory event.
-fn position_key(event: &Event) -> Option<(Sku, LocationId)> {
-    match event {
-        Event::InventoryReserved { sku, location, .. }
-        | Event::InventoryReservationReleased { sku, location, .. }
-        | Event::InventoryShipped { sku, location, .. }
-        | Event::InventoryRestocked { sku, location, .. }
-        | Event::InventoryAdjusted { sku, location, .. }
-        | Event::InventoryCounted { sku, location, .. } => Some((sku.clone(), location.clone())),
-        _ => None,
-    }
 }

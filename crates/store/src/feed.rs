@@ -98,6 +98,7 @@ async fn step(store: &dyn Store, cursor: &mut Option<i64>, debouncer: &mut Debou
                 command: Command::RefreshAvailability { channel: channel.id.clone(), sku: sku.clone() },
                 actor: FEED_ACTOR.to_string(),
                 expected_version: None,
+                origin: Default::default(),
             })
         })
         .collect();

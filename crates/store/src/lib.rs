@@ -6,6 +6,7 @@
 //! transaction (group commit), loads the state they need, runs the engine's `decide`/`evolve` in memory, writes
 //! events, projections and idempotency records in bulk, and answers each caller once COMMIT has returned.
 
+mod aggregates;
 mod api;
 pub mod audit;
 mod availability;

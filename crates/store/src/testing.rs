@@ -47,6 +47,22 @@ impl TestDb {
     pub async fn open_store(&self) -> Arc<dyn Store> {
         self.open().await.unwrap_or_else(|e| panic!("opening {}: {e}", self.url))
     }
+
+    /// Runs `sql` (one or more statements) on the database behind the store's back, as an intruder with
+    /// write access would: for tests that tamper with stored rows.
+    pub async fn execute_raw(&self, sql: &str) -> Result<(), StoreError> {
+        let db_error = |e: sqlx::Error| StoreError::Database(e.to_string());
+        let sql = sqlx::AssertSqlSafe(sql.to_string());
+        if self.pg_schema.is_some() {
+            let mut conn = sqlx::PgConnection::connect(&self.url).await.map_err(db_error)?;
+            sqlx::raw_sql(sql).execute(&mut conn).await.map_err(db_error)?;
+            conn.close().await.map_err(db_error)
+        } else {
+            let mut conn = sqlx::SqliteConnection::connect(&self.url).await.map_err(db_error)?;
+            sqlx::raw_sql(sql).execute(&mut conn).await.map_err(db_error)?;
+            conn.close().await.map_err(db_error)
+        }
+    }
 }
 
 /// A fresh SQLite file in a temporary folder removed with the `TestDb`.

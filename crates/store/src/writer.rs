@@ -200,7 +200,13 @@ mod tests {
             delta: 1,
             reason: "test".into(),
         };
-        CommandRequest { idempotency_key: key.into(), command, actor: "test".into(), expected_version: None }
+        CommandRequest {
+            idempotency_key: key.into(),
+            command,
+            actor: "test".into(),
+            expected_version: None,
+            origin: Default::default(),
+        }
     }
 
     fn key_of(outcome: &Outcome) -> String {

@@ -59,7 +59,8 @@ pub async fn receive(
 ) -> Result<ReceiveOutcome, EdiError> {
     let partner = identify_partner(input, config, source.partner)?;
     let mut plan = plan_inbound(input, partner, now);
-    let (commands, replayed) = submit(store, &mut plan).await?;
+    let origin = crossdock_store::Origin { source: source.file.clone(), request_id: None };
+    let (commands, replayed) = submit(store, &mut plan, origin).await?;
     let acknowledged = apply_acks(store, partner, &plan.acks, now).await?;
 
     let (interchanges, groups) = plan.ack_numbers_needed();
@@ -133,11 +134,15 @@ pub async fn receive(
 
 /// Submits the plan's commands in one batch; a refused command marks its set not accepted and adds an
 /// issue. A storage failure stops receiving.
-async fn submit(store: &dyn Store, plan: &mut InboundPlan) -> Result<(usize, usize), EdiError> {
+async fn submit(
+    store: &dyn Store,
+    plan: &mut InboundPlan,
+    origin: crossdock_store::Origin,
+) -> Result<(usize, usize), EdiError> {
     if plan.commands.is_empty() {
         return Ok((0, 0));
     }
-    let actor = format!("edi:{}", plan.partner.id);
+    let actor = format!("system:edi:{}", plan.partner.id);
     let requests: Vec<CommandRequest> = plan
         .commands
         .iter()
@@ -146,6 +151,7 @@ async fn submit(store: &dyn Store, plan: &mut InboundPlan) -> Result<(usize, usi
             command: c.command.clone(),
             actor: actor.clone(),
             expected_version: None,
+            origin: origin.clone(),
         })
         .collect();
     let outcomes = store.submit_batch(requests).await;

@@ -21,6 +21,7 @@ pub const SCOPES: &[&str] = &[
     "kpis:read",
     "edi:read",
     "edi:write",
+    "audit:read",
     "pii:erase",
     "admin",
 ];

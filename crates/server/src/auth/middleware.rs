@@ -15,10 +15,12 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-/// Who is calling: the id of the API key that authenticated the request. Handlers record it as the actor.
+/// Who is calling: the id of the API key that authenticated the request, and where the request came from.
+/// Handlers record both in the commands they submit (the actor and origin of the audit trail).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Actor {
     pub key_id: String,
+    pub origin: crossdock_store::Origin,
 }
 
 /// At most this many key records are cached; past it the cache starts over.
@@ -132,7 +134,7 @@ pub async fn authenticate(state: &AppState, headers: &HeaderMap, required: &str)
         error.retry_after_secs = std::num::NonZeroU32::new(u32::try_from(secs).unwrap_or(u32::MAX));
         return Err(error);
     }
-    Ok(Actor { key_id: record.id })
+    Ok(Actor { key_id: record.id, origin: crossdock_store::Origin::default() })
 }
 
 /// Middleware guarding one route: authenticates, checks the scope, and hands the [`Actor`] to the handler.
@@ -142,7 +144,8 @@ pub async fn require_scope(
     next: Next,
 ) -> Response {
     match authenticate(&state, request.headers(), required).await {
-        Ok(actor) => {
+        Ok(mut actor) => {
+            actor.origin = super::request_origin(request.headers(), request.extensions());
             tracing::Span::current().record("key_id", actor.key_id.as_str());
             request.extensions_mut().insert(actor);
             next.run(request).await

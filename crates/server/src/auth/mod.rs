@@ -3,6 +3,7 @@
 
 mod keys;
 mod middleware;
+mod origin;
 mod rate;
 
 pub use keys::{
@@ -10,4 +11,5 @@ pub use keys::{
     parse_key, validate_scopes, verify_key,
 };
 pub use middleware::{Actor, KeyCache, authenticate, presents_key, require_scope};
+pub use origin::request_origin;
 pub use rate::{KeyRateLimits, retry_after_secs};

@@ -81,7 +81,13 @@ pub async fn receive_inbound(
     let Some(command) = map_payload(&inbound, payload).await? else {
         return Ok(StatusCode::NO_CONTENT.into_response());
     };
-    let request = CommandRequest { idempotency_key: key, command, actor: system.clone(), expected_version: None };
+    let request = CommandRequest {
+        idempotency_key: key,
+        command,
+        actor: format!("system:{system}"),
+        expected_version: None,
+        origin: crate::auth::request_origin(&parts.headers, &parts.extensions),
+    };
     let receipt = state.store.submit(request).await.map_err(ApiError::from)?;
     if receipt.event_count > 0 && !receipt.replayed {
         state.notify_committed();

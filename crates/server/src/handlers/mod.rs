@@ -1,5 +1,6 @@
 //! Route handlers, grouped by resource.
 
+mod audit;
 mod commands;
 mod common;
 mod customers;
@@ -15,6 +16,7 @@ mod reports;
 mod sourcing;
 mod systems;
 
+pub use audit::*;
 pub use commands::*;
 pub use common::IDEMPOTENT_REPLAYED;
 pub use customers::*;

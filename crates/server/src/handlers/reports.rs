@@ -200,6 +200,7 @@ pub async fn apply_snapshot(
                 command,
                 actor: actor.key_id.clone(),
                 expected_version: None,
+                origin: actor.origin.clone(),
             }
         })
         .collect();

@@ -25,6 +25,7 @@ pub async fn dead_letters(store: &dyn Store, subscription: &str, system: &str, o
             command: crossdock_model::Command::PlaceOrder(command),
             actor: "test".into(),
             expected_version: None,
+            origin: Default::default(),
         };
         store.submit(request).await.unwrap();
     }

@@ -22,6 +22,8 @@ pub struct AuditFields {
     /// The command's type name (`place_order`, …).
     pub command: String,
     pub idempotency_key: String,
+    /// Hex SHA-256 of the command's canonical JSON (the idempotency record's request hash).
+    pub digest: String,
     /// The addressed aggregate, `kind:id`.
     pub aggregate: String,
     pub version_before: u64,
@@ -52,6 +54,7 @@ pub fn entry_hash(seq: i64, fields: &AuditFields, prev_hash: &str) -> String {
         request_id: Option<&'a str>,
         command: &'a str,
         idempotency_key: &'a str,
+        digest: &'a str,
         aggregate: &'a str,
         version_before: u64,
         version_after: u64,
@@ -67,6 +70,7 @@ pub fn entry_hash(seq: i64, fields: &AuditFields, prev_hash: &str) -> String {
         request_id: fields.request_id.as_deref(),
         command: &fields.command,
         idempotency_key: &fields.idempotency_key,
+        digest: &fields.digest,
         aggregate: &fields.aggregate,
         version_before: fields.version_before,
         version_after: fields.version_after,
@@ -87,7 +91,7 @@ pub enum TamperKind {
     /// One or more entries before this one are missing (a gap in the sequence, or the chain's head is
     /// behind the recorded head).
     Removed,
-    /// The sequence numbers are out of order.
+    /// The sequence numbers are out of order, or an entry sits where it does not belong (rows swapped).
     Reordered,
     /// The entry does not link to the one before it: that one was changed and re-hashed, or this one was
     /// moved from elsewhere in the chain.
@@ -107,11 +111,37 @@ pub struct Tamper {
 /// `head`, when known, is the (seq, hash) the store recorded for the last entry: a chain cut short at its
 /// end is caught against it.
 pub fn verify_chain(entries: impl IntoIterator<Item = AuditEntry>, head: Option<(i64, &str)>) -> Result<u64, Tamper> {
-    let mut last_seq = 0i64;
-    let mut last_hash = GENESIS_HASH.to_string();
-    let mut checked = 0u64;
+    let mut walk = ChainWalk::default();
     for entry in entries {
+        walk.step(&entry)?;
+    }
+    walk.finish(head)
+}
+
+/// The state of a walk along the chain, fed one entry at a time (so a long chain can be read in pages).
+#[derive(Debug, Clone)]
+pub struct ChainWalk {
+    last_seq: i64,
+    last_hash: String,
+    checked: u64,
+}
+
+impl Default for ChainWalk {
+    fn default() -> Self {
+        Self { last_seq: 0, last_hash: GENESIS_HASH.to_string(), checked: 0 }
+    }
+}
+
+impl ChainWalk {
+    /// The sequence number of the last entry checked (0 before the first).
+    pub fn last_seq(&self) -> i64 {
+        self.last_seq
+    }
+
+    /// Checks the next entry read (in ascending `seq` as stored) against the ones before it.
+    pub fn step(&mut self, entry: &AuditEntry) -> Result<(), Tamper> {
         let tamper = |seq, kind, detail: String| Err(Tamper { seq, kind, detail });
+        let last_seq = self.last_seq;
         if entry.seq <= last_seq {
             return tamper(entry.seq, TamperKind::Reordered, format!("sequence {} follows {last_seq}", entry.seq));
         }
@@ -120,26 +150,36 @@ pub fn verify_chain(entries: impl IntoIterator<Item = AuditEntry>, head: Option<
             return tamper(last_seq + 1, TamperKind::Removed, detail);
         }
         if entry_hash(entry.seq, &entry.fields, &entry.prev_hash) != entry.hash {
+            if entry.prev_hash != self.last_hash {
+                // Neither its content nor its link fits here: an entry from elsewhere in the chain.
+                let detail = format!("it does not belong after entry {last_seq} (moved from elsewhere)");
+                return tamper(entry.seq, TamperKind::Reordered, detail);
+            }
             return tamper(entry.seq, TamperKind::Changed, "its content does not match its hash".into());
         }
-        if entry.prev_hash != last_hash {
+        if entry.prev_hash != self.last_hash {
             let detail = format!("it does not link to entry {last_seq}");
             return tamper(entry.seq, TamperKind::BrokenLink, detail);
         }
-        last_seq = entry.seq;
-        last_hash = entry.hash;
-        checked += 1;
+        self.last_seq = entry.seq;
+        self.last_hash.clone_from(&entry.hash);
+        self.checked += 1;
+        Ok(())
     }
-    if let Some((head_seq, head_hash)) = head
-        && (head_seq != last_seq || head_hash != last_hash)
-    {
-        return Err(Tamper {
-            seq: last_seq + 1,
-            kind: TamperKind::Removed,
-            detail: format!("the chain ends at {last_seq} but the recorded head is {head_seq}"),
-        });
+
+    /// Ends the walk: how many entries were checked, or the break when the chain stops short of `head`.
+    pub fn finish(self, head: Option<(i64, &str)>) -> Result<u64, Tamper> {
+        if let Some((head_seq, head_hash)) = head
+            && (head_seq != self.last_seq || head_hash != self.last_hash)
+        {
+            return Err(Tamper {
+                seq: self.last_seq + 1,
+                kind: TamperKind::Removed,
+                detail: format!("the chain ends at {} but the recorded head is {head_seq}", self.last_seq),
+            });
+        }
+        Ok(self.checked)
     }
-    Ok(checked)
 }
 
 #[cfg(test)]
@@ -154,6 +194,7 @@ mod tests {
             request_id: Some(format!("req-{n}")),
             command: "place_order".into(),
             idempotency_key: format!("web:{n}"),
+            digest: format!("{n:064x}"),
             aggregate: format!("order:o-{n}"),
             version_before: 0,
             version_after: 1,
@@ -227,7 +268,7 @@ mod tests {
         renumbered[2].seq = 2;
         renumbered.sort_by_key(|e| e.seq);
         let err = verify_chain(renumbered, None).unwrap_err();
-        assert_eq!((err.seq, err.kind), (2, TamperKind::Changed));
+        assert_eq!((err.seq, err.kind), (2, TamperKind::Reordered));
         // Entries 2 and 3 moved and re-hashed under their new positions, links kept.
         let mut moved = entries.clone();
         moved.swap(1, 2);

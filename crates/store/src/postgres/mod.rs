@@ -1,5 +1,6 @@
 //! The PostgreSQL backend: several hub processes may share one database; an advisory lock orders their writes.
 
+mod audit;
 mod availability;
 mod dead_letters;
 mod delivery;

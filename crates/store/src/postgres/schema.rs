@@ -86,6 +86,7 @@ CREATE TABLE api_keys (
     Migration { version: 3, name: "backorder queue and sourcing load", sql: super::sourcing::SOURCING_SCHEMA },
     Migration { version: 4, name: "edi interchanges and control numbers", sql: super::edi::EDI_SCHEMA },
     Migration { version: 5, name: "api key rotation and rate limits", sql: API_KEYS_V5 },
+    Migration { version: 6, name: "hash-chained audit trail", sql: super::audit::AUDIT_SCHEMA },
     // Version 7: orders by customer (PII export and erasure) and the PII data keys, wrapped by the master key.
     Migration {
         version: 7,

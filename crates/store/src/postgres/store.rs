@@ -281,6 +281,14 @@ impl Store for PgStore {
         Ok(done.rows_affected() > 0)
     }
 
+    async fn audit_entries(&self, filter: &crate::AuditFilter) -> Result<Vec<crate::audit::AuditEntry>, StoreError> {
+        super::audit::entries(&self.read, filter).await
+    }
+
+    async fn audit_head(&self) -> Result<(i64, String), StoreError> {
+        super::audit::head(&self.read).await
+    }
+
     async fn rotate_api_key(
         &self,
         id: &str,

@@ -1,5 +1,6 @@
 //! The SQLite backend: the embedded default, one file, one writer connection, WAL readers.
 
+mod audit;
 mod availability;
 mod dead_letters;
 mod delivery;

@@ -22,7 +22,13 @@ pub fn loc(id: &str) -> LocationId {
 }
 
 pub fn request(key: &str, command: Command) -> CommandRequest {
-    CommandRequest { idempotency_key: key.to_string(), command, actor: "suite".into(), expected_version: None }
+    CommandRequest {
+        idempotency_key: key.to_string(),
+        command,
+        actor: "suite".into(),
+        expected_version: None,
+        origin: Default::default(),
+    }
 }
 
 fn address() -> Address {

@@ -1,6 +1,7 @@
 //! The store conformance suite: the same cases run against SQLite (a temporary file) and PostgreSQL (a
 //! fresh schema per test, when `CROSSDOCK_TEST_PG_URL` is set), Quickwit style.
 
+mod cases_audit;
 mod cases_console;
 mod cases_delivery;
 mod cases_edi;
@@ -21,6 +22,9 @@ macro_rules! store_test_suite {
         mod $backend {
             store_test_suite!(@cases $harness;
                 cases_writes::place_and_read_back,
+                cases_audit::every_command_is_audited_with_who_where_what_and_versions,
+                cases_audit::two_stores_writing_at_once_extend_one_chain,
+                cases_audit::tampering_by_raw_sql_is_caught_at_the_first_bad_entry,
                 cases_writes::idempotent_replay_returns_the_original_receipt,
                 cases_writes::key_reuse_with_another_body_is_refused,
                 cases_writes::refused_command_stores_nothing,

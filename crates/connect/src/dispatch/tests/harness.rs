@@ -68,6 +68,7 @@ pub async fn seed_orders(store: &dyn Store, prefix: &str, orders: usize, holds: 
         command,
         actor: "test".into(),
         expected_version: None,
+        origin: Default::default(),
     };
     for o in 0..orders {
         let id = format!("{prefix}-{o}");
