@@ -125,7 +125,10 @@ async fn a_full_run_logs_no_secret() {
     // Served over TLS, the console's cookies are Secure (and HttpOnly, SameSite=Strict).
     let login = client.get(url("/console/login")).send().await.unwrap();
     let cookie = login.headers().get("set-cookie").and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
-    assert!(cookie.contains("; Secure") && cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"), "{cookie}");
+    assert!(
+        cookie.contains("; Secure") && cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"),
+        "{cookie}"
+    );
     // A wrong secret for the admin key's id, and an unknown key: refused, and never logged.
     let wrong = format!("{}{}", &admin[..admin.len() - 8], "deadbeef");
     for key in [wrong.as_str(), "cdk_0123456789ab_feedfacefeedfacefeedfacefeedfacefeedfacefeedfacefeedfacefeedface"] {
