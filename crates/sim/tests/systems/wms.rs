@@ -66,7 +66,7 @@ async fn a_released_order_is_picked_and_shipped_after_the_pick_delay() {
     let shipments = s.hub.wait_for("POST", "/v1/orders/o1/shipments", 1, Duration::from_secs(5)).await;
     assert_eq!(shipments.len(), 1);
     let shipment = &shipments[0];
-    assert_eq!(shipment.key.as_deref(), Some("wms:ship:o1-wh-east-w1"));
+    assert_eq!(shipment.key.as_deref(), Some("wms:ship:o1-wh-east-r7-w1"));
     assert_eq!(shipment.body["location"], "wh-east");
     assert_eq!(shipment.body["carrier"], "SimParcel");
     assert_eq!(shipment.body["lines"], json!([{"line_id": "1", "quantity": 2}, {"line_id": "2", "quantity": 1}]));
@@ -104,6 +104,24 @@ async fn short_picks_follow_later_and_are_cancelled_after_the_last_wave() {
 }
 
 #[tokio::test]
+async fn a_second_release_to_the_same_site_is_a_shipment_of_its_own() {
+    let s = setup(quiet(), FaultConfig::default()).await;
+    s.hub.put_order(released_order("o1", &[("1", "SKU-A", 3)], Some("wh-east"), "10001"));
+    s.wms.shelves().set("wh-east", "SKU-A", 5);
+    // A backorder filled at the same warehouse later comes as a second `order.released` for the order.
+    for (seq, id) in [(4, "e4"), (9, "e9")] {
+        let event = released(seq, "o1", &[("1", 1)], "wh-east");
+        assert_eq!(post_signed(&s.running.webhook_url(), &s.running.secret, id, &event).await.status(), 200);
+    }
+    let shipments = s.hub.wait_for("POST", "/shipments", 2, Duration::from_secs(5)).await;
+    let mut keys: Vec<&str> = shipments.iter().filter_map(|r| r.key.as_deref()).collect();
+    keys.sort_unstable();
+    assert_eq!(keys, ["wms:ship:o1-wh-east-r4-w1", "wms:ship:o1-wh-east-r9-w1"], "two releases, two shipments");
+    let _ = s.stop.send(true);
+    s.running.stop().await;
+}
+
+#[tokio::test]
 async fn a_short_shelf_ships_what_is_there_and_the_rest_in_a_second_shipment() {
     let config = WmsConfig { short_pick_retry_hours: 1.0, ..quiet() };
     let s = setup(config, FaultConfig::default()).await;
@@ -116,7 +134,7 @@ async fn a_short_shelf_ships_what_is_there_and_the_rest_in_a_second_shipment() {
     let shipments = s.hub.wait_for("POST", "/shipments", 2, Duration::from_secs(5)).await;
     let units: Vec<&Value> = shipments.iter().map(|r| &r.body["lines"][0]["quantity"]).collect();
     assert_eq!(units, [&json!(2), &json!(1)], "a split shipment");
-    assert_eq!(shipments[1].key.as_deref(), Some("wms:ship:o1-wh-east-w2"));
+    assert_eq!(shipments[1].key.as_deref(), Some("wms:ship:o1-wh-east-r1-w2"));
     let _ = s.stop.send(true);
     s.running.stop().await;
 }

@@ -118,6 +118,9 @@ pub struct PickJob {
     pub location: String,
     /// (line id, units).
     pub lines: Vec<(String, u32)>,
+    /// The log position of the `order.released` it picks: a later release to the same site (a backorder
+    /// filled there) is a shipment of its own.
+    pub release: i64,
     /// 1 for the first pick of a release, 2 for the first re-pick of short units, …
     pub wave: u32,
 }
@@ -245,7 +248,13 @@ impl EventHandler for Wms {
             }
             let jitter = self.dice.lock().map(|mut d| rand::Rng::random::<f64>(&mut *d)).unwrap_or(0.5);
             let due = self.context.clock.in_hours(self.config.pick_hours + jitter * self.config.pick_jitter_hours);
-            let job = PickJob { order_id: order_id.to_string(), location: location.to_string(), lines, wave: 1 };
+            let job = PickJob {
+                order_id: order_id.to_string(),
+                location: location.to_string(),
+                lines,
+                release: event.seq,
+                wave: 1,
+            };
             if !self.schedule(due, WmsJob::Pick(job)) {
                 return Handled::Busy;
             }

@@ -88,7 +88,7 @@ async fn pick_and_ship(wms: &Wms, job: &PickJob) -> Result<(), HubError> {
     let lines: Vec<_> =
         picked.iter().filter(|p| p.units > 0).map(|p| json!({"line_id": p.line_id, "quantity": p.units})).collect();
     if !lines.is_empty() {
-        let shipment_id = format!("{}-{}-w{}", job.order_id, job.location, job.wave);
+        let shipment_id = format!("{}-{}-r{}-w{}", job.order_id, job.location, job.release, job.wave);
         let tracking = wms.tracking.fetch_add(1, Ordering::Relaxed) + 1;
         let body = json!({
             "shipment_id": shipment_id,
