@@ -1,33 +1,13 @@
 //! Crash test: a real `crossdock serve` is SIGKILLed in the middle of a burst of orders. After a
 //! restart every order that was answered 2xx is there, and nothing is half-written.
 
+mod support;
+
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::{BufRead, BufReader};
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-
-fn crossdock(config: &Path) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_crossdock"));
-    cmd.arg("--config").arg(config).env("CROSSDOCK_LOG", "warn");
-    cmd
-}
-
-/// Starts `serve` on a free port and returns the child and its base URL, read from its first stdout line.
-fn start(config: &Path) -> (Child, String) {
-    let mut child = crossdock(config)
-        .args(["serve", "--listen", "127.0.0.1:0"])
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("spawn crossdock serve");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().expect("stdout")).read_line(&mut line).expect("read the listening line");
-    let url = line.trim().rsplit(' ').next().expect("url").to_string();
-    assert!(url.starts_with("http://127.0.0.1:"), "unexpected first line {line:?}");
-    (child, url)
-}
+use support::{create_key, start};
 
 fn order(n: usize) -> Value {
     json!({
@@ -83,9 +63,7 @@ async fn sigkill_mid_burst_loses_no_acknowledged_order() {
     )
     .unwrap();
     std::fs::write(dir.path().join("pii.key"), "ab".repeat(32)).unwrap();
-    let out = crossdock(&config).args(["keys", "create", "--name", "crash", "--scopes", "admin"]).output().unwrap();
-    assert!(out.status.success(), "keys create failed: {}", String::from_utf8_lossy(&out.stderr));
-    let key = String::from_utf8(out.stdout).unwrap().trim().to_string();
+    let key = create_key(&config, "crash");
 
     let (mut child, url) = start(&config);
     crossdock_connect::transport::install_default_crypto_provider();

@@ -3,39 +3,15 @@
 //! processes on one PostgreSQL schema deliver every (event, subscription) exactly once in a run without
 //! failures.
 
+mod support;
+
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::{BufRead, BufReader};
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-
-fn crossdock(config: &Path) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_crossdock"));
-    let log = std::env::var("CROSSDOCK_TEST_LOG").unwrap_or_else(|_| "warn".into());
-    cmd.arg("--config").arg(config).env("CROSSDOCK_LOG", log);
-    cmd
-}
-
-/// Starts `serve` on a free port; returns the child and its base URL (its first stdout line).
-fn start(config: &Path) -> (Child, String) {
-    let mut child =
-        crossdock(config).args(["serve", "--listen", "127.0.0.1:0"]).stdout(Stdio::piped()).spawn().expect("spawn");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().expect("stdout")).read_line(&mut line).expect("read the listening line");
-    let url = line.trim().rsplit(' ').next().expect("url").to_string();
-    assert!(url.starts_with("http://127.0.0.1:"), "unexpected first line {line:?}");
-    (child, url)
-}
-
-fn create_key(config: &Path) -> String {
-    let out = crossdock(config).args(["keys", "create", "--name", "t", "--scopes", "admin"]).output().unwrap();
-    assert!(out.status.success(), "keys create failed: {}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8(out.stdout).unwrap().trim().to_string()
-}
+use support::{create_key, crossdock, start};
 
 /// Every request the receiver answered: (idempotency key, webhook-id).
 #[derive(Default)]
@@ -133,7 +109,7 @@ async fn sigkill_during_delivery_loses_nothing_and_duplicates_share_the_key() {
     // A slow receiver and few sends in flight, so the kill lands mid-delivery; short leases for the restart.
     let (hook, received) = receiver(Duration::from_millis(30)).await;
     std::fs::write(&config, config_text(&format!("sqlite://{}", db.display()), &hook, 3, 2)).unwrap();
-    let key = create_key(&config);
+    let key = create_key(&config, "t");
 
     let (mut child, url) = start(&config);
     let head = place_orders(std::slice::from_ref(&url), &key, 150).await;
@@ -179,7 +155,7 @@ async fn two_processes_on_one_postgres_schema_deliver_each_event_once() {
     let config = dir.path().join("crossdock.toml");
     let (hook, received) = receiver(Duration::from_millis(1)).await;
     std::fs::write(&config, config_text(&db.url, &hook, 30, 8)).unwrap();
-    let key = create_key(&config);
+    let key = create_key(&config, "t");
     let (mut a, url_a) = start(&config);
     let (mut b, url_b) = start(&config);
     let head = place_orders(&[url_a, url_b], &key, 200).await;

@@ -3,20 +3,15 @@
 //! other 150 orders are backordered, and no position is reserved beyond its stock. Runs when
 //! `CROSSDOCK_TEST_PG_URL` is set (the single-process and SQLite cases are in the store test suite).
 
+mod support;
+
 use serde_json::{Value, json};
-use std::io::{BufRead, BufReader};
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
 use std::time::Duration;
+use support::{create_key, start};
 
 const ORDERS: usize = 200;
 const STOCK: [(&str, i64); 3] = [("W1", 20), ("W2", 20), ("W3", 10)];
-
-fn crossdock(config: &Path) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_crossdock"));
-    cmd.arg("--config").arg(config).env("CROSSDOCK_LOG", "warn");
-    cmd
-}
 
 /// A `serve` process, killed when dropped so a failing assertion leaves no process behind.
 struct Serve(Child);
@@ -26,20 +21,6 @@ impl Drop for Serve {
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
-}
-
-/// Starts `serve` on a free port and returns it with its base URL, read from its first stdout line.
-fn start(config: &Path) -> (Serve, String) {
-    let mut child = crossdock(config)
-        .args(["serve", "--listen", "127.0.0.1:0"])
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("spawn crossdock serve");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().expect("stdout")).read_line(&mut line).expect("read the listening line");
-    let url = line.trim().rsplit(' ').next().expect("url").to_string();
-    assert!(url.starts_with("http://127.0.0.1:"), "unexpected first line {line:?}");
-    (Serve(child), url)
 }
 
 fn order(n: usize) -> Value {
@@ -71,12 +52,11 @@ async fn two_serve_processes_on_one_postgres_database_never_oversell() {
     let config = dir.path().join("crossdock.toml");
     std::fs::write(&config, format!("[store]\nurl = \"{}\"\n[pii]\nmaster_key_file = \"pii.key\"\n", db.url)).unwrap();
     std::fs::write(dir.path().join("pii.key"), "5a".repeat(32)).unwrap();
-    let out = crossdock(&config).args(["keys", "create", "--name", "race", "--scopes", "admin"]).output().unwrap();
-    assert!(out.status.success(), "keys create failed: {}", String::from_utf8_lossy(&out.stderr));
-    let key = String::from_utf8(out.stdout).unwrap().trim().to_string();
+    let key = create_key(&config, "race");
 
-    let (_a, url_a) = start(&config);
-    let (_b, url_b) = start(&config);
+    let (a, url_a) = start(&config);
+    let (b, url_b) = start(&config);
+    let (_a, _b) = (Serve(a), Serve(b));
     crossdock_connect::transport::install_default_crypto_provider();
     let client = reqwest::Client::builder().timeout(Duration::from_secs(30)).build().unwrap();
     for (i, (location, units)) in STOCK.iter().enumerate() {
