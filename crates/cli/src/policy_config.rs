@@ -4,7 +4,7 @@
 //! sell from), `[returns]` (the restocking fee) and `[availability]` (the availability feed's debounce).
 
 use crossdock_engine::sourcing::{CarrierService, RateModel, SolverBudget, SourcingConfig, SourcingRules};
-use crossdock_engine::{ChannelGroup, Policy, RestockingFeeRule};
+use crossdock_engine::{ChannelGroup, Policy, ReleaseMode, RestockingFeeRule};
 use crossdock_model::{Currency, ReturnReason};
 use crossdock_store::feed::FeedSettings;
 use serde::de::DeserializeOwned;
@@ -23,11 +23,11 @@ pub struct PolicySections<'a> {
 /// The policy and the feed's settings (`None`: the feed is disabled), or every problem found.
 pub fn check_policy(s: &PolicySections<'_>, file: &str) -> Result<(Policy, Option<FeedSettings>), Vec<String>> {
     let mut errors = Vec::new();
-    let sourcing = sourcing(s.sourcing, file, &mut errors);
+    let (sourcing, release) = sourcing(s.sourcing, file, &mut errors);
     let channels = channels(s.channels, file, &mut errors);
     let restocking = returns(s.returns, file, &mut errors);
     let feed = availability(s.availability, file, &mut errors);
-    if errors.is_empty() { Ok((Policy { sourcing, channels, restocking }, feed)) } else { Err(errors) }
+    if errors.is_empty() { Ok((Policy { sourcing, channels, restocking, release }, feed)) } else { Err(errors) }
 }
 
 /// The table at `key`, with an error for anything else; `None` when absent.
@@ -72,10 +72,13 @@ fn field<T: DeserializeOwned>(
     }
 }
 
-fn sourcing(value: Option<&Value>, file: &str, errors: &mut Vec<String>) -> SourcingConfig {
+/// The sourcing cost model and the release mode (`release = "manual" | "on_sourcing"`).
+fn sourcing(value: Option<&Value>, file: &str, errors: &mut Vec<String>) -> (SourcingConfig, ReleaseMode) {
     let standard = SourcingConfig::standard();
-    let Some(map) = table(value, "sourcing", file, errors) else { return standard };
-    unknown_keys(map, &["currency", "rates", "split_penalty_minor", "rules", "budget"], "sourcing", file, errors);
+    let Some(map) = table(value, "sourcing", file, errors) else { return (standard, ReleaseMode::Manual) };
+    let known = ["currency", "rates", "split_penalty_minor", "rules", "budget", "release"];
+    unknown_keys(map, &known, "sourcing", file, errors);
+    let release: ReleaseMode = field(map, "release", ReleaseMode::Manual, "sourcing", file, errors);
     let currency: Currency = field(map, "currency", standard.currency, "sourcing", file, errors);
     let split_penalty_minor = field(map, "split_penalty_minor", standard.split_penalty_minor, "sourcing", file, errors);
     let rules: SourcingRules = field(map, "rules", standard.rules.clone(), "sourcing", file, errors);
@@ -111,7 +114,7 @@ fn sourcing(value: Option<&Value>, file: &str, errors: &mut Vec<String>) -> Sour
     if let Err(e) = config.check() {
         errors.push(format!("{file}: sourcing.split_penalty_minor: {e}"));
     }
-    config
+    (config, release)
 }
 
 fn channels(values: &[Value], file: &str, errors: &mut Vec<String>) -> Vec<ChannelGroup> {
@@ -198,7 +201,8 @@ mod tests {
                 {"carrier": "Courier", "service": "local", "rates": {"basis": "distance", "bands": [{"up_to_miles": 30, "cost_minor": 600}]}}
             ],
             "rules": {"excluded": ["DC-OLD"], "prefer_stores_for_pickup": false},
-            "budget": {"exact_max_skus": 8, "exact_max_nodes": 5000}
+            "budget": {"exact_max_skus": 8, "exact_max_nodes": 5000},
+            "release": "on_sourcing"
         });
         let channels = json!([{"id": "web", "locations": ["DC-1", "DC-2"]}, {"id": "pos"}]);
         let returns = json!({"restocking_fee_bp": 1500, "fee_waived_for": ["defective"]});
@@ -208,6 +212,7 @@ mod tests {
         assert_eq!(policy.sourcing.rates.services().len(), 2);
         assert!(!policy.sourcing.rules.prefer_stores_for_pickup);
         assert_eq!(policy.sourcing.budget.exact_max_nodes, 5000);
+        assert_eq!(policy.release, ReleaseMode::OnSourcing);
         assert_eq!(policy.channels.len(), 2);
         assert_eq!(policy.channel_locations(&crossdock_model::ChannelId::new("pos").unwrap()), None);
         assert_eq!(policy.restocking, RestockingFeeRule { fee_bp: 1500, waived_for: vec![ReturnReason::Defective] });
@@ -224,7 +229,8 @@ mod tests {
                 {"carrier": "UPS", "service": "ground", "rates": {"basis": "zone", "costs_minor": [1, 2]}},
                 {"carrier": "UPS", "service": "air", "rates": {"basis": "teleport"}}
             ],
-            "budget": {"exact_max_skus": "many"}
+            "budget": {"exact_max_skus": "many"},
+            "release": "whenever"
         });
         let channels = json!([{"id": "web"}, {"id": "web"}, {"id": "pos", "locations": "DC-1"}]);
         let returns = json!({"restocking_fee_bp": 20000, "fee_waived_for": ["bored"]});
@@ -232,6 +238,7 @@ mod tests {
         for expected in [
             "hub.toml: sourcing.colour: unknown key",
             "hub.toml: sourcing.budget:",
+            "hub.toml: sourcing.release: unknown variant `whenever`",
             "hub.toml: sourcing.rates[1]:",
             "hub.toml: sourcing.split_penalty_minor:",
             "hub.toml: channels[1].id: channel web is listed twice",

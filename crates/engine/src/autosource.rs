@@ -11,7 +11,7 @@ use crate::allocate::available;
 use crate::sourcing::{
     AtpTable, Fulfilment, Network, NetworkLocation, SourcingConfig, SourcingError, SourcingOrder, source_order,
 };
-use crate::{DecideError, SourcingState, State, check};
+use crate::{DecideError, ReleaseMode, SourcingState, State, check};
 use chrono::{DateTime, Utc};
 use crossdock_model::{
     Event, LineMovement, LineQuantity, LocationId, LocationKind, Order, Quantity, Sku, SourcingMode,
@@ -87,12 +87,27 @@ pub(crate) fn source(
     let mut events = Vec::with_capacity(2 + reserved.len());
     // An order that could not be decided on (an unknown destination, say) is not waiting for stock.
     let waiting = if decided { backorders(order, &movements) } else { Vec::new() };
+    let allocated = !movements.is_empty();
     events.push(Event::OrderSourced { order_id: order.id.clone(), allocations: movements, explanation });
     if !waiting.is_empty() {
         events.push(Event::OrderBackordered { order_id: order.id.clone(), lines: waiting });
     }
+    if allocated && network.release == ReleaseMode::OnSourcing && order.hold.is_none() {
+        events.extend(release_sourced(order, &events, now)?);
+    }
     events.extend(reserved);
     Ok(events)
+}
+
+/// `order.released` for the units the order's sourcing events (`sourced`) allocated, as
+/// `ReleaseToWarehouse` would decide it on the order after them.
+fn release_sourced(order: &Order, sourced: &[Event], now: DateTime<Utc>) -> Result<Vec<Event>, DecideError> {
+    let mut after = Some(order.clone());
+    for event in sourced {
+        crate::evolve_order::apply(&mut after, event, now);
+    }
+    let after = after.ok_or_else(|| check::inconsistent("sourcing events removed the order".into()))?;
+    crate::allocate::release_to_warehouse(&after, None)
 }
 
 /// The order as the solver sees it: its unallocated units, destination and rules.

@@ -48,7 +48,7 @@ pub use check::MAX_LINES;
 pub use error::DecideError;
 pub use evolve::evolve;
 pub use keys::{inventory_keys, sourcing_skus};
-pub use policy::{ChannelGroup, Policy};
+pub use policy::{ChannelGroup, Policy, ReleaseMode};
 pub use refund::{RestockingFeeRule, refund_amount};
 pub use sourcing::{
     SourcingBenchReport, SourcingDecision, bench_sourcing, nearest_with_everything_else_nearest_per_line, source_order,
@@ -82,6 +82,8 @@ pub struct SourcingState {
     /// The channels' location groups (the policy's `[[channels]]`); a channel not listed, or listed without
     /// locations, may use every location.
     pub channels: Vec<ChannelGroup>,
+    /// Whether sourcing releases what it allocates to the warehouse at once.
+    pub release: ReleaseMode,
 }
 
 impl SourcingState {

@@ -16,6 +16,17 @@ pub struct ChannelGroup {
     pub locations: Vec<LocationId>,
 }
 
+/// When sourced units go to the warehouse.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReleaseMode {
+    /// Only on `ReleaseToWarehouse` (an operator, or a system that batches waves).
+    #[default]
+    Manual,
+    /// As soon as automatic sourcing allocates them (an order on hold waits for its release).
+    OnSourcing,
+}
+
 /// Everything configurable that decisions read.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Policy {
@@ -23,11 +34,18 @@ pub struct Policy {
     /// The known channels; the availability feed publishes for each of them.
     pub channels: Vec<ChannelGroup>,
     pub restocking: RestockingFeeRule,
+    /// `[sourcing] release`: whether automatic sourcing also releases what it allocates.
+    pub release: ReleaseMode,
 }
 
 impl Default for Policy {
     fn default() -> Self {
-        Self { sourcing: SourcingConfig::standard(), channels: Vec::new(), restocking: RestockingFeeRule::default() }
+        Self {
+            sourcing: SourcingConfig::standard(),
+            channels: Vec::new(),
+            restocking: RestockingFeeRule::default(),
+            release: ReleaseMode::Manual,
+        }
     }
 }
 

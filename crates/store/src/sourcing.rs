@@ -85,6 +85,7 @@ impl NetworkWork {
             sourced_today: self.sourced.as_ref().map(|(_, s)| s.clone()).unwrap_or_default(),
             config: policy.sourcing.clone(),
             channels: policy.channels.clone(),
+            release: policy.release,
         })
     }
 

@@ -38,9 +38,12 @@ impl Hub {
     }
 }
 
-fn config_text(listen: &str, store_url: &str, receivers: &[String], max_in_flight: u32) -> String {
-    let mut text =
-        format!("listen = \"{listen}\"\n[store]\nurl = \"{store_url}\"\n[dispatch]\npoll_interval_ms = 20\n");
+fn config_text(listen: &str, store_url: &str, key_file: &Path, receivers: &[String], max_in_flight: u32) -> String {
+    let mut text = format!(
+        "listen = \"{listen}\"\n[store]\nurl = \"{store_url}\"\n[pii]\nmaster_key_file = \"{}\"\n\
+         [dispatch]\npoll_interval_ms = 20\n",
+        key_file.display()
+    );
     for (system, url) in SYSTEMS.iter().zip(receivers) {
         let role = if *system == "finance" { "erp" } else { system };
         text.push_str(&format!(
@@ -57,7 +60,11 @@ fn config_text(listen: &str, store_url: &str, receivers: &[String], max_in_fligh
 /// skus (`SKU-00001`…) at three warehouses.
 pub async fn start(dir: &Path, receivers: &[String], skus: usize, max_in_flight: u32) -> anyhow::Result<Hub> {
     let store_url = format!("sqlite://{}", dir.join("hub.db").display());
-    let store = crossdock_store::open(&store_url).await.context("creating the hub's store")?;
+    // PII sealed as in production: serve refuses to run without a master key.
+    let key_file = dir.join("pii-master.key");
+    let master = crossdock_store::MasterKey::load_or_create(&key_file)?;
+    let options = crossdock_store::StoreOptions { pii: Some(std::sync::Arc::new(master)) };
+    let store = crossdock_store::open_with(&store_url, options).await.context("creating the hub's store")?;
     let scopes = ["orders:write", "inventory:write", "kpis:read"].map(String::from).to_vec();
     let (key, record) = crossdock_server::auth::new_key("bench-e2e", scopes, None);
     store.insert_api_key(&record).await.context("creating the bench's API key")?;
@@ -66,7 +73,7 @@ pub async fn start(dir: &Path, receivers: &[String], skus: usize, max_in_flight:
     let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
     let listen = format!("127.0.0.1:{port}");
     let config = dir.join("crossdock.toml");
-    std::fs::write(&config, config_text(&listen, &store_url, receivers, max_in_flight))
+    std::fs::write(&config, config_text(&listen, &store_url, &key_file, receivers, max_in_flight))
         .with_context(|| format!("writing {}", config.display()))?;
     let exe = std::env::current_exe().context("finding the crossdock binary")?;
     let child = Command::new(exe)

@@ -186,3 +186,57 @@ fn an_unknown_destination_is_explained_and_allocates_nothing() {
          order.sourced  reason=unknown_destination",
     );
 }
+
+/// Applies `setup` in a world whose policy releases on sourcing, then `command`; the rendered events.
+fn on_sourcing(setup: &[Command], command: &Command) -> (World, String) {
+    let mut world = World { release: crossdock_engine::ReleaseMode::OnSourcing, ..World::default() };
+    for c in setup {
+        world.apply(c).unwrap_or_else(|e| panic!("setup command {} refused: {e:?}", c.type_name()));
+    }
+    let events = world.apply(command).expect("accepted");
+    (world, events.iter().map(render_event).collect::<Vec<_>>().join("\n"))
+}
+
+#[test]
+fn with_release_on_sourcing_what_sourcing_allocates_is_released_at_once() {
+    let setup = then(&network(), &[adjust("SKU-A", "CHI", 2), adjust("SKU-B", "LAX", 1)]);
+    let (world, events) = on_sourcing(&setup, &place(&[("L1", "SKU-A", 3), ("L2", "SKU-B", 1)]));
+    let allocated = events.lines().find(|l| l.starts_with("order.sourced")).expect("sourced").to_string();
+    assert!(allocated.contains("L1@CHI×2") && allocated.contains("L2@LAX×1"), "{allocated}");
+    let released = events.lines().find(|l| l.starts_with("order.released")).expect("released");
+    assert!(released.contains("L1@CHI×2") && released.contains("L2@LAX×1"), "{released}");
+    // Order events first (the release after the backorder), then the reservations.
+    let kinds: Vec<&str> = events.lines().map(|l| l.split(' ').next().unwrap_or_default()).collect();
+    assert_eq!(
+        kinds,
+        [
+            "order.placed",
+            "order.sourced",
+            "order.backordered",
+            "order.released",
+            "inventory.reserved",
+            "inventory.reserved"
+        ]
+    );
+    let line = |id: &str| world.order().lines.iter().find(|l| l.id.as_str() == id).unwrap().quantities.clone();
+    assert_eq!((line("L1").released, line("L1").allocated, line("L2").released), (2, 2, 1));
+
+    // The backordered unit, refilled, is released too; on hold, it waits for the hold's release.
+    let mut refill = then(&setup, &[place(&[("L1", "SKU-A", 3), ("L2", "SKU-B", 1)]), adjust("SKU-A", "LAX", 1)]);
+    let (_, events) = on_sourcing(&refill, &source());
+    assert!(events.lines().any(|l| l.starts_with("order.released") && l.contains("L1@LAX×1")), "{events}");
+    // An order on hold (here one wholly backordered, so that it may be held) keeps what is refilled.
+    refill = then(&network(), &[place(&[("L1", "SKU-C", 1)]), hold("fraud check"), adjust("SKU-C", "CHI", 1)]);
+    let (world, events) = on_sourcing(&refill, &source());
+    assert!(events.contains("order.sourced L1@CHI×1") && !events.contains("order.released"), "{events}");
+    assert_eq!(world.order().lines[0].quantities.released, 0);
+}
+
+#[test]
+fn with_release_manual_sourcing_releases_nothing() {
+    let setup = then(&network(), &[adjust("SKU-A", "CHI", 5)]);
+    let mut world = World::with(&setup);
+    assert_eq!(world.release, crossdock_engine::ReleaseMode::Manual);
+    let events = world.apply(&place(&[("L1", "SKU-A", 1)])).unwrap();
+    assert!(!events.iter().any(|e| e.type_name() == "order.released"));
+}

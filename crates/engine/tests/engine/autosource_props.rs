@@ -119,8 +119,13 @@ impl Net {
         if !skus.is_empty() {
             let config = SourcingConfig::standard();
             let locations = self.locations.clone();
-            state.sourcing =
-                Some(SourcingState { locations, sourced_today: BTreeMap::new(), config, channels: Vec::new() });
+            state.sourcing = Some(SourcingState {
+                locations,
+                sourced_today: BTreeMap::new(),
+                config,
+                channels: Vec::new(),
+                release: Default::default(),
+            });
         }
         let Ok(events) = decide(&state, command, now()) else { return Ok(()) };
         let mut promised: BTreeMap<(Sku, LocationId), i64> = BTreeMap::new();

@@ -236,6 +236,8 @@ pub struct World {
     /// The policy's channel groups and restocking rule, as the store would pass them.
     pub channels: Vec<crossdock_engine::ChannelGroup>,
     pub restocking: crossdock_engine::RestockingFeeRule,
+    /// The policy's release mode (`[sourcing] release`).
+    pub release: crossdock_engine::ReleaseMode,
 }
 
 impl World {
@@ -274,6 +276,7 @@ impl World {
             sourced_today: BTreeMap::new(),
             config: SourcingConfig::standard(),
             channels: self.channels.clone(),
+            release: self.release,
         });
         let positions = keys
             .iter()
