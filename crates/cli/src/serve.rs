@@ -1,9 +1,11 @@
 //! `crossdock serve`: the HTTP API and, in the same process, the dispatcher delivering events to the
-//! configured systems; both stop gracefully on Ctrl-C or SIGTERM (requests and sends in flight finish).
+//! configured systems and the inbound consumers (NATS, file inboxes) submitting their commands; all stop
+//! gracefully on Ctrl-C or SIGTERM (requests and sends in flight finish).
 
 use crate::config::{self, Checked, PiiSetting};
 use anyhow::Context;
 use crossdock_connect::dispatch::{DispatchOptions, Dispatcher, from_config};
+use crossdock_connect::inbound::SubmitHandler;
 use crossdock_store::Store;
 use std::sync::Arc;
 use std::time::Duration;
@@ -142,6 +144,21 @@ pub async fn serve(checked: Checked) -> anyhow::Result<()> {
             crossdock_store::feed::run_availability_feed(state.store.clone(), settings, until_stopped(stopped.clone()));
         tokio::spawn(run)
     });
+    // Inbound consumers (NATS pull consumers, file inboxes): each message's command is submitted as its
+    // system (`system:<name>` in the audit trail).
+    let consumers: Vec<_> = state
+        .connect
+        .iter()
+        .flat_map(|c| c.systems.iter())
+        .filter(|s| crossdock_connect::inbound::has_consumer(&s.config))
+        .map(|s| {
+            let mapping = s.inbound.as_ref().and_then(|i| i.mapping.clone());
+            let waker = state.dispatcher.as_ref().map(|d| d.waker());
+            let handler = SubmitHandler::new(state.store.clone(), &s.config.name, mapping, waker);
+            let (config, shutdown) = (s.config.clone(), until_stopped(stopped.clone()));
+            tokio::spawn(async move { crossdock_connect::inbound::run(&config, handler, shutdown).await })
+        })
+        .collect();
     let served = match tls {
         Some(tls) => crossdock_server::serve_tls(listener, tls, state, until_stopped(stopped)).await,
         None => crossdock_server::serve(listener, state, until_stopped(stopped)).await,
@@ -156,6 +173,9 @@ pub async fn serve(checked: Checked) -> anyhow::Result<()> {
     }
     if let Some(task) = feed {
         task.await.context("the availability feed task failed")?;
+    }
+    for task in consumers {
+        task.await.context("an inbound consumer task failed")?.context("an inbound consumer stopped on an error")?;
     }
     signals.abort();
     served.context("serving the API")?;

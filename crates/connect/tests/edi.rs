@@ -221,3 +221,32 @@ async fn acceptance_and_shipment_go_out_as_855_and_856_and_the_997_reconciles() 
     // Nothing is left waiting, so nothing turns overdue; a fresh 855 does after its hour.
     assert!(mark_overdue(store.as_ref(), later + Duration::hours(2)).await.unwrap().is_empty());
 }
+
+/// The commands of a received interchange are audited as the partner (`system:edi:<partner>`, source the
+/// file), and the stored copy of the interchange is sealed (its addresses are not in the database file).
+#[tokio::test]
+async fn received_commands_are_audited_as_the_partner_and_the_stored_copy_is_sealed() {
+    let db = crossdock_store::testing::sqlite().expect("temporary folder");
+    let store = db.open_store().await;
+    let input = po_850(77, &[3001]);
+    let source = Source { partner: Some("acme"), file: Some("inbox/acme/po-77.x12".into()) };
+    let out = receive(store.as_ref(), &config(), &input, source, None, now()).await.expect("received");
+    assert_eq!(out.commands, 1);
+
+    let filter = crossdock_store::AuditFilter { actor: Some("system:edi:acme".into()), ..Default::default() };
+    let entries = store.audit_entries(&filter).await.unwrap();
+    let summary: Vec<_> = entries
+        .iter()
+        .map(|e| (e.fields.command.as_str(), e.fields.aggregate.as_str(), e.fields.source.as_deref()))
+        .collect();
+    assert_eq!(summary, [("place_order", "order:edi-acme-PO3001", Some("inbox/acme/po-77.x12"))]);
+
+    assert_eq!(store.interchange(out.interchange_id).await.unwrap().unwrap().raw, input, "read back whole");
+    let mut raw = Vec::new();
+    for entry in std::fs::read_dir(db.sqlite_dir().unwrap()).unwrap() {
+        raw.extend(std::fs::read(entry.unwrap().path()).unwrap());
+    }
+    let find = |needle: &str| raw.windows(needle.len()).any(|w| w == needle.as_bytes());
+    assert!(find("000000077"), "the record is in the file");
+    assert!(!find("4100 INDUSTRIAL PKWY") && !find("ACME DC 7"), "the ship-to is stored in plaintext");
+}

@@ -187,8 +187,15 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<Vec<RecordedEvent>, StoreError>;
 
     /// Destroys the customer's PII data key (crypto-shredding): their names, e-mail addresses, phone numbers
-    /// and addresses read as erased everywhere afterwards; the orders' other data stays.
-    async fn erase_customer_pii(&self, customer: &CustomerId) -> Result<crate::pii::Erasure, StoreError>;
+    /// and addresses read as erased everywhere afterwards; the orders' other data stays. The request is
+    /// recorded in the audit trail (`actor`, `origin`, command `erase_customer_pii`, its outcome), also when
+    /// the key table fails.
+    async fn erase_customer_pii(
+        &self,
+        customer: &CustomerId,
+        actor: &str,
+        origin: &Origin,
+    ) -> Result<crate::pii::Erasure, StoreError>;
     /// The customer's orders (at most [`EXPORT_MAX_ORDERS`]) with their events.
     async fn customer_export(&self, customer: &CustomerId) -> Result<CustomerExport, StoreError>;
 

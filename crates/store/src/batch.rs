@@ -84,6 +84,9 @@ struct Working {
     /// The store's PII handle and the data keys this batch has used.
     pii: Pii,
     ring: KeyRing,
+    /// Backorder refills decided in this batch (each gets its own audit entry, after the requests'):
+    /// the `SourceOrder` request, its digest, the order's version before it and its outcome.
+    refills: Vec<(CommandRequest, String, u64, Outcome)>,
 }
 
 impl Working {
@@ -254,7 +257,9 @@ pub(crate) async fn apply_batch(
             Slot::Done(outcome) => outcome,
         })
         .collect();
-    let settled = (requests.iter().zip(&hashes).zip(befores).zip(&outcomes))
+    let refills = std::mem::take(&mut w.refills);
+    let settled = (requests.iter().copied().zip(&hashes).zip(befores).zip(&outcomes))
+        .chain(refills.iter().map(|(request, digest, before, outcome)| (((request, digest), *before), outcome)))
         .map(|(((request, digest), version_before), outcome)| {
             let (kind, id) = addressed(&request.command);
             let aggregate = format!("{}:{id}", kind.as_str());
@@ -452,8 +457,8 @@ async fn write_batch(
     tx.insert_idempotency(&records).await
 }
 
-/// Who the events of a backorder refill are recorded as coming from.
-const REFILL_ACTOR: &str = "sourcing";
+/// Who the events and audit entry of a backorder refill are recorded as coming from (the hub itself).
+const REFILL_ACTOR: &str = "hub:backorder-refill";
 
 /// Sources the backordered orders of `sku`, first backordered first, while the network has units of it: a
 /// `SourceOrder` for each, decided in this batch and recorded under the key of the command that raised the
@@ -496,7 +501,11 @@ async fn refill(
             origin: trigger.origin.clone(),
         };
         // A refusal (the order changed in between, say) writes nothing and is no error of the trigger's.
-        decide_one(tx, w, &request, now, events).await?;
+        let decided = decide_one(tx, w, &request, now, events).await?;
+        if let Ok((receipt, _)) = decided.outcome {
+            let digest = request_hash(&request.command, None);
+            w.refills.push((request, digest, decided.before, Ok(receipt)));
+        }
     }
     Ok(())
 }

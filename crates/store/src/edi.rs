@@ -9,7 +9,11 @@
 //!   bumps it in one statement inside a transaction and returns the first number of the block, so two
 //!   processes never get the same block. ISA13 and GS06 are 1 to 999 999 999; the counter maps onto that
 //!   range with [`ControlBlock::interchange_number`], so a number comes back only after a billion interchanges.
+//! - With a master key, `raw` is stored sealed under a content key split between the data keys of the
+//!   customers it carries (`NewInterchange::pii_subjects`, else the partner's key): erasing any of those
+//!   customers makes it read as `pii::ERASED` (`pii/records.rs`).
 
+use crate::StoreError;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -100,6 +104,10 @@ pub struct NewInterchange {
     pub file: Option<String>,
     /// The interchange as received or sent, byte for byte.
     pub raw: Vec<u8>,
+    /// The PII data-key subjects of the customers (or orders) it carries (`pii::subject_for`): with a
+    /// master key, `raw` is stored sealed so that erasing any of them makes it unreadable. Empty: sealed
+    /// under the partner's own key (`pii::partner_subject`).
+    pub pii_subjects: Vec<String>,
     /// Validation, mapping or submission errors, the reconciled acknowledgement, or (for a document we
     /// generated) its reference, as JSON.
     pub errors: serde_json::Value,
@@ -189,6 +197,33 @@ impl ControlBlock {
     pub fn interchange_number(&self, k: i64) -> u32 {
         Self::control_number(self.first_interchange + k)
     }
+}
+
+/// The bytes to store for each record: `raw` sealed under its subjects when the store has a master key.
+pub(crate) async fn seal_raws(pii: &crate::pii::Pii, records: &[NewInterchange]) -> Result<Vec<Vec<u8>>, StoreError> {
+    if !pii.enabled() {
+        return Ok(records.iter().map(|r| r.raw.clone()).collect());
+    }
+    let subjects = |r: &NewInterchange| -> Vec<String> {
+        if r.pii_subjects.is_empty() { vec![crate::pii::partner_subject(&r.partner)] } else { r.pii_subjects.clone() }
+    };
+    let mut all: Vec<String> = records.iter().flat_map(&subjects).collect();
+    all.sort();
+    all.dedup();
+    let mut ring = pii.batch_ring();
+    pii.ensure_subjects(&mut ring, &all).await?;
+    records.iter().map(|r| ring.seal_shared(&subjects(r), &r.raw)).collect()
+}
+
+/// The record with its raw bytes opened (`pii::ERASED` once a key of a customer it carries is gone).
+pub(crate) async fn open_raw(
+    pii: &crate::pii::Pii,
+    mut record: InterchangeRecord,
+) -> Result<InterchangeRecord, StoreError> {
+    let Ok(text) = std::str::from_utf8(&record.raw) else { return Ok(record) };
+    let ring = pii.ring_for([text]).await?;
+    record.raw = ring.open_shared(std::mem::take(&mut record.raw));
+    Ok(record)
 }
 
 #[cfg(test)]

@@ -17,7 +17,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 /// Who the feed's commands are recorded as coming from.
-pub const FEED_ACTOR: &str = "availability-feed";
+pub const FEED_ACTOR: &str = "hub:availability-feed";
 /// Events read per page of the log.
 const PAGE: u32 = 1000;
 

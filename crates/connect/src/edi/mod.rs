@@ -80,6 +80,7 @@ pub(crate) fn ack_record(
         ack_control: None,
         file,
         raw: bytes.to_vec(),
+        pii_subjects: Vec::new(),
         errors: serde_json::json!([]),
         created_at: now,
     }

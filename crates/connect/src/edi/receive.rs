@@ -97,6 +97,7 @@ pub async fn receive(
             sets: g.sets.iter().map(|s| InterchangeSet { id: s.id.clone(), control: s.control.clone() }).collect(),
         })
         .collect();
+    let pii_subjects = carried_subjects(store, &plan).await?;
     let mut records = vec![NewInterchange {
         partner: partner.id.clone(),
         direction: EdiDirection::Inbound,
@@ -108,6 +109,7 @@ pub async fn receive(
         ack_control: ack_control.clone(),
         file: source.file.clone(),
         raw: input.to_vec(),
+        pii_subjects,
         errors: serde_json::to_value(&plan.issues).unwrap_or_default(),
         created_at: now,
     }];
@@ -130,6 +132,31 @@ pub async fn receive(
         ack_file,
         issues: plan.issues,
     })
+}
+
+/// The data-key subjects of the customers whose PII the interchange carries: those of the orders it
+/// places, and of the orders its other documents (945 shipments, 870 statuses…) name, so that erasing
+/// any of them makes the stored copy unreadable.
+async fn carried_subjects(store: &dyn Store, plan: &InboundPlan) -> Result<Vec<String>, EdiError> {
+    let mut subjects = Vec::new();
+    for planned in &plan.commands {
+        match &planned.command {
+            crossdock_model::Command::PlaceOrder(p) => {
+                subjects.push(crossdock_store::pii::subject_for(p.customer.as_ref(), &p.id));
+            }
+            command => {
+                if let Some(order) = match command.order_id() {
+                    Some(id) => store.order(id).await?,
+                    None => None,
+                } {
+                    subjects.push(crossdock_store::pii::subject_of(&order));
+                }
+            }
+        }
+    }
+    subjects.sort();
+    subjects.dedup();
+    Ok(subjects)
 }
 
 /// Submits the plan's commands in one batch; a refused command marks its set not accepted and adds an

@@ -49,9 +49,16 @@ pub async fn send_from_events(
             Some(id) => store.order(id).await?,
             None => None,
         };
+        // Whose PII the documents carry: erasing that customer must make the stored copies unreadable.
+        let placed = match &recorded.payload {
+            crossdock_model::Event::OrderPlaced { order } => Some(order.as_ref()),
+            _ => None,
+        };
+        let subjects: Vec<String> =
+            placed.or(order.as_ref()).map(crossdock_store::pii::subject_of).into_iter().collect();
         for doc in documents_for_event(config, &recorded.payload, order.as_ref()) {
             match doc {
-                Ok(doc) => match send_document(store, config, root, &doc, now).await {
+                Ok(doc) => match send_document(store, config, root, &doc, &subjects, now).await {
                     Ok(id) => report.sent.push(id),
                     Err(EdiError::Store(e)) => return Err(EdiError::Store(e)),
                     Err(e) => report.failed.push(format!("{}: {}: {e}", doc.partner, doc.reference)),
@@ -81,12 +88,14 @@ pub async fn send_from_events(
 }
 
 /// Envelopes one document for its partner with fresh control numbers, writes it to the outbox and
-/// records it; returns the record's id.
+/// records it (sealed under `pii_subjects`, the data-key subjects of the customers it names); returns the
+/// record's id.
 pub async fn send_document(
     store: &dyn Store,
     config: &EdiConfig,
     root: &Path,
     doc: &OutboundDocument,
+    pii_subjects: &[String],
     now: DateTime<Utc>,
 ) -> Result<i64, EdiError> {
     let refused = |message: String| EdiError::Outbound { partner: doc.partner.clone(), message };
@@ -114,6 +123,7 @@ pub async fn send_document(
         ack_control: None,
         file: Some(file.display().to_string()),
         raw: bytes,
+        pii_subjects: pii_subjects.to_vec(),
         errors: serde_json::json!({ "reference": doc.reference }),
         created_at: now,
     };

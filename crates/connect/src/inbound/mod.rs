@@ -10,8 +10,11 @@
 
 pub mod file;
 pub mod nats;
+mod submit;
 #[cfg(test)]
 mod tests;
+
+pub use submit::SubmitHandler;
 
 use crate::config::{SystemConfig, TransportConfig};
 use std::future::Future;

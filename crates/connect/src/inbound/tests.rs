@@ -270,3 +270,131 @@ async fn the_nats_consumer_resumes_after_the_server_comes_back() {
     assert!(tokio::time::timeout(Duration::from_secs(5), running).await.expect("stops").unwrap().is_ok());
     let _ = js.delete_stream(&stream).await;
 }
+
+/// A file-inbox line becomes a command submitted as its system: the audit entry names `system:<name>` and
+/// the line it came from; a line that is not a command is refused and the file moves to `failed/`.
+#[tokio::test]
+async fn inbox_commands_are_submitted_and_audited_as_the_system() {
+    let db = crossdock_store::testing::sqlite().expect("temporary folder");
+    let store = db.open_store().await;
+    let folder = tempfile::tempdir().unwrap();
+    let config = FileInboundConfig {
+        system: "wms".into(),
+        folder: folder.path().to_path_buf(),
+        poll_interval: Duration::from_millis(10),
+    };
+    let receipt = serde_json::json!({"type": "adjust_inventory", "sku": "SKU-1", "location": "CHI", "delta": 5,
+                                     "reason": "receipt"});
+    let adjust = serde_json::json!({"type": "adjust_inventory", "sku": "SKU-1", "location": "CHI", "delta": -2,
+                                    "reason": "damage", "idempotency_key": "count-1"});
+    std::fs::write(folder.path().join("a.jsonl"), format!("{receipt}\n{adjust}\n")).unwrap();
+    std::fs::write(folder.path().join("b.jsonl"), "{\"type\": \"no_such_command\"}\n").unwrap();
+    let handler = SubmitHandler::new(store.clone(), "wms", None, None);
+    let outcomes = poll_once(&config, &handler).await.unwrap();
+    assert_eq!(outcomes[0], ("a.jsonl".to_string(), FileOutcome::Processed { lines: 2 }), "{outcomes:?}");
+    assert!(matches!(&outcomes[1].1, FileOutcome::Failed { refused } if refused[0].1.contains("invalid command")));
+
+    let filter = crossdock_store::AuditFilter { actor: Some("system:wms".into()), ..Default::default() };
+    let entries = store.audit_entries(&filter).await.unwrap();
+    let summary: Vec<_> = entries
+        .iter()
+        .map(|e| {
+            let f = &e.fields;
+            (f.command.as_str(), f.idempotency_key.as_str(), f.source.as_deref(), f.outcome.as_str())
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            ("adjust_inventory", "inbound:wms:a.jsonl:1", Some("a.jsonl:1"), "accepted"),
+            ("adjust_inventory", "inbound:wms:count-1", Some("a.jsonl:2"), "accepted"),
+        ]
+    );
+    assert_eq!(store.inventory(None, None).await.unwrap()[0].on_hand, 3);
+}
+
+/// Path traversal through the inbox: a symbolic link to a file outside the inbox (or to a folder) is never
+/// read, and nothing outside the inbox is moved or written.
+#[cfg(unix)]
+#[tokio::test]
+async fn inbox_links_to_files_outside_are_not_followed() {
+    let outer = tempfile::tempdir().unwrap();
+    let inbox = outer.path().join("inbox");
+    std::fs::create_dir(&inbox).unwrap();
+    let secret = outer.path().join("secret.jsonl");
+    std::fs::write(&secret, "{\"n\": 1}\n").unwrap();
+    std::os::unix::fs::symlink(&secret, inbox.join("link.jsonl")).unwrap();
+    std::os::unix::fs::symlink(outer.path(), inbox.join("up")).unwrap();
+    let config =
+        FileInboundConfig { system: "wms".into(), folder: inbox.clone(), poll_interval: Duration::from_millis(10) };
+    let seen: Seen = Arc::default();
+    assert_eq!(poll_once(&config, &handler(seen.clone())).await.unwrap(), []);
+    assert!(seen.lock().unwrap().is_empty(), "the link was not read");
+    assert_eq!(std::fs::read_to_string(&secret).unwrap(), "{\"n\": 1}\n", "the target is untouched");
+    assert!(
+        inbox.join("link.jsonl").exists()
+            && std::fs::read_dir(inbox.join(super::file::PROCESSED)).unwrap().next().is_none()
+    );
+}
+
+/// The NATS consumer with the submitting handler: a command published by the system is submitted once, as
+/// `system:<name>`, under its `Nats-Msg-Id`, with the subject as its source.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nats_commands_are_submitted_and_audited_as_the_system() {
+    let Some(url) = crate::transport::conformance::nats_url() else { return };
+    let id = format!("{}y{}", std::process::id(), rand::random::<u32>());
+    let (stream, subject) = (format!("CDSUB_{id}"), format!("cdsub{id}.commands"));
+    let consumer = NatsConsumerConfig {
+        stream: stream.clone(),
+        subject: format!("{subject}.>"),
+        durable: None,
+        create_stream: true,
+        ack_wait_ms: 2_000,
+        nak_delay_ms: 100,
+        max_deliver: 5,
+        batch: 16,
+    };
+    let config = NatsInboundConfig::new("erp", &url, &consumer, Duration::from_secs(2));
+    let db = crossdock_store::testing::sqlite().expect("temporary folder");
+    let store = db.open_store().await;
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let handler = SubmitHandler::new(store.clone(), "erp", None, None);
+    let running = tokio::spawn(nats::run(config, handler, async {
+        let _ = stopped.await;
+    }));
+    let js = async_nats::jetstream::new(async_nats::connect(url.as_str()).await.unwrap());
+    let mut created = false;
+    for _ in 0..200 {
+        if js.get_stream(&stream).await.is_ok() {
+            created = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(created, "the consumer created its stream");
+    let body = r#"{"type": "adjust_inventory", "sku": "SKU-9", "location": "W1", "delta": 6, "reason": "receipt"}"#;
+    let mut headers = async_nats::HeaderMap::new();
+    headers.insert("Nats-Msg-Id", "erp-receipt-1");
+    js.publish_with_headers(format!("{subject}.receipt"), headers, body.into()).await.unwrap().await.unwrap();
+
+    let filter = crossdock_store::AuditFilter { actor: Some("system:erp".into()), ..Default::default() };
+    let started = Instant::now();
+    let entries = loop {
+        let entries = store.audit_entries(&filter).await.unwrap();
+        if !entries.is_empty() || started.elapsed() > Duration::from_secs(15) {
+            break entries;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    let _ = stop.send(());
+    assert!(tokio::time::timeout(Duration::from_secs(5), running).await.expect("stops").unwrap().is_ok());
+    let summary: Vec<_> = entries
+        .iter()
+        .map(|e| (e.fields.command.as_str(), e.fields.idempotency_key.as_str(), e.fields.source.clone()))
+        .collect();
+    assert_eq!(
+        summary,
+        [("adjust_inventory", "inbound:erp:erp-receipt-1", Some(format!("{subject}.receipt")))],
+        "{entries:?}"
+    );
+}

@@ -2,8 +2,10 @@
 
 use super::common::ReadProblems;
 use crate::AppState;
+use crate::auth::Actor;
 use crate::params::PathId;
 use crate::problem::{ApiError, Problem};
+use axum::Extension;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -23,7 +25,8 @@ pub struct ErasureReply {
 ///
 /// Destroys the customer's data key: their names, e-mail addresses, phone numbers and addresses read as
 /// `[erased]` (e-mail: absent) in every order, event and outbound message from now on, including copies of
-/// the event log taken earlier. Lines, totals and states stay. Repeating it is harmless.
+/// the event log taken earlier. Lines, totals and states stay. Repeating it is harmless. Every request is
+/// recorded in the audit trail (command `erase_customer_pii`, aggregate `customer:<id>`, its outcome).
 #[utoipa::path(
     delete, path = "/v1/customers/{id}/pii", tag = "customers",
     params(("id" = String, Path, description = "Customer id")),
@@ -36,9 +39,10 @@ pub struct ErasureReply {
 )]
 pub async fn erase_customer_pii(
     State(state): State<AppState>,
+    Extension(actor): Extension<Actor>,
     PathId(id): PathId<CustomerId>,
 ) -> Result<Json<ErasureReply>, ApiError> {
-    let outcome = match state.store.erase_customer_pii(&id).await? {
+    let outcome = match state.store.erase_customer_pii(&id, &actor.key_id, &actor.origin).await? {
         Erasure::Erased => "erased",
         Erasure::NoKey => "no_key",
         Erasure::NotConfigured => {

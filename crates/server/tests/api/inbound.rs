@@ -90,6 +90,13 @@ async fn a_signed_message_is_mapped_submitted_and_a_replay_changes_nothing() {
     assert_eq!(again.status, 200, "{}", again.body);
     assert_eq!(again.header("idempotent-replayed"), Some("true"));
     assert_eq!(event_count(&t).await, events, "a replayed message changes nothing");
+
+    // Both are in the audit trail as the system, under the message's key.
+    let filter = crossdock_store::AuditFilter { actor: Some("system:shop".into()), ..Default::default() };
+    let entries = t.state.store.audit_entries(&filter).await.unwrap();
+    let summary: Vec<_> =
+        entries.iter().map(|e| (e.fields.idempotency_key.as_str(), e.fields.outcome.as_str())).collect();
+    assert_eq!(summary, [("inbound:shop:msg_1", "accepted"), ("inbound:shop:msg_1", "replayed")]);
 }
 
 #[tokio::test]
@@ -251,4 +258,22 @@ async fn a_key_presented_with_a_webhook_must_be_scoped_to_that_system() {
         .body(Body::from(body))
         .unwrap();
     send(&t, unsigned).await.problem(401, "invalid_signature");
+}
+
+/// An oversize webhook is refused before its body is read: a declared length over the limit with a body
+/// that never arrives is answered 413 at once, and nothing is stored.
+#[tokio::test]
+async fn an_oversize_webhook_is_refused_before_its_body_is_read() {
+    let (t, _dir) = hub().await;
+    let never = futures::stream::pending::<Result<axum::body::Bytes, std::io::Error>>();
+    let request = Request::post("/v1/inbound/shop")
+        .header("content-type", "application/json")
+        .header("content-length", (t.state.body_limit + 1).to_string())
+        .body(Body::from_stream(never))
+        .unwrap();
+    let reply = tokio::time::timeout(std::time::Duration::from_secs(5), send(&t, request))
+        .await
+        .expect("answered without waiting for the body");
+    reply.problem(413, "body_too_large");
+    assert_eq!(event_count(&t).await, 0);
 }

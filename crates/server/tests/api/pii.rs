@@ -100,12 +100,29 @@ async fn export_then_erasure_through_the_api() {
 
     let erase = |key: String| {
         let state = t.state.clone();
-        async move { call(&state, request(Method::DELETE, "/v1/customers/c-77/pii", Some(&key), None)).await }
+        async move {
+            let mut erase = request(Method::DELETE, "/v1/customers/c-77/pii", Some(&key), None);
+            erase.headers_mut().insert("x-request-id", "req-erase-77".parse().unwrap());
+            call(&state, erase).await
+        }
     };
     let reply = erase(eraser.clone()).await;
     assert_eq!((reply.status.as_u16(), &reply.body["outcome"]), (200, &json!("erased")), "{}", reply.body);
     let again = erase(eraser.clone()).await;
     assert_eq!(again.body["outcome"], "no_key");
+
+    // Both requests are in the audit chain (who, from where, what, outcome), and the chain verifies.
+    let (eraser_id, _) = crossdock_server::auth::parse_key(&eraser).unwrap();
+    let trail = get(&t.state, &t.admin, "/v1/audit?aggregate=customer:c-77").await;
+    assert_eq!(trail.status, 200, "{}", trail.body);
+    let items = trail.body["items"].as_array().unwrap();
+    let summary: Vec<_> = items
+        .iter()
+        .map(|e| (e["actor"].as_str(), e["command"].as_str(), e["request_id"].as_str(), e["outcome"].as_str()))
+        .collect();
+    let entry = |outcome| (Some(eraser_id), Some("erase_customer_pii"), Some("req-erase-77"), Some(outcome));
+    assert_eq!(summary, [entry("erased"), entry("no_key")], "{}", trail.body);
+    assert_eq!(crossdock_store::audit::verify(store).await.unwrap().map(|n| n > 2), Ok(true));
 
     let export = get(&t.state, &exporter, "/v1/customers/c-77/export").await;
     export.body["orders"].as_array().unwrap().iter().for_each(assert_erased);

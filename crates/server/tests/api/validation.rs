@@ -142,3 +142,25 @@ async fn a_body_over_the_default_limit_is_refused_over_a_real_socket() {
     let reply = app.post("/v1/orders/o-1/hold", &big).await;
     reply.problem(413, "body_too_large");
 }
+
+/// Refused before it is read whole: a client declares a 1 GiB body, sends a few bytes of it and waits; the
+/// 413 comes at once, without the rest.
+#[tokio::test]
+async fn a_declared_oversize_body_is_refused_before_it_is_sent() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let app = spawn_app().await;
+    let mut socket = tokio::net::TcpStream::connect(app.addr).await.unwrap();
+    let head = format!(
+        "POST /v1/orders/o-1/hold HTTP/1.1\r\nhost: {}\r\nauthorization: Bearer {}\r\n\
+         content-type: application/json\r\ncontent-length: 1073741824\r\n\r\n{{\"reason\": \"",
+        app.addr, app.admin
+    );
+    socket.write_all(head.as_bytes()).await.unwrap();
+    let mut answer = vec![0u8; 512];
+    let read = tokio::time::timeout(std::time::Duration::from_secs(5), socket.read(&mut answer))
+        .await
+        .expect("an answer while the body is still owed")
+        .unwrap();
+    let status = String::from_utf8_lossy(&answer[..read]).lines().next().unwrap_or_default().to_string();
+    assert!(status.starts_with("HTTP/1.1 413"), "{status}");
+}

@@ -1,12 +1,14 @@
 //! The audit trail: one hash-chained entry per command (who, when, from where, what, aggregate versions
 //! before and after), written in the transaction of the command's events, and the walk that finds the first
-//! entry changed, removed or reordered.
+//! entry changed, removed or reordered. Customer PII erasures (not commands) are chained the same way, with
+//! aggregate `customer:<id>`.
 
 mod chain;
 mod record;
 
 pub use chain::{AuditEntry, AuditFields, ChainWalk, GENESIS_HASH, Tamper, TamperKind, entry_hash, verify_chain};
-pub(crate) use record::{AuditTx, Settled, write_audit};
+pub use record::ERASE_CUSTOMER_PII;
+pub(crate) use record::{AuditTx, Settled, append_one, erasure_fields, write_audit};
 
 use crate::{AuditFilter, MAX_PAGE, Store, StoreError};
 
@@ -14,7 +16,7 @@ use crate::{AuditFilter, MAX_PAGE, Store, StoreError};
 /// else the id under every kind.
 pub(crate) fn aggregate_keys(aggregate: &str) -> Vec<String> {
     if let Some((kind, _)) = aggregate.split_once(':')
-        && crate::codec::parse_kind(kind).is_ok()
+        && (kind == "customer" || crate::codec::parse_kind(kind).is_ok())
     {
         return vec![aggregate.to_string()];
     }

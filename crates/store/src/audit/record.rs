@@ -3,7 +3,8 @@
 
 use super::chain::{AuditEntry, AuditFields, entry_hash};
 use crate::batch::Outcome;
-use crate::{CommandRequest, StoreError, SubmitError};
+use crate::pii::Erasure;
+use crate::{CommandRequest, Origin, StoreError, SubmitError};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
@@ -86,4 +87,46 @@ pub(crate) async fn write_audit(
         entries.push(AuditEntry { seq, fields, prev_hash: prev, hash });
     }
     tx.append_audit(&entries).await
+}
+
+/// The audit command name of a PII erasure (not an engine command: it changes no aggregate).
+pub const ERASE_CUSTOMER_PII: &str = "erase_customer_pii";
+
+/// The entry of an erasure request: who asked, from where, which customer (aggregate `customer:<id>`) and
+/// what it did (`erased`, `no_key`, `not_configured`, or `failed:storage` when the key table failed).
+pub(crate) fn erasure_fields(
+    customer: &str,
+    actor: &str,
+    origin: &Origin,
+    outcome: &Result<Erasure, StoreError>,
+    at: DateTime<Utc>,
+) -> AuditFields {
+    use sha2::Digest;
+    let outcome = match outcome {
+        Ok(Erasure::Erased) => "erased",
+        Ok(Erasure::NoKey) => "no_key",
+        Ok(Erasure::NotConfigured) => "not_configured",
+        Err(_) => "failed:storage",
+    };
+    AuditFields {
+        at,
+        actor: actor.to_string(),
+        source: origin.source.clone(),
+        request_id: origin.request_id.clone(),
+        command: ERASE_CUSTOMER_PII.into(),
+        idempotency_key: format!("{ERASE_CUSTOMER_PII}:{customer}:{}", at.timestamp_micros()),
+        digest: hex::encode(sha2::Sha256::digest(format!("{ERASE_CUSTOMER_PII}\n{customer}"))),
+        aggregate: format!("customer:{customer}"),
+        version_before: 0,
+        version_after: 0,
+        outcome: outcome.to_string(),
+    }
+}
+
+/// Chains one entry after the locked head and writes it (for a request that is not a batch's command).
+pub(crate) async fn append_one(tx: &mut (impl AuditTx + ?Sized), fields: AuditFields) -> Result<(), StoreError> {
+    let (seq, prev_hash) = tx.lock_audit_head().await?;
+    let seq = seq + 1;
+    let hash = entry_hash(seq, &fields, &prev_hash);
+    tx.append_audit(&[AuditEntry { seq, fields, prev_hash, hash }]).await
 }

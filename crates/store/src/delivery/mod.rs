@@ -17,8 +17,11 @@
 //!   of; a result from an owner whose lease was taken over is dropped (the new owner sends again, with the
 //!   same idempotency key: at-least-once).
 //! - Delivered, retried and dead results count an attempt; a deferred one (circuit open) does not.
+//! - With a master key, a failed attempt's request and response are sealed under the data key of the
+//!   order's customer (`sealing`), so that erasure shreds them too.
 
 pub(crate) mod outcomes;
+pub(crate) mod sealing;
 mod types;
 
 pub use types::*;

@@ -6,12 +6,13 @@
 
 mod cipher;
 mod provider;
+mod records;
 mod ring;
 mod vault;
 
 pub use provider::{KEY_LEN, KeyProvider, MasterKey, PiiError};
 pub(crate) use ring::KeyRing;
-pub use ring::{ERASED, SEALED, customer_subject, subject_for, subject_of};
+pub use ring::{ERASED, SEALED, customer_subject, order_subject, partner_subject, subject_for, subject_of};
 pub(crate) use vault::{KeyTable, Vault, WrappedKey};
 
 use crate::StoreError;
@@ -62,6 +63,19 @@ impl Pii {
             vault.resolve_texts(&mut ring, texts).await?;
         }
         Ok(ring)
+    }
+
+    /// True when a master key is configured (PII is sealed when written).
+    pub fn enabled(&self) -> bool {
+        self.0.is_some()
+    }
+
+    /// Adds to `ring` the data keys of these subjects (created when new), to seal records under them.
+    pub async fn ensure_subjects(&self, ring: &mut KeyRing, subjects: &[String]) -> Result<(), StoreError> {
+        match &self.0 {
+            Some(vault) => vault.ensure_subjects(ring, subjects).await,
+            None => Ok(()),
+        }
     }
 
     /// An empty ring for a batch; keys are added with [`Pii::ensure_orders`] and [`Pii::open_into`].

@@ -38,6 +38,19 @@ pub fn customer_subject(customer_id: &str) -> String {
     format!("customer:{customer_id}")
 }
 
+/// The data-key subject of a trading partner: it seals the stored interchanges that name no customer.
+pub fn partner_subject(partner: &str) -> String {
+    format!("partner:{partner}")
+}
+
+/// The subject of the order `order_id` whose projection names `customer_id` (see [`subject_of`]).
+pub fn order_subject(order_id: &str, customer_id: Option<&str>) -> String {
+    match customer_id {
+        Some(id) => customer_subject(id),
+        None => format!("order:{order_id}"),
+    }
+}
+
 /// Data keys at hand: by subject for sealing, by id for opening (`None`: destroyed or unknown).
 #[derive(Default)]
 pub(crate) struct KeyRing {

@@ -140,3 +140,10 @@ pub(super) async fn head(pool: &PgPool) -> Result<(i64, String), StoreError> {
         .ok_or_else(|| StoreError::Corrupt("the audit head row is missing".into()))?;
     Ok((row.try_get("seq").map_err(db)?, row.try_get("hash").map_err(db)?))
 }
+
+/// Appends one entry in a transaction of its own (an erasure request, which runs outside the batches).
+pub(super) async fn append_standalone(pool: &PgPool, fields: AuditFields) -> Result<(), StoreError> {
+    let mut tx = PgTx(pool.begin().await.map_err(db)?);
+    crate::audit::append_one(&mut tx, fields).await?;
+    tx.0.commit().await.map_err(db)
+}

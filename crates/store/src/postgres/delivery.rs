@@ -5,11 +5,13 @@ use super::rows;
 use crate::StoreError;
 use crate::codec::{db, now_micros, rows_per_statement, to_json};
 use crate::delivery::outcomes::{LastOutcomes, note_outcome};
+use crate::delivery::sealing::{delivery_subject, ids_to_seal, seal_results};
 use crate::delivery::{
     ClaimedDelivery, DeliveryOutcome, DeliveryResult, DeliveryStatus, ScheduleBatch, SubscriptionStart, idempotency_key,
 };
 use chrono::{DateTime, Utc};
 use sqlx::{PgPool, Postgres, QueryBuilder, Row, Transaction};
+use std::collections::HashMap;
 use std::time::Duration;
 
 pub(crate) async fn head_seq(pool: &PgPool) -> Result<i64, StoreError> {
@@ -174,7 +176,42 @@ pub(crate) async fn claim(
     Ok(claimed)
 }
 
-pub(crate) async fn complete(pool: &PgPool, owner: &str, results: &[DeliveryResult]) -> Result<u64, StoreError> {
+/// The data-key subject of each of these deliveries whose event has one (see `delivery::sealing`).
+async fn delivery_subjects(pool: &PgPool, ids: &[i64]) -> Result<HashMap<i64, String>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT d.id, e.aggregate_kind, d.aggregate_id, o.customer_id FROM deliveries d \
+         JOIN events e ON e.seq = d.seq LEFT JOIN orders o ON o.id = d.aggregate_id WHERE d.id = ANY($1)",
+    )
+    .bind(ids.to_vec())
+    .fetch_all(pool)
+    .await
+    .map_err(db)?;
+    let mut subjects = HashMap::with_capacity(rows.len());
+    for row in rows {
+        let kind: String = row.try_get("aggregate_kind").map_err(db)?;
+        let aggregate: String = row.try_get("aggregate_id").map_err(db)?;
+        let customer: Option<String> = row.try_get("customer_id").map_err(db)?;
+        if let Some(subject) = delivery_subject(&kind, &aggregate, customer.as_deref()) {
+            subjects.insert(row.try_get("id").map_err(db)?, subject);
+        }
+    }
+    Ok(subjects)
+}
+
+pub(crate) async fn complete(
+    pool: &PgPool,
+    owner: &str,
+    results: &[DeliveryResult],
+    pii: &crate::pii::Pii,
+) -> Result<u64, StoreError> {
+    let to_seal = ids_to_seal(pii, results);
+    let sealed;
+    let results = if to_seal.is_empty() {
+        results
+    } else {
+        sealed = seal_results(pii, results, &delivery_subjects(pool, &to_seal).await?).await?;
+        sealed.as_slice()
+    };
     let now = now_micros();
     let mut tx = pool.begin().await.map_err(db)?;
     let mut last = LastOutcomes::default();

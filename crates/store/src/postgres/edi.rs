@@ -74,10 +74,14 @@ fn record(row: &PgRow, raw: bool) -> Result<InterchangeRecord, StoreError> {
 }
 
 /// Inserts every record in one transaction: all of them or none.
-pub(crate) async fn insert(pool: &PgPool, records: &[NewInterchange]) -> Result<Vec<i64>, StoreError> {
+pub(crate) async fn insert(
+    pool: &PgPool,
+    records: &[NewInterchange],
+    raws: &[Vec<u8>],
+) -> Result<Vec<i64>, StoreError> {
     let mut tx = pool.begin().await.map_err(db)?;
     let mut ids = Vec::with_capacity(records.len());
-    for new in records {
+    for (new, raw) in records.iter().zip(raws) {
         let set_ids: Vec<&str> = new.groups.iter().flat_map(|g| g.sets.iter().map(|s| s.id.as_str())).collect();
         let row = sqlx::query(
             "INSERT INTO edi_interchanges (partner, direction, isa_control, groups, set_ids, status, ack_state, \
@@ -95,7 +99,7 @@ pub(crate) async fn insert(pool: &PgPool, records: &[NewInterchange]) -> Result<
         .bind(new.ack_control.clone())
         .bind(new.file.clone())
         .bind(i64::try_from(new.raw.len()).unwrap_or(i64::MAX))
-        .bind(new.raw.clone())
+        .bind(raw.clone())
         .bind(to_json(&new.errors)?)
         .bind(new.created_at)
         .bind(new.created_at)

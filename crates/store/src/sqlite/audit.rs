@@ -146,3 +146,10 @@ pub(super) async fn head(pool: &SqlitePool) -> Result<(i64, String), StoreError>
         .ok_or_else(|| StoreError::Corrupt("the audit head row is missing".into()))?;
     Ok((row.try_get("seq").map_err(db)?, row.try_get("hash").map_err(db)?))
 }
+
+/// Appends one entry in a transaction of its own (an erasure request, which runs outside the batches).
+pub(super) async fn append_standalone(pool: &SqlitePool, fields: AuditFields) -> Result<(), StoreError> {
+    let mut tx = SqliteTx(pool.begin_with("BEGIN IMMEDIATE").await.map_err(db)?);
+    crate::audit::append_one(&mut tx, fields).await?;
+    tx.0.commit().await.map_err(db)
+}

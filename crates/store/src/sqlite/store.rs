@@ -205,8 +205,16 @@ impl Store for SqliteStore {
         self.open_events(&found).await
     }
 
-    async fn erase_customer_pii(&self, customer: &CustomerId) -> Result<Erasure, StoreError> {
-        self.pii.erase_customer(customer.as_str()).await
+    async fn erase_customer_pii(
+        &self,
+        customer: &CustomerId,
+        actor: &str,
+        origin: &crate::Origin,
+    ) -> Result<Erasure, StoreError> {
+        let erased = self.pii.erase_customer(customer.as_str()).await;
+        let fields = crate::audit::erasure_fields(customer.as_str(), actor, origin, &erased, chrono::Utc::now());
+        super::audit::append_standalone(&self.write, fields).await?;
+        erased
     }
 
     async fn customer_export(&self, customer: &CustomerId) -> Result<CustomerExport, StoreError> {
@@ -376,7 +384,7 @@ impl Store for SqliteStore {
     }
 
     async fn complete(&self, owner: &str, results: &[DeliveryResult]) -> Result<u64, StoreError> {
-        delivery::complete(&self.write, owner, results).await
+        delivery::complete(&self.write, owner, results, &self.pii).await
     }
 
     async fn dead_letters(&self, filter: &DeadLetterFilter) -> Result<Vec<DeliveryRecord>, StoreError> {
@@ -384,7 +392,10 @@ impl Store for SqliteStore {
     }
 
     async fn delivery(&self, id: i64) -> Result<Option<DeliveryRecord>, StoreError> {
-        dead_letters::delivery(&self.read, id).await
+        match dead_letters::delivery(&self.read, id).await? {
+            Some(record) => Ok(Some(crate::delivery::sealing::open_record(&self.pii, record).await?)),
+            None => Ok(None),
+        }
     }
 
     async fn aggregate_deliveries(&self, aggregate_id: &str, limit: u32) -> Result<Vec<DeliveryRecord>, StoreError> {
@@ -420,11 +431,15 @@ impl Store for SqliteStore {
     }
 
     async fn insert_interchanges(&self, records: &[NewInterchange]) -> Result<Vec<i64>, StoreError> {
-        edi::insert(&self.write, records).await
+        let raws = crate::edi::seal_raws(&self.pii, records).await?;
+        edi::insert(&self.write, records, &raws).await
     }
 
     async fn interchange(&self, id: i64) -> Result<Option<InterchangeRecord>, StoreError> {
-        edi::get(&self.read, id).await
+        match edi::get(&self.read, id).await? {
+            Some(record) => Ok(Some(crate::edi::open_raw(&self.pii, record).await?)),
+            None => Ok(None),
+        }
     }
 
     async fn list_interchanges(&self, filter: &InterchangeFilter) -> Result<Vec<InterchangeRecord>, StoreError> {

@@ -134,3 +134,35 @@ pub async fn tampering_by_raw_sql_is_caught_at_the_first_bad_entry(db: &TestDb) 
     db.execute_raw("UPDATE audit_log SET version_after = 9 WHERE seq = 1").await.unwrap();
     assert_eq!(broken_at(store.as_ref()).await, (1, TamperKind::Changed), "entry 1 changed");
 }
+
+/// A backorder filled by the hub when stock arrives is a command of its own in the trail: actor
+/// `hub:backorder-refill`, under the key and origin of the command that raised the stock.
+pub async fn backorder_refills_are_audited_as_the_hub(db: &TestDb) {
+    let store = db.open_store().await;
+    let site =
+        crossdock_model::Location { kind: crossdock_model::LocationKind::Warehouse, ..location("CHI", "Chicago") };
+    store.submit(request("k-site", crossdock_model::Command::UpsertLocation { location: site })).await.unwrap();
+    store.submit(request("k-place", place_lines("o-wait", "web", &[("SKU-R", 1)]))).await.unwrap();
+    let waiting = store.order(&order_id("o-wait")).await.unwrap().unwrap();
+    assert_eq!(waiting.lines[0].quantities.backordered, 1, "no stock yet: backordered");
+    store.submit(from_client("k-receive", adjust("SKU-R", "CHI", 5), "key_wms", "req-9")).await.unwrap();
+    assert_eq!(store.order(&order_id("o-wait")).await.unwrap().unwrap().lines[0].quantities.allocated, 1);
+
+    let all = entries(store.as_ref(), AuditFilter::default()).await;
+    let last: Vec<_> = all[all.len() - 2..]
+        .iter()
+        .map(|e| {
+            let f = &e.fields;
+            (f.actor.as_str(), f.command.as_str(), f.aggregate.as_str(), f.idempotency_key.as_str(), f.outcome.as_str())
+        })
+        .collect();
+    assert_eq!(
+        last,
+        [
+            ("key_wms", "adjust_inventory", "inventory:CHI/SKU-R", "k-receive", "accepted"),
+            ("hub:backorder-refill", "source_order", "order:o-wait", "k-receive", "accepted"),
+        ]
+    );
+    assert_eq!(all.last().unwrap().fields.request_id.as_deref(), Some("req-9"), "the trigger's origin");
+    assert_eq!(verify(store.as_ref()).await.unwrap(), Ok(all.len() as u64));
+}

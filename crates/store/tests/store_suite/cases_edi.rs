@@ -33,6 +33,7 @@ fn new(partner: &str, direction: EdiDirection, control: &str, at: DateTime<Utc>)
         ack_control: None,
         file: Some(format!("inbox/{control}.x12")),
         raw: format!("ISA*{control}~\r\n\0\u{ff}").into_bytes(),
+        pii_subjects: Vec::new(),
         errors: json!([]),
         created_at: at,
     }

@@ -228,6 +228,16 @@ pub async fn the_feed_publishes_one_debounced_change_per_burst_and_none_without_
     assert_eq!(wait_for_changes(store.as_ref(), 3, settings.window).await, [(0, 10), (10, 110), (110, 100)]);
     let _ = stop.send(());
     feed.await.expect("the feed stops");
+    // Its commands are audited as the hub's own.
+    let filter = crossdock_store::AuditFilter {
+        actor: Some(crossdock_store::feed::FEED_ACTOR.into()),
+        aggregate: Some("availability:web/SKU-1".into()),
+        ..Default::default()
+    };
+    let refreshes = store.audit_entries(&filter).await.unwrap();
+    assert_eq!(crossdock_store::feed::FEED_ACTOR, "hub:availability-feed");
+    assert!(refreshes.len() >= 3, "{refreshes:?}");
+    assert!(refreshes.iter().all(|e| e.fields.command == "refresh_availability"), "{refreshes:?}");
 
     // Stock changed while no feed ran is published when one starts again; unchanged skus record nothing.
     submit(store.as_ref(), "offline", adjust("SKU-1", "W1", -25)).await;

@@ -9,19 +9,19 @@ use crossdock_store::{Erasure, NewDelivery, ScheduleBatch, Store, SubscriptionSt
 use std::path::Path;
 
 /// A customer's distinctive PII: none of these strings may appear in the raw database.
-struct Person {
-    customer: &'static str,
-    email: &'static str,
-    name: &'static str,
-    phone: &'static str,
-    line1: &'static str,
-    line2: &'static str,
-    city: &'static str,
-    postal_code: &'static str,
-    bill_line1: &'static str,
+pub(crate) struct Person {
+    pub customer: &'static str,
+    pub email: &'static str,
+    pub name: &'static str,
+    pub phone: &'static str,
+    pub line1: &'static str,
+    pub line2: &'static str,
+    pub city: &'static str,
+    pub postal_code: &'static str,
+    pub bill_line1: &'static str,
 }
 
-const ZEB: Person = Person {
+pub(crate) const ZEB: Person = Person {
     customer: "cust-zeb",
     email: "zebulon.quixotic@example.com",
     name: "Zebulon Quixotic",
@@ -33,7 +33,7 @@ const ZEB: Person = Person {
     bill_line1: "19 Billing Boulevard Wx",
 };
 
-const ADA: Person = Person {
+pub(crate) const ADA: Person = Person {
     customer: "cust-ada",
     email: "ada.byronesque@example.org",
     name: "Ada Byronesque",
@@ -46,7 +46,7 @@ const ADA: Person = Person {
 };
 
 impl Person {
-    fn plaintexts(&self) -> Vec<&'static str> {
+    pub(crate) fn plaintexts(&self) -> Vec<&'static str> {
         vec![self.email, self.name, self.phone, self.line1, self.line2, self.city, self.postal_code, self.bill_line1]
     }
 
@@ -99,7 +99,7 @@ fn assert_erased(order: &Order, customer: &str) {
     }
 }
 
-async fn place_people(store: &dyn Store) {
+pub(crate) async fn place_people(store: &dyn Store) {
     for (person, order) in [(&ZEB, "o-zeb-1"), (&ZEB, "o-zeb-2"), (&ADA, "o-ada-1")] {
         store.submit(request(&format!("k-{order}"), person.place(order))).await.unwrap();
     }
@@ -119,7 +119,7 @@ fn placed_order(events: &[crossdock_model::RecordedEvent], id: &str) -> Order {
 
 /// Every byte the database holds: the SQLite folder's files, or a `pg_dump` of the test schema.
 /// `None` (with the reason printed) when `pg_dump` cannot run.
-fn raw_bytes(db: &TestDb) -> Option<Vec<u8>> {
+pub(crate) fn raw_bytes(db: &TestDb) -> Option<Vec<u8>> {
     if let Some(dir) = db.sqlite_dir() {
         let mut bytes = Vec::new();
         for entry in std::fs::read_dir(dir).unwrap() {
@@ -142,7 +142,7 @@ fn raw_bytes(db: &TestDb) -> Option<Vec<u8>> {
     }
 }
 
-fn contains(haystack: &[u8], needle: &str) -> bool {
+pub(crate) fn contains(haystack: &[u8], needle: &str) -> bool {
     haystack.windows(needle.len()).any(|w| w == needle.as_bytes())
 }
 
@@ -180,8 +180,8 @@ pub async fn erasure_shreds_a_customers_pii_and_keeps_the_orders(db: &TestDb) {
     }
 
     let zeb = CustomerId::new(ZEB.customer).unwrap();
-    assert_eq!(store.erase_customer_pii(&zeb).await.unwrap(), Erasure::Erased);
-    assert_eq!(store.erase_customer_pii(&zeb).await.unwrap(), Erasure::NoKey);
+    assert_eq!(store.erase_customer_pii(&zeb, "key-admin", &Default::default()).await.unwrap(), Erasure::Erased);
+    assert_eq!(store.erase_customer_pii(&zeb, "key-admin", &Default::default()).await.unwrap(), Erasure::NoKey);
 
     let after = store.order(&order_id("o-zeb-1")).await.unwrap().unwrap();
     assert_erased(&after, ZEB.customer);
@@ -261,7 +261,10 @@ pub async fn a_store_without_a_master_key_never_shows_sealed_values(db: &TestDb)
     assert_eq!((customer.email, customer.name.as_deref()), (None, Some(crossdock_store::pii::SEALED)));
     assert_eq!(order.ship_to.line1, crossdock_store::pii::SEALED);
     assert_eq!(
-        plain.erase_customer_pii(&CustomerId::new(ZEB.customer).unwrap()).await.unwrap(),
+        plain
+            .erase_customer_pii(&CustomerId::new(ZEB.customer).unwrap(), "key-admin", &Default::default())
+            .await
+            .unwrap(),
         Erasure::NotConfigured
     );
 }

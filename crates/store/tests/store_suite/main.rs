@@ -9,6 +9,7 @@ mod cases_kpis;
 mod cases_log;
 mod cases_orchestration;
 mod cases_pii;
+mod cases_pii_records;
 mod cases_queries;
 mod cases_sourcing;
 mod cases_writes;
@@ -25,6 +26,7 @@ macro_rules! store_test_suite {
                 cases_audit::every_command_is_audited_with_who_where_what_and_versions,
                 cases_audit::two_stores_writing_at_once_extend_one_chain,
                 cases_audit::tampering_by_raw_sql_is_caught_at_the_first_bad_entry,
+                cases_audit::backorder_refills_are_audited_as_the_hub,
                 cases_writes::idempotent_replay_returns_the_original_receipt,
                 cases_writes::key_reuse_with_another_body_is_refused,
                 cases_writes::refused_command_stores_nothing,
@@ -58,6 +60,8 @@ macro_rules! store_test_suite {
                 cases_pii::erasure_shreds_a_customers_pii_and_keeps_the_orders,
                 cases_pii::export_gathers_a_customers_orders_and_events,
                 cases_pii::a_store_without_a_master_key_never_shows_sealed_values,
+                cases_pii_records::dead_letters_and_interchanges_are_sealed_at_rest,
+                cases_pii_records::erasure_shreds_dead_letters_and_interchanges_and_is_audited,
             );
         }
     };
