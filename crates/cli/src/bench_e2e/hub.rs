@@ -1,6 +1,7 @@
 //! The crossdock peer of `bench e2e`: `crossdock serve` started as a child process (this binary, the serve
 //! wiring, a fresh SQLite file, the dispatcher) with the five receivers as its systems, then stocked over the
-//! API so that orders are sourced automatically.
+//! API so that orders are sourced automatically; `[sourcing] release = "on_sourcing"` hands what is sourced to
+//! the warehouse in the same transaction, so one `POST /v1/orders` carries an order through to the WMS.
 
 use super::receivers::SYSTEMS;
 use anyhow::{Context, bail};
@@ -41,7 +42,7 @@ impl Hub {
 fn config_text(listen: &str, store_url: &str, key_file: &Path, receivers: &[String], max_in_flight: u32) -> String {
     let mut text = format!(
         "listen = \"{listen}\"\n[store]\nurl = \"{store_url}\"\n[pii]\nmaster_key_file = \"{}\"\n\
-         [dispatch]\npoll_interval_ms = 20\n",
+         [sourcing]\nrelease = \"on_sourcing\"\n[dispatch]\npoll_interval_ms = 20\n",
         key_file.display()
     );
     for (system, url) in SYSTEMS.iter().zip(receivers) {

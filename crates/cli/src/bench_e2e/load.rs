@@ -10,8 +10,8 @@ use std::time::{Duration, Instant};
 /// Where the orders go.
 #[derive(Clone)]
 pub enum Target {
-    /// The hub: `POST /v1/orders` (sourced automatically, answered once durable), then
-    /// `POST /v1/orders/{id}/release` to hand it to the warehouse.
+    /// The hub: `POST /v1/orders`, answered once durable, sourced and released to the warehouse in the same
+    /// transaction (the hub's policy releases on sourcing).
     Hub { base: String, key: String },
     /// Node-RED's `POST /orders`.
     NodeRed { url: String },
@@ -53,7 +53,7 @@ pub async fn drive(
                 local += 1;
                 let id = order["id"].as_str().unwrap_or_default().to_string();
                 tracker.sent(&id, Instant::now());
-                match send(&client, &target, &id, &order).await {
+                match send(&client, &target, &order).await {
                     Ok(()) => sent.accepted += 1,
                     Err(e) => {
                         sent.failed += 1;
@@ -77,18 +77,12 @@ pub async fn drive(
     Ok(total)
 }
 
-async fn send(client: &reqwest::Client, target: &Target, id: &str, order: &serde_json::Value) -> Result<(), String> {
+async fn send(client: &reqwest::Client, target: &Target, order: &serde_json::Value) -> Result<(), String> {
     let timeout = Duration::from_secs(30);
     match target {
         Target::Hub { base, key } => {
             let placed = client.post(format!("{base}/v1/orders")).bearer_auth(key).json(order).timeout(timeout);
-            expect(placed.send().await, "POST /v1/orders").await?;
-            let release = client
-                .post(format!("{base}/v1/orders/{id}/release"))
-                .bearer_auth(key)
-                .json(&serde_json::json!({}))
-                .timeout(timeout);
-            expect(release.send().await, "POST /v1/orders/{id}/release").await
+            expect(placed.send().await, "POST /v1/orders").await
         }
         Target::NodeRed { url } => {
             expect(client.post(url).json(order).timeout(timeout).send().await, "POST /orders").await
