@@ -176,6 +176,17 @@ pub trait Store: Send + Sync + 'static {
     async fn location(&self, id: &LocationId) -> Result<Option<Location>, StoreError>;
     /// Events with a sequence number greater than `after`, in sequence order, at most `limit`.
     async fn events_after(&self, after: i64, limit: u32) -> Result<Vec<RecordedEvent>, StoreError>;
+    /// The heads of the events after `after` (no payload: nothing decoded or opened), in sequence order, at
+    /// most `limit`: for readers that select by type before they need a payload (the dispatcher's scheduling).
+    async fn event_heads_after(&self, after: i64, limit: u32) -> Result<Vec<EventHead>, StoreError>;
+    /// The events of aggregates of `kind` after `after`, in sequence order, at most `limit` (the availability
+    /// feed reads only inventory events).
+    async fn events_of_kind_after(
+        &self,
+        kind: AggregateKind,
+        after: i64,
+        limit: u32,
+    ) -> Result<Vec<RecordedEvent>, StoreError>;
     /// The `order.sourced` events of an order (every sourcing decision with its explanation), oldest first.
     async fn sourcing_decisions(&self, order: &OrderId) -> Result<Vec<RecordedEvent>, StoreError>;
     /// Every event of one aggregate (an order's timeline), oldest first, at most `limit` (the console).
@@ -239,6 +250,8 @@ pub trait Store: Send + Sync + 'static {
     /// Inserts the batch's deliveries and moves the cursor from `expected_cursor` to `new_cursor`, in one
     /// transaction; false (and nothing written) when the cursor is no longer `expected_cursor`.
     async fn schedule(&self, batch: &ScheduleBatch) -> Result<bool, StoreError>;
+    /// [`Self::schedule`] for several subscriptions in one transaction; for each batch, whether it was applied.
+    async fn schedule_many(&self, batches: &[ScheduleBatch]) -> Result<Vec<bool>, StoreError>;
     /// Leases up to `limit` due deliveries to `owner` until `now + lease`, oldest first, at most one per
     /// (subscription, aggregate) at a time and only the earliest pending one of each.
     async fn claim(
@@ -302,4 +315,13 @@ pub trait Store: Send + Sync + 'static {
         interchanges: u32,
         groups: u32,
     ) -> Result<crate::edi::ControlBlock, StoreError>;
+}
+
+/// An event without its payload.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventHead {
+    pub seq: i64,
+    pub aggregate_kind: AggregateKind,
+    pub aggregate_id: String,
+    pub event_type: String,
 }

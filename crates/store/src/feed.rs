@@ -11,7 +11,7 @@
 use crate::{CommandRequest, Store, StoreError, SubmitError};
 use chrono::Utc;
 use crossdock_engine::availability::{Debouncer, touched_sku};
-use crossdock_model::Command;
+use crossdock_model::{AggregateKind, Command};
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
@@ -58,6 +58,10 @@ pub async fn run_availability_feed(store: Arc<dyn Store>, settings: FeedSettings
 /// One round: reads the log after `cursor` (starting at its head), notes the touched skus, and submits the
 /// refreshes of the skus due.
 async fn step(store: &dyn Store, cursor: &mut Option<i64>, debouncer: &mut Debouncer) -> Result<(), StoreError> {
+    if store.policy().channels.is_empty() {
+        // No channel to publish for: nothing to read.
+        return Ok(());
+    }
     let mut after = match *cursor {
         Some(after) => after,
         None => {
@@ -71,7 +75,7 @@ async fn step(store: &dyn Store, cursor: &mut Option<i64>, debouncer: &mut Debou
         }
     };
     loop {
-        let page = store.events_after(after, PAGE).await?;
+        let page = store.events_of_kind_after(AggregateKind::Inventory, after, PAGE).await?;
         let now = Utc::now();
         for event in &page {
             if let Some(sku) = touched_sku(&event.payload) {

@@ -21,6 +21,10 @@ pub struct JqShape {
 }
 
 impl Shape for JqShape {
+    fn filters(&self) -> bool {
+        self.filter.is_some()
+    }
+
     fn selects(&self, event: &RecordedEvent) -> Result<bool, String> {
         match &self.filter {
             Some(filter) => filter.matches(envelope(event)).map_err(|e| e.to_string()),

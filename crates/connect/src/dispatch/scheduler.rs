@@ -1,12 +1,13 @@
-//! The scheduling task: reads the log once per round from the slowest subscription's cursor and, for each
-//! subscription, schedules the events it selects while moving its cursor (compare-and-set, so that several
-//! processes may schedule at once without loss or duplicates).
+//! The scheduling task: reads the log once per round from the slowest subscription's cursor and, in one
+//! transaction, schedules for each subscription the events it selects while moving its cursor (compare-and-set,
+//! so that several processes may schedule at once without loss or duplicates).
 
 use super::dispatcher::Inner;
+use super::setup::DispatchSubscription;
 use super::shape::any_pattern_matches;
 use chrono::Utc;
 use crossdock_model::RecordedEvent;
-use crossdock_store::{NewDelivery, ScheduleBatch, StoreError};
+use crossdock_store::{EventHead, NewDelivery, ScheduleBatch, StoreError};
 use std::sync::Arc;
 use tokio::sync::watch;
 
@@ -36,50 +37,101 @@ pub(crate) async fn run(inner: Arc<Inner>, mut cursors: Vec<i64>, mut stopped: w
     }
 }
 
-/// One round over every subscription; true when the log had more than a page (go again at once).
+/// One round over every subscription, scheduled in one transaction; true when the log had more than a page
+/// (go again at once). Only the events' heads are read unless a subscription filters on payloads.
 async fn schedule_round(inner: &Inner, cursors: &mut [i64]) -> Result<bool, StoreError> {
     let Some(&from) = cursors.iter().min() else { return Ok(false) };
-    let page = Arc::new(inner.store.events_after(from, inner.options.schedule_page).await?);
-    let Some(last) = page.last().map(|e| e.seq) else { return Ok(false) };
-    let mut scheduled_any = false;
-    for (subscription, cursor) in inner.subscriptions.iter().zip(cursors.iter_mut()) {
+    let page_size = inner.options.schedule_page;
+    let page: Arc<Page> = if inner.subscriptions.iter().any(|s| s.shape.filters()) {
+        Arc::new(Page::Events(inner.store.events_after(from, page_size).await?))
+    } else {
+        Arc::new(Page::Heads(inner.store.event_heads_after(from, page_size).await?))
+    };
+    let Some(last) = page.last_seq() else { return Ok(false) };
+    let mut batches = Vec::new();
+    let mut behind = Vec::new();
+    for (i, (subscription, cursor)) in inner.subscriptions.iter().zip(cursors.iter()).enumerate() {
         if *cursor >= last {
             continue;
         }
         // Filters may take a while (jq runs on its own threads with a deadline): keep them off the runtime.
         let (events, selector, after) = (page.clone(), subscription.clone(), *cursor);
-        let selected = tokio::task::spawn_blocking(move || {
-            events.iter().filter(|e| e.seq > after).filter_map(|e| select(&selector, e)).collect::<Vec<_>>()
-        })
-        .await;
+        let selected = tokio::task::spawn_blocking(move || events.select(&selector, after)).await;
         let deliveries: Vec<NewDelivery> =
             selected.map_err(|e| StoreError::Database(format!("selecting events failed: {e}")))?;
-        let count = deliveries.len();
-        let batch = ScheduleBatch {
+        batches.push(ScheduleBatch {
             subscription: subscription.name.clone(),
             system: subscription.system.clone(),
             expected_cursor: *cursor,
             new_cursor: last,
             deliveries,
             now: Utc::now(),
-        };
-        if inner.store.schedule(&batch).await? {
-            *cursor = last;
-            scheduled_any |= count > 0;
+        });
+        behind.push(i);
+    }
+    if batches.is_empty() {
+        return Ok(page.len() >= page_size as usize);
+    }
+    let applied = inner.store.schedule_many(&batches).await?;
+    let mut scheduled_any = false;
+    for ((i, batch), moved) in behind.into_iter().zip(&batches).zip(applied) {
+        if moved {
+            cursors[i] = last;
+            scheduled_any |= !batch.deliveries.is_empty();
         } else {
             // Another process (or a replay) moved the cursor: continue from where it is now.
-            *cursor = inner.store.subscription_cursor(&subscription.name).await?.unwrap_or(0);
+            cursors[i] = inner.store.subscription_cursor(&batch.subscription).await?.unwrap_or(0);
         }
     }
     if scheduled_any {
         inner.work.notify_one();
     }
-    Ok(page.len() >= inner.options.schedule_page as usize)
+    Ok(page.len() >= page_size as usize)
+}
+
+/// A page of the log: heads only, or whole events when some subscription filters on payloads.
+enum Page {
+    Heads(Vec<EventHead>),
+    Events(Vec<RecordedEvent>),
+}
+
+impl Page {
+    fn len(&self) -> usize {
+        match self {
+            Page::Heads(heads) => heads.len(),
+            Page::Events(events) => events.len(),
+        }
+    }
+
+    fn last_seq(&self) -> Option<i64> {
+        match self {
+            Page::Heads(heads) => heads.last().map(|h| h.seq),
+            Page::Events(events) => events.last().map(|e| e.seq),
+        }
+    }
+
+    /// The deliveries `subscription` gets from the events after `after`.
+    fn select(&self, subscription: &DispatchSubscription, after: i64) -> Vec<NewDelivery> {
+        match self {
+            Page::Heads(heads) => heads
+                .iter()
+                .filter(|h| h.seq > after && any_pattern_matches(&subscription.event_types, &h.event_type))
+                .map(|h| delivery(h.seq, &h.aggregate_id, &h.event_type, None))
+                .collect(),
+            Page::Events(events) => {
+                events.iter().filter(|e| e.seq > after).filter_map(|e| select(subscription, e)).collect()
+            }
+        }
+    }
+}
+
+fn delivery(seq: i64, aggregate_id: &str, event_type: &str, dead_error: Option<String>) -> NewDelivery {
+    NewDelivery { seq, aggregate_id: aggregate_id.to_string(), event_type: event_type.to_string(), dead_error }
 }
 
 /// The delivery to schedule for an event, if the subscription selects it. A filter that fails records the
 /// delivery straight as a dead letter, with the error.
-fn select(subscription: &super::setup::DispatchSubscription, event: &RecordedEvent) -> Option<NewDelivery> {
+fn select(subscription: &DispatchSubscription, event: &RecordedEvent) -> Option<NewDelivery> {
     if !any_pattern_matches(&subscription.event_types, &event.event_type) {
         return None;
     }
@@ -88,10 +140,5 @@ fn select(subscription: &super::setup::DispatchSubscription, event: &RecordedEve
         Ok(false) => return None,
         Err(error) => Some(format!("filter failed: {error}")),
     };
-    Some(NewDelivery {
-        seq: event.seq,
-        aggregate_id: event.aggregate_id.clone(),
-        event_type: event.event_type.clone(),
-        dead_error,
-    })
+    Some(delivery(event.seq, &event.aggregate_id, &event.event_type, dead_error))
 }

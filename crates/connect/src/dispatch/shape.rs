@@ -13,6 +13,12 @@ pub trait Shape: Send + Sync + 'static {
         Ok(true)
     }
 
+    /// Whether [`Self::selects`] reads the event (a filter); when no subscription's does, scheduling reads only
+    /// the events' heads.
+    fn filters(&self) -> bool {
+        false
+    }
+
     /// The body to send for the event (the jq mapping). Evaluated at every attempt, so that a fixed mapping
     /// applies to replayed dead letters. `Ok(None)` drops the delivery (recorded as discarded).
     fn body(&self, event: &RecordedEvent) -> Result<Option<Value>, String> {

@@ -1,6 +1,7 @@
 //! The delivery state's public types: what the dispatcher schedules, claims and completes, dead letters and
 //! per-subscription statistics.
 
+use crate::StoreError;
 use chrono::{DateTime, Utc};
 use crossdock_model::RecordedEvent;
 use serde::{Deserialize, Serialize};
@@ -65,6 +66,19 @@ pub struct ScheduleBatch {
     pub new_cursor: i64,
     pub deliveries: Vec<NewDelivery>,
     pub now: DateTime<Utc>,
+}
+
+impl ScheduleBatch {
+    /// A cursor only moves forward.
+    pub(crate) fn check(&self) -> Result<(), StoreError> {
+        if self.new_cursor < self.expected_cursor {
+            return Err(StoreError::Database(format!(
+                "a schedule may not move the cursor of {:?} back from {} to {}",
+                self.subscription, self.expected_cursor, self.new_cursor
+            )));
+        }
+        Ok(())
+    }
 }
 
 /// A delivery leased to one owner, with the event it carries.

@@ -165,6 +165,37 @@ impl Store for PgStore {
         self.open_events(&found).await
     }
 
+    async fn event_heads_after(&self, after: i64, limit: u32) -> Result<Vec<crate::EventHead>, StoreError> {
+        let found = sqlx::query(
+            "SELECT seq, aggregate_kind, aggregate_id, event_type FROM events WHERE seq > $1 ORDER BY seq LIMIT $2",
+        )
+        .bind(after)
+        .bind(page_size(limit))
+        .fetch_all(&self.read)
+        .await
+        .map_err(db)?;
+        found.iter().map(rows::event_head).collect()
+    }
+
+    async fn events_of_kind_after(
+        &self,
+        kind: AggregateKind,
+        after: i64,
+        limit: u32,
+    ) -> Result<Vec<RecordedEvent>, StoreError> {
+        let found = sqlx::query(
+            "SELECT seq, aggregate_kind, aggregate_id, version, event_type, schema_version, payload, recorded_at, \
+             idempotency_key FROM events WHERE seq > $1 AND aggregate_kind = $2 ORDER BY seq LIMIT $3",
+        )
+        .bind(after)
+        .bind(kind.as_str())
+        .bind(page_size(limit))
+        .fetch_all(&self.read)
+        .await
+        .map_err(db)?;
+        self.open_events(&found).await
+    }
+
     async fn sourcing_decisions(&self, order: &OrderId) -> Result<Vec<RecordedEvent>, StoreError> {
         let found = sqlx::query(
             "SELECT seq, aggregate_kind, aggregate_id, version, event_type, schema_version, payload, recorded_at, \
@@ -339,7 +370,11 @@ impl Store for PgStore {
     }
 
     async fn schedule(&self, batch: &ScheduleBatch) -> Result<bool, StoreError> {
-        delivery::schedule(&self.write, batch).await
+        Ok(delivery::schedule(&self.write, std::slice::from_ref(batch)).await?.first().copied().unwrap_or(false))
+    }
+
+    async fn schedule_many(&self, batches: &[ScheduleBatch]) -> Result<Vec<bool>, StoreError> {
+        delivery::schedule(&self.write, batches).await
     }
 
     async fn claim(

@@ -61,19 +61,26 @@ pub(crate) async fn cursor(pool: &SqlitePool, name: &str) -> Result<Option<i64>,
     row.map(|row| row.try_get("cursor").map_err(db)).transpose()
 }
 
-pub(crate) async fn schedule(pool: &SqlitePool, batch: &ScheduleBatch) -> Result<bool, StoreError> {
-    if batch.new_cursor < batch.expected_cursor {
-        return Err(StoreError::Database(format!(
-            "a schedule may not move the cursor of {:?} back from {} to {}",
-            batch.subscription, batch.expected_cursor, batch.new_cursor
-        )));
+/// Applies the batches in one transaction; for each, whether its cursor moved (false: nothing of it written).
+pub(crate) async fn schedule(pool: &SqlitePool, batches: &[ScheduleBatch]) -> Result<Vec<bool>, StoreError> {
+    for batch in batches {
+        batch.check()?;
     }
     let mut tx = pool.begin_with("BEGIN IMMEDIATE").await.map_err(db)?;
+    let mut moved = Vec::with_capacity(batches.len());
+    for batch in batches {
+        moved.push(schedule_one(&mut tx, batch).await?);
+    }
+    tx.commit().await.map_err(db)?;
+    Ok(moved)
+}
+
+async fn schedule_one(tx: &mut sqlx::Transaction<'static, Sqlite>, batch: &ScheduleBatch) -> Result<bool, StoreError> {
     let moved = sqlx::query("UPDATE subscriptions SET cursor = ? WHERE name = ? AND cursor = ?")
         .bind(batch.new_cursor)
         .bind(batch.subscription.clone())
         .bind(batch.expected_cursor)
-        .execute(&mut *tx)
+        .execute(&mut **tx)
         .await
         .map_err(db)?
         .rows_affected();
@@ -88,7 +95,7 @@ pub(crate) async fn schedule(pool: &SqlitePool, batch: &ScheduleBatch) -> Result
             .bind(batch.system.clone())
             .bind(batch.new_cursor)
             .bind(time_text(batch.now))
-            .execute(&mut *tx)
+            .execute(&mut **tx)
             .await
             .map_err(db)?
             .rows_affected()
@@ -118,9 +125,8 @@ pub(crate) async fn schedule(pool: &SqlitePool, batch: &ScheduleBatch) -> Result
                 .push_bind(d.dead_error.clone());
         });
         query.push(" ON CONFLICT (subscription, seq) DO NOTHING");
-        query.build().execute(&mut *tx).await.map_err(db)?;
+        query.build().execute(&mut **tx).await.map_err(db)?;
     }
-    tx.commit().await.map_err(db)?;
     Ok(true)
 }
 

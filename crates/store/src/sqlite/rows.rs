@@ -50,6 +50,16 @@ pub(crate) fn location(row: &SqliteRow) -> Result<(Location, u64), StoreError> {
     Ok((location, to_u64("location version", int(row, "version")?)?))
 }
 
+/// Columns: `seq, aggregate_kind, aggregate_id, event_type`.
+pub(crate) fn event_head(row: &SqliteRow) -> Result<crate::EventHead, StoreError> {
+    Ok(crate::EventHead {
+        seq: int(row, "seq")?,
+        aggregate_kind: parse_kind(&text(row, "aggregate_kind")?)?,
+        aggregate_id: text(row, "aggregate_id")?,
+        event_type: text(row, "event_type")?,
+    })
+}
+
 /// Columns: `seq, aggregate_kind, aggregate_id, version, event_type, schema_version, payload, recorded_at,
 /// idempotency_key`.
 pub(crate) fn event(row: &SqliteRow, ring: &KeyRing) -> Result<RecordedEvent, StoreError> {

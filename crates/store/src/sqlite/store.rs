@@ -192,6 +192,38 @@ impl Store for SqliteStore {
         self.open_events(&found).await
     }
 
+    async fn event_heads_after(&self, after: i64, limit: u32) -> Result<Vec<crate::EventHead>, StoreError> {
+        let found = sqlx::query(
+            "SELECT seq, aggregate_kind, aggregate_id, event_type FROM events WHERE seq > ? ORDER BY seq LIMIT ?",
+        )
+        .bind(after)
+        .bind(page_size(limit))
+        .fetch_all(&self.read)
+        .await
+        .map_err(db)?;
+        found.iter().map(rows::event_head).collect()
+    }
+
+    async fn events_of_kind_after(
+        &self,
+        kind: AggregateKind,
+        after: i64,
+        limit: u32,
+    ) -> Result<Vec<RecordedEvent>, StoreError> {
+        // `+` keeps the planner on the sequence order (not the (kind, id, version) index and a sort).
+        let found = sqlx::query(
+            "SELECT seq, aggregate_kind, aggregate_id, version, event_type, schema_version, payload, recorded_at, \
+             idempotency_key FROM events WHERE seq > ? AND +aggregate_kind = ? ORDER BY seq LIMIT ?",
+        )
+        .bind(after)
+        .bind(kind.as_str())
+        .bind(page_size(limit))
+        .fetch_all(&self.read)
+        .await
+        .map_err(db)?;
+        self.open_events(&found).await
+    }
+
     async fn sourcing_decisions(&self, order: &OrderId) -> Result<Vec<RecordedEvent>, StoreError> {
         let found = sqlx::query(
             "SELECT seq, aggregate_kind, aggregate_id, version, event_type, schema_version, payload, recorded_at, \
@@ -370,7 +402,11 @@ impl Store for SqliteStore {
     }
 
     async fn schedule(&self, batch: &ScheduleBatch) -> Result<bool, StoreError> {
-        delivery::schedule(&self.write, batch).await
+        Ok(delivery::schedule(&self.write, std::slice::from_ref(batch)).await?.first().copied().unwrap_or(false))
+    }
+
+    async fn schedule_many(&self, batches: &[ScheduleBatch]) -> Result<Vec<bool>, StoreError> {
+        delivery::schedule(&self.write, batches).await
     }
 
     async fn claim(

@@ -81,6 +81,31 @@ pub async fn schedule_moves_the_cursor_with_compare_and_set(db: &TestDb) {
     assert_eq!(names, [("crm", events[3].seq, 0), ("erp", events[3].seq, 4), ("wms", events[0].seq, 1)]);
 }
 
+pub async fn schedule_many_applies_each_subscription_in_one_transaction(db: &TestDb) {
+    let store = db.open_store().await;
+    let events = seed(store.as_ref()).await;
+    let t = now();
+    assert!(store.schedule(&batch("erp", 0, &events[..1], t)).await.unwrap());
+    // erp's batch read a stale cursor and is refused alone; wms and crm are applied.
+    let applied = store
+        .schedule_many(&[batch("wms", 0, &events, t), batch("erp", 0, &events, t), batch("crm", 0, &events[..2], t)])
+        .await
+        .unwrap();
+    assert_eq!(applied, [true, false, true]);
+    let mut cursors = Vec::new();
+    for subscription in ["wms", "erp", "crm"] {
+        cursors.push(store.subscription_cursor(subscription).await.unwrap());
+    }
+    assert_eq!(cursors, [Some(events[3].seq), Some(events[0].seq), Some(events[1].seq)]);
+    let pending: BTreeMap<String, u64> =
+        store.delivery_stats().await.unwrap().into_iter().map(|s| (s.subscription, s.pending)).collect();
+    assert_eq!(pending, BTreeMap::from([("crm".into(), 2), ("erp".into(), 1), ("wms".into(), 4)]));
+    // A batch moving a cursor back fails the call and writes nothing.
+    let back = ScheduleBatch { new_cursor: 0, ..batch("wms", events[3].seq, &[], t) };
+    assert!(store.schedule_many(&[batch("crm", events[1].seq, &events[2..], t), back]).await.is_err());
+    assert_eq!(store.subscription_cursor("crm").await.unwrap(), Some(events[1].seq));
+}
+
 pub async fn claim_orders_per_aggregate_and_respects_leases(db: &TestDb) {
     let store = db.open_store().await;
     let events = seed(store.as_ref()).await;

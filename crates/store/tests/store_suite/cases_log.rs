@@ -81,6 +81,31 @@ pub async fn events_after_pages_through_the_log(db: &TestDb) {
     assert_eq!(store.events_after(middle, 3).await.unwrap(), everything[10..13]);
 }
 
+pub async fn heads_and_kind_pages_match_the_full_log(db: &TestDb) {
+    let store = db.open_store().await;
+    for i in 0..6 {
+        store.submit(request(&format!("adj-{i}"), adjust("S", "L", 1))).await.unwrap();
+        store.submit(request(&format!("p-{i}"), place(&format!("o-{i}"), "web"))).await.unwrap();
+    }
+    let everything = store.events_after(0, 0).await.unwrap();
+    let heads = store.event_heads_after(everything[2].seq, 5).await.unwrap();
+    let expected: Vec<(i64, AggregateKind, &str, &str)> = everything[3..8]
+        .iter()
+        .map(|e| (e.seq, e.aggregate_kind, e.aggregate_id.as_str(), e.event_type.as_str()))
+        .collect();
+    let got: Vec<(i64, AggregateKind, &str, &str)> =
+        heads.iter().map(|h| (h.seq, h.aggregate_kind, h.aggregate_id.as_str(), h.event_type.as_str())).collect();
+    assert_eq!(got, expected);
+    let inventory: Vec<_> =
+        everything.iter().filter(|e| e.aggregate_kind == AggregateKind::Inventory).cloned().collect();
+    assert_eq!(inventory.len(), 6);
+    let first = store.events_of_kind_after(AggregateKind::Inventory, 0, 4).await.unwrap();
+    assert_eq!(first, inventory[..4]);
+    let rest = store.events_of_kind_after(AggregateKind::Inventory, first[3].seq, 0).await.unwrap();
+    assert_eq!(rest, inventory[4..]);
+    assert!(store.events_of_kind_after(AggregateKind::Location, 0, 0).await.unwrap().is_empty());
+}
+
 pub async fn reopened_store_has_everything(db: &TestDb) {
     let created_at = Utc::now().trunc_subsecs(6);
     let key = ApiKeyRecord {
