@@ -226,9 +226,9 @@ async fn a_site_cancelling_missing_units_cancels_only_its_own() {
 
     // More than the store holds, or a location holding nothing of the order, is refused naming the field.
     let too_many = json!({"lines": [{"line_id": "1", "quantity": 2}], "reason": "x", "location": "store-spi"});
-    let problem = app.post("/v1/orders/split-1/cancel", &too_many).await.problem(422, "exceeds_open");
-    assert_eq!(problem["pointer"], "/lines/0/quantity");
+    let reply = app.post("/v1/orders/split-1/cancel", &too_many).await;
+    assert_eq!(reply.problem(422, "exceeds_open")["pointer"], "/lines/0/quantity");
     let elsewhere = json!({"reason": "x", "location": "wh-west"});
-    let problem = app.post("/v1/orders/split-1/cancel", &elsewhere).await.problem(422, "nothing_open_at_location");
-    assert_eq!(problem["pointer"], "/location");
+    let reply = app.post("/v1/orders/split-1/cancel", &elsewhere).await;
+    assert_eq!(reply.problem(422, "nothing_open_at_location")["pointer"], "/location");
 }
