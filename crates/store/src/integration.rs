@@ -35,7 +35,7 @@ pub(crate) struct Judgement {
 impl Judgement {
     pub fn new(budget: TimeDelta, now: DateTime<Utc>) -> Self {
         let budget_us = budget.num_microseconds().unwrap_or(i64::MAX);
-        let sub_micro = now.timestamp_subsec_nanos() % 1_000 != 0;
+        let sub_micro = !now.timestamp_subsec_nanos().is_multiple_of(1_000);
         let now_us = now.timestamp_micros().saturating_add(i64::from(sub_micro));
         Self { budget_us, now_us }
     }
