@@ -17,11 +17,12 @@ pub fn inventory_keys(command: &Command, order: Option<&Order>) -> Vec<(Sku, Loc
                 keys.extend(sku_of(&a.line_id).map(|sku| (sku, a.location.clone())));
             }
         }
-        Command::CancelOrder { lines, .. } => {
+        Command::CancelOrder { lines, location, .. } => {
             for line in order.iter().flat_map(|o| &o.lines) {
                 let named = lines.as_ref().is_none_or(|ls| ls.iter().any(|l| l.line_id == line.id));
                 if named {
-                    let reserved = line.allocations.iter().filter(|a| a.allocated > a.shipped);
+                    let at = |a: &&crossdock_model::LineAllocation| location.as_ref().is_none_or(|l| *l == a.location);
+                    let reserved = line.allocations.iter().filter(at).filter(|a| a.allocated > a.shipped);
                     keys.extend(reserved.map(|a| (line.sku.clone(), a.location.clone())));
                 }
             }

@@ -111,8 +111,8 @@ pub fn decide(state: &State, command: &Command, now: DateTime<Utc>) -> Result<Ve
         Command::PlaceOrder(place) => place::place_order(state, place, now),
         Command::HoldOrder { order_id, reason } => hold::hold_order(loaded(state, order_id)?, reason),
         Command::ReleaseHold { order_id } => hold::release_hold(loaded(state, order_id)?),
-        Command::CancelOrder { order_id, lines, reason } => {
-            cancel::cancel_order(loaded(state, order_id)?, lines.as_deref(), reason, now)
+        Command::CancelOrder { order_id, lines, reason, location } => {
+            cancel::cancel_order(loaded(state, order_id)?, lines.as_deref(), reason, location.as_ref(), now)
         }
         Command::AllocateLines { order_id, allocations } => {
             allocate::allocate_lines(state, loaded(state, order_id)?, allocations, now)

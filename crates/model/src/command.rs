@@ -66,12 +66,16 @@ pub enum Command {
     ReleaseHold {
         order_id: OrderId,
     },
-    /// Cancel some units of some lines, or (with no lines) everything not yet shipped.
+    /// Cancel some units of some lines, or (with no lines) everything not yet shipped. With a location,
+    /// only units allocated or released at that location are cancelled (a site reporting units it cannot
+    /// find); without one, unallocated units go first, then any location's.
     CancelOrder {
         order_id: OrderId,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         lines: Option<Vec<LineQuantity>>,
         reason: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        location: Option<LocationId>,
     },
     AllocateLines {
         order_id: OrderId,

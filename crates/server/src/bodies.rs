@@ -79,11 +79,15 @@ pub struct CancelBody {
     #[serde(default)]
     pub lines: Option<Vec<LineQuantity>>,
     pub reason: String,
+    /// Cancel only units allocated or released at this location (a site reporting units it cannot find);
+    /// without it, unallocated units go first, then those at any location.
+    #[serde(default)]
+    pub location: Option<LocationId>,
 }
 
 impl OrderCommandBody for CancelBody {
     fn into_command(self, order_id: OrderId, _: &IdSource) -> (Command, bool) {
-        (Command::CancelOrder { order_id, lines: self.lines, reason: self.reason }, false)
+        (Command::CancelOrder { order_id, lines: self.lines, reason: self.reason, location: self.location }, false)
     }
 }
 

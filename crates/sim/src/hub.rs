@@ -287,12 +287,35 @@ impl HubClient {
         Self::order_of(command.name(), value)
     }
 
-    /// Cancels units a site found missing (`POST /v1/orders/{id}/cancel`). Released units become a cancel
-    /// request to the site that holds them — the caller itself — which it accepts at once
-    /// (`POST /v1/orders/{id}/cancel-answer`): it has already found the units are not there.
-    pub async fn cancel_missing(&self, order_id: &str, key: &str, body: &Value) -> Result<Order, HubError> {
-        let order = self.order_command(order_id, OrderAction::Cancel, key, body).await?;
-        if order.open_cancel_request().is_none() {
+    /// Cancels units a site found missing (`POST /v1/orders/{id}/cancel` naming the site as `location`, so
+    /// that only units held there are cancelled). Released units become a cancel request to the site that
+    /// holds them — the caller itself — which it accepts at once (`POST /v1/orders/{id}/cancel-answer`): it
+    /// has already found the units are not there. While another site's request is open (409
+    /// `cancel_request_open`; that site answers it at once) the cancel is tried again after a short pause.
+    pub async fn cancel_missing(
+        &self,
+        order_id: &str,
+        location: &str,
+        key: &str,
+        body: &Value,
+    ) -> Result<Order, HubError> {
+        let mut body = body.clone();
+        if let Some(fields) = body.as_object_mut() {
+            fields.insert("location".into(), Value::String(location.to_string()));
+        }
+        let mut pause = Duration::from_millis(50);
+        let order = loop {
+            match self.order_command(order_id, OrderAction::Cancel, key, &body).await {
+                Err(e) if e.code() == Some("cancel_request_open") && pause < Duration::from_secs(5) => {
+                    tokio::time::sleep(pause).await;
+                    pause *= 2;
+                }
+                other => break other?,
+            }
+        };
+        // Answer only a request for units at this site: another site's request is that site's to answer.
+        let ours = order.open_cancel_request().is_some_and(|r| r.lines.iter().all(|m| m.location.as_str() == location));
+        if !ours {
             return Ok(order);
         }
         let answer = serde_json::json!({"outcome": "accepted", "reason": "the units are not there"});

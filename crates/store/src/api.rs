@@ -292,6 +292,17 @@ pub trait Store: Send + Sync + 'static {
         &self,
         since: Option<DateTime<Utc>>,
     ) -> Result<Vec<crossdock_engine::kpi::DeliverySample>, StoreError>;
+    /// Integration KPIs per system over the deliveries of events committed in `period`, counted in the
+    /// database: the same numbers as `kpi::integration_kpis` over [`delivery_samples`](Self::delivery_samples)
+    /// (filtered to the period), at a cost that does not grow with reading every sample. `systems` are
+    /// reported even without deliveries; sorted by name.
+    async fn integration_kpis(
+        &self,
+        period: &crossdock_engine::kpi::Period,
+        systems: &[String],
+        budget: chrono::TimeDelta,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<crossdock_engine::kpi::SystemKpis>, StoreError>;
 
     // EDI interchanges and control numbers (see the `edi` module for the rules these follow).
 

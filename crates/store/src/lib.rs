@@ -15,6 +15,7 @@ mod codec;
 pub mod delivery;
 pub mod edi;
 pub mod feed;
+mod integration;
 mod migrate;
 pub mod pii;
 mod policy;

@@ -98,7 +98,9 @@ impl Net {
             Op::Count(s, l, counted) => {
                 Command::CountInventory { sku: sku(SKUS[*s]), location: loc(SITES[*l].0), counted: *counted }
             }
-            Op::Cancel(k) => Command::CancelOrder { order_id: order_at(*k)?, lines: None, reason: String::new() },
+            Op::Cancel(k) => {
+                Command::CancelOrder { order_id: order_at(*k)?, lines: None, reason: String::new(), location: None }
+            }
             Op::Source(k) => Command::SourceOrder { order_id: order_at(*k)? },
         })
     }

@@ -78,6 +78,55 @@ fn cancel_released_units_shrinks_released_once_the_warehouse_accepts() {
     );
 }
 
+/// L1 is 4 × SKU-A split over two locations, both released: W1 holds 2, W2 holds 2.
+fn split_released() -> Vec<crossdock_model::Command> {
+    then(&stock(), &[place(&[("L1", "SKU-A", 4)]), allocate(&[("L1", "W1", 2), ("L1", "W2", 2)]), release(None)])
+}
+
+#[test]
+fn cancel_at_a_location_takes_only_that_locations_units() {
+    // Without a location the first allocation (W1) is asked back; W2 reporting its units missing must not.
+    check(&split_released(), cancel(Some(&[("L1", 1)])), r#"order.cancel_requested #1 [L1@W1×1] "customer asked""#);
+    check(&split_released(), cancel_at("W2", Some(&[("L1", 1)])), r#"order.cancel_requested #1 [L1@W2×1] "not found""#);
+    check_state(
+        &then(&split_released(), &[cancel_at("W2", Some(&[("L1", 2)])), answer_cancel(true)]),
+        "order o-1 released v6
+         L1 ord=4 alloc=2 rel=2 ship=0 deliv=0 ret=0 canc=2 W1:2/2/0
+         SKU-A@W1 on_hand=10 reserved=2 v2
+         SKU-A@W2 on_hand=5 reserved=0 v3
+         SKU-B@W1 on_hand=3 reserved=0 v1",
+    );
+    // With no lines, everything open at the location (and nothing elsewhere).
+    check(&split_released(), cancel_at("W2", None), r#"order.cancel_requested #1 [L1@W2×2] "not found""#);
+    // Unreleased units at the location are cancelled at once; the unallocated ones are left to sourcing.
+    check(
+        &spread(),
+        cancel_at("W1", Some(&[("L1", 1)])),
+        "order.lines_cancelled L1×1 released=[L1@W1×1]
+         inventory.reservation_released SKU-A@W1 1",
+    );
+    check(&spread(), cancel_at("W2", Some(&[("L1", 1)])), r#"order.cancel_requested #1 [L1@W2×1] "not found""#);
+}
+
+#[test]
+fn cancel_at_a_location_refusals() {
+    check(
+        &spread(),
+        cancel_at("W1", Some(&[("L1", 2)])),
+        r#"error exceeds_open at "/lines/0/quantity": line L1 has 1 open units at location W1; 2 requested"#,
+    );
+    check(
+        &spread(),
+        cancel_at("W1", Some(&[("L2", 1)])),
+        r#"error exceeds_open at "/lines/0/quantity": line L2 has 0 open units at location W1; 1 requested"#,
+    );
+    check(
+        &spread(),
+        cancel_at("W3", None),
+        r#"error nothing_open_at_location at "/location": order o-1 has no units allocated and unshipped at location W3"#,
+    );
+}
+
 #[test]
 fn cancel_the_rest_of_a_partially_shipped_order() {
     let partly = then(
@@ -143,7 +192,11 @@ fn cancel_refusals() {
     for (setup, command, expect) in cases {
         check(&setup, command, &expect);
     }
-    let long_reason =
-        crossdock_model::Command::CancelOrder { order_id: order_id(), lines: None, reason: "r".repeat(600) };
+    let long_reason = crossdock_model::Command::CancelOrder {
+        order_id: order_id(),
+        lines: None,
+        reason: "r".repeat(600),
+        location: None,
+    };
     check(&placed(), long_reason, r#"error too_long at "/reason": reason is 600 bytes long; the limit is 512"#);
 }

@@ -33,6 +33,7 @@ fn keys_per_command() {
         (placed(), cancel(None), ""),
         (allocated.clone(), cancel(None), "SKU-A@W1 SKU-A@W2 SKU-B@W1"),
         (allocated.clone(), cancel(Some(&[("L2", 1)])), "SKU-B@W1"),
+        (allocated.clone(), cancel_at("W2", None), "SKU-A@W2"),
         (allocated, ship("S1", "W2", &[("L1", 1), ("L2", 1)]), "SKU-A@W2 SKU-B@W2"),
         (placed(), record_return("R1", "W3", &[("L1", 1, Resellable), ("L2", 1, Damaged)]), "SKU-A@W3"),
     ];
@@ -48,6 +49,7 @@ fn keys_ignore_another_order() {
         order_id: crossdock_model::OrderId::new("o-2").unwrap(),
         lines: None,
         reason: String::new(),
+        location: None,
     };
     assert!(inventory_keys(&other, world.order.as_ref()).is_empty());
 }

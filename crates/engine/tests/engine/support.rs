@@ -102,7 +102,22 @@ pub fn lines(items: &[(&str, u32)]) -> Vec<LineQuantity> {
 }
 
 pub fn cancel(items: Option<&[(&str, u32)]>) -> Command {
-    Command::CancelOrder { order_id: order_id(), lines: items.map(lines), reason: "customer asked".into() }
+    Command::CancelOrder {
+        order_id: order_id(),
+        lines: items.map(lines),
+        reason: "customer asked".into(),
+        location: None,
+    }
+}
+
+/// A cancel of units held at one location (a site that cannot find them).
+pub fn cancel_at(at: &str, items: Option<&[(&str, u32)]>) -> Command {
+    Command::CancelOrder {
+        order_id: order_id(),
+        lines: items.map(lines),
+        reason: "not found".into(),
+        location: Some(loc(at)),
+    }
 }
 
 /// The warehouse's answer to the open cancel request.

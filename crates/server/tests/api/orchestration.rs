@@ -189,3 +189,46 @@ async fn a_channels_availability_counts_only_its_location_group() {
     let reply = app.post("/v1/orders", &order).await;
     assert_eq!(reply.body["order"]["lines"][0]["allocations"][0]["location"], "store-spi", "{}", reply.body);
 }
+
+#[tokio::test]
+async fn a_site_cancelling_missing_units_cancels_only_its_own() {
+    let app = spawn_app().await;
+    network(&app).await;
+    let receipt = json!({"sku": "SKU-1", "location": "store-spi", "delta": 5, "reason": "receipt"});
+    assert_eq!(app.post("/v1/inventory/adjustments", &receipt).await.status, 200);
+    // Four units, sourced by hand: two from the warehouse, two from the store, all released.
+    let mut order = order_body("split-1");
+    order["id"] = json!("split-1");
+    order["lines"][0]["quantity"] = json!(4);
+    order["sourcing"] = json!({"mode": "manual"});
+    assert_eq!(app.post("/v1/orders", &order).await.status, 201);
+    let split = json!({"allocations": [{"line_id": "1", "location": "wh-east", "quantity": 2},
+                                       {"line_id": "1", "location": "store-spi", "quantity": 2}]});
+    let reply = app.post("/v1/orders/split-1/allocations", &split).await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    assert_eq!(app.post("/v1/orders/split-1/release", &json!({})).await.status, 200);
+
+    // The store cannot find one unit: the request names the store, not the warehouse listed first.
+    let missing = json!({"lines": [{"line_id": "1", "quantity": 1}], "reason": "not found", "location": "store-spi"});
+    let reply = app.post("/v1/orders/split-1/cancel", &missing).await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    assert_eq!(
+        reply.body["order"]["cancel_requests"][0]["lines"],
+        json!([{"line_id": "1", "location": "store-spi",
+                                                                           "quantity": 1}])
+    );
+    let reply = app.post("/v1/orders/split-1/cancel-answer", &json!({"outcome": "accepted"})).await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    let allocations = &reply.body["order"]["lines"][0]["allocations"];
+    let at = |location: &str| allocations.as_array().unwrap().iter().find(|a| a["location"] == location).cloned();
+    assert_eq!(at("wh-east").unwrap()["released"], 2, "{allocations}");
+    assert_eq!(at("store-spi").unwrap()["released"], 1, "{allocations}");
+
+    // More than the store holds, or a location holding nothing of the order, is refused naming the field.
+    let too_many = json!({"lines": [{"line_id": "1", "quantity": 2}], "reason": "x", "location": "store-spi"});
+    let reply = app.post("/v1/orders/split-1/cancel", &too_many).await;
+    assert_eq!(reply.problem(422, "exceeds_open")["pointer"], "/lines/0/quantity");
+    let elsewhere = json!({"reason": "x", "location": "wh-west"});
+    let reply = app.post("/v1/orders/split-1/cancel", &elsewhere).await;
+    assert_eq!(reply.problem(422, "nothing_open_at_location")["pointer"], "/location");
+}

@@ -249,7 +249,7 @@ impl Pos {
         if !missing.is_empty() {
             let body = json!({"lines": missing, "reason": "not found in the store"});
             let key = format!("pos:cancel-missing:{order_id}:{location}");
-            hub.cancel_missing(order_id, &key, &body).await?;
+            hub.cancel_missing(order_id, location, &key, &body).await?;
         }
         Ok(())
     }

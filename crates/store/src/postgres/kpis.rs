@@ -1,11 +1,13 @@
-//! PostgreSQL reads for the KPIs: every delivery as a sample of its system's uptime and sync latency.
+//! PostgreSQL reads for the KPIs: every delivery as a sample of its system's uptime and sync latency, or
+//! the same counted per system in SQL (`integration`).
 
 use crate::StoreError;
 use crate::codec::db;
 use crate::delivery::DeliveryStatus;
+use crate::integration::{Judgement, SystemCounts};
 use chrono::{DateTime, Utc};
-use crossdock_engine::kpi::DeliverySample;
-use sqlx::{PgPool, Row};
+use crossdock_engine::kpi::{DeliverySample, Period};
+use sqlx::{PgConnection, PgPool, Row};
 
 /// Deliveries joined to their events' commit times, oldest event first; only events committed at or after
 /// `since` when it is given.
@@ -32,6 +34,99 @@ pub(crate) async fn delivery_samples(
                 acknowledged_at: row.try_get("delivered_at").map_err(db)?,
                 dead_lettered: matches!(status, DeliveryStatus::Dead | DeliveryStatus::Discarded),
             })
+        })
+        .collect()
+}
+
+/// Deliveries of events committed in the period, with commit and acknowledgement times in microseconds.
+macro_rules! samples {
+    () => {
+        "WITH s AS ( \
+        SELECT d.system AS system, d.status IN ('dead', 'discarded') AS dead, \
+          (EXTRACT(EPOCH FROM e.recorded_at) * 1000000)::bigint AS c_us, \
+          (EXTRACT(EPOCH FROM d.delivered_at) * 1000000)::bigint AS a_us \
+        FROM deliveries d JOIN events e ON e.seq = d.seq \
+        WHERE ($1::timestamptz IS NULL OR e.recorded_at >= $1) AND ($2::timestamptz IS NULL OR e.recorded_at < $2))"
+    };
+}
+
+/// Per system: deliveries, dead letters, acknowledged ones, first and last minute, minutes with a failure
+/// (dead-lettered, acknowledged after the budget, or unacknowledged past it at `now`).
+pub(crate) async fn integration_counts(
+    conn: &mut PgConnection,
+    period: &Period,
+    judge: Judgement,
+) -> Result<Vec<SystemCounts>, StoreError> {
+    let sql = concat!(
+        samples!(),
+        ", m AS ( \
+           SELECT system, (c_us - ((c_us % 60000000) + 60000000) % 60000000) / 60000000 AS minute, \
+             COUNT(*) AS n, COUNT(*) FILTER (WHERE dead) AS dead, COUNT(a_us) AS acked, \
+             BOOL_OR(dead OR (a_us IS NOT NULL AND a_us - c_us > $3) OR (a_us IS NULL AND $4 - c_us > $3)) \
+               AS failed \
+           FROM s GROUP BY system, minute) \
+         SELECT system, SUM(n)::bigint AS n, SUM(dead)::bigint AS dead, SUM(acked)::bigint AS acked, \
+           MIN(minute) AS first, MAX(minute) AS last, COUNT(*) FILTER (WHERE failed) AS failed \
+         FROM m GROUP BY system"
+    );
+    let rows = sqlx::query(sql)
+        .bind(period.from)
+        .bind(period.to)
+        .bind(judge.budget_us)
+        .bind(judge.now_us)
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(db)?;
+    rows.iter()
+        .map(|row| {
+            Ok(SystemCounts {
+                system: row.try_get("system").map_err(db)?,
+                deliveries: row.try_get("n").map_err(db)?,
+                dead_letters: row.try_get("dead").map_err(db)?,
+                acknowledged: row.try_get("acked").map_err(db)?,
+                first_minute: row.try_get("first").map_err(db)?,
+                last_minute: row.try_get("last").map_err(db)?,
+                failed_minutes: row.try_get("failed").map_err(db)?,
+            })
+        })
+        .collect()
+}
+
+/// The latencies (microseconds) at the given (system, 1-based rank) pairs of each system's sorted sample.
+pub(crate) async fn latencies_at_ranks(
+    conn: &mut PgConnection,
+    period: &Period,
+    wanted: &[(String, i64)],
+) -> Result<Vec<(String, i64, i64)>, StoreError> {
+    if wanted.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = concat!(
+        samples!(),
+        ", r AS ( \
+           SELECT system, a_us - c_us AS latency, \
+             ROW_NUMBER() OVER (PARTITION BY system ORDER BY a_us - c_us) AS rank \
+           FROM s WHERE a_us IS NOT NULL) \
+         SELECT system, rank, latency FROM r \
+         WHERE (system, rank) IN (SELECT * FROM unnest($3::text[], $4::bigint[]))"
+    );
+    let systems: Vec<String> = wanted.iter().map(|w| w.0.clone()).collect();
+    let ranks: Vec<i64> = wanted.iter().map(|w| w.1).collect();
+    let rows = sqlx::query(sql)
+        .bind(period.from)
+        .bind(period.to)
+        .bind(systems)
+        .bind(ranks)
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(db)?;
+    rows.iter()
+        .map(|row| {
+            Ok((
+                row.try_get("system").map_err(db)?,
+                row.try_get("rank").map_err(db)?,
+                row.try_get("latency").map_err(db)?,
+            ))
         })
         .collect()
 }

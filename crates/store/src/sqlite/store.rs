@@ -466,6 +466,23 @@ impl Store for SqliteStore {
         super::kpis::delivery_samples(&self.read, since).await
     }
 
+    async fn integration_kpis(
+        &self,
+        period: &crossdock_engine::kpi::Period,
+        systems: &[String],
+        budget: chrono::TimeDelta,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<crossdock_engine::kpi::SystemKpis>, StoreError> {
+        let judge = crate::integration::Judgement::new(budget, now);
+        // One read transaction (one WAL snapshot) for both reads, so that the ranks asked for exist.
+        let mut tx = self.read.begin().await.map_err(crate::codec::db)?;
+        let counts = super::kpis::integration_counts(&mut tx, period, judge).await?;
+        let wanted = crate::integration::wanted_ranks(&counts);
+        let latencies = super::kpis::latencies_at_ranks(&mut tx, period, &wanted).await?;
+        tx.commit().await.map_err(crate::codec::db)?;
+        Ok(crate::integration::assemble(systems, counts, &latencies))
+    }
+
     async fn insert_interchanges(&self, records: &[NewInterchange]) -> Result<Vec<i64>, StoreError> {
         let raws = crate::edi::seal_raws(&self.pii, records).await?;
         edi::insert(&self.write, records, &raws).await

@@ -1,8 +1,10 @@
-//! Cases about the KPI reads: deliveries as samples of their systems' uptime and sync latency.
+//! Cases about the KPI reads: deliveries as samples of their systems' uptime and sync latency, and the same
+//! KPIs counted in SQL (`Store::integration_kpis`) against the engine's computation over the samples.
 
 use crate::fixtures::*;
 use crate::harness::TestDb;
-use chrono::{DateTime, Duration, SubsecRound, Utc};
+use chrono::{DateTime, Duration, SubsecRound, TimeDelta, Utc};
+use crossdock_engine::kpi::{Period, integration_kpis};
 use crossdock_store::{DeliveryOutcome, DeliveryResult, NewDelivery, ScheduleBatch};
 
 const LEASE: std::time::Duration = std::time::Duration::from_secs(30);
@@ -76,4 +78,85 @@ pub async fn delivery_samples_carry_commit_acknowledgement_and_dead_letters(db: 
     assert!(recent.len() >= 2 && recent.len() <= 6, "{recent:?}");
     let future = store.delivery_samples(Some(Utc::now() + Duration::hours(1))).await.unwrap();
     assert!(future.is_empty());
+}
+
+/// A hand-built mix over three systems: acknowledged within and beyond a 60 s budget (with sub-millisecond
+/// latencies), dead-lettered, and left pending; the SQL counts must equal the engine's fold of the samples
+/// for the whole log and for periods, at several budgets and `now`s.
+pub async fn integration_kpis_in_sql_equal_the_engines_over_the_samples(db: &TestDb) {
+    let store = db.open_store().await;
+    let systems: Vec<String> = ["crm", "erp", "wms", "idle"].map(String::from).to_vec();
+    let none = store.integration_kpis(&Period::ALL, &systems, TimeDelta::seconds(60), Utc::now()).await.unwrap();
+    assert_eq!(none, integration_kpis(&[], &systems, TimeDelta::seconds(60), Utc::now()));
+    for i in 0..40 {
+        store.submit(request(&format!("p{i}"), place(&format!("k-{i}"), "web"))).await.unwrap();
+    }
+    let events = all_events(store.as_ref()).await;
+    let t: DateTime<Utc> = Utc::now().trunc_subsecs(6);
+    for system in ["crm", "erp", "wms"] {
+        let batch = ScheduleBatch {
+            subscription: format!("{system}-events"),
+            system: system.into(),
+            expected_cursor: 0,
+            new_cursor: events.last().unwrap().seq,
+            deliveries: events
+                .iter()
+                .map(|e| NewDelivery {
+                    seq: e.seq,
+                    aggregate_id: e.aggregate_id.clone(),
+                    event_type: e.event_type.clone(),
+                    dead_error: None,
+                })
+                .collect(),
+            now: t,
+        };
+        assert!(store.schedule(&batch).await.unwrap());
+    }
+    let mut n: i64 = 0;
+    loop {
+        let claimed = store.claim("a", LEASE, t, 50).await.unwrap();
+        if claimed.is_empty() {
+            break;
+        }
+        let results: Vec<DeliveryResult> = claimed
+            .iter()
+            .map(|c| {
+                n += 1;
+                let latency = Duration::milliseconds((n * 7_919) % 150_000) + Duration::microseconds((n * 13) % 1_000);
+                let outcome = match (c.system.as_str(), n % 7, n % 5) {
+                    (_, 0, _) => DeliveryOutcome::Dead { error: "http 400".into(), request: None, response: None },
+                    ("wms", _, 0) => DeliveryOutcome::Retry {
+                        at: t + Duration::hours(1),
+                        error: "http 503".into(),
+                        request: None,
+                        response: None,
+                    },
+                    _ => DeliveryOutcome::Delivered {
+                        at: c.event.recorded_at + latency,
+                        latency_ms: latency.num_milliseconds(),
+                    },
+                };
+                DeliveryResult { id: c.id, outcome }
+            })
+            .collect();
+        store.complete("a", &results).await.unwrap();
+    }
+    let samples = store.delivery_samples(None).await.unwrap();
+    assert_eq!(samples.len(), 3 * events.len());
+    assert!(samples.iter().any(|s| s.acknowledged_at.is_none() && !s.dead_lettered), "some are left pending");
+    let middle = events[events.len() / 2].recorded_at;
+    let periods = [Period::ALL, Period { from: Some(middle), to: None }, Period { from: None, to: Some(middle) }];
+    let nows = [Utc::now(), Utc::now() + Duration::minutes(10) + Duration::nanoseconds(1)];
+    for period in periods {
+        let in_period: Vec<_> = samples.iter().filter(|s| period.contains(s.committed_at)).cloned().collect();
+        for budget in [TimeDelta::seconds(60), TimeDelta::milliseconds(1_500), TimeDelta::days(1)] {
+            for now in nows {
+                let fast = store.integration_kpis(&period, &systems, budget, now).await.unwrap();
+                let direct = integration_kpis(&in_period, &systems, budget, now);
+                assert_eq!(fast, direct, "period {period:?}, budget {budget}, now {now}");
+            }
+        }
+    }
+    let whole = store.integration_kpis(&Period::ALL, &systems, TimeDelta::seconds(60), nows[0]).await.unwrap();
+    assert!(whole.iter().any(|s| s.uptime < 1.0 && s.dead_letters > 0 && s.sync_latency_ms.p99 > 60_000.0));
 }

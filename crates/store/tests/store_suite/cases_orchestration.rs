@@ -37,7 +37,10 @@ pub async fn cancel_after_release_waits_for_the_warehouse(db: &TestDb) {
     submit(store, "place", place("o-1", "web")).await;
     submit(store, "release", Command::ReleaseToWarehouse { order_id: order_id("o-1"), location: None }).await;
     let cancel = |key: &str| {
-        request(key, Command::CancelOrder { order_id: order_id("o-1"), lines: None, reason: "customer".into() })
+        request(
+            key,
+            Command::CancelOrder { order_id: order_id("o-1"), lines: None, reason: "customer".into(), location: None },
+        )
     };
     let asked = store.submit(cancel("cancel-1")).await.expect("requested");
     assert_eq!(asked.event_count, 1);

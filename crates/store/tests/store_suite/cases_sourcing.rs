@@ -100,7 +100,8 @@ pub async fn concurrent_orders_never_oversell_and_backorders_fill_in_order(db: &
     };
     let first = queue[0].clone();
     assert_eq!(allocated(a.clone(), first.clone()).await, Some(1));
-    let cancel = Command::CancelOrder { order_id: order_id(&first), lines: None, reason: "changed mind".into() };
+    let cancel =
+        Command::CancelOrder { order_id: order_id(&first), lines: None, reason: "changed mind".into(), location: None };
     a.submit(request("cancel", cancel)).await.unwrap();
     assert_eq!(allocated(a.clone(), queue[30].clone()).await, Some(1));
     assert_eq!(totals(a.as_ref(), 200).await, (80, 119, 80, 80));

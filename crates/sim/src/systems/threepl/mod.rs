@@ -139,6 +139,8 @@ pub struct OrderedLine {
 pub struct ShipJob {
     pub order_id: String,
     pub purchase_order: String,
+    /// The 940's GS06-ST02: each release to the 3PL is a shipping order of its own.
+    pub shipping_order: String,
     pub location: String,
     pub lines: Vec<OrderedLine>,
     pub wave: u32,
@@ -184,6 +186,7 @@ pub fn shipping_orders(interchange: &ReadInterchange) -> Vec<Result<ShipJob, Str
         jobs.push(Ok(ShipJob {
             order_id: element(w05, 2).to_string(),
             purchase_order: element(w05, 3).to_string(),
+            shipping_order: format!("{}-{}", set.group_control, set.control),
             location,
             lines,
             wave: 1,

@@ -126,8 +126,9 @@ pub(super) async fn ship(tpl: &ThreePl, job: ShipJob) {
     }
     let lines: Vec<_> = missing.iter().map(|l| json!({"line_id": l.line_id, "quantity": l.units})).collect();
     let body = json!({"lines": lines, "reason": "short pick: not found at the 3PL"});
-    let key = format!("{}:cancel-short:{}:{}", tpl.config.id, job.order_id, job.location);
-    if let Err(e) = tpl.context.hub.cancel_missing(&job.order_id, &key, &body).await {
+    // Per shipping order (940): a backorder filled later at the same warehouse may come up short again.
+    let key = format!("{}:cancel-short:{}:{}:{}", tpl.config.id, job.order_id, job.location, job.shipping_order);
+    if let Err(e) = tpl.context.hub.cancel_missing(&job.order_id, &job.location, &key, &body).await {
         tpl.context.warn("cancelling short units", &e);
     }
 }

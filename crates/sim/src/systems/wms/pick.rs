@@ -134,8 +134,9 @@ async fn pick_and_ship(wms: &Wms, job: &PickJob) -> Result<(), HubError> {
     }
     let lines: Vec<_> = missing.iter().map(|(id, q)| json!({"line_id": id, "quantity": q})).collect();
     let body = json!({"lines": lines, "reason": "short pick: not found in the warehouse"});
-    let key = format!("wms:cancel-short:{}:{}", job.order_id, job.location);
-    hub.cancel_missing(&job.order_id, &key, &body).await.map(drop)
+    // Per release: a backorder filled later at the same warehouse may come up short again.
+    let key = format!("wms:cancel-short:{}:{}:r{}", job.order_id, job.location, job.release);
+    hub.cancel_missing(&job.order_id, &job.location, &key, &body).await.map(drop)
 }
 
 /// Released and unshipped units of a line at a location.
