@@ -160,7 +160,12 @@ pub fn check_value(def: &ElementDef, value: &[u8], name: impl Fn() -> String) ->
         return (def.usage == Usage::Mandatory)
             .then(|| (Rule::MandatoryElementMissing, format!("{} is missing", name())));
     }
-    let shown = || String::from_utf8_lossy(value);
+    // Free text (names, addresses) may be personal data and error messages are stored and logged: such a
+    // value is described by its length, never quoted. Codes, numbers, dates and times are quoted.
+    let shown = || match def.data_type {
+        DataType::An => format!("(a {}-character value)", value.len()),
+        _ => format!("{:?}", String::from_utf8_lossy(value)),
+    };
     let digits = value.iter().filter(|b| b.is_ascii_digit()).count();
     let length = match def.data_type {
         DataType::N(_) | DataType::R => digits,
@@ -182,16 +187,16 @@ pub fn check_value(def: &ElementDef, value: &[u8], name: impl Fn() -> String) ->
             DataType::Tm => Rule::InvalidTime,
             _ => Rule::InvalidCharacter,
         };
-        return Some((rule, format!("{} {:?} is not a valid {} value", name(), shown(), type_name(def.data_type))));
+        return Some((rule, format!("{} {} is not a valid {} value", name(), shown(), type_name(def.data_type))));
     }
     if !def.codes.is_empty() && !def.codes.iter().any(|c| c.as_bytes() == value) {
-        return Some((Rule::InvalidCode, format!("{} {:?} is not in code list {}", name(), shown(), def.reference)));
+        return Some((Rule::InvalidCode, format!("{} {} is not in code list {}", name(), shown(), def.reference)));
     }
     if length < usize::from(def.min) {
-        return Some((Rule::ElementTooShort, format!("{} {:?} is shorter than {}", name(), shown(), def.min)));
+        return Some((Rule::ElementTooShort, format!("{} {} is shorter than {}", name(), shown(), def.min)));
     }
     if length > usize::from(def.max) {
-        return Some((Rule::ElementTooLong, format!("{} {:?} is longer than {}", name(), shown(), def.max)));
+        return Some((Rule::ElementTooLong, format!("{} {} is longer than {}", name(), shown(), def.max)));
     }
     None
 }
@@ -335,6 +340,20 @@ mod tests {
         assert_eq!(rules(&segments::BEG, "BEG*00*SA*PO1**20260230"), [(Rule::InvalidDate, Some(5))]);
         assert_eq!(rules(&segments::DTM, "DTM*011*20260101*2460"), [(Rule::InvalidTime, Some(3))]);
         assert_eq!(rules(&segments::N1, "N1*ST*\r\nACME"), []);
+    }
+
+    #[test]
+    fn free_text_is_never_quoted_in_messages_but_codes_are() {
+        let name = "Jane Q. Customer of 42 Elm Street, Springfield, Illinois, United States";
+        let raw = format!("N1*ST*{name}");
+        let seg = Segment::parse(raw.as_bytes(), Delimiters::DEFAULT);
+        let found = check_segment(&segments::N1, &seg, Version::V5010);
+        let messages: Vec<&str> = found.iter().map(|f| f.message.as_str()).collect();
+        assert!(!messages.is_empty() && messages.iter().all(|m| !m.contains("Jane")), "{messages:?}");
+        assert!(messages.iter().any(|m| m.contains(&format!("(a {}-character value) is longer than", name.len()))));
+        let seg = Segment::parse(b"AK1*Z9*12", Delimiters::DEFAULT);
+        let found = check_segment(&segments::AK1, &seg, Version::V5010);
+        assert!(found[0].message.contains("\"Z9\" is not in code list"), "{}", found[0].message);
     }
 
     #[test]
