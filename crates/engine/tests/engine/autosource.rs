@@ -218,7 +218,7 @@ fn with_release_on_sourcing_what_sourcing_allocates_is_released_at_once() {
             "inventory.reserved"
         ]
     );
-    let line = |id: &str| world.order().lines.iter().find(|l| l.id.as_str() == id).unwrap().quantities.clone();
+    let line = |id: &str| world.order().lines.iter().find(|l| l.id.as_str() == id).unwrap().quantities;
     assert_eq!((line("L1").released, line("L1").allocated, line("L2").released), (2, 2, 1));
 
     // The backordered unit, refilled, is released too; on hold, it waits for the hold's release.
