@@ -66,7 +66,7 @@ pub async fn ingest(args: IngestArgs) -> anyhow::Result<IngestReport> {
     };
     let store = crossdock_store::open_with(&url, options)
         .await
-        .with_context(|| format!("opening the store {}", crate::config::redact_url(&url)))?;
+        .with_context(|| format!("opening the store {}", crossdock_store::redact_url(&url)))?;
     let (key, record) = crossdock_server::auth::new_key("bench", vec!["orders:write".into()], None);
     store.insert_api_key(&record).await?;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;

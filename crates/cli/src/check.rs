@@ -10,7 +10,11 @@ use std::time::{Duration, Instant};
 const MAX_CHECK: Duration = Duration::from_secs(10);
 
 pub async fn run(checked: &Checked) -> anyhow::Result<()> {
-    println!("configuration: ok (listen {}, store {})", checked.listen, config::redact_url(&checked.store_url));
+    println!(
+        "configuration: ok (listen {}, store {})",
+        checked.listen,
+        crossdock_store::redact_url(&checked.store_url)
+    );
     let loaded = checked.load_connect()?;
     println!(
         "systems: {} configured, {} subscription(s); secrets read, mappings compiled",

@@ -245,8 +245,10 @@ pub fn check(config: &Config, file: &str) -> Result<Checked, ConfigErrors> {
     } else if url.contains("://")
         && !(url.starts_with("sqlite://") || url.starts_with("postgres://") || url.starts_with("postgresql://"))
     {
-        errors
-            .push(format!("{file}: store.url: unknown scheme in {:?}; known: sqlite://, postgres://", redact_url(url)));
+        errors.push(format!(
+            "{file}: store.url: unknown scheme in {:?}; known: sqlite://, postgres://",
+            crossdock_store::redact_url(url)
+        ));
     }
     if !(1024..=64 * 1024 * 1024).contains(&config.api.body_limit_bytes) {
         errors
@@ -357,16 +359,6 @@ impl Checked {
     }
 }
 
-/// Hides a password in a database URL before it is shown anywhere.
-pub fn redact_url(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else { return url.to_string() };
-    let Some((userinfo, host)) = rest.split_once('@') else { return url.to_string() };
-    match userinfo.split_once(':') {
-        Some((user, _)) => format!("{scheme}://{user}:***@{host}"),
-        None => url.to_string(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -431,11 +423,5 @@ mod tests {
             .unwrap();
         let err = load(Some(&path)).unwrap_err().to_string();
         assert!(err.contains("hub.toml") && err.contains("http") && err.contains("nats"), "{err}");
-    }
-
-    #[test]
-    fn passwords_are_redacted() {
-        assert_eq!(redact_url("postgres://u:secret@h/db"), "postgres://u:***@h/db");
-        assert_eq!(redact_url("sqlite://a.db"), "sqlite://a.db");
     }
 }

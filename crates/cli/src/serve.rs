@@ -2,7 +2,7 @@
 //! configured systems and the inbound consumers (NATS, file inboxes) submitting their commands; all stop
 //! gracefully on Ctrl-C or SIGTERM (requests and sends in flight finish).
 
-use crate::config::{self, Checked, PiiSetting};
+use crate::config::{Checked, PiiSetting};
 use anyhow::Context;
 use crossdock_connect::dispatch::{DispatchOptions, Dispatcher, from_config};
 use crossdock_connect::inbound::SubmitHandler;
@@ -27,7 +27,7 @@ pub async fn open_store_with(url: &str, options: crossdock_store::StoreOptions) 
     }
     crossdock_store::open_with(url, options)
         .await
-        .with_context(|| format!("opening the store {}", config::redact_url(url)))
+        .with_context(|| format!("opening the store {}", crossdock_store::redact_url(url)))
 }
 
 /// Builds the dispatcher of the configured systems and subscriptions (`None` when there are none or the
@@ -107,7 +107,7 @@ pub async fn serve(checked: Checked) -> anyhow::Result<()> {
     let scheme = if tls.is_some() { "https" } else { "http" };
     tracing::info!(
         %addr,
-        store = %config::redact_url(&checked.store_url),
+        store = %crossdock_store::redact_url(&checked.store_url),
         systems = loaded.systems.len(),
         subscriptions = loaded.subscriptions.len(),
         "crossdock serving"

@@ -6,18 +6,12 @@ use crossdock_store::{CommandRequest, Origin};
 use std::path::Path;
 use std::process::Output;
 
-fn verify(config: &Path) -> Output {
-    std::process::Command::new(env!("CARGO_BIN_EXE_crossdock"))
-        .arg("--config")
-        .arg(config)
-        .args(["audit", "verify"])
-        .env("CROSSDOCK_LOG", "warn")
-        .output()
-        .expect("run crossdock")
-}
+mod support;
 
-fn text(out: &Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
+use support::text;
+
+fn verify(config: &Path) -> Output {
+    support::run(config, &["audit", "verify"])
 }
 
 #[tokio::test]

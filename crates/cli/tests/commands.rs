@@ -1,22 +1,11 @@
 //! The operator commands on a real binary: `map test`, `dlq`, `replay`, and `config check` with the
 //! connectivity check of each system (secrets never printed).
 
+mod support;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
-fn crossdock(config: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_crossdock"))
-        .arg("--config")
-        .arg(config)
-        .args(args)
-        .env("CROSSDOCK_LOG", "warn")
-        .output()
-        .expect("run crossdock")
-}
-
-fn text(out: &Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
-}
+use std::process::Command;
+use support::{run, text};
 
 fn mappings() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../connect/mappings")
@@ -42,14 +31,14 @@ fn map_test_compares_with_the_expected_output() {
         ]
     };
     let good = args(&fixtures.join("usd_order.output.json"));
-    let out = crossdock(&config, &good.iter().map(String::as_str).collect::<Vec<_>>());
+    let out = run(&config, &good.iter().map(String::as_str).collect::<Vec<_>>());
     assert!(out.status.success(), "{}", text(&out));
     assert!(text(&out).contains("matches the expected output"));
 
     let wrong = dir.path().join("wrong.json");
     std::fs::write(&wrong, "{\"id\": \"other\"}").unwrap();
     let bad = args(&wrong);
-    let out = crossdock(&config, &bad.iter().map(String::as_str).collect::<Vec<_>>());
+    let out = run(&config, &bad.iter().map(String::as_str).collect::<Vec<_>>());
     assert!(!out.status.success());
     assert!(text(&out).contains("/id: expected \"other\""), "{}", text(&out));
 }
@@ -59,16 +48,16 @@ fn dlq_and_replay_work_on_the_store_and_refuse_unclear_selections() {
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("crossdock.toml");
     std::fs::write(&config, format!("[store]\nurl = \"sqlite://{}/hub.db\"\n", dir.path().display())).unwrap();
-    let out = crossdock(&config, &["dlq", "list"]);
+    let out = run(&config, &["dlq", "list"]);
     assert!(out.status.success(), "{}", text(&out));
     assert!(text(&out).contains("0 dead letter(s)"));
-    let out = crossdock(&config, &["dlq", "replay"]);
+    let out = run(&config, &["dlq", "replay"]);
     assert!(!out.status.success() && text(&out).contains("--all"), "{}", text(&out));
-    let out = crossdock(&config, &["dlq", "discard", "--all"]);
+    let out = run(&config, &["dlq", "discard", "--all"]);
     assert!(out.status.success() && text(&out).contains("0 dead letter(s) discarded"), "{}", text(&out));
-    let out = crossdock(&config, &["dlq", "show", "42"]);
+    let out = run(&config, &["dlq", "show", "42"]);
     assert!(!out.status.success() && text(&out).contains("delivery 42 does not exist"));
-    let out = crossdock(&config, &["replay", "--subscription", "nope", "--from-seq", "1"]);
+    let out = run(&config, &["replay", "--subscription", "nope", "--from-seq", "1"]);
     assert!(!out.status.success() && text(&out).contains("\"nope\""), "{}", text(&out));
 }
 
@@ -111,7 +100,7 @@ fn config_check_reports_each_system_without_secrets() {
     );
 
     // A missing environment variable is reported with file and key before anything is contacted.
-    let out = crossdock(&config, &["config", "check"]);
+    let out = run(&config, &["config", "check"]);
     assert!(
         text(&out).contains("crossdock.toml: systems[1].auth.token: environment variable WMS_TOKEN is not set"),
         "{}",
@@ -125,7 +114,7 @@ fn serve_refuses_to_start_without_a_pii_master_key() {
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("crossdock.toml");
     std::fs::write(&config, format!("[store]\nurl = \"sqlite://{}/hub.db\"\n", dir.path().display())).unwrap();
-    let out = crossdock(&config, &["serve", "--listen", "127.0.0.1:0"]);
+    let out = run(&config, &["serve", "--listen", "127.0.0.1:0"]);
     assert!(!out.status.success());
     let said = text(&out);
     assert!(said.contains("crossdock.toml: pii: no master key") && said.contains("pii.master_key_file"), "{said}");
@@ -140,14 +129,14 @@ fn serve_refuses_to_start_without_a_pii_master_key() {
         ),
     )
     .unwrap();
-    let out = crossdock(&config, &["serve", "--listen", "127.0.0.1:0"]);
+    let out = run(&config, &["serve", "--listen", "127.0.0.1:0"]);
     let said = text(&out);
     assert!(!out.status.success() && said.contains("pii.master_key_file") && said.contains("master.key"), "{said}");
     std::fs::write(&key, "not a key").unwrap();
-    let said = text(&crossdock(&config, &["config", "check"]));
+    let said = text(&run(&config, &["config", "check"]));
     assert!(said.contains("pii.master_key_file") && said.contains("64 hex characters"), "{said}");
     assert!(!said.contains("not a key"), "the file's text is never echoed: {said}");
     std::fs::write(&key, "0f".repeat(32)).unwrap();
-    let said = text(&crossdock(&config, &["config", "check"]));
+    let said = text(&run(&config, &["config", "check"]));
     assert!(said.contains("pii: master key read from") && !said.contains(&"0f".repeat(32)), "{said}");
 }

@@ -6,22 +6,10 @@
 use crossdock_edi::{Document, Mode, parse, validate_with_schemas};
 use crossdock_engine::tax::{TaxInput, TaxLineInput, compute_tax};
 use crossdock_model::{Currency, LineId, Money};
+mod support;
+
 use std::path::Path;
-use std::process::{Command, Output};
-
-fn crossdock(config: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_crossdock"))
-        .arg("--config")
-        .arg(config)
-        .args(args)
-        .env("CROSSDOCK_LOG", "warn")
-        .output()
-        .expect("run crossdock")
-}
-
-fn text(out: &Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
-}
+use support::{run, text};
 
 const CONFIG: &str = r#"
 [edi]
@@ -97,7 +85,7 @@ fn from_canonical(s: &Setup, set: &str, input: &Path, extra: &[&str]) -> Documen
     let input = input.display().to_string();
     let mut args = vec!["edi", "from-canonical", "--set", set, "--partner", "acme", "--input", &input];
     args.extend_from_slice(extra);
-    let out = crossdock(&s.config, &args);
+    let out = run(&s.config, &args);
     assert!(out.status.success(), "{set}: {}", text(&out));
     let report = validate_with_schemas(&out.stdout, Mode::Strict);
     assert!(report.is_valid(), "{set}: {:?}\n{}", report.issues, String::from_utf8_lossy(&out.stdout));
@@ -168,15 +156,13 @@ fn invoice_810_carries_the_ship_to_state_sales_tax() {
 fn from_canonical_refuses_unknown_partners_and_bad_input_with_exit_2() {
     let s = setup();
     let input = s.order.display().to_string();
-    let out =
-        crossdock(&s.config, &["edi", "from-canonical", "--set", "810", "--partner", "nobody", "--input", &input]);
+    let out = run(&s.config, &["edi", "from-canonical", "--set", "810", "--partner", "nobody", "--input", &input]);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
     assert!(text(&out).contains("no partner"), "{}", text(&out));
     let positions = s.positions.display().to_string();
-    let out =
-        crossdock(&s.config, &["edi", "from-canonical", "--set", "855", "--partner", "acme", "--input", &positions]);
+    let out = run(&s.config, &["edi", "from-canonical", "--set", "855", "--partner", "acme", "--input", &positions]);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
-    let out = crossdock(&s.config, &["edi", "from-canonical", "--set", "999", "--partner", "acme", "--input", &input]);
+    let out = run(&s.config, &["edi", "from-canonical", "--set", "999", "--partner", "acme", "--input", &input]);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
 }
 
@@ -184,15 +170,15 @@ fn from_canonical_refuses_unknown_partners_and_bad_input_with_exit_2() {
 fn validate_exits_0_1_2_and_prints_one_json_object_per_issue() {
     let s = setup();
     let input = s.order.display().to_string();
-    let out = crossdock(&s.config, &["edi", "from-canonical", "--set", "810", "--partner", "acme", "--input", &input]);
+    let out = run(&s.config, &["edi", "from-canonical", "--set", "810", "--partner", "acme", "--input", &input]);
     assert!(out.status.success(), "{}", text(&out));
     let dir = s.config.parent().unwrap();
     let good = dir.join("good.x12");
     std::fs::write(&good, &out.stdout).unwrap();
     let good_s = good.display().to_string();
-    let ok = crossdock(&s.config, &["edi", "validate", &good_s, "--strict"]);
+    let ok = run(&s.config, &["edi", "validate", &good_s, "--strict"]);
     assert_eq!(ok.status.code(), Some(0), "{}", text(&ok));
-    let ok = crossdock(&s.config, &["edi", "validate", &good_s, "--json"]);
+    let ok = run(&s.config, &["edi", "validate", &good_s, "--json"]);
     assert_eq!(ok.status.code(), Some(0), "{}", text(&ok));
     assert!(ok.stdout.is_empty(), "no issues, no lines: {}", text(&ok));
 
@@ -208,13 +194,13 @@ fn validate_exits_0_1_2_and_prints_one_json_object_per_issue() {
     std::fs::write(&bad_path, &bad).unwrap();
     let bad_s = bad_path.display().to_string();
 
-    let plain = crossdock(&s.config, &["edi", "validate", &bad_s]);
+    let plain = run(&s.config, &["edi", "validate", &bad_s]);
     assert_eq!(plain.status.code(), Some(1), "{}", text(&plain));
     let lines: Vec<String> = String::from_utf8_lossy(&plain.stdout).lines().map(str::to_string).collect();
     assert!(lines.len() >= 2, "each error on its own line: {lines:?}");
     assert!(lines.iter().all(|l| l.contains("error")), "{lines:?}");
 
-    let json = crossdock(&s.config, &["edi", "validate", &bad_s, "--strict", "--json"]);
+    let json = run(&s.config, &["edi", "validate", &bad_s, "--strict", "--json"]);
     assert_eq!(json.status.code(), Some(1), "{}", text(&json));
     let objects: Vec<serde_json::Value> = String::from_utf8_lossy(&json.stdout)
         .lines()
@@ -231,8 +217,8 @@ fn validate_exits_0_1_2_and_prints_one_json_object_per_issue() {
     assert_eq!(se["severity"], "error");
     assert!(objects.iter().any(|o| o["segment_id"] == "IEA"), "{objects:?}");
 
-    let missing = crossdock(&s.config, &["edi", "validate", "/nonexistent/file.x12"]);
+    let missing = run(&s.config, &["edi", "validate", "/nonexistent/file.x12"]);
     assert_eq!(missing.status.code(), Some(2), "{}", text(&missing));
-    let usage = crossdock(&s.config, &["edi", "validate", &good_s, "--bogus"]);
+    let usage = run(&s.config, &["edi", "validate", &good_s, "--bogus"]);
     assert_eq!(usage.status.code(), Some(2), "{}", text(&usage));
 }

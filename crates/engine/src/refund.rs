@@ -7,7 +7,7 @@
 //! not refunded.
 
 use crate::tax::TaxBreakdown;
-use crossdock_model::{LineId, Money, Order, ReturnLine, ReturnReason};
+use crossdock_model::{LineId, Money, Order, RefundLine, ReturnLine, ReturnReason};
 use serde::{Deserialize, Serialize};
 
 /// The restocking fee: `fee_bp` basis points of the returned units' price, waived for fulfilment errors
@@ -27,20 +27,7 @@ impl RestockingFeeRule {
     }
 }
 
-/// The refund of one return line.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct RefundLine {
-    pub line_id: LineId,
-    pub quantity: u32,
-    pub reason: ReturnReason,
-    pub price: Money,
-    pub tax: Money,
-    pub restocking_fee: Money,
-    /// price + tax − restocking fee.
-    pub refund: Money,
-}
-
-/// The refund of a return, line by line and in total.
+/// The refund of a return, line by line (the `RefundLine`s an `order.refund_due` event carries) and in total.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Refund {
     pub lines: Vec<RefundLine>,

@@ -13,8 +13,8 @@ use crate::tax::order_tax;
 use crate::{DecideError, check};
 use chrono::{DateTime, Utc};
 use crossdock_model::{
-    AuthorisedLine, Event, LineId, LocationId, Order, RefundDue, RefundLine, ReturnAuthorisation,
-    ReturnAuthorisationId, ReturnId, ReturnLine,
+    AuthorisedLine, Event, LineId, LocationId, Order, RefundDue, ReturnAuthorisation, ReturnAuthorisationId, ReturnId,
+    ReturnLine,
 };
 use std::collections::BTreeMap;
 
@@ -140,19 +140,7 @@ pub(crate) fn refund_event(
         return_id: return_id.clone(),
         authorisation: authorisation.cloned(),
         location: location.clone(),
-        lines: computed
-            .lines
-            .into_iter()
-            .map(|l| RefundLine {
-                line_id: l.line_id,
-                quantity: l.quantity,
-                reason: l.reason,
-                price: l.price,
-                tax: l.tax,
-                restocking_fee: l.restocking_fee,
-                refund: l.refund,
-            })
-            .collect(),
+        lines: computed.lines,
         price: computed.price,
         tax: computed.tax,
         restocking_fee: computed.restocking_fee,

@@ -20,6 +20,7 @@ mod migrate;
 pub mod pii;
 mod policy;
 mod postgres;
+mod redact;
 mod seqs;
 mod sourcing;
 mod sqlite;
@@ -32,6 +33,7 @@ pub use delivery::*;
 pub use edi::*;
 pub use pii::{Erasure, KeyProvider, MasterKey, PiiError, StoreOptions};
 pub use postgres::PgStore;
+pub use redact::redact_url;
 pub use sqlite::SqliteStore;
 pub use writer::MAX_BATCH;
 

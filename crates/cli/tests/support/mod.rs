@@ -1,10 +1,10 @@
-//! What the tests that run the real binary share: the command with a config, `serve` on a free port, and
-//! an admin key. Each test binary uses a part of it.
+//! What the tests that run the real binary share: the command with a config (and a run of it with its
+//! output), `serve` on a free port, and an admin key. Each test binary uses a part of it.
 #![allow(dead_code)]
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command, Output, Stdio};
 
 /// `crossdock --config <config>`, logging at `warn` (or `CROSSDOCK_TEST_LOG`).
 pub fn crossdock(config: &Path) -> Command {
@@ -12,6 +12,16 @@ pub fn crossdock(config: &Path) -> Command {
     let log = std::env::var("CROSSDOCK_TEST_LOG").unwrap_or_else(|_| "warn".into());
     cmd.arg("--config").arg(config).env("CROSSDOCK_LOG", log);
     cmd
+}
+
+/// Runs `crossdock --config <config> <args>` to completion.
+pub fn run(config: &Path, args: &[&str]) -> Output {
+    crossdock(config).args(args).output().expect("run crossdock")
+}
+
+/// Everything a run printed: its stdout, then its stderr.
+pub fn text(out: &Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
 }
 
 /// Starts `serve` on a free port; returns the child and its base URL (its first stdout line).

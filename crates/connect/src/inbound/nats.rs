@@ -4,10 +4,11 @@
 
 use super::{InboundError, InboundHandler, InboundMessage, InboundRunError};
 use crate::config::{NatsConsumerConfig, SystemConfig, TransportConfig};
-use crate::transport::{connect_client, redact_url};
+use crate::transport::connect_client;
 use async_nats::jetstream::consumer::{AckPolicy, DeliverPolicy, PullConsumer, pull};
 use async_nats::jetstream::message::AckKind;
 use async_nats::jetstream::stream::Config as StreamConfig;
+use crossdock_store::redact_url;
 use futures::StreamExt;
 use std::future::Future;
 use std::time::Duration;

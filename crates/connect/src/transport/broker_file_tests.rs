@@ -41,7 +41,7 @@ async fn nats_publishes_to_the_event_subject_with_the_key_as_message_id() {
     config.stream = Some(format!("CDT_{id}"));
     config.create_stream = true;
     let transport = NatsTransport::new(config).unwrap();
-    assert_eq!(transport.target(), format!("{} cdt{id}.events.>", super::redact_url(&url)));
+    assert_eq!(transport.target(), format!("{} cdt{id}.events.>", crossdock_store::redact_url(&url)));
     // The first publish creates the stream (no connect needed), the second is a duplicate.
     let first = message("s:1", "order.placed", "{\"a\":1}");
     assert_eq!(transport.send_one(&first).await, SendOutcome::Delivered);

@@ -17,6 +17,6 @@ pub use api::{OutboundMessage, ResponseRecord, SendOutcome, Transport, Transport
 pub use factory::{KNOWN_TRANSPORTS, build, check_transport_type, factory};
 pub use file::{FileTransport, FileTransportConfig, record as file_record};
 pub use http::{HttpTransport, HttpTransportConfig, read_ca_file};
+pub(crate) use nats::connect_client;
 pub use nats::{NatsTransport, NatsTransportConfig, install_default_crypto_provider};
-pub(crate) use nats::{connect_client, redact_url};
 pub use retry_after::parse_retry_after;

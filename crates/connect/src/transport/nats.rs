@@ -9,6 +9,7 @@ use async_nats::jetstream::context::{Context, PublishError, PublishErrorKind};
 use async_nats::jetstream::message::PublishMessage;
 use async_nats::jetstream::stream::Config as StreamConfig;
 use async_trait::async_trait;
+use crossdock_store::redact_url;
 use std::fmt;
 use std::time::Duration;
 use tokio::sync::OnceCell;
@@ -65,18 +66,6 @@ pub(crate) async fn connect_client(url: &str, name: &str, timeout: Duration) -> 
         .connect(url)
         .await
         .map_err(|e| e.to_string())
-}
-
-/// Shows a server URL without credentials.
-pub(crate) fn redact_url(url: &str) -> String {
-    match url::Url::parse(url) {
-        Ok(mut parsed) => {
-            let _ = parsed.set_password(None);
-            let _ = parsed.set_username("");
-            parsed.to_string()
-        }
-        Err(_) => "<invalid url>".into(),
-    }
 }
 
 /// Publishes to JetStream over one shared, self-reconnecting client (made on first use).

@@ -154,18 +154,80 @@ fn plural(n: u64) -> &'static str {
     if n == 1 { "" } else { "s" }
 }
 
+/// What the action buttons do to the dead letters they select.
+#[derive(Clone, Copy)]
+enum Action {
+    /// Queue again for delivery (with the same idempotency key).
+    Replay,
+    Discard,
+}
+
+/// The steps every action shares: the scope check, the store call the API makes, waking the dispatcher
+/// after a replay, and the log line. Returns how many dead letters it changed.
+async fn act(
+    state: &AppState,
+    user: &ConsoleUser,
+    action: Action,
+    selector: &DeliverySelector,
+) -> Result<u64, ConsoleError> {
+    let n = match action {
+        Action::Replay => {
+            let n = state.store.replay_dead_letters(selector, Utc::now()).await?;
+            state.notify_committed();
+            n
+        }
+        Action::Discard => state.store.discard_dead_letters(selector).await?,
+    };
+    let verb = match action {
+        Action::Replay => "replayed",
+        Action::Discard => "discarded",
+    };
+    tracing::info!(key_id = %user.key_id, ?selector, changed = n, "console: dead letters {verb}");
+    Ok(n)
+}
+
+/// One dead letter's action (`POST /console/dead-letters/{id}/replay` or `/discard`): it must exist and be dead.
+async fn act_on_one(
+    state: &AppState,
+    user: &ConsoleUser,
+    action: Action,
+    id: &str,
+) -> Result<Html<String>, ConsoleError> {
+    user.require(DLQ_REPLAY)?;
+    let d = dead(state, id).await?;
+    let n = act(state, user, action, &DeliverySelector::Ids(vec![d.id])).await?;
+    Ok(flash(match action {
+        Action::Replay => {
+            format!("Delivery {} queued again ({n} replayed); it is sent with the same idempotency key.", d.id)
+        }
+        Action::Discard => format!("Delivery {} discarded ({n}).", d.id),
+    }))
+}
+
+/// A bulk action (`POST /console/dead-letters/replay` or `/discard`; form: the filter fields, or `all=true`).
+async fn act_on_selection(
+    state: &AppState,
+    user: &ConsoleUser,
+    action: Action,
+    body: &[u8],
+) -> Result<Html<String>, ConsoleError> {
+    user.require(DLQ_REPLAY)?;
+    let filter = selection(body)?;
+    let n = act(state, user, action, &DeliverySelector::Filter(filter)).await?;
+    let done = match action {
+        Action::Replay => "queued again",
+        Action::Discard => "discarded",
+    };
+    Ok(flash(format!("{n} dead letter{} {done}.", plural(n))))
+}
+
 /// `POST /console/dead-letters/{id}/replay`.
 pub async fn replay_one(
     State(state): State<AppState>,
     Extension(user): Extension<ConsoleUser>,
     Path(id): Path<String>,
 ) -> Result<Html<String>, ConsoleError> {
-    user.require(DLQ_REPLAY)?;
-    let d = dead(&state, &id).await?;
-    let n = state.store.replay_dead_letters(&DeliverySelector::Ids(vec![d.id]), Utc::now()).await?;
-    state.notify_committed();
-    tracing::info!(key_id = %user.key_id, delivery = d.id, "console: dead letter replayed");
-    Ok(flash(format!("Delivery {} queued again ({n} replayed); it is sent with the same idempotency key.", d.id)))
+    act_on_one(&state, &user, Action::Replay, &id).await
 }
 
 /// `POST /console/dead-letters/{id}/discard`.
@@ -174,11 +236,7 @@ pub async fn discard_one(
     Extension(user): Extension<ConsoleUser>,
     Path(id): Path<String>,
 ) -> Result<Html<String>, ConsoleError> {
-    user.require(DLQ_REPLAY)?;
-    let d = dead(&state, &id).await?;
-    let n = state.store.discard_dead_letters(&DeliverySelector::Ids(vec![d.id])).await?;
-    tracing::info!(key_id = %user.key_id, delivery = d.id, "console: dead letter discarded");
-    Ok(flash(format!("Delivery {} discarded ({n}).", d.id)))
+    act_on_one(&state, &user, Action::Discard, &id).await
 }
 
 async fn dead(state: &AppState, id: &str) -> Result<DeliveryRecord, ConsoleError> {
@@ -211,12 +269,7 @@ pub async fn replay_selected(
     Extension(user): Extension<ConsoleUser>,
     body: Bytes,
 ) -> Result<Html<String>, ConsoleError> {
-    user.require(DLQ_REPLAY)?;
-    let filter = selection(&body)?;
-    let n = state.store.replay_dead_letters(&DeliverySelector::Filter(filter), Utc::now()).await?;
-    state.notify_committed();
-    tracing::info!(key_id = %user.key_id, replayed = n, "console: dead letters replayed by filter");
-    Ok(flash(format!("{n} dead letter{} queued again.", plural(n))))
+    act_on_selection(&state, &user, Action::Replay, &body).await
 }
 
 /// `POST /console/dead-letters/discard` (form: the filter fields, or `all=true`).
@@ -225,9 +278,5 @@ pub async fn discard_selected(
     Extension(user): Extension<ConsoleUser>,
     body: Bytes,
 ) -> Result<Html<String>, ConsoleError> {
-    user.require(DLQ_REPLAY)?;
-    let filter = selection(&body)?;
-    let n = state.store.discard_dead_letters(&DeliverySelector::Filter(filter)).await?;
-    tracing::info!(key_id = %user.key_id, discarded = n, "console: dead letters discarded by filter");
-    Ok(flash(format!("{n} dead letter{} discarded.", plural(n))))
+    act_on_selection(&state, &user, Action::Discard, &body).await
 }

@@ -17,58 +17,11 @@ use utoipa::ToSchema;
 pub const AUDIT_PAGE: (u32, u32) = (100, 1000);
 const AUDIT_CURSOR: Cursor = Cursor("audit:");
 
-/// One audit entry as stored, with its place in the chain.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct AuditRecord {
-    /// Position in the chain, from 1 with no gaps.
-    pub seq: i64,
-    pub at: DateTime<Utc>,
-    /// An API key id, or `system:<name>` for a connected system.
-    pub actor: String,
-    /// The client's address, when the command came over the network.
-    pub source: Option<String>,
-    pub request_id: Option<String>,
-    /// The command's type (`place_order`, …).
-    pub command: String,
-    pub idempotency_key: String,
-    /// Hex SHA-256 of the command's canonical JSON.
-    pub digest: String,
-    /// The addressed aggregate, `kind:id`.
-    pub aggregate: String,
-    pub version_before: u64,
-    pub version_after: u64,
-    /// `accepted`, `replayed`, or `refused:<error code>`.
-    pub outcome: String,
-    pub prev_hash: String,
-    pub hash: String,
-}
-
-impl From<AuditEntry> for AuditRecord {
-    fn from(e: AuditEntry) -> Self {
-        let f = e.fields;
-        Self {
-            seq: e.seq,
-            at: f.at,
-            actor: f.actor,
-            source: f.source,
-            request_id: f.request_id,
-            command: f.command,
-            idempotency_key: f.idempotency_key,
-            digest: f.digest,
-            aggregate: f.aggregate,
-            version_before: f.version_before,
-            version_after: f.version_after,
-            outcome: f.outcome,
-            prev_hash: e.prev_hash,
-            hash: e.hash,
-        }
-    }
-}
-
 /// A page of audit entries.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct AuditList {
-    pub items: Vec<AuditRecord>,
+    /// Each entry as the store keeps it (`crossdock_store::audit::AuditEntry`), its fields flattened.
+    pub items: Vec<AuditEntry>,
     /// Pass as `cursor` to read the next page; absent on the last page.
     pub next_cursor: Option<String>,
 }
@@ -115,5 +68,5 @@ pub async fn list_audit(State(state): State<AppState>, RawQuery(raw): RawQuery) 
     let more = rows.len() > limit as usize;
     rows.truncate(limit as usize);
     let next_cursor = if more { rows.last().map(|r| AUDIT_CURSOR.encode(r.seq)) } else { None };
-    Ok(Json(AuditList { items: rows.into_iter().map(AuditRecord::from).collect(), next_cursor }))
+    Ok(Json(AuditList { items: rows, next_cursor }))
 }

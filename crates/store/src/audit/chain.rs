@@ -4,18 +4,19 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+use utoipa::ToSchema;
 
 /// The `prev_hash` of the first entry.
 pub const GENESIS_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
-/// What an audit entry records, before it is chained.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// What an audit entry records, before it is chained. `GET /v1/audit` serves these fields as they are.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct AuditFields {
     /// When the command was applied (recorded time of its transaction).
     pub at: DateTime<Utc>,
-    /// Who: an API key id, a connected system's name or a CLI user.
+    /// Who: an API key id, `system:<name>` for a connected system, or the hub itself (`hub:<task>`).
     pub actor: String,
-    /// From where: the client's address, when known.
+    /// From where: the client's address, when the command came over the network.
     pub source: Option<String>,
     /// The request id of the HTTP request or message that carried the command.
     pub request_id: Option<String>,
@@ -28,12 +29,13 @@ pub struct AuditFields {
     pub aggregate: String,
     pub version_before: u64,
     pub version_after: u64,
-    /// `accepted`, or `refused:<error code>`.
+    /// `accepted`, `replayed`, `refused:<error code>` or `failed:storage` (an erasure: `erased`, `no_key`,
+    /// `not_configured`).
     pub outcome: String,
 }
 
-/// A stored, chained entry.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// A stored, chained entry: its fields with its place in the chain.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct AuditEntry {
     /// Position in the chain, from 1 with no gaps.
     pub seq: i64,

@@ -22,28 +22,24 @@ fn wrapped_key(row: &PgRow) -> Result<WrappedKey, StoreError> {
     })
 }
 
+impl PgKeyTable {
+    /// The keys whose `column` (`subject` or `key_id`, never input) is one of `values`.
+    async fn select_any(&self, column: &'static str, values: &[String]) -> Result<Vec<WrappedKey>, StoreError> {
+        let mut query =
+            QueryBuilder::<Postgres>::new("SELECT key_id, subject, wrapped, created_at FROM pii_keys WHERE ");
+        query.push(column).push(" = ANY(").push_bind(values.to_vec()).push(")");
+        query.build().fetch_all(&self.pool).await.map_err(db)?.iter().map(wrapped_key).collect()
+    }
+}
+
 #[async_trait]
 impl KeyTable for PgKeyTable {
     async fn by_subjects(&self, subjects: &[String]) -> Result<Vec<WrappedKey>, StoreError> {
-        sqlx::query("SELECT key_id, subject, wrapped, created_at FROM pii_keys WHERE subject = ANY($1)")
-            .bind(subjects.to_vec())
-            .fetch_all(&self.pool)
-            .await
-            .map_err(db)?
-            .iter()
-            .map(wrapped_key)
-            .collect()
+        self.select_any("subject", subjects).await
     }
 
     async fn by_ids(&self, ids: &[String]) -> Result<Vec<WrappedKey>, StoreError> {
-        sqlx::query("SELECT key_id, subject, wrapped, created_at FROM pii_keys WHERE key_id = ANY($1)")
-            .bind(ids.to_vec())
-            .fetch_all(&self.pool)
-            .await
-            .map_err(db)?
-            .iter()
-            .map(wrapped_key)
-            .collect()
+        self.select_any("key_id", ids).await
     }
 
     async fn insert(&self, keys: &[WrappedKey]) -> Result<(), StoreError> {
