@@ -38,7 +38,7 @@ pub struct Origin {
 }
 
 /// What applying a command did; stored with the idempotency key and returned again on a replay.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct CommandReceipt {
     pub aggregate_kind: AggregateKind,
     pub aggregate_id: String,
@@ -51,7 +51,21 @@ pub struct CommandReceipt {
     /// True when this receipt is the stored answer to an earlier identical request.
     #[serde(default)]
     pub replayed: bool,
+    /// The order as this command left it, when the command addressed an order and was applied now (never on
+    /// a replay), so that the API can answer without reading it back. Not stored, and not part of equality.
+    #[serde(skip)]
+    pub order: Option<std::sync::Arc<Order>>,
 }
+
+impl PartialEq for CommandReceipt {
+    fn eq(&self, other: &Self) -> bool {
+        (self.aggregate_kind, &self.aggregate_id, self.version, self.first_seq, self.last_seq)
+            == (other.aggregate_kind, &other.aggregate_id, other.version, other.first_seq, other.last_seq)
+            && (self.event_count, self.replayed) == (other.event_count, other.replayed)
+    }
+}
+
+impl Eq for CommandReceipt {}
 
 /// Why a command was not applied. Nothing was written in any of these cases.
 #[derive(Debug, thiserror::Error)]

@@ -182,6 +182,7 @@ mod tests {
                         last_seq: 1,
                         event_count: 1,
                         replayed: false,
+                        order: None,
                     })
                 })
                 .collect())

@@ -27,8 +27,8 @@ pub fn replay_headers(receipt: &CommandReceipt) -> HeaderMap {
     headers
 }
 
-/// Answers an order command: the order as it now is, with the receipt. `new_status` (201 for a new
-/// order) is used unless the receipt is a replay, which is answered 200.
+/// Answers an order command: the order as the command left it (as it now is, for a replay), with the
+/// receipt. `new_status` (201 for a new order) is used unless the receipt is a replay, which is answered 200.
 pub async fn order_reply(
     state: &AppState,
     actor: &Actor,
@@ -43,7 +43,14 @@ pub async fn order_reply(
             "an internal error occurred; it has been logged",
         )
     })?;
-    let mut order = state.store.order(&id).await?.ok_or_else(|| {
+    // The batch hands back the order as the command left it; a replay reads it as it is now.
+    let mut receipt = receipt;
+    let applied = receipt.order.take().filter(|o| !receipt.replayed && o.id == id).map(std::sync::Arc::unwrap_or_clone);
+    let stored = match applied {
+        Some(order) => Some(order),
+        None => state.store.order(&id).await?,
+    };
+    let mut order = stored.ok_or_else(|| {
         tracing::error!(order_id = %id, "order missing right after a command was applied to it");
         ApiError::new(
             StatusCode::INTERNAL_SERVER_ERROR,

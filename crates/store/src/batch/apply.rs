@@ -97,7 +97,7 @@ pub(crate) async fn apply_batch(
         if let Some(record) = stored.get(key) {
             befores.push(w.current_version(&request.command));
             slots.push(Slot::Done(if record.request_hash == *hash {
-                Ok(CommandReceipt { replayed: true, ..record.receipt.clone() })
+                Ok(CommandReceipt { replayed: true, order: None, ..record.receipt.clone() })
             } else {
                 Err(SubmitError::KeyReused { key: key.to_string() })
             }));
@@ -126,7 +126,7 @@ pub(crate) async fn apply_batch(
         .into_iter()
         .map(|slot| match slot {
             Slot::Accepted(i) => Ok(accepted[i].receipt.clone()),
-            Slot::ReplayOf(i) => Ok(CommandReceipt { replayed: true, ..accepted[i].receipt.clone() }),
+            Slot::ReplayOf(i) => Ok(CommandReceipt { replayed: true, order: None, ..accepted[i].receipt.clone() }),
             Slot::Done(outcome) => outcome,
         })
         .collect();

@@ -9,7 +9,7 @@ use crate::sourcing::{REFILL_MAX_ORDERS, network_available, raised_skus, waits_f
 use crate::{CommandReceipt, CommandRequest, StoreError, SubmitError};
 use chrono::{DateTime, Utc};
 use crossdock_engine::State;
-use crossdock_model::{Command, Event, InventoryPosition, LocationId, OrderId, Sku};
+use crossdock_model::{AggregateKind, Command, Event, InventoryPosition, LocationId, OrderId, Sku};
 use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Range;
 
@@ -103,9 +103,13 @@ pub(super) async fn decide_one(
 
     let version = version_in(&state, kind, &id).unwrap_or(0);
     w.availability.keep(state.availability.take());
+    let mut order_after = None;
     if let Some(order) = state.order {
         if w.orders.get(&order.id).map(|o| o.version) != Some(order.version) {
             w.dirty_orders.insert(order.id.clone());
+        }
+        if kind == AggregateKind::Order {
+            order_after = Some(std::sync::Arc::new(order.clone()));
         }
         w.orders.insert(order.id.clone(), order);
     }
@@ -130,6 +134,7 @@ pub(super) async fn decide_one(
         last_seq: 0,
         event_count,
         replayed: false,
+        order: order_after,
     };
     Ok(Decided { before, outcome: Ok((receipt, start..events.len())) })
 }

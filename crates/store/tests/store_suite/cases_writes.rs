@@ -30,7 +30,11 @@ pub async fn idempotent_replay_returns_the_original_receipt(db: &TestDb) {
     let first = store.submit(request("k-1", place("o-1", "web"))).await.unwrap();
     let again = store.submit(request("k-1", place("o-1", "web"))).await.unwrap();
     assert!(again.replayed);
-    assert_eq!(CommandReceipt { replayed: false, ..again }, first);
+    assert_eq!(CommandReceipt { replayed: false, ..again.clone() }, first);
+    // An applied order command hands back the order as it left it (as stored); a replay does not.
+    let stored = store.order(&order_id("o-1")).await.unwrap().expect("stored");
+    assert_eq!(first.order.as_deref(), Some(&stored));
+    assert!(again.order.is_none());
     assert_eq!(all_events(store.as_ref()).await.len(), 1);
 
     // The same request many times at once: one is applied, the others replay it (in or across batches).
