@@ -4,7 +4,7 @@ use crate::fixtures::*;
 use crate::harness::TestDb;
 use chrono::Utc;
 use crossdock_model::AggregateKind;
-use crossdock_store::{DeliveryOutcome, DeliveryResult, DeliveryStatus, NewDelivery, ScheduleBatch};
+use crossdock_store::{DeliveryOutcome, DeliveryResult, DeliveryStatus};
 
 pub async fn one_aggregate_has_its_events_and_deliveries(db: &TestDb) {
     let store = db.open_store().await;
@@ -24,22 +24,7 @@ pub async fn one_aggregate_has_its_events_and_deliveries(db: &TestDb) {
 
     let events = all_events(store.as_ref()).await;
     let now = Utc::now();
-    let batch = ScheduleBatch {
-        subscription: "to-erp".into(),
-        system: "erp".into(),
-        expected_cursor: 0,
-        new_cursor: events.last().unwrap().seq,
-        deliveries: events
-            .iter()
-            .map(|e| NewDelivery {
-                seq: e.seq,
-                aggregate_id: e.aggregate_id.clone(),
-                event_type: e.event_type.clone(),
-                dead_error: None,
-            })
-            .collect(),
-        now,
-    };
+    let batch = schedule_all("to-erp", "erp", 0, &events, now);
     store.register_subscription("to-erp", "erp", crossdock_store::SubscriptionStart::Beginning).await.unwrap();
     assert!(store.schedule(&batch).await.unwrap());
     let claimed = store.claim("c", std::time::Duration::from_secs(30), now, 100).await.unwrap();

@@ -5,7 +5,7 @@ use crate::fixtures::*;
 use crate::harness::TestDb;
 use chrono::{DateTime, Duration, SubsecRound, TimeDelta, Utc};
 use crossdock_engine::kpi::{Period, integration_kpis};
-use crossdock_store::{DeliveryOutcome, DeliveryResult, NewDelivery, ScheduleBatch};
+use crossdock_store::{DeliveryOutcome, DeliveryResult};
 
 const LEASE: std::time::Duration = std::time::Duration::from_secs(30);
 
@@ -18,22 +18,7 @@ pub async fn delivery_samples_carry_commit_acknowledgement_and_dead_letters(db: 
     let events = all_events(store.as_ref()).await;
     let t: DateTime<Utc> = Utc::now().trunc_subsecs(6);
     for (subscription, system) in [("erp-events", "erp"), ("wms-events", "wms")] {
-        let batch = ScheduleBatch {
-            subscription: subscription.into(),
-            system: system.into(),
-            expected_cursor: 0,
-            new_cursor: events[2].seq,
-            deliveries: events
-                .iter()
-                .map(|e| NewDelivery {
-                    seq: e.seq,
-                    aggregate_id: e.aggregate_id.clone(),
-                    event_type: e.event_type.clone(),
-                    dead_error: None,
-                })
-                .collect(),
-            now: t,
-        };
+        let batch = schedule_all(subscription, system, 0, &events[..=2], t);
         assert!(store.schedule(&batch).await.unwrap());
     }
     let claimed = store.claim("a", LEASE, t, 10).await.unwrap();
@@ -94,22 +79,7 @@ pub async fn integration_kpis_in_sql_equal_the_engines_over_the_samples(db: &Tes
     let events = all_events(store.as_ref()).await;
     let t: DateTime<Utc> = Utc::now().trunc_subsecs(6);
     for system in ["crm", "erp", "wms"] {
-        let batch = ScheduleBatch {
-            subscription: format!("{system}-events"),
-            system: system.into(),
-            expected_cursor: 0,
-            new_cursor: events.last().unwrap().seq,
-            deliveries: events
-                .iter()
-                .map(|e| NewDelivery {
-                    seq: e.seq,
-                    aggregate_id: e.aggregate_id.clone(),
-                    event_type: e.event_type.clone(),
-                    dead_error: None,
-                })
-                .collect(),
-            now: t,
-        };
+        let batch = schedule_all(&format!("{system}-events"), system, 0, &events, t);
         assert!(store.schedule(&batch).await.unwrap());
     }
     let mut n: i64 = 0;

@@ -5,7 +5,7 @@ use crate::fixtures::*;
 use crate::harness::TestDb;
 use crossdock_model::{Address, Command, Country, Customer, CustomerId, Email, Event, Order};
 use crossdock_store::pii::ERASED;
-use crossdock_store::{Erasure, NewDelivery, ScheduleBatch, Store, SubscriptionStart};
+use crossdock_store::{Erasure, Store, SubscriptionStart};
 use std::path::Path;
 
 /// A customer's distinctive PII: none of these strings may appear in the raw database.
@@ -196,22 +196,7 @@ pub async fn erasure_shreds_a_customers_pii_and_keeps_the_orders(db: &TestDb) {
     // Outbound: a delivery claimed after the erasure carries no PII (another customer's still does).
     store.register_subscription("crm", "crm", SubscriptionStart::Beginning).await.unwrap();
     let now = chrono::Utc::now();
-    let batch = ScheduleBatch {
-        subscription: "crm".into(),
-        system: "crm".into(),
-        expected_cursor: 0,
-        new_cursor: events.last().unwrap().seq,
-        deliveries: events
-            .iter()
-            .map(|e| NewDelivery {
-                seq: e.seq,
-                aggregate_id: e.aggregate_id.clone(),
-                event_type: e.event_type.clone(),
-                dead_error: None,
-            })
-            .collect(),
-        now,
-    };
+    let batch = schedule_all("crm", "crm", 0, &events, now);
     assert!(store.schedule(&batch).await.unwrap());
     let claimed = store.claim("worker", std::time::Duration::from_secs(30), now, 100).await.unwrap();
     let outbound: Vec<_> = claimed.into_iter().map(|c| c.event).collect();

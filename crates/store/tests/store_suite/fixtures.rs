@@ -168,3 +168,30 @@ pub fn assert_consecutive_versions(events: &[RecordedEvent]) {
         *version = e.version;
     }
 }
+
+/// A batch scheduling every one of `events` for `subscription` (to `system`), moving its cursor from
+/// `expected` to the last of them.
+pub fn schedule_all(
+    subscription: &str,
+    system: &str,
+    expected: i64,
+    events: &[RecordedEvent],
+    now: DateTime<Utc>,
+) -> crossdock_store::ScheduleBatch {
+    crossdock_store::ScheduleBatch {
+        subscription: subscription.into(),
+        system: system.into(),
+        expected_cursor: expected,
+        new_cursor: events.last().map_or(expected, |e| e.seq),
+        deliveries: events
+            .iter()
+            .map(|e| crossdock_store::NewDelivery {
+                seq: e.seq,
+                aggregate_id: e.aggregate_id.clone(),
+                event_type: e.event_type.clone(),
+                dead_error: None,
+            })
+            .collect(),
+        now,
+    }
+}
