@@ -263,7 +263,9 @@ pub trait Store: Send + Sync + 'static {
     async fn subscription_cursor(&self, name: &str) -> Result<Option<i64>, StoreError>;
     /// Inserts the batch's deliveries and moves the cursor from `expected_cursor` to `new_cursor`, in one
     /// transaction; false (and nothing written) when the cursor is no longer `expected_cursor`.
-    async fn schedule(&self, batch: &ScheduleBatch) -> Result<bool, StoreError>;
+    async fn schedule(&self, batch: &ScheduleBatch) -> Result<bool, StoreError> {
+        Ok(self.schedule_many(std::slice::from_ref(batch)).await?.first().copied().unwrap_or(false))
+    }
     /// [`Self::schedule`] for several subscriptions in one transaction; for each batch, whether it was applied.
     async fn schedule_many(&self, batches: &[ScheduleBatch]) -> Result<Vec<bool>, StoreError>;
     /// Leases up to `limit` due deliveries to `owner` until `now + lease`, oldest first, at most one per

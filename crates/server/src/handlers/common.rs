@@ -32,7 +32,7 @@ pub fn replay_headers(receipt: &CommandReceipt) -> HeaderMap {
 pub async fn order_reply(
     state: &AppState,
     actor: &Actor,
-    receipt: CommandReceipt,
+    mut receipt: CommandReceipt,
     new_status: StatusCode,
 ) -> Result<Response, ApiError> {
     let id = OrderId::new(receipt.aggregate_id.clone()).map_err(|e| {
@@ -44,7 +44,6 @@ pub async fn order_reply(
         )
     })?;
     // The batch hands back the order as the command left it; a replay reads it as it is now.
-    let mut receipt = receipt;
     let applied = receipt.order.take().filter(|o| !receipt.replayed && o.id == id).map(std::sync::Arc::unwrap_or_clone);
     let stored = match applied {
         Some(order) => Some(order),

@@ -369,10 +369,6 @@ impl Store for PgStore {
         delivery::cursor(&self.read, name).await
     }
 
-    async fn schedule(&self, batch: &ScheduleBatch) -> Result<bool, StoreError> {
-        Ok(delivery::schedule(&self.write, std::slice::from_ref(batch)).await?.first().copied().unwrap_or(false))
-    }
-
     async fn schedule_many(&self, batches: &[ScheduleBatch]) -> Result<Vec<bool>, StoreError> {
         delivery::schedule(&self.write, batches).await
     }
