@@ -140,10 +140,7 @@ where
                     });
                 }
             }
-            tokio::select! {
-                _ = tokio::time::sleep(TICK) => {}
-                _ = stop.changed() => {}
-            }
+            crate::clock::pause(TICK, &mut stop).await;
         }
         if tokio::time::timeout(STOP_GRACE, async { while running.join_next().await.is_some() {} }).await.is_err() {
             running.abort_all();

@@ -113,6 +113,16 @@ pub fn later(at: DateTime<Utc>, span: TimeDelta) -> DateTime<Utc> {
     at.checked_add_signed(span).unwrap_or(DateTime::<Utc>::MAX_UTC)
 }
 
+/// Sleeps `wait` (real time) or until `stop` changes, whichever comes first; true when the simulation is
+/// stopping.
+pub(crate) async fn pause(wait: std::time::Duration, stop: &mut tokio::sync::watch::Receiver<bool>) -> bool {
+    tokio::select! {
+        _ = tokio::time::sleep(wait) => {}
+        _ = stop.changed() => {}
+    }
+    *stop.borrow()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -89,10 +89,7 @@ pub fn spawn_change_feed(mut feed: ChangeFeed, mut stop: watch::Receiver<bool>, 
             if let Err(e) = feed.poll(20).await {
                 tracing::debug!(error = %e, "change-feed stand-in could not read the feed");
             }
-            tokio::select! {
-                _ = tokio::time::sleep(every) => {}
-                _ = stop.changed() => {}
-            }
+            crate::clock::pause(every, &mut stop).await;
         }
     })
 }

@@ -7,7 +7,6 @@ use super::orders::OrderGenerator;
 use super::sourcing::SourcingStandIn;
 use super::{Context, SimSystem};
 use crate::catalog::{Catalog, Site};
-use crate::clock::hours;
 use crate::faults::FaultConfig;
 use crate::hub::OrderAction;
 use crate::webhook::{EventHandler, Handled};
@@ -214,16 +213,8 @@ impl ChannelSystem {
         let in_flight = Arc::new(Semaphore::new(self.config.max_in_flight.max(1)));
         let mut tasks = tokio::task::JoinSet::new();
         for _ in 0..self.config.orders {
-            // Exponential gaps: a Poisson stream of orders on the simulated clock.
-            let u: f64 = arrivals.random::<f64>().max(f64::MIN_POSITIVE);
-            let gap = hours(-u.ln() / self.config.orders_per_hour);
-            let outage = self.context.faults.outage_now().map(|(_, end)| self.context.clock.real_until(end));
-            let wait = self.context.clock.to_real(gap) + outage.unwrap_or_default();
-            tokio::select! {
-                _ = tokio::time::sleep(wait) => {}
-                _ = stop.changed() => {}
-            }
-            if *stop.borrow() {
+            let wait = self.context.next_arrival(&mut arrivals, self.config.orders_per_hour);
+            if crate::clock::pause(wait, &mut stop).await {
                 break;
             }
             let Ok(permit) = in_flight.clone().acquire_owned().await else { break };

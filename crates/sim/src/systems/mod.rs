@@ -52,6 +52,15 @@ impl Context {
         Ok(Self { name, clock, hub, stats, faults, seed })
     }
 
+    /// The real time to wait before the next arrival of a Poisson stream of `per_hour` on the simulated clock
+    /// (an exponential gap drawn from `rng`), plus what is left of an outage of this system.
+    pub fn next_arrival(&self, rng: &mut impl rand::Rng, per_hour: f64) -> std::time::Duration {
+        let u: f64 = rng.random::<f64>().max(f64::MIN_POSITIVE);
+        let gap = crate::clock::hours(-u.ln() / per_hour);
+        let outage = self.faults.outage_now().map(|(_, end)| self.clock.real_until(end));
+        self.clock.to_real(gap) + outage.unwrap_or_default()
+    }
+
     /// Logs a request that failed for good (it is already counted).
     pub fn warn(&self, what: &str, error: &dyn std::fmt::Display) {
         tracing::debug!(system = self.name, error = %error, "{what} failed");

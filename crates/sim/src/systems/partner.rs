@@ -340,14 +340,8 @@ impl Partner {
     async fn send_orders(self: Arc<Self>, mut stop: watch::Receiver<bool>) {
         let mut rng = StdRng::seed_from_u64(self.context.seed ^ 0xB2B);
         for n in 1..=self.config.orders {
-            let u: f64 = rng.random::<f64>().max(f64::MIN_POSITIVE);
-            let gap = hours(-u.ln() / self.config.orders_per_hour);
-            let outage = self.context.faults.outage_now().map(|(_, end)| self.context.clock.real_until(end));
-            tokio::select! {
-                _ = tokio::time::sleep(self.context.clock.to_real(gap) + outage.unwrap_or_default()) => {}
-                _ = stop.changed() => {}
-            }
-            if *stop.borrow() {
+            let wait = self.context.next_arrival(&mut rng, self.config.orders_per_hour);
+            if crate::clock::pause(wait, &mut stop).await {
                 break;
             }
             self.send_next(&mut rng, n).await;
@@ -357,10 +351,7 @@ impl Partner {
     async fn watch_outbox(self: Arc<Self>, mut stop: watch::Receiver<bool>) {
         while !*stop.borrow() {
             self.pick_up().await;
-            tokio::select! {
-                _ = tokio::time::sleep(self.poll) => {}
-                _ = stop.changed() => {}
-            }
+            crate::clock::pause(self.poll, &mut stop).await;
         }
     }
 

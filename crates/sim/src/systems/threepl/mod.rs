@@ -338,10 +338,7 @@ impl ThreePl {
     async fn watch_outbox(self: Arc<Self>, mut stop: watch::Receiver<bool>) {
         while !*stop.borrow() {
             self.pick_up().await;
-            tokio::select! {
-                _ = tokio::time::sleep(self.poll) => {}
-                _ = stop.changed() => {}
-            }
+            crate::clock::pause(self.poll, &mut stop).await;
         }
     }
 
