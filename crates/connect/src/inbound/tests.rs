@@ -172,15 +172,7 @@ async fn the_nats_consumer_acks_after_the_handler_terms_refusals_and_redelivers_
         let _ = stopped.await;
     }));
     // The consumer creates the stream; publish once it is there.
-    let mut created = false;
-    for _ in 0..200 {
-        if js.get_stream(&stream).await.is_ok() {
-            created = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    assert!(created, "the consumer created its stream");
+    wait_for_stream(&js, &stream).await;
     for (n, body, msg_id) in
         [(1, "{\"n\":1}", Some("order-1")), (2, "{\"bad\":1}", None), (3, "{\"flaky\":1}", Some("order-3"))]
     {
@@ -363,15 +355,7 @@ async fn nats_commands_are_submitted_and_audited_as_the_system() {
         let _ = stopped.await;
     }));
     let js = async_nats::jetstream::new(async_nats::connect(url.as_str()).await.unwrap());
-    let mut created = false;
-    for _ in 0..200 {
-        if js.get_stream(&stream).await.is_ok() {
-            created = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    assert!(created, "the consumer created its stream");
+    wait_for_stream(&js, &stream).await;
     let body = r#"{"type": "adjust_inventory", "sku": "SKU-9", "location": "W1", "delta": 6, "reason": "receipt"}"#;
     let mut headers = async_nats::HeaderMap::new();
     headers.insert("Nats-Msg-Id", "erp-receipt-1");
@@ -397,4 +381,15 @@ async fn nats_commands_are_submitted_and_audited_as_the_system() {
         [("adjust_inventory", "inbound:erp:erp-receipt-1", Some(format!("{subject}.receipt")))],
         "{entries:?}"
     );
+}
+
+/// Waits (at most 10 s) until the consumer has created its stream, so that what is published next is kept.
+async fn wait_for_stream(js: &async_nats::jetstream::Context, stream: &str) {
+    for _ in 0..200 {
+        if js.get_stream(stream).await.is_ok() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("the consumer did not create its stream {stream}");
 }
