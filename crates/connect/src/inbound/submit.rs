@@ -37,20 +37,12 @@ impl SubmitHandler {
         let output = match self.mapping.clone() {
             None => payload,
             Some(mapping) => {
-                let outputs = tokio::task::spawn_blocking(move || mapping.run(payload))
+                let output = tokio::task::spawn_blocking(move || mapping.run_at_most_one(payload))
                     .await
                     .map_err(|e| InboundError::Transient(format!("the mapping did not finish: {e}")))?
                     .map_err(|e| refused("mapping failed", &e))?;
-                let count = outputs.len();
-                match (outputs.into_iter().next(), count) {
-                    (None, _) => return Ok(None),
-                    (Some(one), 1) => one,
-                    (Some(_), n) => {
-                        return Err(InboundError::Permanent(format!(
-                            "mapping failed: it produced {n} outputs; one command is expected"
-                        )));
-                    }
-                }
+                let Some(output) = output else { return Ok(None) };
+                output
             }
         };
         let parsed = if output.get("type").is_some() {

@@ -69,6 +69,9 @@ pub enum MappingError {
     /// The mapping produced no value where one was required.
     #[error("{origin}: the mapping produced no output")]
     NoOutput { origin: String },
+    /// The mapping produced several values where at most one was expected (one command per message).
+    #[error("{origin}: the mapping produced {count} outputs; one command is expected")]
+    TooManyOutputs { origin: String, count: usize },
     /// The thread running the mapping could not be started or failed.
     #[error("{origin}: mapping worker failed: {message}")]
     Worker { origin: String, message: String },
@@ -86,6 +89,7 @@ impl MappingError {
             | Self::Input { origin, .. }
             | Self::Output { origin, .. }
             | Self::NoOutput { origin }
+            | Self::TooManyOutputs { origin, .. }
             | Self::Worker { origin, .. } => origin,
         }
     }

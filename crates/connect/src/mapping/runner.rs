@@ -125,6 +125,16 @@ impl Mapping {
         self.run(input)?.into_iter().next().ok_or_else(|| MappingError::NoOutput { origin: self.origin.to_string() })
     }
 
+    /// Runs the mapping and returns its only output, `None` when it produced none; more than one is an error
+    /// (an inbound message maps to one command or none). Blocks like [`Self::run`].
+    pub fn run_at_most_one(&self, input: Value) -> Result<Option<Value>, MappingError> {
+        let mut outputs = self.run(input)?;
+        match outputs.len() {
+            0 | 1 => Ok(outputs.pop()),
+            count => Err(MappingError::TooManyOutputs { origin: self.origin.to_string(), count }),
+        }
+    }
+
     /// Runs the mapping as a filter: true when its first output is neither `false` nor `null`.
     pub fn matches(&self, input: Value) -> Result<bool, MappingError> {
         Ok(self.run(input)?.first().is_some_and(|v| !matches!(v, Value::Null | Value::Bool(false))))

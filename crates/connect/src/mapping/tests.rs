@@ -23,6 +23,16 @@ fn compile_error(source: &str) -> String {
 }
 
 #[test]
+fn at_most_one_output_is_accepted() {
+    let one = |source: &str| patient(source).run_at_most_one(json!({"n": 1}));
+    assert_eq!(one(".n").unwrap(), Some(json!(1)));
+    assert_eq!(one("empty").unwrap(), None);
+    let many = one(".n, .n").unwrap_err();
+    assert_eq!(many, MappingError::TooManyOutputs { origin: "test.jq".into(), count: 2 });
+    assert_eq!(many.to_string(), "test.jq: the mapping produced 2 outputs; one command is expected");
+}
+
+#[test]
 fn a_mapping_reshapes_its_input() {
     let out = run(
         r#"{id: .order.id, skus: [.order.lines[].sku], n: (.order.lines | length)}"#,

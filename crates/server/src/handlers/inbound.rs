@@ -133,23 +133,12 @@ async fn map_payload(inbound: &LoadedInbound, payload: Value) -> Result<Option<C
     let output = match inbound.mapping.clone() {
         None => payload,
         Some(mapping) => {
-            let outputs = tokio::task::spawn_blocking(move || mapping.run(payload))
+            let output = tokio::task::spawn_blocking(move || mapping.run_at_most_one(payload))
                 .await
                 .map_err(|_| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal_error", "the mapping failed"))?
                 .map_err(mapping_failed)?;
-            let count = outputs.len();
-            let mut outputs = outputs.into_iter();
-            match (outputs.next(), count) {
-                (None, _) => return Ok(None),
-                (Some(one), 1) => one,
-                (Some(_), n) => {
-                    return Err(ApiError::new(
-                        StatusCode::UNPROCESSABLE_ENTITY,
-                        "mapping_failed",
-                        format!("the mapping produced {n} outputs; one command is expected"),
-                    ));
-                }
-            }
+            let Some(output) = output else { return Ok(None) };
+            output
         }
     };
     command_from(output).map(Some)
