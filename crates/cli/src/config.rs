@@ -58,11 +58,14 @@ pub struct DispatchConfig {
     pub lease_secs: u64,
     /// How often the log and the due deliveries are checked without a wake-up, in milliseconds.
     pub poll_interval_ms: u64,
+    /// Send new events as they are read and record them with their outcome (one row write per delivery);
+    /// false: record them pending first and send them from there (three row writes). Same guarantees.
+    pub send_on_schedule: bool,
 }
 
 impl Default for DispatchConfig {
     fn default() -> Self {
-        Self { enabled: true, lease_secs: 60, poll_interval_ms: 50 }
+        Self { enabled: true, lease_secs: 60, poll_interval_ms: 50, send_on_schedule: true }
     }
 }
 

@@ -45,6 +45,7 @@ pub fn dispatcher(
     let options = DispatchOptions {
         lease: Duration::from_secs(checked.dispatch.lease_secs),
         poll_interval: Duration::from_millis(checked.dispatch.poll_interval_ms),
+        send_on_schedule: checked.dispatch.send_on_schedule,
         ..DispatchOptions::default()
     };
     Ok(Some(Dispatcher::new(store, systems, subscriptions, options)?))

@@ -193,6 +193,8 @@ pub trait Store: Send + Sync + 'static {
     /// The heads of the events after `after` (no payload: nothing decoded or opened), in sequence order, at
     /// most `limit`: for readers that select by type before they need a payload (the dispatcher's scheduling).
     async fn event_heads_after(&self, after: i64, limit: u32) -> Result<Vec<EventHead>, StoreError>;
+    /// The events with these sequence numbers, in sequence order; numbers with no event are left out.
+    async fn events_at(&self, seqs: &[i64]) -> Result<Vec<RecordedEvent>, StoreError>;
     /// The events of aggregates of `kind` after `after`, in sequence order, at most `limit` (the availability
     /// feed reads only inventory events).
     async fn events_of_kind_after(
@@ -280,6 +282,28 @@ pub trait Store: Send + Sync + 'static {
     /// Records the results of claimed deliveries in one transaction; results for deliveries `owner` no longer
     /// holds are ignored. Returns how many were recorded.
     async fn complete(&self, owner: &str, results: &[DeliveryResult]) -> Result<u64, StoreError>;
+    /// Takes or renews the sender lease of `subscription` for `owner` until `until` (sending on schedule),
+    /// unless another owner holds it past `now`; true when `owner` holds it afterwards. Handing it back:
+    /// `until <= now`.
+    async fn acquire_sender(
+        &self,
+        subscription: &str,
+        owner: &str,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> Result<bool, StoreError>;
+    /// Which of `aggregates` have a pending delivery for `subscription` (their new events queue behind it).
+    async fn pending_aggregates(
+        &self,
+        subscription: &str,
+        aggregates: &[String],
+    ) -> Result<std::collections::HashSet<String>, StoreError>;
+    /// The id of `subscription`'s delivery of each of these events that has one, by sequence number.
+    async fn delivery_ids(
+        &self,
+        subscription: &str,
+        seqs: &[i64],
+    ) -> Result<std::collections::HashMap<i64, i64>, StoreError>;
     /// Dead letters matching `filter`, by id.
     async fn dead_letters(&self, filter: &DeadLetterFilter) -> Result<Vec<DeliveryRecord>, StoreError>;
     /// One delivery with its last request and response.

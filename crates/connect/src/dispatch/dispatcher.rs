@@ -1,11 +1,13 @@
-//! The dispatcher: a scheduling task that turns the event log into deliveries per subscription, and a
-//! delivery task that claims due deliveries, sends them and records the outcomes. All state is in the store,
+//! The dispatcher: a sender per subscription that sends new events as it reads them and records them with
+//! their outcomes (`sender`; or, with `send_on_schedule` off, one scheduling task that only records them
+//! pending), and a delivery task that claims due pending deliveries (retries, queued events, another
+//! process's leftovers), sends them and records the outcomes. All state is in the store,
 //! so a restart resumes where it stopped and several processes share one database.
 
 use super::breaker::{CircuitBreaker, CircuitState};
 use super::latency::{LatencyHistogram, LatencySnapshot};
 use super::setup::{DispatchError, DispatchOptions, DispatchSubscription, DispatchSystem, validate};
-use super::{scheduler, worker};
+use super::{scheduler, sender, worker};
 use crossdock_store::Store;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -159,11 +161,26 @@ impl Dispatcher {
         }
         tracing::info!(owner = %self.inner.options.owner, subscriptions = cursors.len(), "dispatcher started");
         let (stop, stopped) = watch::channel(false);
-        let scheduling = tokio::spawn(scheduler::run(self.inner.clone(), cursors, stopped.clone()));
-        let delivering = tokio::spawn(worker::run(self.inner.clone(), stopped));
+        let mut tasks = Vec::new();
+        if self.inner.options.send_on_schedule {
+            let mut wakes = Vec::with_capacity(cursors.len());
+            let (recorder, queue) = tokio::sync::mpsc::channel(cursors.len().max(1));
+            for (index, cursor) in cursors.into_iter().enumerate() {
+                let wake = Arc::new(Notify::new());
+                wakes.push(wake.clone());
+                let task = sender::run(self.inner.clone(), index, cursor, wake, recorder.clone(), stopped.clone());
+                tasks.push(("sender", tokio::spawn(task)));
+            }
+            drop(recorder);
+            tasks.push(("recorder", tokio::spawn(sender::record(self.inner.clone(), queue))));
+            tasks.push(("wake-up", tokio::spawn(fan_out_wake_ups(self.inner.clone(), wakes, stopped.clone()))));
+        } else {
+            tasks.push(("scheduler", tokio::spawn(scheduler::run(self.inner.clone(), cursors, stopped.clone()))));
+        }
+        tasks.push(("delivery", tokio::spawn(worker::run(self.inner.clone(), stopped))));
         shutdown.await;
         let _ = stop.send(true);
-        for (name, task) in [("scheduler", scheduling), ("delivery", delivering)] {
+        for (name, task) in tasks {
             if let Err(error) = task.await {
                 tracing::error!(task = name, %error, "dispatcher task failed");
             }
@@ -173,5 +190,19 @@ impl Dispatcher {
         }
         tracing::info!(owner = %self.inner.options.owner, "dispatcher stopped");
         Ok(())
+    }
+}
+
+/// Passes each "new events" wake-up on to every subscription's sender (a `Notify` wakes only one waiter).
+async fn fan_out_wake_ups(inner: Arc<Inner>, wakes: Vec<Arc<Notify>>, mut stopped: watch::Receiver<bool>) {
+    while !*stopped.borrow() {
+        tokio::select! {
+            _ = inner.new_events.notified() => {
+                for wake in &wakes {
+                    wake.notify_one();
+                }
+            }
+            _ = stopped.changed() => {}
+        }
     }
 }

@@ -8,6 +8,8 @@ mod from_config;
 mod latency;
 mod policy;
 mod scheduler;
+mod send;
+mod sender;
 mod setup;
 mod shape;
 #[cfg(test)]

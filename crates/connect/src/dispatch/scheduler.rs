@@ -113,11 +113,9 @@ impl Page {
     /// The deliveries `subscription` gets from the events after `after`.
     fn select(&self, subscription: &DispatchSubscription, after: i64) -> Vec<NewDelivery> {
         match self {
-            Page::Heads(heads) => heads
-                .iter()
-                .filter(|h| h.seq > after && any_pattern_matches(&subscription.event_types, &h.event_type))
-                .map(|h| delivery(h.seq, &h.aggregate_id, &h.event_type, None))
-                .collect(),
+            Page::Heads(heads) => {
+                heads.iter().filter(|h| h.seq > after).filter_map(|h| select_head(subscription, h)).collect()
+            }
             Page::Events(events) => {
                 events.iter().filter(|e| e.seq > after).filter_map(|e| select(subscription, e)).collect()
             }
@@ -126,12 +124,25 @@ impl Page {
 }
 
 fn delivery(seq: i64, aggregate_id: &str, event_type: &str, dead_error: Option<String>) -> NewDelivery {
-    NewDelivery { seq, aggregate_id: aggregate_id.to_string(), event_type: event_type.to_string(), dead_error }
+    NewDelivery {
+        seq,
+        aggregate_id: aggregate_id.to_string(),
+        event_type: event_type.to_string(),
+        dead_error,
+        sent: None,
+    }
+}
+
+/// The delivery to schedule for an event known by its head, if the subscription selects its type (for a
+/// subscription that does not filter on payloads).
+pub(crate) fn select_head(subscription: &DispatchSubscription, head: &EventHead) -> Option<NewDelivery> {
+    any_pattern_matches(&subscription.event_types, &head.event_type)
+        .then(|| delivery(head.seq, &head.aggregate_id, &head.event_type, None))
 }
 
 /// The delivery to schedule for an event, if the subscription selects it. A filter that fails records the
 /// delivery straight as a dead letter, with the error.
-fn select(subscription: &DispatchSubscription, event: &RecordedEvent) -> Option<NewDelivery> {
+pub(crate) fn select(subscription: &DispatchSubscription, event: &RecordedEvent) -> Option<NewDelivery> {
     if !any_pattern_matches(&subscription.event_types, &event.event_type) {
         return None;
     }

@@ -104,6 +104,10 @@ pub struct DispatchOptions {
     pub schedule_page: u32,
     /// Most results recorded in one transaction.
     pub complete_batch: usize,
+    /// Send new events as soon as they are read, recording each with its outcome (one task per subscription,
+    /// see `sender`), rather than scheduling them pending for the claim path first. Retries go through the
+    /// claim path either way.
+    pub send_on_schedule: bool,
 }
 
 impl Default for DispatchOptions {
@@ -116,6 +120,7 @@ impl Default for DispatchOptions {
             max_in_flight: 4096,
             schedule_page: 2000,
             complete_batch: 1024,
+            send_on_schedule: true,
         }
     }
 }

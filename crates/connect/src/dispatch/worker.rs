@@ -2,16 +2,13 @@
 //! batches through the circuit breaker and the system's semaphore, and hands results to a completer that
 //! records them in batches (one transaction each).
 
-use super::breaker::Admission;
-use super::dispatcher::{Inner, SystemRuntime};
-use super::policy::settle;
-use crate::transport::OutboundMessage;
+use super::dispatcher::Inner;
+use super::send;
 use chrono::Utc;
 use crossdock_store::{ClaimedDelivery, DeliveryOutcome, DeliveryResult};
-use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc, watch};
 use tokio::task::JoinSet;
 
@@ -106,156 +103,35 @@ async fn send_batch(
     results: mpsc::UnboundedSender<Completion>,
 ) {
     let Some(runtime) = inner.systems.get(&system) else { return };
-    let record = |delivery: &ClaimedDelivery, outcome: DeliveryOutcome, permit: OwnedSemaphorePermit| {
-        let counter = match &outcome {
-            DeliveryOutcome::Delivered { .. } => Some(&runtime.counters.delivered),
-            DeliveryOutcome::Retry { .. } => Some(&runtime.counters.retried),
-            DeliveryOutcome::Dead { .. } => Some(&runtime.counters.dead),
-            DeliveryOutcome::Deferred { .. } => Some(&runtime.counters.deferred),
-            DeliveryOutcome::Discarded { .. } => None,
-        };
-        if let Some(counter) = counter {
-            counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        }
-        if let DeliveryOutcome::Delivered { latency_ms, .. } = &outcome {
-            runtime.counters.latency.record(*latency_ms);
-        }
-        let result = DeliveryResult { id: delivery.id, outcome };
+    let record = |id: i64, outcome: DeliveryOutcome, permit: OwnedSemaphorePermit| {
+        let result = DeliveryResult { id, outcome };
         let _ = results.send(Completion { result, _permit: permit });
     };
     let Ok(_system_permits) = runtime.permits.acquire_many(batch.len() as u32).await else { return };
     let now = Utc::now();
     let half_lease = chrono::Duration::from_std(inner.options.lease / 2).unwrap_or_default();
     let mut fresh = Vec::with_capacity(batch.len());
+    let mut permits = HashMap::with_capacity(batch.len());
     for (delivery, permit) in batch {
         // Too little of the lease left to be sure no other process takes it over mid-send: hand it back.
         if delivery.lease_expires_at - now < half_lease {
-            record(&delivery, DeliveryOutcome::Deferred { until: now }, permit);
+            let outcome = DeliveryOutcome::Deferred { until: now };
+            send::count_outcome(runtime, &outcome);
+            record(delivery.id, outcome, permit);
         } else {
-            fresh.push((delivery, permit));
+            permits.insert(delivery.id, permit);
+            fresh.push(delivery);
         }
     }
-    // Mappings may take a while (jq runs on its own threads with a deadline): keep them off the runtime.
-    let shaper = inner.clone();
-    let shaped = tokio::task::spawn_blocking(move || {
-        fresh
-            .into_iter()
-            .map(|(delivery, permit)| (shaped_body(&shaper, &delivery), delivery, permit))
-            .collect::<Vec<_>>()
-    })
-    .await;
-    let Ok(shaped) = shaped else {
-        tracing::error!(system = %system, "shaping a batch failed; its leases will expire and it will be sent again");
-        return;
-    };
-    let mut ready = Vec::with_capacity(shaped.len());
-    for (body, delivery, permit) in shaped {
-        match body {
-            Ok(Some(body)) => ready.push((delivery, permit, body)),
-            Ok(None) => {
-                let reason = "the subscription's mapping drops this event".to_string();
-                record(&delivery, DeliveryOutcome::Discarded { reason }, permit);
-            }
-            Err(error) => record(&delivery, DeliveryOutcome::Dead { error, request: None, response: None }, permit),
-        }
-    }
-    if ready.is_empty() {
+    if fresh.is_empty() {
         return;
     }
-    // Ask the breaker only for messages that will really be sent, so that a probe is always answered.
-    let mut admitted = admission(runtime, ready.len());
-    let mut to_send = Vec::with_capacity(ready.len());
-    for (delivery, permit, body) in ready {
-        match admitted.next_blocked() {
-            None => to_send.push((delivery, permit, body)),
-            Some(wait) => {
-                let until = now + chrono::Duration::from_std(wait).unwrap_or_default();
-                record(&delivery, DeliveryOutcome::Deferred { until }, permit);
-            }
+    // Deliveries missing from the answer (shaping failed) keep their lease until it runs out: sent again.
+    for (delivery, outcome) in send::send(inner.clone(), &system, fresh).await {
+        if let Some(permit) = permits.remove(&delivery.id) {
+            record(delivery.id, outcome, permit);
         }
     }
-    if to_send.is_empty() {
-        return;
-    }
-    let transport = &runtime.spec.transport;
-    let messages: Vec<OutboundMessage> = to_send
-        .iter()
-        .map(|(delivery, _, body)| OutboundMessage {
-            idempotency_key: delivery.idempotency_key.clone(),
-            event_type: delivery.event.event_type.clone(),
-            seq: delivery.event.seq,
-            aggregate_id: delivery.event.aggregate_id.clone(),
-            body: serde_json::to_vec(body).unwrap_or_default(),
-            timestamp: Utc::now(),
-        })
-        .collect();
-    let outcomes = transport.send_batch(&messages).await;
-    let finished = Utc::now();
-    let mut outcomes = outcomes.into_iter();
-    for (delivery, permit, body) in to_send {
-        let outcome = outcomes.next().unwrap_or_else(|| crate::transport::SendOutcome::Retry {
-            after: None,
-            error: "the transport returned no outcome".into(),
-            response: None,
-        });
-        if let Ok(mut breaker) = runtime.breaker.lock() {
-            breaker.record(outcome.is_failure(), Instant::now());
-        }
-        let request = json!({
-            "transport": transport.kind(),
-            "target": transport.target(),
-            "idempotency_key": delivery.idempotency_key,
-            "event_type": delivery.event.event_type,
-            "body": body,
-        });
-        let policy = &runtime.spec.retry;
-        let outcome = settle(
-            outcome,
-            policy,
-            delivery.attempts,
-            delivery.queued_at,
-            finished,
-            delivery.event.recorded_at,
-            request,
-        );
-        if let DeliveryOutcome::Retry { error, .. } | DeliveryOutcome::Dead { error, .. } = &outcome {
-            tracing::debug!(system = %system, key = %delivery.idempotency_key, %error, "delivery failed");
-        }
-        record(&delivery, outcome, permit);
-    }
-}
-
-/// The breaker's verdict for a batch, handed out message by message.
-struct Admitted {
-    send: usize,
-    blocked_for: Duration,
-}
-
-impl Admitted {
-    /// `None` while the message may be sent; the wait once the admitted ones are used up.
-    fn next_blocked(&mut self) -> Option<Duration> {
-        if self.send > 0 {
-            self.send -= 1;
-            None
-        } else {
-            Some(self.blocked_for)
-        }
-    }
-}
-
-fn admission(runtime: &SystemRuntime, size: usize) -> Admitted {
-    let cool_down = runtime.spec.breaker.cool_down;
-    let verdict = runtime.breaker.lock().map(|mut b| b.admit(Instant::now())).unwrap_or(Admission::All);
-    match verdict {
-        Admission::All => Admitted { send: size, blocked_for: Duration::ZERO },
-        Admission::Probe => Admitted { send: 1, blocked_for: cool_down.min(Duration::from_secs(1)) },
-        Admission::Blocked(wait) => Admitted { send: 0, blocked_for: wait },
-    }
-}
-
-fn shaped_body(inner: &Inner, delivery: &ClaimedDelivery) -> Result<Option<Value>, String> {
-    let subscription = inner.subscription(&delivery.subscription).ok_or("unknown subscription")?;
-    subscription.shape.body(&delivery.event).map_err(|error| format!("mapping failed: {error}"))
 }
 
 /// Records results in batches: whatever is queued when the previous transaction ends goes in the next.

@@ -37,6 +37,7 @@ pub async fn dead_letters(store: &dyn Store, subscription: &str, system: &str, o
             aggregate_id: e.aggregate_id.clone(),
             event_type: e.event_type.clone(),
             dead_error: None,
+            sent: None,
         })
         .collect();
     let head = events.last().map_or(cursor, |e| e.seq);

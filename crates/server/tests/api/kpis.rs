@@ -111,6 +111,7 @@ async fn kpis_follow_the_event_log() {
                 aggregate_id: e.aggregate_id.clone(),
                 event_type: e.event_type.clone(),
                 dead_error: None,
+                sent: None,
             })
             .collect(),
         now,
@@ -235,6 +236,7 @@ async fn metrics_expose_the_kpis_of_the_report() {
             aggregate_id: events[0].aggregate_id.clone(),
             event_type: events[0].event_type.clone(),
             dead_error: None,
+            sent: None,
         }],
         now,
     };

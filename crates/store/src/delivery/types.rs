@@ -53,6 +53,21 @@ pub struct NewDelivery {
     pub event_type: String,
     /// When set, the delivery is recorded straight as a dead letter with this error (a mapping that failed).
     pub dead_error: Option<String>,
+    /// What the dispatcher already did with it before recording it (sending on schedule); `None`: nothing
+    /// yet, the row is pending for the claim path.
+    pub sent: Option<Sent>,
+}
+
+/// A delivery the dispatcher sent before recording it (see `delivery` module: sending on schedule).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Sent {
+    /// Acknowledged at `at`, `latency_ms` after the event's commit: recorded straight as delivered, one
+    /// attempt, without ever being pending.
+    Delivered { at: DateTime<Utc>, latency_ms: i64 },
+    /// Attempted (or held back by the circuit) without success: recorded pending and leased to `owner`
+    /// until `until`, so that the owner records the attempt's outcome with `complete` (which seals its
+    /// request and response) and nobody else sends it meanwhile.
+    Held { owner: String, until: DateTime<Utc> },
 }
 
 /// Deliveries to insert for one subscription and the cursor move that covers them, applied atomically.

@@ -4,10 +4,11 @@
 use super::rows;
 use crate::StoreError;
 use crate::codec::{db, now_micros, rows_per_statement, to_json};
+use crate::delivery::RowState;
 use crate::delivery::outcomes::{LastOutcomes, note_outcome};
 use crate::delivery::sealing::{delivery_subject, ids_to_seal, seal_results};
 use crate::delivery::{
-    ClaimedDelivery, DeliveryOutcome, DeliveryResult, DeliveryStatus, ScheduleBatch, SubscriptionStart, idempotency_key,
+    ClaimedDelivery, DeliveryOutcome, DeliveryResult, ScheduleBatch, SubscriptionStart, idempotency_key,
 };
 use chrono::{DateTime, Utc};
 use sqlx::{PgPool, Postgres, QueryBuilder, Row, Transaction};
@@ -99,27 +100,45 @@ async fn schedule_one(
             return Ok(false);
         }
     }
-    for chunk in batch.deliveries.chunks(rows_per_statement(11)) {
+    for chunk in batch.deliveries.chunks(rows_per_statement(18)) {
         let mut query = QueryBuilder::<Postgres>::new(
             "INSERT INTO deliveries (subscription, system, seq, aggregate_id, event_type, status, next_attempt_at, \
-             idempotency_key, created_at, queued_at, last_error) ",
+             idempotency_key, created_at, queued_at, last_error, attempts, first_attempt_at, last_attempt_at, \
+             delivered_at, latency_ms, lease_owner, lease_expires_at) ",
         );
         query.push_values(chunk, |mut row, d| {
-            let status = if d.dead_error.is_some() { DeliveryStatus::Dead } else { DeliveryStatus::Pending };
+            let row_state = RowState::of(d);
             row.push_bind(batch.subscription.clone())
                 .push_bind(batch.system.clone())
                 .push_bind(d.seq)
                 .push_bind(d.aggregate_id.clone())
                 .push_bind(d.event_type.clone())
-                .push_bind(status.as_str())
+                .push_bind(row_state.status.as_str())
                 .push_bind(batch.now)
                 .push_bind(idempotency_key(&batch.subscription, d.seq))
                 .push_bind(batch.now)
                 .push_bind(batch.now)
-                .push_bind(d.dead_error.clone());
+                .push_bind(d.dead_error.clone())
+                .push_bind(i32::from(row_state.delivered.is_some()))
+                .push_bind(row_state.delivered.map(|_| batch.now))
+                .push_bind(row_state.delivered.map(|_| batch.now))
+                .push_bind(row_state.delivered.map(|(at, _)| at))
+                .push_bind(row_state.delivered.map(|(_, latency)| latency))
+                .push_bind(row_state.lease.map(|(owner, _)| owner.to_string()))
+                .push_bind(row_state.lease.map(|(_, until)| until));
         });
         query.push(" ON CONFLICT (subscription, seq) DO NOTHING");
         query.build().execute(&mut **tx).await.map_err(db)?;
+    }
+    if let Some(at) = batch.deliveries.iter().filter_map(|d| RowState::of(d).delivered.map(|(at, _)| at)).max() {
+        sqlx::query(
+            "UPDATE subscriptions SET last_success_at = GREATEST(COALESCE(last_success_at, $1), $1) WHERE name = $2",
+        )
+        .bind(at)
+        .bind(batch.subscription.clone())
+        .execute(&mut **tx)
+        .await
+        .map_err(db)?;
     }
     Ok(true)
 }

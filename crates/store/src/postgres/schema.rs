@@ -100,6 +100,13 @@ CREATE TABLE pii_keys (
     created_at TIMESTAMPTZ NOT NULL
 );",
     },
+    // Version 8: the sender lease of a subscription that sends on schedule (`delivery` module).
+    Migration {
+        version: 8,
+        name: "subscription sender lease",
+        sql: "ALTER TABLE subscriptions ADD COLUMN IF NOT EXISTS sender TEXT;
+ALTER TABLE subscriptions ADD COLUMN IF NOT EXISTS sender_until TIMESTAMPTZ;",
+    },
 ];
 
 /// Migration 5: a rotated key's previous secret (valid until the overlap ends) and a per-key rate limit.

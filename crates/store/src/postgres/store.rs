@@ -2,7 +2,7 @@
 //! writers take turns through an advisory lock. Queries run on a separate pool.
 
 use super::pii_keys::PgKeyTable;
-use super::{dead_letters, delivery, edi, rows, schema, tx::PgBackend};
+use super::{dead_letters, delivery, edi, rows, schema, sender, tx::PgBackend};
 use crate::codec::{db, page_size};
 use crate::edi::{ControlBlock, InterchangeAckUpdate, InterchangeFilter, InterchangeRecord, NewInterchange};
 use crate::pii::{Erasure, Pii, StoreOptions};
@@ -175,6 +175,11 @@ impl Store for PgStore {
         .await
         .map_err(db)?;
         found.iter().map(rows::event_head).collect()
+    }
+
+    async fn events_at(&self, seqs: &[i64]) -> Result<Vec<RecordedEvent>, StoreError> {
+        let found = sender::event_rows_at(&self.read, seqs).await?;
+        self.open_events(&found).await
     }
 
     async fn events_of_kind_after(
@@ -367,6 +372,32 @@ impl Store for PgStore {
 
     async fn subscription_cursor(&self, name: &str) -> Result<Option<i64>, StoreError> {
         delivery::cursor(&self.read, name).await
+    }
+
+    async fn acquire_sender(
+        &self,
+        subscription: &str,
+        owner: &str,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        sender::acquire_sender(&self.write, subscription, owner, now, until).await
+    }
+
+    async fn pending_aggregates(
+        &self,
+        subscription: &str,
+        aggregates: &[String],
+    ) -> Result<std::collections::HashSet<String>, StoreError> {
+        sender::pending_aggregates(&self.read, subscription, aggregates).await
+    }
+
+    async fn delivery_ids(
+        &self,
+        subscription: &str,
+        seqs: &[i64],
+    ) -> Result<std::collections::HashMap<i64, i64>, StoreError> {
+        sender::delivery_ids(&self.read, subscription, seqs).await
     }
 
     async fn schedule_many(&self, batches: &[ScheduleBatch]) -> Result<Vec<bool>, StoreError> {

@@ -10,6 +10,7 @@ mod kpis;
 pub(crate) mod pii_keys;
 mod rows;
 mod schema;
+mod sender;
 mod sourcing;
 mod store;
 mod tx;

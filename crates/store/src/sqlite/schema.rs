@@ -92,6 +92,13 @@ CREATE TABLE api_keys (
         sql: "ALTER TABLE orders ADD COLUMN customer_id TEXT;
 CREATE INDEX orders_by_customer ON orders (customer_id, last_seq);",
     },
+    // Version 8: the sender lease of a subscription that sends on schedule (`delivery` module).
+    Migration {
+        version: 8,
+        name: "subscription sender lease",
+        sql: "ALTER TABLE subscriptions ADD COLUMN sender TEXT;
+ALTER TABLE subscriptions ADD COLUMN sender_until TEXT;",
+    },
 ];
 
 /// Migration 5: a rotated key's previous secret (valid until the overlap ends) and a per-key rate limit.

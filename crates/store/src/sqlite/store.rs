@@ -2,7 +2,7 @@
 //! group-commit task, and a separate pool of read-only connections for queries.
 
 use super::pii_keys::{self, SqliteKeyTable};
-use super::{dead_letters, delivery, edi, rows, schema, tx::SqliteBackend};
+use super::{dead_letters, delivery, edi, rows, schema, sender, tx::SqliteBackend};
 use crate::codec::{db, page_size, time_text};
 use crate::edi::{ControlBlock, InterchangeAckUpdate, InterchangeFilter, InterchangeRecord, NewInterchange};
 use crate::pii::{Erasure, Pii, StoreOptions};
@@ -204,6 +204,11 @@ impl Store for SqliteStore {
         found.iter().map(rows::event_head).collect()
     }
 
+    async fn events_at(&self, seqs: &[i64]) -> Result<Vec<RecordedEvent>, StoreError> {
+        let found = sender::event_rows_at(&self.read, seqs).await?;
+        self.open_events(&found).await
+    }
+
     async fn events_of_kind_after(
         &self,
         kind: AggregateKind,
@@ -399,6 +404,32 @@ impl Store for SqliteStore {
 
     async fn subscription_cursor(&self, name: &str) -> Result<Option<i64>, StoreError> {
         delivery::cursor(&self.read, name).await
+    }
+
+    async fn acquire_sender(
+        &self,
+        subscription: &str,
+        owner: &str,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        sender::acquire_sender(&self.write, subscription, owner, now, until).await
+    }
+
+    async fn pending_aggregates(
+        &self,
+        subscription: &str,
+        aggregates: &[String],
+    ) -> Result<std::collections::HashSet<String>, StoreError> {
+        sender::pending_aggregates(&self.read, subscription, aggregates).await
+    }
+
+    async fn delivery_ids(
+        &self,
+        subscription: &str,
+        seqs: &[i64],
+    ) -> Result<std::collections::HashMap<i64, i64>, StoreError> {
+        sender::delivery_ids(&self.read, subscription, seqs).await
     }
 
     async fn schedule_many(&self, batches: &[ScheduleBatch]) -> Result<Vec<bool>, StoreError> {

@@ -25,6 +25,7 @@ fn new_delivery(event: &RecordedEvent) -> NewDelivery {
         aggregate_id: event.aggregate_id.clone(),
         event_type: event.event_type.clone(),
         dead_error: None,
+        sent: None,
     }
 }
 

@@ -31,6 +31,7 @@ async fn dead_letter_of_zeb(store: &dyn Store) -> i64 {
             aggregate_id: placed.aggregate_id.clone(),
             event_type: placed.event_type.clone(),
             dead_error: None,
+            sent: None,
         }],
         now,
     };

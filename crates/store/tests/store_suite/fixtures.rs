@@ -190,6 +190,7 @@ pub fn schedule_all(
                 aggregate_id: e.aggregate_id.clone(),
                 event_type: e.event_type.clone(),
                 dead_error: None,
+                sent: None,
             })
             .collect(),
         now,

@@ -11,6 +11,7 @@ mod cases_orchestration;
 mod cases_pii;
 mod cases_pii_records;
 mod cases_queries;
+mod cases_sending;
 mod cases_sourcing;
 mod cases_writes;
 mod fixtures;
@@ -51,6 +52,9 @@ macro_rules! store_test_suite {
                 cases_delivery::dead_letters_filter_page_replay_and_discard,
                 cases_delivery::replay_a_subscription_from_a_sequence_number,
                 cases_delivery::concurrent_claimers_share_work_without_overlap,
+                cases_sending::sent_deliveries_are_recorded_delivered_or_held_for_their_sender,
+                cases_sending::the_sender_lease_goes_to_one_owner_at_a_time,
+                cases_sending::events_at_reads_those_events_in_order,
                 cases_edi::interchanges_insert_filter_page_and_acknowledge,
                 cases_edi::control_numbers_are_never_reused,
                 cases_kpis::delivery_samples_carry_commit_acknowledgement_and_dead_letters,

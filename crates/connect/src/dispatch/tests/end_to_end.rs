@@ -4,7 +4,7 @@
 
 use super::harness::{TestDb, eventually, http_system, postgres, seed_orders, sqlite};
 use super::receiver::{Behaviour, Receiver};
-use crate::dispatch::DispatchSubscription;
+use crate::dispatch::{DispatchOptions, DispatchSubscription};
 use crossdock_model::RecordedEvent;
 use crossdock_store::{DeadLetterFilter, DeliverySelector, Store};
 use std::collections::{BTreeSet, HashSet};
@@ -42,7 +42,7 @@ async fn all_events(store: &dyn Store) -> Vec<RecordedEvent> {
     }
 }
 
-async fn every_event_reaches_every_subscription(db: TestDb) {
+async fn every_event_reaches_every_subscription(db: TestDb, send_on_schedule: bool) {
     let store = db.open_store().await;
     // History from before the dispatcher starts, and more while it runs.
     seed_orders(store.as_ref(), "early", 20, 2).await;
@@ -61,7 +61,8 @@ async fn every_event_reaches_every_subscription(db: TestDb) {
     ];
     let subscriptions =
         plans.iter().map(|(name, system, patterns)| DispatchSubscription::new(*name, *system, patterns)).collect();
-    let running = super::harness::Running::start(store.clone(), systems, subscriptions, "solo");
+    let options = DispatchOptions { send_on_schedule, ..super::harness::options("solo") };
+    let running = super::harness::Running::start_with(store.clone(), systems, subscriptions, options);
     seed_orders(store.as_ref(), "late", 10, 2).await;
     running.dispatcher.waker().notify_one();
     let events = all_events(store.as_ref()).await;
@@ -142,13 +143,19 @@ async fn every_event_reaches_every_subscription(db: TestDb) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn every_event_reaches_every_subscription_on_sqlite() {
-    every_event_reaches_every_subscription(sqlite()).await;
+    every_event_reaches_every_subscription(sqlite(), true).await;
+}
+
+/// The same with every event recorded pending first and sent from there by the claim path.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn every_event_reaches_every_subscription_when_scheduled_pending_first() {
+    every_event_reaches_every_subscription(sqlite(), false).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn every_event_reaches_every_subscription_on_postgres() {
     let Some(db) = postgres().await else { return };
-    every_event_reaches_every_subscription(db).await;
+    every_event_reaches_every_subscription(db, true).await;
 }
 
 /// A restart resumes from the durable state: nothing is lost and nothing delivered is sent again.

@@ -121,7 +121,16 @@ impl Running {
         subscriptions: Vec<DispatchSubscription>,
         owner: &str,
     ) -> Self {
-        let dispatcher = Dispatcher::new(store, systems, subscriptions, options(owner)).unwrap();
+        Self::start_with(store, systems, subscriptions, options(owner))
+    }
+
+    pub fn start_with(
+        store: Arc<dyn Store>,
+        systems: Vec<DispatchSystem>,
+        subscriptions: Vec<DispatchSubscription>,
+        options: DispatchOptions,
+    ) -> Self {
+        let dispatcher = Dispatcher::new(store, systems, subscriptions, options).unwrap();
         let (stop, stopped) = oneshot::channel::<()>();
         let runner = dispatcher.clone();
         let task = tokio::spawn(async move {

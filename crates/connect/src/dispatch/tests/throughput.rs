@@ -115,6 +115,7 @@ async fn store_claim_complete_rate() {
             aggregate_id: e.aggregate_id.clone(),
             event_type: e.event_type.clone(),
             dead_error: None,
+            sent: None,
         })
         .collect();
     for i in 0..5 {

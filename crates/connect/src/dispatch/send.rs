@@ -1,0 +1,185 @@
+//! Sending deliveries to one system: shaping each body, asking the circuit breaker, one `send_batch` on the
+//! transport and the retry policy, ending in one outcome per delivery (counted in the system's counters).
+//! The claim path (`worker`) and sending on schedule (`sender`) both send through here.
+
+use super::breaker::Admission;
+use super::dispatcher::{Inner, SystemRuntime};
+use super::policy::settle;
+use crate::transport::OutboundMessage;
+use chrono::Utc;
+use crossdock_store::{ClaimedDelivery, DeliveryOutcome};
+use serde_json::{Value, json};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+/// Sends `deliveries` (all to `system`) as one transport batch; returns each with its outcome, in the
+/// order given. The caller holds the system's in-flight permits.
+pub(crate) async fn send(
+    inner: Arc<Inner>,
+    system: &str,
+    deliveries: Vec<ClaimedDelivery>,
+) -> Vec<(ClaimedDelivery, DeliveryOutcome)> {
+    let Some(runtime) = inner.systems.get(system) else {
+        let until = Utc::now() + chrono::Duration::seconds(60);
+        return deliveries.into_iter().map(|d| (d, DeliveryOutcome::Deferred { until })).collect();
+    };
+    let now = Utc::now();
+    let count = deliveries.len();
+    // Mappings may take a while (jq runs on its own threads with a deadline): keep them off the runtime.
+    let shaper = inner.clone();
+    let shaped = tokio::task::spawn_blocking(move || {
+        deliveries.into_iter().map(|delivery| (shaped_body(&shaper, &delivery), delivery)).collect::<Vec<_>>()
+    })
+    .await;
+    let Ok(shaped) = shaped else {
+        tracing::error!(system = %system, "shaping a batch failed");
+        return Vec::with_capacity(count);
+    };
+    let mut done: Vec<Option<(ClaimedDelivery, DeliveryOutcome)>> = Vec::with_capacity(count);
+    let mut ready = Vec::with_capacity(count);
+    for (body, delivery) in shaped {
+        match body {
+            Ok(Some(body)) => {
+                ready.push((done.len(), delivery, body));
+                done.push(None);
+            }
+            Ok(None) => {
+                let reason = "the subscription's mapping drops this event".to_string();
+                done.push(Some((delivery, DeliveryOutcome::Discarded { reason })));
+            }
+            Err(error) => done.push(Some((delivery, DeliveryOutcome::Dead { error, request: None, response: None }))),
+        }
+    }
+    // Ask the breaker only for messages that will really be sent, so that a probe is always answered.
+    let mut admitted = admission(runtime, ready.len());
+    let mut to_send = Vec::with_capacity(ready.len());
+    for (slot, delivery, body) in ready {
+        match admitted.next_blocked() {
+            None => to_send.push((slot, delivery, body)),
+            Some(wait) => {
+                let until = now + chrono::Duration::from_std(wait).unwrap_or_default();
+                done[slot] = Some((delivery, DeliveryOutcome::Deferred { until }));
+            }
+        }
+    }
+    if !to_send.is_empty() {
+        for (slot, delivery, outcome) in transmit(runtime, system, to_send).await {
+            done[slot] = Some((delivery, outcome));
+        }
+    }
+    let sent: Vec<(ClaimedDelivery, DeliveryOutcome)> = done.into_iter().flatten().collect();
+    for (_, outcome) in &sent {
+        count_outcome(runtime, outcome);
+    }
+    sent
+}
+
+/// One `send_batch` on the system's transport; each message's outcome settled by the retry policy.
+async fn transmit(
+    runtime: &SystemRuntime,
+    system: &str,
+    to_send: Vec<(usize, ClaimedDelivery, Value)>,
+) -> Vec<(usize, ClaimedDelivery, DeliveryOutcome)> {
+    let transport = &runtime.spec.transport;
+    let messages: Vec<OutboundMessage> = to_send
+        .iter()
+        .map(|(_, delivery, body)| OutboundMessage {
+            idempotency_key: delivery.idempotency_key.clone(),
+            event_type: delivery.event.event_type.clone(),
+            seq: delivery.event.seq,
+            aggregate_id: delivery.event.aggregate_id.clone(),
+            body: serde_json::to_vec(body).unwrap_or_default(),
+            timestamp: Utc::now(),
+        })
+        .collect();
+    let outcomes = transport.send_batch(&messages).await;
+    let finished = Utc::now();
+    let mut outcomes = outcomes.into_iter();
+    let mut settled = Vec::with_capacity(to_send.len());
+    for (slot, delivery, body) in to_send {
+        let outcome = outcomes.next().unwrap_or_else(|| crate::transport::SendOutcome::Retry {
+            after: None,
+            error: "the transport returned no outcome".into(),
+            response: None,
+        });
+        if let Ok(mut breaker) = runtime.breaker.lock() {
+            breaker.record(outcome.is_failure(), Instant::now());
+        }
+        // Kept only with a failed attempt (for the dead-letter queue): not built for the acknowledged bulk.
+        let request = if !matches!(outcome, crate::transport::SendOutcome::Delivered) {
+            json!({
+                "transport": transport.kind(),
+                "target": transport.target(),
+                "idempotency_key": delivery.idempotency_key,
+                "event_type": delivery.event.event_type,
+                "body": body,
+            })
+        } else {
+            Value::Null
+        };
+        let outcome = settle(
+            outcome,
+            &runtime.spec.retry,
+            delivery.attempts,
+            delivery.queued_at,
+            finished,
+            delivery.event.recorded_at,
+            request,
+        );
+        if let DeliveryOutcome::Retry { error, .. } | DeliveryOutcome::Dead { error, .. } = &outcome {
+            tracing::debug!(system = %system, key = %delivery.idempotency_key, %error, "delivery failed");
+        }
+        settled.push((slot, delivery, outcome));
+    }
+    settled
+}
+
+/// Adds an outcome to the system's counters (and a delivered one's latency to its histogram).
+pub(crate) fn count_outcome(runtime: &SystemRuntime, outcome: &DeliveryOutcome) {
+    let counters = &runtime.counters;
+    let counter = match outcome {
+        DeliveryOutcome::Delivered { latency_ms, .. } => {
+            counters.latency.record(*latency_ms);
+            &counters.delivered
+        }
+        DeliveryOutcome::Retry { .. } => &counters.retried,
+        DeliveryOutcome::Dead { .. } => &counters.dead,
+        DeliveryOutcome::Deferred { .. } => &counters.deferred,
+        DeliveryOutcome::Discarded { .. } => return,
+    };
+    counter.fetch_add(1, Ordering::Relaxed);
+}
+
+/// The breaker's verdict for a batch, handed out message by message.
+struct Admitted {
+    send: usize,
+    blocked_for: Duration,
+}
+
+impl Admitted {
+    /// `None` while the message may be sent; the wait once the admitted ones are used up.
+    fn next_blocked(&mut self) -> Option<Duration> {
+        if self.send > 0 {
+            self.send -= 1;
+            None
+        } else {
+            Some(self.blocked_for)
+        }
+    }
+}
+
+fn admission(runtime: &SystemRuntime, size: usize) -> Admitted {
+    let cool_down = runtime.spec.breaker.cool_down;
+    let verdict = runtime.breaker.lock().map(|mut b| b.admit(Instant::now())).unwrap_or(Admission::All);
+    match verdict {
+        Admission::All => Admitted { send: size, blocked_for: Duration::ZERO },
+        Admission::Probe => Admitted { send: 1, blocked_for: cool_down.min(Duration::from_secs(1)) },
+        Admission::Blocked(wait) => Admitted { send: 0, blocked_for: wait },
+    }
+}
+
+fn shaped_body(inner: &Inner, delivery: &ClaimedDelivery) -> Result<Option<Value>, String> {
+    let subscription = inner.subscription(&delivery.subscription).ok_or("unknown subscription")?;
+    subscription.shape.body(&delivery.event).map_err(|error| format!("mapping failed: {error}"))
+}

@@ -1,0 +1,310 @@
+//! Sending on schedule: one task per subscription holds the subscription's sender lease, reads the log after
+//! its cursor, sends what it selects at once (in order per aggregate) and then records every delivery with
+//! its outcome and the cursor move in one transaction. An acknowledged delivery costs one row write instead
+//! of three (insert, lease, complete). What did not go through (a retry, an open circuit, an event queued
+//! behind a pending delivery of its aggregate) is left pending for the claim path (`worker`), which also
+//! takes everything over if this process stops.
+
+use super::dispatcher::Inner;
+use super::scheduler::select;
+use super::send::send;
+use super::setup::DispatchSubscription;
+use chrono::{DateTime, Utc};
+use crossdock_model::RecordedEvent;
+use crossdock_store::{
+    ClaimedDelivery, DeliveryOutcome, DeliveryResult, NewDelivery, ScheduleBatch, Sent, StoreError, idempotency_key,
+};
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+use tokio::sync::{Notify, mpsc, oneshot, watch};
+
+/// A subscription's round to record, and where to say whether its cursor moved.
+pub(crate) type Record = (ScheduleBatch, oneshot::Sender<Result<bool, StoreError>>);
+
+pub(crate) async fn run(
+    inner: Arc<Inner>,
+    index: usize,
+    mut cursor: i64,
+    wake: Arc<Notify>,
+    recorder: mpsc::Sender<Record>,
+    mut stopped: watch::Receiver<bool>,
+) {
+    let subscription = &inner.subscriptions[index];
+    let mut lease_until = None;
+    let mut failures = 0u32;
+    while !*stopped.borrow() {
+        let outcome = match hold_lease(&inner, &subscription.name, &mut lease_until).await {
+            Ok(true) => round(&inner, subscription, &mut cursor, &recorder).await,
+            // Another process sends this subscription: look again well before its lease could run out.
+            Ok(false) => Ok(Idle::For(inner.options.lease / 4)),
+            Err(error) => Err(error),
+        };
+        let wait = match outcome {
+            Ok(Idle::More) => {
+                failures = 0;
+                continue;
+            }
+            Ok(Idle::For(wait)) => {
+                failures = 0;
+                wait
+            }
+            Err(error) => {
+                failures = failures.saturating_add(1);
+                tracing::warn!(subscription = %subscription.name, %error, "sending on schedule failed; retrying");
+                inner.options.poll_interval.saturating_mul(failures.min(40))
+            }
+        };
+        tokio::select! {
+            _ = wake.notified() => {}
+            _ = tokio::time::sleep(wait) => {}
+            _ = stopped.changed() => {}
+        }
+    }
+    if lease_until.is_some() {
+        // Hand the lease back so that another process takes over at once rather than when it runs out.
+        let now = Utc::now();
+        let _ = inner.store.acquire_sender(&subscription.name, &inner.options.owner, now, now).await;
+    }
+}
+
+enum Idle {
+    /// The page was full: go again at once.
+    More,
+    For(std::time::Duration),
+}
+
+/// Whether this process holds the subscription's sender lease, renewing it once half of it has gone.
+async fn hold_lease(
+    inner: &Inner,
+    subscription: &str,
+    lease_until: &mut Option<DateTime<Utc>>,
+) -> Result<bool, StoreError> {
+    let now = Utc::now();
+    let lease = chrono::Duration::from_std(inner.options.lease).unwrap_or(chrono::Duration::seconds(60));
+    if lease_until.is_some_and(|until| until - now > lease / 2) {
+        return Ok(true);
+    }
+    let held = inner.store.acquire_sender(subscription, &inner.options.owner, now, now + lease).await?;
+    *lease_until = held.then_some(now + lease);
+    Ok(held)
+}
+
+/// What became of one selected event.
+enum Fate {
+    /// Not decided yet (waiting for its turn within its aggregate).
+    Open,
+    /// Recorded pending, for the claim path.
+    Queued,
+    Delivered {
+        at: DateTime<Utc>,
+        latency_ms: i64,
+    },
+    /// Attempted without success (or held back): recorded leased to this process, then completed.
+    Held(DeliveryOutcome),
+}
+
+/// Reads one page after the cursor, sends what the subscription selects and records it all.
+async fn round(
+    inner: &Arc<Inner>,
+    subscription: &DispatchSubscription,
+    cursor: &mut i64,
+    recorder: &mpsc::Sender<Record>,
+) -> Result<Idle, StoreError> {
+    let page_size = inner.options.schedule_page;
+    let Some((last, page_len, deliveries, mut events)) = read_page(inner, subscription, *cursor).await? else {
+        return Ok(Idle::For(inner.options.poll_interval));
+    };
+    let now = Utc::now();
+    let lease_until = now + chrono::Duration::from_std(inner.options.lease).unwrap_or_default();
+    let aggregates: Vec<String> = {
+        let unique: HashSet<&str> =
+            deliveries.iter().filter(|d| d.dead_error.is_none()).map(|d| d.aggregate_id.as_str()).collect();
+        unique.into_iter().map(str::to_string).collect()
+    };
+    let mut blocked = inner.store.pending_aggregates(&subscription.name, &aggregates).await?;
+    let mut fates: Vec<Fate> =
+        deliveries.iter().map(|d| if d.dead_error.is_some() { Fate::Queued } else { Fate::Open }).collect();
+    // Waves: each sends at most one event per aggregate, the earliest still open, so that a system sees an
+    // aggregate's events in order; a retry or an open circuit stops the rest of that aggregate's events here.
+    loop {
+        let mut in_wave = HashSet::new();
+        let mut wave = Vec::new();
+        for (i, delivery) in deliveries.iter().enumerate() {
+            if !matches!(fates[i], Fate::Open) {
+                continue;
+            }
+            if blocked.contains(&delivery.aggregate_id) {
+                fates[i] = Fate::Queued;
+            } else if in_wave.insert(delivery.aggregate_id.as_str()) {
+                wave.push(i);
+            }
+        }
+        if wave.is_empty() {
+            break;
+        }
+        let claimed: Vec<ClaimedDelivery> = wave
+            .iter()
+            .filter_map(|&i| {
+                let delivery = &deliveries[i];
+                let event = events.remove(&delivery.seq)?;
+                Some(ClaimedDelivery {
+                    id: delivery.seq,
+                    subscription: subscription.name.clone(),
+                    system: subscription.system.clone(),
+                    idempotency_key: idempotency_key(&subscription.name, delivery.seq),
+                    attempts: 0,
+                    queued_at: now,
+                    lease_expires_at: lease_until,
+                    event,
+                })
+            })
+            .collect();
+        let mut outcomes: HashMap<i64, DeliveryOutcome> =
+            send_wave(inner, &subscription.system, claimed).await.into_iter().map(|(d, o)| (d.event.seq, o)).collect();
+        for &i in &wave {
+            let delivery = &deliveries[i];
+            fates[i] = match outcomes.remove(&delivery.seq) {
+                Some(DeliveryOutcome::Delivered { at, latency_ms }) => Fate::Delivered { at, latency_ms },
+                Some(outcome) => {
+                    // A dead or discarded one does not hold its aggregate back (see the store's claim rule).
+                    if matches!(outcome, DeliveryOutcome::Retry { .. } | DeliveryOutcome::Deferred { .. }) {
+                        blocked.insert(delivery.aggregate_id.clone());
+                    }
+                    Fate::Held(outcome)
+                }
+                // Not sent (its event is gone, or shaping failed): pending, and its aggregate waits behind it.
+                None => {
+                    blocked.insert(delivery.aggregate_id.clone());
+                    Fate::Queued
+                }
+            };
+        }
+    }
+    let mut held = Vec::new();
+    let recorded: Vec<NewDelivery> = deliveries
+        .into_iter()
+        .zip(fates)
+        .map(|(mut delivery, fate)| {
+            delivery.sent = match fate {
+                Fate::Open | Fate::Queued => None,
+                Fate::Delivered { at, latency_ms } => Some(Sent::Delivered { at, latency_ms }),
+                Fate::Held(outcome) => {
+                    held.push((delivery.seq, outcome));
+                    Some(Sent::Held { owner: inner.options.owner.clone(), until: lease_until })
+                }
+            };
+            delivery
+        })
+        .collect();
+    let queued_any = recorded.iter().any(|d| d.dead_error.is_none() && !matches!(d.sent, Some(Sent::Delivered { .. })));
+    let batch = ScheduleBatch {
+        subscription: subscription.name.clone(),
+        system: subscription.system.clone(),
+        expected_cursor: *cursor,
+        new_cursor: last,
+        deliveries: recorded,
+        now,
+    };
+    let (answer, moved) = oneshot::channel();
+    let gone = || StoreError::Database("the dispatcher's recorder stopped".into());
+    recorder.send((batch, answer)).await.map_err(|_| gone())?;
+    if !moved.await.map_err(|_| gone())?? {
+        // A replay or another process moved the cursor: what was sent is sent again from there (same keys).
+        *cursor = inner.store.subscription_cursor(&subscription.name).await?.unwrap_or(0);
+        return Ok(Idle::More);
+    }
+    *cursor = last;
+    if !held.is_empty() {
+        complete_held(inner, &subscription.name, held).await?;
+    }
+    if queued_any {
+        inner.work.notify_one();
+    }
+    Ok(if page_len >= page_size as usize { Idle::More } else { Idle::For(inner.options.poll_interval) })
+}
+
+/// One page of the log after `cursor`: the last sequence number examined, how many events it held, the
+/// deliveries the subscription selects and their events by sequence number. `None` when the log has nothing
+/// new. Only the events' heads are read unless the subscription filters on payloads.
+async fn read_page(
+    inner: &Inner,
+    subscription: &DispatchSubscription,
+    cursor: i64,
+) -> Result<Option<(i64, usize, Vec<NewDelivery>, HashMap<i64, RecordedEvent>)>, StoreError> {
+    let page_size = inner.options.schedule_page;
+    if subscription.shape.filters() {
+        let events = inner.store.events_after(cursor, page_size).await?;
+        let Some(last) = events.last().map(|e| e.seq) else { return Ok(None) };
+        let len = events.len();
+        let selector = subscription.clone();
+        let selected = tokio::task::spawn_blocking(move || {
+            let deliveries: Vec<NewDelivery> = events.iter().filter_map(|e| select(&selector, e)).collect();
+            let by_seq: HashMap<i64, RecordedEvent> = events.into_iter().map(|e| (e.seq, e)).collect();
+            (deliveries, by_seq)
+        })
+        .await
+        .map_err(|e| StoreError::Database(format!("selecting events failed: {e}")))?;
+        return Ok(Some((last, len, selected.0, selected.1)));
+    }
+    let heads = inner.store.event_heads_after(cursor, page_size).await?;
+    let Some(last) = heads.last().map(|h| h.seq) else { return Ok(None) };
+    let deliveries: Vec<NewDelivery> =
+        heads.iter().filter_map(|h| super::scheduler::select_head(subscription, h)).collect();
+    let seqs: Vec<i64> = deliveries.iter().map(|d| d.seq).collect();
+    let events = inner.store.events_at(&seqs).await?.into_iter().map(|e| (e.seq, e)).collect();
+    Ok(Some((last, heads.len(), deliveries, events)))
+}
+
+/// Sends one wave to the system in batches of its batch size, each holding that many of its in-flight
+/// permits, all at once.
+async fn send_wave(
+    inner: &Arc<Inner>,
+    system: &str,
+    mut claimed: Vec<ClaimedDelivery>,
+) -> Vec<(ClaimedDelivery, DeliveryOutcome)> {
+    let Some(runtime) = inner.systems.get(system) else { return Vec::new() };
+    let size = runtime.spec.batch_size.min(runtime.spec.max_in_flight).max(1);
+    let mut batches = Vec::new();
+    while !claimed.is_empty() {
+        let rest = claimed.split_off(claimed.len().min(size));
+        batches.push(std::mem::replace(&mut claimed, rest));
+    }
+    let sends = batches.into_iter().map(|batch| async move {
+        let Ok(_permits) = runtime.permits.acquire_many(batch.len() as u32).await else { return Vec::new() };
+        send(inner.clone(), system, batch).await
+    });
+    futures::future::join_all(sends).await.into_iter().flatten().collect()
+}
+
+/// Records the outcomes of the attempts that did not succeed, on the rows just written leased to us.
+async fn complete_held(inner: &Inner, subscription: &str, held: Vec<(i64, DeliveryOutcome)>) -> Result<(), StoreError> {
+    let seqs: Vec<i64> = held.iter().map(|(seq, _)| *seq).collect();
+    let ids = inner.store.delivery_ids(subscription, &seqs).await?;
+    let results: Vec<DeliveryResult> =
+        held.into_iter().filter_map(|(seq, outcome)| ids.get(&seq).map(|&id| DeliveryResult { id, outcome })).collect();
+    inner.store.complete(&inner.options.owner, &results).await?;
+    Ok(())
+}
+
+/// Records the senders' rounds: whatever rounds are waiting when the previous transaction ends go in the
+/// next one (`schedule_many`), so that five subscriptions finishing together cost one commit, not five.
+/// Ends when every sender has stopped.
+pub(crate) async fn record(inner: Arc<Inner>, mut queue: mpsc::Receiver<Record>) {
+    let mut waiting = Vec::new();
+    while queue.recv_many(&mut waiting, 64).await > 0 {
+        let (batches, answers): (Vec<ScheduleBatch>, Vec<_>) = waiting.drain(..).unzip();
+        match inner.store.schedule_many(&batches).await {
+            Ok(moved) => {
+                for (answer, moved) in answers.into_iter().zip(moved) {
+                    let _ = answer.send(Ok(moved));
+                }
+            }
+            Err(error) => {
+                let message = error.to_string();
+                for answer in answers {
+                    let _ = answer.send(Err(StoreError::Database(message.clone())));
+                }
+            }
+        }
+    }
+}
