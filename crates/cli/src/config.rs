@@ -186,6 +186,7 @@ const ENV_KEYS: &[&str] = &[
     "api__rate_limit_per_minute",
     "pii__master_key_file",
     "pii__master_key_env",
+    "dispatch__send_on_schedule",
 ];
 
 /// Reads defaults, then the file (if it exists or was named), then `CROSSDOCK_*` variables

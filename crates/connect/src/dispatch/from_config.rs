@@ -39,6 +39,13 @@ impl Shape for JqShape {
             None => Ok(Some(envelope(event))),
         }
     }
+
+    fn body_bytes(&self, event: &RecordedEvent) -> Result<Option<Vec<u8>>, String> {
+        match &self.mapping {
+            Some(_) => Ok(self.body(event)?.map(|body| serde_json::to_vec(&body).unwrap_or_default())),
+            None => Ok(Some(super::shape::envelope_bytes(event))),
+        }
+    }
 }
 
 /// Makes a transport for a system whose transport type the dispatcher has no built-in for (`nats`,

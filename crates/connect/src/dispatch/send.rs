@@ -79,25 +79,27 @@ pub(crate) async fn send(
 async fn transmit(
     runtime: &SystemRuntime,
     system: &str,
-    to_send: Vec<(usize, ClaimedDelivery, Value)>,
+    to_send: Vec<(usize, ClaimedDelivery, Vec<u8>)>,
 ) -> Vec<(usize, ClaimedDelivery, DeliveryOutcome)> {
     let transport = &runtime.spec.transport;
-    let messages: Vec<OutboundMessage> = to_send
-        .iter()
-        .map(|(_, delivery, body)| OutboundMessage {
+    let mut to_send_back = Vec::with_capacity(to_send.len());
+    let mut messages = Vec::with_capacity(to_send.len());
+    for (slot, delivery, body) in to_send {
+        messages.push(OutboundMessage {
             idempotency_key: delivery.idempotency_key.clone(),
             event_type: delivery.event.event_type.clone(),
             seq: delivery.event.seq,
             aggregate_id: delivery.event.aggregate_id.clone(),
-            body: serde_json::to_vec(body).unwrap_or_default(),
+            body,
             timestamp: Utc::now(),
-        })
-        .collect();
+        });
+        to_send_back.push((slot, delivery));
+    }
     let outcomes = transport.send_batch(&messages).await;
     let finished = Utc::now();
     let mut outcomes = outcomes.into_iter();
-    let mut settled = Vec::with_capacity(to_send.len());
-    for (slot, delivery, body) in to_send {
+    let mut settled = Vec::with_capacity(messages.len());
+    for ((slot, delivery), message) in to_send_back.into_iter().zip(&messages) {
         let outcome = outcomes.next().unwrap_or_else(|| crate::transport::SendOutcome::Retry {
             after: None,
             error: "the transport returned no outcome".into(),
@@ -113,7 +115,7 @@ async fn transmit(
                 "target": transport.target(),
                 "idempotency_key": delivery.idempotency_key,
                 "event_type": delivery.event.event_type,
-                "body": body,
+                "body": serde_json::from_slice::<Value>(&message.body).unwrap_or(Value::Null),
             })
         } else {
             Value::Null
@@ -179,7 +181,7 @@ fn admission(runtime: &SystemRuntime, size: usize) -> Admitted {
     }
 }
 
-fn shaped_body(inner: &Inner, delivery: &ClaimedDelivery) -> Result<Option<Value>, String> {
+fn shaped_body(inner: &Inner, delivery: &ClaimedDelivery) -> Result<Option<Vec<u8>>, String> {
     let subscription = inner.subscription(&delivery.subscription).ok_or("unknown subscription")?;
-    subscription.shape.body(&delivery.event).map_err(|error| format!("mapping failed: {error}"))
+    subscription.shape.body_bytes(&delivery.event).map_err(|error| format!("mapping failed: {error}"))
 }

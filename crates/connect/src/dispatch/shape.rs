@@ -24,6 +24,15 @@ pub trait Shape: Send + Sync + 'static {
     fn body(&self, event: &RecordedEvent) -> Result<Option<Value>, String> {
         Ok(Some(envelope(event)))
     }
+
+    /// [`Self::body`] as the bytes sent. A shape without a mapping writes the envelope straight from the
+    /// event ([`envelope_bytes`]) instead of copying the payload into a new tree first.
+    fn body_bytes(&self, event: &RecordedEvent) -> Result<Option<Vec<u8>>, String> {
+        match self.body(event)? {
+            Some(body) => serde_json::to_vec(&body).map(Some).map_err(|e| format!("cannot serialise the body: {e}")),
+            None => Ok(None),
+        }
+    }
 }
 
 /// The canonical envelope: the body sent when a subscription has no mapping.
@@ -40,11 +49,44 @@ pub fn envelope(event: &RecordedEvent) -> Value {
     })
 }
 
+/// The canonical envelope as JSON bytes, written straight from the event rather than through a
+/// `serde_json::Value` tree: the same JSON as [`envelope`] (keys of the event's data in declaration order).
+pub fn envelope_bytes(event: &RecordedEvent) -> Vec<u8> {
+    #[derive(serde::Serialize)]
+    struct Envelope<'a> {
+        aggregate_id: &'a str,
+        aggregate_kind: &'a str,
+        data: &'a crossdock_model::Event,
+        recorded_at: &'a chrono::DateTime<chrono::Utc>,
+        schema_version: u32,
+        seq: i64,
+        #[serde(rename = "type")]
+        event_type: &'a str,
+        version: u64,
+    }
+    let envelope = Envelope {
+        aggregate_id: &event.aggregate_id,
+        aggregate_kind: event.aggregate_kind.as_str(),
+        data: &event.payload,
+        recorded_at: &event.recorded_at,
+        schema_version: event.schema_version,
+        seq: event.seq,
+        event_type: &event.event_type,
+        version: event.version,
+    };
+    // Serialising strings, numbers and a model event (plain data, string keys) into a Vec cannot fail.
+    serde_json::to_vec(&envelope).unwrap_or_default()
+}
+
 /// The shape of a subscription with neither filter nor mapping.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Canonical;
 
-impl Shape for Canonical {}
+impl Shape for Canonical {
+    fn body_bytes(&self, event: &RecordedEvent) -> Result<Option<Vec<u8>>, String> {
+        Ok(Some(envelope_bytes(event)))
+    }
+}
 
 /// Whether an event type matches one pattern: `*` matches everything, `order.*` every type that starts with
 /// `order.`, anything else only itself.

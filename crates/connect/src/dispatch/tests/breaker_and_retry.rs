@@ -132,6 +132,28 @@ fn each_failed_probe_doubles_the_cool_down_up_to_the_maximum() {
 }
 
 #[test]
+fn the_envelope_bytes_are_the_envelope_serialised() {
+    use crate::dispatch::{envelope, envelope_bytes};
+    let event = crossdock_model::RecordedEvent {
+        seq: 42,
+        aggregate_kind: crossdock_model::AggregateKind::Order,
+        aggregate_id: "o-1".into(),
+        version: 3,
+        event_type: "order.placed".into(),
+        schema_version: 1,
+        payload: crossdock_model::Event::OrderHeld {
+            order_id: crossdock_model::OrderId::new("o-1").unwrap(),
+            reason: "fraud \"check\" é".into(),
+        },
+        recorded_at: chrono::Utc::now(),
+        idempotency_key: "k".into(),
+    };
+    let written: serde_json::Value = serde_json::from_slice(&envelope_bytes(&event)).unwrap();
+    assert_eq!(written, envelope(&event));
+    assert_eq!(written["data"]["reason"], "fraud \"check\" é");
+}
+
+#[test]
 fn event_type_patterns() {
     for (pattern, event_type, expected) in [
         ("*", "order.placed", true),
