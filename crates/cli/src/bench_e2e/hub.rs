@@ -39,7 +39,15 @@ impl Hub {
     }
 }
 
-fn config_text(listen: &str, store_url: &str, key_file: &Path, receivers: &[String], max_in_flight: u32) -> String {
+/// How the hub's webhook systems send: deliveries in flight per system, and messages per POST (`batch_max`).
+#[derive(Debug, Clone, Copy)]
+pub struct Delivery {
+    pub max_in_flight: u32,
+    pub batch_max: u32,
+}
+
+fn config_text(listen: &str, store_url: &str, key_file: &Path, receivers: &[String], delivery: Delivery) -> String {
+    let Delivery { max_in_flight, batch_max } = delivery;
     let mut text = format!(
         "listen = \"{listen}\"\n[store]\nurl = \"{store_url}\"\n[pii]\nmaster_key_file = \"{}\"\n\
          [sourcing]\nrelease = \"on_sourcing\"\n[dispatch]\npoll_interval_ms = 20\n",
@@ -48,7 +56,7 @@ fn config_text(listen: &str, store_url: &str, key_file: &Path, receivers: &[Stri
     for (system, url) in SYSTEMS.iter().zip(receivers) {
         let role = if *system == "finance" { "erp" } else { system };
         text.push_str(&format!(
-            "\n[[systems]]\nname = \"{system}\"\nrole = \"{role}\"\ntransport = {{ type = \"http\", url = \"{url}\" }}\n\
+            "\n[[systems]]\nname = \"{system}\"\nrole = \"{role}\"\ntransport = {{ type = \"http\", url = \"{url}\", batch_max = {batch_max} }}\n\
              timeout_ms = 10000\nmax_in_flight = {max_in_flight}\n\n[[subscriptions]]\nname = \"{system}-orders\"\n\
              system = \"{system}\"\nevents = [\"{}\"]\n",
             events_of(system)
@@ -59,7 +67,7 @@ fn config_text(listen: &str, store_url: &str, key_file: &Path, receivers: &[Stri
 
 /// Starts the hub in `dir` (which must outlive it) with the receivers as systems, and stocks it for `skus`
 /// skus (`SKU-00001`…) at three warehouses.
-pub async fn start(dir: &Path, receivers: &[String], skus: usize, max_in_flight: u32) -> anyhow::Result<Hub> {
+pub async fn start(dir: &Path, receivers: &[String], skus: usize, delivery: Delivery) -> anyhow::Result<Hub> {
     let store_url = format!("sqlite://{}", dir.join("hub.db").display());
     // PII sealed as in production: serve refuses to run without a master key.
     let key_file = dir.join("pii-master.key");
@@ -74,7 +82,7 @@ pub async fn start(dir: &Path, receivers: &[String], skus: usize, max_in_flight:
     let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
     let listen = format!("127.0.0.1:{port}");
     let config = dir.join("crossdock.toml");
-    std::fs::write(&config, config_text(&listen, &store_url, &key_file, receivers, max_in_flight))
+    std::fs::write(&config, config_text(&listen, &store_url, &key_file, receivers, delivery))
         .with_context(|| format!("writing {}", config.display()))?;
     let exe = std::env::current_exe().context("finding the crossdock binary")?;
     let child = Command::new(exe)

@@ -3,6 +3,8 @@
 //! orders as fast as it answers for `--seconds`; an order counts once all five receivers have it. The hub
 //! is `crossdock serve` in a child process on a fresh SQLite file, durable (an order is answered once
 //! committed) and sourcing each order before it is released; Node-RED answers 202 before anything is kept.
+//! `--webhook-batch N` lets the hub send its webhooks in batches of up to N (a JSON array per POST); the
+//! default, 1, is one request per message, as Node-RED sends them.
 
 mod hub;
 mod load;
@@ -32,9 +34,13 @@ pub struct E2eArgs {
     /// Skus ordered (Zipf-popular), each stocked at three warehouses of the hub.
     #[arg(long, default_value_t = 500)]
     pub skus: usize,
-    /// Deliveries in flight per system in the hub.
+    /// Deliveries in flight per system in the hub; with `--webhook-batch N`, at least 4 × N (four batches).
     #[arg(long, default_value_t = 64)]
     pub max_in_flight: u32,
+    /// Messages per webhook POST from the hub (`batch_max` of its five systems, 1..=1000); 1, the default,
+    /// is one request per message, like for like with Node-RED.
+    #[arg(long, default_value_t = 1)]
+    pub webhook_batch: u32,
     /// Time allowed, after the clients stop, for the fan-out to finish.
     #[arg(long, default_value_t = 60)]
     pub drain_secs: u64,
@@ -52,6 +58,8 @@ struct PeerResult {
     delivery_ms: (f64, f64),
     end_to_end_ms: (f64, f64),
     duplicates: u64,
+    /// Arrivals of orders the load never sent.
+    unknown: u64,
     cpu_seconds: Option<f64>,
     wall_seconds: f64,
     peak_mib: Option<f64>,
@@ -71,7 +79,7 @@ impl PeerResult {
         println!(
             "{}: {} orders accepted ({} failed) in {:.1} s; {} delivered to all {} systems = {:.0} orders/s end to end; \
              order sent → one system p50 {:.1} ms, p99 {:.1} ms; → all systems p50 {:.1} ms, p99 {:.1} ms; \
-             {} duplicates; {cpu}; {memory}",
+             {} duplicates, {} unknown; {cpu}; {memory}",
             self.name,
             self.sent.accepted,
             self.sent.failed,
@@ -84,6 +92,7 @@ impl PeerResult {
             self.end_to_end_ms.0,
             self.end_to_end_ms.1,
             self.duplicates,
+            self.unknown,
         );
         if let Some(error) = &self.sent.first_error {
             println!("  first failure: {error}");
@@ -118,6 +127,7 @@ async fn measure(
         delivery_ms,
         end_to_end_ms,
         duplicates: tracker.duplicates.load(Ordering::Relaxed),
+        unknown: tracker.unknown.load(Ordering::Relaxed),
         cpu_seconds,
         wall_seconds,
         peak_mib: process::peak_rss_mib(pid),
@@ -129,13 +139,26 @@ pub async fn run(args: E2eArgs) -> anyhow::Result<()> {
     if !(args.seconds > 0.0 && args.seconds <= 600.0) || args.concurrency == 0 || args.skus == 0 {
         bail!("--seconds must be in (0, 600], --concurrency and --skus at least 1");
     }
+    if !(1..=crossdock_connect::transport::MAX_BATCH as u32).contains(&args.webhook_batch) {
+        bail!("--webhook-batch must be in 1..={}", crossdock_connect::transport::MAX_BATCH);
+    }
+    // Each message of a batch holds one in-flight slot: room for four batches, as the config's default.
+    let batching = args.webhook_batch > 1;
+    let max_in_flight = if batching { args.max_in_flight.max(4 * args.webhook_batch) } else { args.max_in_flight };
+    let delivery = hub::Delivery { max_in_flight, batch_max: args.webhook_batch };
+    let webhooks = if batching {
+        format!("webhooks in batches of up to {} (max_in_flight {max_in_flight})", args.webhook_batch)
+    } else {
+        format!("one webhook request per message (max_in_flight {max_in_flight})")
+    };
     let dir = tempfile::tempdir()?;
 
     let tracker = Tracker::new();
     let receivers = receivers::start(&tracker).await?;
-    let hub = hub::start(dir.path(), &receivers, args.skus, args.max_in_flight).await?;
+    let hub = hub::start(dir.path(), &receivers, args.skus, delivery).await?;
     let target = Target::Hub { base: hub.base.clone(), key: hub.key.clone() };
-    let ours = measure("crossdock (SQLite, durable, auto-sourced, released)", target, hub.pid, tracker, &args).await;
+    let name = format!("crossdock (SQLite, durable, auto-sourced, released; {webhooks})");
+    let ours = measure(&name, target, hub.pid, tracker, &args).await;
     let sync = match &ours {
         Ok(_) => hub::sync_latencies(&hub).await,
         Err(_) => Ok(Vec::new()),

@@ -5,9 +5,11 @@ use super::SubscriptionConfig;
 use super::secret::{Secret, SecretSource};
 use super::subscription::pattern_problem;
 use super::system::{
-    AuthConfig, InboundConfig, NatsConsumerConfig, RetryConfig, SignatureStyle, SystemConfig, TransportConfig,
+    AuthConfig, DEFAULT_BATCHES_IN_FLIGHT, InboundConfig, NatsConsumerConfig, RetryConfig, SignatureStyle,
+    SystemConfig, TransportConfig,
 };
 use crate::signature::SigningKey;
+use crate::transport::MAX_BATCH;
 use serde::Deserialize;
 use std::collections::HashMap;
 use std::fmt::Display;
@@ -128,14 +130,28 @@ fn check_system(problems: &mut Problems, key: &str, system: &SystemConfig) {
         check_inbound(problems, &format!("{key}.inbound"), inbound, &system.auth);
     }
     in_range(problems, format!("{key}.timeout_ms"), system.timeout_ms, 1, 300_000);
-    in_range(problems, format!("{key}.max_in_flight"), u64::from(system.max_in_flight), 1, 10_000);
+    if let Some(max_in_flight) = system.max_in_flight {
+        in_range(problems, format!("{key}.max_in_flight"), u64::from(max_in_flight), 1, 10_000);
+        let batch_max = system.transport.batch_max();
+        if batch_max > 1 && max_in_flight < batch_max {
+            problems.add(
+                format!("{key}.max_in_flight"),
+                format!(
+                    "{max_in_flight} is below transport.batch_max ({batch_max}): each message of a batch holds one \
+                     in-flight slot, so no batch could fill; raise it or leave it out (it then defaults to \
+                     {DEFAULT_BATCHES_IN_FLIGHT} × batch_max)"
+                ),
+            );
+        }
+    }
     check_retry(problems, &format!("{key}.retry"), &system.retry);
 }
 
 fn check_transport(problems: &mut Problems, key: &str, transport: &TransportConfig) {
     match transport {
-        TransportConfig::Http { url, ca_file } => {
+        TransportConfig::Http { url, ca_file, batch_max } => {
             check_url(problems, &format!("{key}.url"), url, &["http", "https"]);
+            in_range(problems, format!("{key}.batch_max"), u64::from(*batch_max), 1, MAX_BATCH as u64);
             if ca_file.as_deref().is_some_and(|f| f.trim().is_empty()) {
                 problems.add(format!("{key}.ca_file"), "must not be empty");
             }

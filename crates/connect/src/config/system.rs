@@ -19,9 +19,10 @@ pub struct SystemConfig {
     /// Time allowed for one delivery, in milliseconds.
     #[serde(default = "default_timeout_ms")]
     pub timeout_ms: u64,
-    /// Deliveries to this system in flight at once.
-    #[serde(default = "default_max_in_flight")]
-    pub max_in_flight: u32,
+    /// Deliveries to this system in flight at once (a batch holds one per message). Absent, it is 16, or
+    /// 4 × `transport.batch_max` for a batching webhook system; see [`SystemConfig::in_flight_limit`].
+    #[serde(default)]
+    pub max_in_flight: Option<u32>,
     #[serde(default)]
     pub retry: RetryConfig,
 }
@@ -30,8 +31,20 @@ fn default_timeout_ms() -> u64 {
     10_000
 }
 
-fn default_max_in_flight() -> u32 {
-    16
+/// `max_in_flight` when the config leaves it out and the system does not batch.
+pub const DEFAULT_MAX_IN_FLIGHT: u32 = 16;
+/// Batches of `transport.batch_max` messages a batching system has in flight when `max_in_flight` is left out.
+pub const DEFAULT_BATCHES_IN_FLIGHT: u32 = 4;
+
+impl SystemConfig {
+    /// Deliveries in flight at once: as configured, else [`DEFAULT_MAX_IN_FLIGHT`], raised for a batching
+    /// webhook system to [`DEFAULT_BATCHES_IN_FLIGHT`] full batches (so that a batch can fill up at all: each
+    /// message of a batch holds one in-flight slot).
+    pub fn in_flight_limit(&self) -> u32 {
+        self.max_in_flight.unwrap_or_else(|| {
+            DEFAULT_MAX_IN_FLIGHT.max(self.transport.batch_max().saturating_mul(DEFAULT_BATCHES_IN_FLIGHT))
+        })
+    }
 }
 
 /// What a system is to the hub.
@@ -66,12 +79,16 @@ impl Role {
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum TransportConfig {
-    /// Webhooks: an HTTP POST per message. HTTPS certificates are verified against the system's trust store
-    /// plus, when set, the CA certificates of the PEM file `ca_file` (relative to the config file's folder).
+    /// Webhooks: an HTTP POST per message, or per batch of up to `batch_max` messages (a JSON array, see
+    /// `transport::http`). HTTPS certificates are verified against the system's trust store plus, when set,
+    /// the CA certificates of the PEM file `ca_file` (relative to the config file's folder).
     Http {
         url: String,
         #[serde(default)]
         ca_file: Option<String>,
+        /// Most messages per POST, 1..=1000; 1 (the default) sends each message on its own, as its bare body.
+        #[serde(default = "default_batch_max")]
+        batch_max: u32,
     },
     /// NATS JetStream: each event published to `<subject_prefix>.events.<event type>` with `Nats-Msg-Id` set to
     /// its idempotency key; commands consumed from `consumer` when set.
@@ -99,6 +116,10 @@ pub enum TransportConfig {
         #[serde(default)]
         inbox: Option<FileInboxConfig>,
     },
+}
+
+fn default_batch_max() -> u32 {
+    1
 }
 
 fn default_subject_prefix() -> String {
@@ -178,6 +199,14 @@ impl TransportConfig {
             TransportConfig::Http { .. } => "http",
             TransportConfig::Nats { .. } => "nats",
             TransportConfig::File { .. } => "file",
+        }
+    }
+
+    /// Messages sent in one request: `batch_max` of a webhook system, 1 for every other transport.
+    pub fn batch_max(&self) -> u32 {
+        match self {
+            TransportConfig::Http { batch_max, .. } => *batch_max,
+            TransportConfig::Nats { .. } | TransportConfig::File { .. } => 1,
         }
     }
 }

@@ -54,7 +54,8 @@ fn a_full_example_parses_with_defaults() {
     let config = parse(EXAMPLE).unwrap();
     assert_eq!(config.validate("crossdock.toml"), Ok(()));
     let erp = &config.systems[1];
-    assert_eq!((erp.role, erp.timeout_ms, erp.max_in_flight), (Role::Erp, 5000, 4));
+    assert_eq!((erp.role, erp.timeout_ms, erp.max_in_flight, erp.in_flight_limit()), (Role::Erp, 5000, Some(4), 4));
+    assert_eq!(erp.transport.batch_max(), 1, "one message per POST unless batch_max says otherwise");
     assert_eq!(erp.retry, RetryConfig { max_attempts: 10, max_age_hours: 24, ..RetryConfig::default() });
     assert_eq!(erp.inbound.as_ref().unwrap().signature, SignatureStyle::Standard);
     let wms = &config.systems[2];
@@ -68,7 +69,7 @@ fn a_full_example_parses_with_defaults() {
             consumer: None,
         }
     );
-    assert_eq!((wms.auth.clone(), wms.timeout_ms, wms.max_in_flight), (AuthConfig::None, 10_000, 16));
+    assert_eq!((wms.auth.clone(), wms.timeout_ms, wms.in_flight_limit()), (AuthConfig::None, 10_000, 16));
     assert_eq!(config.systems[3].transport.type_name(), "file");
     assert!(config.subscriptions[0].selects("order.placed"));
     assert!(!config.subscriptions[0].selects("order.released"));
@@ -98,7 +99,7 @@ transport = { type = "kafka", url = "x" }"#,
 fn unknown_keys_are_refused() {
     let base = "[[systems]]\nname = \"x\"\nrole = \"erp\"\n";
     let e = parse(&format!("{base}transport = {{ type = \"http\", uri = \"http://a\" }}")).unwrap_err();
-    assert!(e.contains("unknown field `uri`, expected `url`"), "{e}");
+    assert!(e.contains("unknown field `uri`, expected one of `url`, `ca_file`, `batch_max`"), "{e}");
     let e = parse(&format!("{base}transport = {{ type = \"file\", folder = \"o\" }}\ntimeout = 5")).unwrap_err();
     assert!(e.contains("unknown field `timeout`"), "{e}");
     let e = parse(&format!(
@@ -188,6 +189,38 @@ events = ["order.*", "*.placed", "Order.Placed"]
             "crossdock.toml: subscriptions[1].events[2]: \"Order.Placed\" contains 'O'; patterns use a-z, 0-9, '_', '.' and a final '*'",
         ]
     );
+}
+
+#[test]
+fn batch_max_is_checked_and_raises_the_default_in_flight_limit() {
+    let system = |transport: &str, extra: &str| {
+        format!(
+            "[[systems]]\nname = \"erp\"\nrole = \"erp\"\ntransport = {{ type = \"http\", url = \"http://127.0.0.1:9/h\"{transport} }}\n{extra}"
+        )
+    };
+    let config = parse(&system(", batch_max = 100", "")).unwrap();
+    assert_eq!(config.validate("c.toml"), Ok(()));
+    let erp = &config.systems[0];
+    assert_eq!((erp.transport.batch_max(), erp.max_in_flight, erp.in_flight_limit()), (100, None, 400));
+    let small = parse(&system(", batch_max = 2", "")).unwrap();
+    assert_eq!(small.systems[0].in_flight_limit(), 16, "never below the plain default");
+    assert_eq!(parse(&system(", batch_max = 100", "max_in_flight = 100")).unwrap().validate("c.toml"), Ok(()));
+
+    let check =
+        |transport: &str, extra: &str| parse(&system(transport, extra)).unwrap().validate("c.toml").unwrap_err();
+    assert_eq!(check(", batch_max = 0", ""), ["c.toml: systems[0].transport.batch_max: 0 is outside 1..=1000"]);
+    assert_eq!(check(", batch_max = 1001", ""), ["c.toml: systems[0].transport.batch_max: 1001 is outside 1..=1000"]);
+    assert_eq!(
+        check(", batch_max = 100", "max_in_flight = 16"),
+        ["c.toml: systems[0].max_in_flight: 16 is below transport.batch_max (100): each message of a batch holds \
+          one in-flight slot, so no batch could fill; raise it or leave it out (it then defaults to 4 × batch_max)"]
+    );
+    assert_eq!(check("", "max_in_flight = 0"), ["c.toml: systems[0].max_in_flight: 0 is outside 1..=10000"]);
+    let e = parse(
+        "[[systems]]\nname = \"x\"\nrole = \"erp\"\ntransport = { type = \"nats\", url = \"nats://a\", batch_max = 5 }",
+    )
+    .unwrap_err();
+    assert!(e.contains("unknown field `batch_max`"), "only webhooks batch: {e}");
 }
 
 #[test]

@@ -5,9 +5,9 @@ use super::breaker::BreakerPolicy;
 use super::policy::RetryPolicy;
 use super::setup::{DispatchError, DispatchSubscription, DispatchSystem};
 use super::shape::{Shape, envelope};
-use crate::config::{LoadedConnect, LoadedSubscription, LoadedSystem, ResolvedAuth, RetryConfig, TransportConfig};
+use crate::config::{LoadedConnect, LoadedSubscription, LoadedSystem, RetryConfig, TransportConfig};
 use crate::mapping::Mapping;
-use crate::transport::{HttpTransport, HttpTransportConfig, Transport};
+use crate::transport::{HttpTransport, Transport, http_config};
 use crossdock_model::RecordedEvent;
 use crossdock_store::SubscriptionStart;
 use serde_json::Value;
@@ -76,17 +76,8 @@ pub fn from_config(
 fn transport_for(system: &LoadedSystem, other: TransportFactory<'_>) -> Result<Arc<dyn Transport>, String> {
     let config = &system.config;
     match &config.transport {
-        TransportConfig::Http { url, .. } => {
-            let mut http = HttpTransportConfig::new(url.clone());
-            http.extra_ca_pem = system.extra_ca_pem.clone();
-            http.timeout = Duration::from_millis(config.timeout_ms.max(1));
-            http.max_idle_connections = config.max_in_flight.max(1) as usize;
-            match &system.auth {
-                ResolvedAuth::None => {}
-                ResolvedAuth::Hmac(key) => http.signing_key = Some(key.clone()),
-                ResolvedAuth::Bearer(token) => http.bearer_token = Some(token.expose().to_string()),
-            }
-            let transport = HttpTransport::new(http).map_err(|e| e.to_string())?;
+        TransportConfig::Http { url, batch_max, .. } => {
+            let transport = HttpTransport::new(http_config(system, url, *batch_max)).map_err(|e| e.to_string())?;
             Ok(Arc::new(transport))
         }
         other_type => other(system).ok_or_else(|| format!("no {} transport is available", other_type.type_name())),
@@ -96,7 +87,10 @@ fn transport_for(system: &LoadedSystem, other: TransportFactory<'_>) -> Result<A
 fn dispatch_system(system: &LoadedSystem, transport: Arc<dyn Transport>) -> DispatchSystem {
     let config = &system.config;
     let mut out = DispatchSystem::new(config.name.clone(), transport);
-    out.max_in_flight = config.max_in_flight.max(1) as usize;
+    out.max_in_flight = config.in_flight_limit().max(1) as usize;
+    // The transport packs `batch_max` messages per request: hand it slices that can fill one.
+    out.request_batch = config.transport.batch_max().max(1) as usize;
+    out.batch_size = out.batch_size.max(out.request_batch);
     out.retry = retry_policy(&config.retry);
     out.breaker = BreakerPolicy::default();
     out

@@ -20,6 +20,9 @@ pub struct DispatchSystem {
     pub max_in_flight: usize,
     /// Messages handed to the transport in one `send_batch` call.
     pub batch_size: usize,
+    /// Messages the transport packs into one request (a webhook system's `batch_max`; 1 otherwise):
+    /// `batch_size` and `max_in_flight` must be at least this, or no request could fill.
+    pub request_batch: usize,
     pub retry: RetryPolicy,
     pub breaker: BreakerPolicy,
 }
@@ -32,6 +35,7 @@ impl DispatchSystem {
             transport,
             max_in_flight: 64,
             batch_size: 8,
+            request_batch: 1,
             retry: RetryPolicy::default(),
             breaker: BreakerPolicy::default(),
         }
@@ -44,6 +48,8 @@ impl fmt::Debug for DispatchSystem {
             .field("name", &self.name)
             .field("transport", &self.transport.target())
             .field("max_in_flight", &self.max_in_flight)
+            .field("batch_size", &self.batch_size)
+            .field("request_batch", &self.request_batch)
             .field("retry", &self.retry)
             .field("breaker", &self.breaker)
             .finish()
@@ -153,6 +159,11 @@ pub(crate) fn validate(
         }
         if system.max_in_flight == 0 || system.batch_size == 0 {
             errors.push(format!("system {:?}: max_in_flight and batch_size must be at least 1", system.name));
+        } else if system.batch_size.min(system.max_in_flight) < system.request_batch {
+            errors.push(format!(
+                "system {:?}: batch_size ({}) and max_in_flight ({}) must be at least the transport's batch of {}",
+                system.name, system.batch_size, system.max_in_flight, system.request_batch
+            ));
         }
         if system.retry.initial > system.retry.max {
             errors.push(format!("system {:?}: retry initial wait exceeds the maximum", system.name));

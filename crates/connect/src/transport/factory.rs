@@ -28,17 +28,8 @@ pub fn build(system: &LoadedSystem) -> Result<Arc<dyn Transport>, TransportError
     let config = &system.config;
     let timeout = Duration::from_millis(config.timeout_ms.max(1));
     match &config.transport {
-        TransportConfig::Http { url, .. } => {
-            let mut http = HttpTransportConfig::new(url.clone());
-            http.extra_ca_pem = system.extra_ca_pem.clone();
-            http.timeout = timeout;
-            http.max_idle_connections = config.max_in_flight.max(1) as usize;
-            match &system.auth {
-                ResolvedAuth::None => {}
-                ResolvedAuth::Hmac(key) => http.signing_key = Some(key.clone()),
-                ResolvedAuth::Bearer(token) => http.bearer_token = Some(token.expose().to_string()),
-            }
-            Ok(Arc::new(HttpTransport::new(http)?))
+        TransportConfig::Http { url, batch_max, .. } => {
+            Ok(Arc::new(HttpTransport::new(http_config(system, url, *batch_max))?))
         }
         TransportConfig::Nats { url, subject_prefix, stream, create_stream, consumer: _ } => {
             let nats = NatsTransportConfig {
@@ -55,6 +46,24 @@ pub fn build(system: &LoadedSystem) -> Result<Arc<dyn Transport>, TransportError
             Ok(Arc::new(FileTransport::new(FileTransportConfig { folder: folder.into() })?))
         }
     }
+}
+
+/// The HTTP transport settings of a webhook system reached at `url` with `batch_max` messages per request
+/// (from its `transport`): timeout, pool, CA file, signing key or bearer token.
+pub fn http_config(system: &LoadedSystem, url: &str, batch_max: u32) -> HttpTransportConfig {
+    let config = &system.config;
+    let mut http = HttpTransportConfig::new(url);
+    http.extra_ca_pem = system.extra_ca_pem.clone();
+    http.timeout = Duration::from_millis(config.timeout_ms.max(1));
+    // One connection per request in flight: a batch is one request.
+    http.max_idle_connections = config.in_flight_limit().div_ceil(batch_max.max(1)).max(1) as usize;
+    http.batch_max = batch_max as usize;
+    match &system.auth {
+        ResolvedAuth::None => {}
+        ResolvedAuth::Hmac(key) => http.signing_key = Some(key.clone()),
+        ResolvedAuth::Bearer(token) => http.bearer_token = Some(token.expose().to_string()),
+    }
+    http
 }
 
 /// The factory `crate::dispatch::from_config` takes for the types it has no built-in for (nats and file):

@@ -1,9 +1,13 @@
-//! The HTTP webhook transport: each message is a signed JSON `POST` on a pooled keep-alive client.
+//! The HTTP webhook transport: each message is a signed JSON `POST` on a pooled keep-alive client, or, with
+//! `batch_max > 1`, each group of up to `batch_max` messages one signed `POST` of a JSON array
+//! (`http_batch`).
 //!
 //! 2xx is delivered; 408, 429, 5xx, timeouts and connection errors are retried (honouring `Retry-After`);
-//! any other status is refused for good, with the response kept.
+//! any other status is refused for good, with the response kept. A batch's response is every one of its
+//! messages' outcome.
 
 use super::api::{OutboundMessage, ResponseRecord, SendOutcome, Transport, TransportError, truncate_body};
+use super::http_batch::{BATCH_SIZE_HEADER, MAX_BATCH, batch_body, batch_id, element_problem, spread};
 use super::retry_after::parse_retry_after;
 use crate::signature::{SigningKey, sign};
 use async_trait::async_trait;
@@ -26,6 +30,8 @@ pub struct HttpTransportConfig {
     pub max_idle_connections: usize,
     /// PEM CA certificates trusted for HTTPS besides the platform's (a private CA, a self-signed peer).
     pub extra_ca_pem: Option<Vec<u8>>,
+    /// Most messages per `POST`, 1..=[`MAX_BATCH`]; above 1, every `POST` carries a JSON array.
+    pub batch_max: usize,
 }
 
 impl fmt::Debug for HttpTransportConfig {
@@ -38,6 +44,7 @@ impl fmt::Debug for HttpTransportConfig {
             .field("bearer_token", &redacted(&self.bearer_token))
             .field("max_idle_connections", &self.max_idle_connections)
             .field("extra_ca_pem", &self.extra_ca_pem.as_ref().map(Vec::len))
+            .field("batch_max", &self.batch_max)
             .finish()
     }
 }
@@ -51,6 +58,7 @@ impl HttpTransportConfig {
             bearer_token: None,
             max_idle_connections: 64,
             extra_ca_pem: None,
+            batch_max: 1,
         }
     }
 }
@@ -72,6 +80,7 @@ pub struct HttpTransport {
     timeout: Duration,
     key: Option<SigningKey>,
     bearer: Option<HeaderValue>,
+    batch_max: usize,
 }
 
 impl fmt::Debug for HttpTransport {
@@ -97,6 +106,9 @@ impl HttpTransport {
                 Ok::<_, TransportError>(value)
             })
             .transpose()?;
+        if !(1..=MAX_BATCH).contains(&config.batch_max) {
+            return Err(TransportError::Config(format!("batch_max {} is outside 1..={MAX_BATCH}", config.batch_max)));
+        }
         let key = config.signing_key;
         super::install_default_crypto_provider();
         let mut builder = reqwest::Client::builder();
@@ -114,28 +126,49 @@ impl HttpTransport {
             .no_proxy()
             .build()
             .map_err(|e| TransportError::Config(format!("http client: {e}")))?;
-        Ok(Self { url, client, timeout: config.timeout, key, bearer })
+        Ok(Self { url, client, timeout: config.timeout, key, bearer, batch_max: config.batch_max })
     }
 
-    /// Sends one message and classifies the result.
+    /// Sends one message, as its bare body, and classifies the result.
     pub async fn send_one(&self, message: &OutboundMessage) -> SendOutcome {
-        let timestamp = message.timestamp.timestamp();
+        self.post(&message.idempotency_key, message.timestamp.timestamp(), message.body.clone(), None).await
+    }
+
+    /// Sends up to `batch_max` messages as one JSON array (even a single one); every message gets the
+    /// request's outcome, but for a message whose body is not JSON, refused without being sent.
+    pub async fn send_group(&self, group: &[OutboundMessage]) -> Vec<SendOutcome> {
+        let refused: Vec<Option<SendOutcome>> = group.iter().map(element_problem).collect();
+        let elements: Vec<&OutboundMessage> =
+            group.iter().zip(&refused).filter(|(_, refused)| refused.is_none()).map(|(m, _)| m).collect();
+        let Some(timestamp) = elements.iter().map(|m| m.timestamp).max() else {
+            return refused.into_iter().flatten().collect();
+        };
+        let size = elements.len();
+        let sent = self.post(&batch_id(&elements), timestamp.timestamp(), batch_body(&elements), Some(size)).await;
+        spread(refused, sent, size)
+    }
+
+    /// One signed `POST` under `id` (`webhook-id` and `Idempotency-Key`), classified; `batch` is the
+    /// number of elements of a batch body.
+    async fn post(&self, id: &str, timestamp: i64, body: Vec<u8>, batch: Option<usize>) -> SendOutcome {
         let mut request = self
             .client
             .post(self.url.clone())
             .timeout(self.timeout)
             .header(CONTENT_TYPE, "application/json")
-            .header("webhook-id", &message.idempotency_key)
+            .header("webhook-id", id)
             .header("webhook-timestamp", timestamp.to_string())
-            .header("Idempotency-Key", &message.idempotency_key)
-            .body(message.body.clone());
+            .header("Idempotency-Key", id);
         if let Some(key) = &self.key {
-            let signature = sign(key, &message.idempotency_key, timestamp, &message.body);
-            request = request.header("webhook-signature", signature);
+            request = request.header("webhook-signature", sign(key, id, timestamp, &body));
+        }
+        if let Some(size) = batch {
+            request = request.header(BATCH_SIZE_HEADER, size.to_string());
         }
         if let Some(bearer) = &self.bearer {
             request = request.header(AUTHORIZATION, bearer.clone());
         }
+        let request = request.body(body);
         let response = match request.send().await {
             Ok(response) => response,
             Err(error) => return classify_error(&error),
@@ -230,10 +263,15 @@ impl Transport for HttpTransport {
         }
     }
 
-    /// Sends every message of the batch concurrently over the pool.
+    /// Sends every message of the batch concurrently over the pool; with `batch_max > 1`, every group of
+    /// `batch_max` messages (in order) as one request, the groups concurrently.
     async fn send_batch(&self, batch: &[OutboundMessage]) -> Vec<SendOutcome> {
-        let sends = batch.iter().map(|message| self.send_one(message));
-        futures::future::join_all(sends).await
+        if self.batch_max <= 1 {
+            let sends = batch.iter().map(|message| self.send_one(message));
+            return futures::future::join_all(sends).await;
+        }
+        let sends = batch.chunks(self.batch_max).map(|group| self.send_group(group));
+        futures::future::join_all(sends).await.into_iter().flatten().collect()
     }
 
     async fn close(&self) {}

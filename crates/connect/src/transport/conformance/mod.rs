@@ -206,5 +206,6 @@ macro_rules! conformance_suite {
 }
 
 conformance_suite!(http, peers::HttpPeer::start());
+conformance_suite!(http_batching, peers::HttpPeer::start_batching(10));
 conformance_suite!(nats, peers::NatsPeer::start());
 conformance_suite!(file, peers::FilePeer::start());

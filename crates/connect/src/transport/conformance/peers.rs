@@ -50,8 +50,8 @@ fn unique() -> String {
     format!("{}x{}x{}", std::process::id(), nanos % 1_000_000_000, COUNTER.fetch_add(1, Ordering::Relaxed))
 }
 
-/// An axum receiver that records every request; when flaky, every second one is answered 500 after it
-/// was recorded (so the retry is a duplicate with the same key).
+/// An axum receiver that records every request (each element of a batch on its own); when flaky, every
+/// second request is answered 500 after it was recorded (so the retry is a duplicate with the same key).
 pub struct HttpPeer {
     proxy: TcpProxy,
     received: Arc<Mutex<Vec<(String, Value)>>>,
@@ -59,8 +59,30 @@ pub struct HttpPeer {
     transport: Arc<dyn Transport>,
 }
 
+/// What one request carried: its elements for a batch, else the `Idempotency-Key` header and the body.
+fn http_messages(headers: &HeaderMap, body: &[u8]) -> Vec<(String, Value)> {
+    if headers.contains_key(crate::transport::BATCH_SIZE_HEADER) {
+        let elements: Vec<Value> = serde_json::from_slice(body).unwrap_or_default();
+        return elements
+            .into_iter()
+            .map(|mut e| {
+                let key = e.get("idempotency_key").and_then(Value::as_str).unwrap_or("").to_string();
+                (key, e.get_mut("body").map(Value::take).unwrap_or(Value::Null))
+            })
+            .collect();
+    }
+    let key = headers.get("idempotency-key").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+    vec![(key, serde_json::from_slice(body).unwrap_or(Value::Null))]
+}
+
 impl HttpPeer {
+    /// A webhook receiver and a transport sending one message per request.
     pub async fn start() -> Option<Self> {
+        Self::start_batching(1).await
+    }
+
+    /// A webhook receiver and a transport sending up to `batch_max` messages per request.
+    pub async fn start_batching(batch_max: usize) -> Option<Self> {
         let received = Arc::new(Mutex::new(Vec::new()));
         let flaky = Arc::new(AtomicBool::new(false));
         let count = Arc::new(AtomicU64::new(0));
@@ -68,9 +90,7 @@ impl HttpPeer {
         let router = Router::new().route(
             "/hook",
             post(move |headers: HeaderMap, body: Bytes| async move {
-                let key = headers.get("idempotency-key").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
-                let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
-                r.lock().expect("lock").push((key, body));
+                r.lock().expect("lock").extend(http_messages(&headers, &body));
                 if f.load(Ordering::SeqCst) && count.fetch_add(1, Ordering::SeqCst).is_multiple_of(2) {
                     StatusCode::INTERNAL_SERVER_ERROR
                 } else {
@@ -84,6 +104,7 @@ impl HttpPeer {
         let proxy = TcpProxy::start(upstream).await;
         let mut config = HttpTransportConfig::new(format!("http://127.0.0.1:{}/hook", proxy.port()));
         config.timeout = Duration::from_secs(2);
+        config.batch_max = batch_max;
         let transport = Arc::new(HttpTransport::new(config).ok()?);
         Some(Self { proxy, received, flaky, transport })
     }
