@@ -30,10 +30,10 @@ pub(crate) async fn run(
     mut stopped: watch::Receiver<bool>,
 ) {
     let subscription = &inner.subscriptions[index];
-    let mut lease_until = None;
+    let mut lease = Lease::default();
     let mut failures = 0u32;
     while !*stopped.borrow() {
-        let outcome = match hold_lease(&inner, &subscription.name, &mut lease_until).await {
+        let outcome = match lease.hold(&inner, &subscription.name).await {
             Ok(true) => round(&inner, subscription, &mut cursor, &recorder).await,
             // Another process sends this subscription: look again well before its lease could run out.
             Ok(false) => Ok(Idle::For(inner.options.lease / 4)),
@@ -60,7 +60,7 @@ pub(crate) async fn run(
             _ = stopped.changed() => {}
         }
     }
-    if lease_until.is_some() {
+    if lease.until.is_some() {
         // Hand the lease back so that another process takes over at once rather than when it runs out.
         let now = Utc::now();
         let _ = inner.store.acquire_sender(&subscription.name, &inner.options.owner, now, now).await;
@@ -73,20 +73,31 @@ enum Idle {
     For(std::time::Duration),
 }
 
-/// Whether this process holds the subscription's sender lease, renewing it once half of it has gone.
-async fn hold_lease(
-    inner: &Inner,
-    subscription: &str,
-    lease_until: &mut Option<DateTime<Utc>>,
-) -> Result<bool, StoreError> {
-    let now = Utc::now();
-    let lease = chrono::Duration::from_std(inner.options.lease).unwrap_or(chrono::Duration::seconds(60));
-    if lease_until.is_some_and(|until| until - now > lease / 2) {
-        return Ok(true);
+/// This process's hold on a subscription's sender lease.
+#[derive(Default)]
+struct Lease {
+    /// Held until then.
+    until: Option<DateTime<Utc>>,
+    /// Held by another process: not asked again before then (wake-ups come with every commit).
+    next_try: Option<DateTime<Utc>>,
+}
+
+impl Lease {
+    /// Whether this process holds the lease, renewing it once half of it has gone.
+    async fn hold(&mut self, inner: &Inner, subscription: &str) -> Result<bool, StoreError> {
+        let now = Utc::now();
+        let lease = chrono::Duration::from_std(inner.options.lease).unwrap_or(chrono::Duration::seconds(60));
+        if self.until.is_some_and(|until| until - now > lease / 2) {
+            return Ok(true);
+        }
+        if self.until.is_none() && self.next_try.is_some_and(|at| at > now) {
+            return Ok(false);
+        }
+        let held = inner.store.acquire_sender(subscription, &inner.options.owner, now, now + lease).await?;
+        self.until = held.then_some(now + lease);
+        self.next_try = (!held).then_some(now + lease / 4);
+        Ok(held)
     }
-    let held = inner.store.acquire_sender(subscription, &inner.options.owner, now, now + lease).await?;
-    *lease_until = held.then_some(now + lease);
-    Ok(held)
 }
 
 /// What became of one selected event.
