@@ -1,6 +1,9 @@
 //! The dispatcher: from each subscription's durable cursor over the event log to at-least-once delivery,
 //! ordered per aggregate, with retry and backoff, a circuit breaker and in-flight limit per system, dead
-//! letters and replay (the state lives in `crossdock_store`'s delivery tables).
+//! letters and replay (the state lives in `crossdock_store`'s delivery tables). New events go out through a
+//! sender per subscription (`sender`: send, then record with the outcome); anything pending (retries, events
+//! queued behind a pending one of their aggregate, another process's leftovers) through the claim path
+//! (`worker`); both send through `send`.
 
 mod breaker;
 mod dispatcher;

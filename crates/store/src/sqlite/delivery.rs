@@ -158,6 +158,7 @@ const CLAIM: &str = "UPDATE deliveries SET lease_owner = ?1, lease_expires_at = 
     RETURNING id, subscription, system, seq, idempotency_key, attempts, queued_at, lease_expires_at";
 
 pub(crate) async fn claim(
+    read: &SqlitePool,
     pool: &SqlitePool,
     owner: &str,
     lease: Duration,
@@ -165,6 +166,20 @@ pub(crate) async fn claim(
     limit: u32,
     pii: &crate::pii::Pii,
 ) -> Result<Vec<ClaimedDelivery>, StoreError> {
+    // Most polls find nothing due (new events go out through the senders): look on a read connection first
+    // rather than taking the write lock from the group-commit writer for nothing.
+    let due = sqlx::query(
+        "SELECT EXISTS (SELECT 1 FROM deliveries WHERE status = 'pending' AND next_attempt_at <= ? \
+         AND (lease_expires_at IS NULL OR lease_expires_at <= ?)) AS due",
+    )
+    .bind(time_text(now))
+    .bind(time_text(now))
+    .fetch_one(read)
+    .await
+    .map_err(db)?;
+    if !due.try_get::<bool, _>("due").map_err(db)? {
+        return Ok(Vec::new());
+    }
     let until = now + chrono::Duration::from_std(lease).unwrap_or(chrono::Duration::MAX);
     let mut tx = pool.begin_with("BEGIN IMMEDIATE").await.map_err(db)?;
     let leased = sqlx::query(CLAIM)

@@ -443,7 +443,7 @@ impl Store for SqliteStore {
         now: DateTime<Utc>,
         limit: u32,
     ) -> Result<Vec<ClaimedDelivery>, StoreError> {
-        delivery::claim(&self.write, owner, lease, now, limit, &self.pii).await
+        delivery::claim(&self.read, &self.write, owner, lease, now, limit, &self.pii).await
     }
 
     async fn complete(&self, owner: &str, results: &[DeliveryResult]) -> Result<u64, StoreError> {
