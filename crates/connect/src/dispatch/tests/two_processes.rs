@@ -79,8 +79,8 @@ async fn a_stopped_sender_hands_its_subscriptions_over() {
     })
     .await;
     second.stop().await;
-    let log = receiver.log.lock().unwrap();
-    assert_eq!(log.accepted.len(), 20, "a delivery was sent twice");
+    let accepted = receiver.log.lock().unwrap().accepted.len();
+    assert_eq!(accepted, 20, "a delivery was sent twice");
     let stats = b.delivery_stats().await.unwrap();
     assert!(stats.iter().all(|s| s.delivered == 20 && s.pending == 0 && s.cursor == s.head_seq), "{stats:?}");
 }
