@@ -86,7 +86,7 @@ impl Lease {
     /// Whether this process holds the lease, renewing it once half of it has gone.
     async fn hold(&mut self, inner: &Inner, subscription: &str) -> Result<bool, StoreError> {
         let now = Utc::now();
-        let lease = chrono::Duration::from_std(inner.options.lease).unwrap_or(chrono::Duration::seconds(60));
+        let lease = inner.options.lease_span();
         if self.until.is_some_and(|until| until - now > lease / 2) {
             return Ok(true);
         }
@@ -126,7 +126,7 @@ async fn round(
         return Ok(Idle::For(inner.options.poll_interval));
     };
     let now = Utc::now();
-    let lease_until = now + chrono::Duration::from_std(inner.options.lease).unwrap_or_default();
+    let lease_until = now + inner.options.lease_span();
     let aggregates: Vec<String> = {
         let unique: HashSet<&str> =
             deliveries.iter().filter(|d| d.dead_error.is_none()).map(|d| d.aggregate_id.as_str()).collect();
@@ -159,6 +159,7 @@ async fn round(
                 let delivery = &deliveries[i];
                 let event = events.remove(&delivery.seq)?;
                 Some(ClaimedDelivery {
+                    // No row yet, so no row id: the sequence number stands in (outcomes come back by seq).
                     id: delivery.seq,
                     subscription: subscription.name.clone(),
                     system: subscription.system.clone(),
@@ -271,16 +272,10 @@ async fn read_page(
 async fn send_wave(
     inner: &Arc<Inner>,
     system: &str,
-    mut claimed: Vec<ClaimedDelivery>,
+    claimed: Vec<ClaimedDelivery>,
 ) -> Vec<(ClaimedDelivery, DeliveryOutcome)> {
     let Some(runtime) = inner.systems.get(system) else { return Vec::new() };
-    let size = runtime.spec.batch_size.min(runtime.spec.max_in_flight).max(1);
-    let mut batches = Vec::new();
-    while !claimed.is_empty() {
-        let rest = claimed.split_off(claimed.len().min(size));
-        batches.push(std::mem::replace(&mut claimed, rest));
-    }
-    let sends = batches.into_iter().map(|batch| async move {
+    let sends = runtime.spec.send_batches(claimed).into_iter().map(|batch| async move {
         let Ok(_permits) = runtime.permits.acquire_many(batch.len() as u32).await else { return Vec::new() };
         send(inner.clone(), system, batch).await
     });

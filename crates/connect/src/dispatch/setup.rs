@@ -42,6 +42,20 @@ impl DispatchSystem {
     }
 }
 
+impl DispatchSystem {
+    /// Splits deliveries to this system into the batches handed to the transport: its batch size, and never
+    /// more than its in-flight limit (a batch holds one permit per message, so a bigger one would wait for ever).
+    pub(crate) fn send_batches<T>(&self, mut items: Vec<T>) -> Vec<Vec<T>> {
+        let size = self.batch_size.min(self.max_in_flight).max(1);
+        let mut batches = Vec::with_capacity(items.len().div_ceil(size));
+        while !items.is_empty() {
+            let rest = items.split_off(items.len().min(size));
+            batches.push(std::mem::replace(&mut items, rest));
+        }
+        batches
+    }
+}
+
 impl fmt::Debug for DispatchSystem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("DispatchSystem")
@@ -128,6 +142,13 @@ impl Default for DispatchOptions {
             complete_batch: 1024,
             send_on_schedule: true,
         }
+    }
+}
+
+impl DispatchOptions {
+    /// [`Self::lease`] as a span of time for lease expiry instants (a lease too long for one: 60 s).
+    pub(crate) fn lease_span(&self) -> chrono::Duration {
+        chrono::Duration::from_std(self.lease).unwrap_or(chrono::Duration::seconds(60))
     }
 }
 

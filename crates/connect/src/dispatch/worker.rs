@@ -84,12 +84,10 @@ fn dispatch(
         }
         by_system.entry(delivery.system.clone()).or_default().push((delivery, permit));
     }
-    for (system, mut deliveries) in by_system {
-        // A batch takes one system permit per message: never more than the system has, or it waits for ever.
-        let size = inner.systems.get(&system).map_or(1, |s| s.spec.batch_size.min(s.spec.max_in_flight).max(1));
-        while !deliveries.is_empty() {
-            let rest = deliveries.split_off(deliveries.len().min(size));
-            let batch = std::mem::replace(&mut deliveries, rest);
+    for (system, deliveries) in by_system {
+        // Only deliveries of known systems were grouped (see above).
+        let Some(runtime) = inner.systems.get(&system) else { continue };
+        for batch in runtime.spec.send_batches(deliveries) {
             sends.spawn(send_batch(inner.clone(), system.clone(), batch, results.clone()));
         }
     }
@@ -109,7 +107,7 @@ async fn send_batch(
     };
     let Ok(_system_permits) = runtime.permits.acquire_many(batch.len() as u32).await else { return };
     let now = Utc::now();
-    let half_lease = chrono::Duration::from_std(inner.options.lease / 2).unwrap_or_default();
+    let half_lease = inner.options.lease_span() / 2;
     let mut fresh = Vec::with_capacity(batch.len());
     let mut permits = HashMap::with_capacity(batch.len());
     for (delivery, permit) in batch {
