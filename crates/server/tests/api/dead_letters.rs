@@ -30,16 +30,7 @@ pub async fn dead_letters(store: &dyn Store, subscription: &str, system: &str, o
         store.submit(request).await.unwrap();
     }
     let events = store.events_after(cursor, 1000).await.unwrap();
-    let deliveries = events
-        .iter()
-        .map(|e| NewDelivery {
-            seq: e.seq,
-            aggregate_id: e.aggregate_id.clone(),
-            event_type: e.event_type.clone(),
-            dead_error: None,
-            sent: None,
-        })
-        .collect();
+    let deliveries = events.iter().map(NewDelivery::pending).collect();
     let head = events.last().map_or(cursor, |e| e.seq);
     let batch = ScheduleBatch {
         subscription: subscription.into(),

@@ -104,16 +104,7 @@ async fn kpis_follow_the_event_log() {
         system: "erp".into(),
         expected_cursor: 0,
         new_cursor: events[1].seq,
-        deliveries: events[..2]
-            .iter()
-            .map(|e| NewDelivery {
-                seq: e.seq,
-                aggregate_id: e.aggregate_id.clone(),
-                event_type: e.event_type.clone(),
-                dead_error: None,
-                sent: None,
-            })
-            .collect(),
+        deliveries: events[..2].iter().map(NewDelivery::pending).collect(),
         now,
     };
     assert!(store.schedule(&batch).await.unwrap());
@@ -231,13 +222,7 @@ async fn metrics_expose_the_kpis_of_the_report() {
         system: "crm".into(),
         expected_cursor: 0,
         new_cursor: events[0].seq,
-        deliveries: vec![NewDelivery {
-            seq: events[0].seq,
-            aggregate_id: events[0].aggregate_id.clone(),
-            event_type: events[0].event_type.clone(),
-            dead_error: None,
-            sent: None,
-        }],
+        deliveries: vec![NewDelivery::pending(&events[0])],
         now,
     };
     assert!(store.schedule(&batch).await.unwrap());

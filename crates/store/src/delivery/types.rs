@@ -58,6 +58,19 @@ pub struct NewDelivery {
     pub sent: Option<Sent>,
 }
 
+impl NewDelivery {
+    /// The delivery of `event`, to be recorded pending (nothing done with it yet).
+    pub fn pending(event: &RecordedEvent) -> Self {
+        Self {
+            seq: event.seq,
+            aggregate_id: event.aggregate_id.clone(),
+            event_type: event.event_type.clone(),
+            dead_error: None,
+            sent: None,
+        }
+    }
+}
+
 /// A delivery the dispatcher sent before recording it (see `delivery` module: sending on schedule).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Sent {

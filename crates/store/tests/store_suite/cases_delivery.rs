@@ -19,23 +19,13 @@ fn now() -> DateTime<Utc> {
     Utc::now().trunc_subsecs(6)
 }
 
-fn new_delivery(event: &RecordedEvent) -> NewDelivery {
-    NewDelivery {
-        seq: event.seq,
-        aggregate_id: event.aggregate_id.clone(),
-        event_type: event.event_type.clone(),
-        dead_error: None,
-        sent: None,
-    }
-}
-
 fn batch(subscription: &str, expected: i64, events: &[RecordedEvent], at: DateTime<Utc>) -> ScheduleBatch {
     ScheduleBatch {
         subscription: subscription.into(),
         system: format!("{subscription}-system"),
         expected_cursor: expected,
         new_cursor: events.last().map_or(expected, |e| e.seq),
-        deliveries: events.iter().map(new_delivery).collect(),
+        deliveries: events.iter().map(NewDelivery::pending).collect(),
         now: at,
     }
 }

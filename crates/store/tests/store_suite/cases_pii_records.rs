@@ -26,13 +26,7 @@ async fn dead_letter_of_zeb(store: &dyn Store) -> i64 {
         system: "crm".into(),
         expected_cursor: 0,
         new_cursor: events.last().unwrap().seq,
-        deliveries: vec![NewDelivery {
-            seq: placed.seq,
-            aggregate_id: placed.aggregate_id.clone(),
-            event_type: placed.event_type.clone(),
-            dead_error: None,
-            sent: None,
-        }],
+        deliveries: vec![NewDelivery::pending(placed)],
         now,
     };
     assert!(store.schedule(&batch).await.unwrap());

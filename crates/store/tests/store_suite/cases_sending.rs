@@ -18,13 +18,7 @@ fn now() -> DateTime<Utc> {
 }
 
 fn delivery(event: &RecordedEvent, sent: Option<Sent>) -> NewDelivery {
-    NewDelivery {
-        seq: event.seq,
-        aggregate_id: event.aggregate_id.clone(),
-        event_type: event.event_type.clone(),
-        dead_error: None,
-        sent,
-    }
+    NewDelivery { sent, ..NewDelivery::pending(event) }
 }
 
 /// o-1 gets three events (placed, held, released), o-2 one: seqs 0, 1 and 3 are o-1's, 2 is o-2's.

@@ -183,16 +183,7 @@ pub fn schedule_all(
         system: system.into(),
         expected_cursor: expected,
         new_cursor: events.last().map_or(expected, |e| e.seq),
-        deliveries: events
-            .iter()
-            .map(|e| crossdock_store::NewDelivery {
-                seq: e.seq,
-                aggregate_id: e.aggregate_id.clone(),
-                event_type: e.event_type.clone(),
-                dead_error: None,
-                sent: None,
-            })
-            .collect(),
+        deliveries: events.iter().map(crossdock_store::NewDelivery::pending).collect(),
         now,
     }
 }

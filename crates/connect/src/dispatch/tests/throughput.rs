@@ -108,16 +108,7 @@ async fn store_claim_complete_rate() {
     let mut all = events.clone();
     all.extend(store.events_after(events.last().unwrap().seq, 10_000).await.unwrap());
     let t = Instant::now();
-    let deliveries: Vec<crossdock_store::NewDelivery> = all
-        .iter()
-        .map(|e| crossdock_store::NewDelivery {
-            seq: e.seq,
-            aggregate_id: e.aggregate_id.clone(),
-            event_type: e.event_type.clone(),
-            dead_error: None,
-            sent: None,
-        })
-        .collect();
+    let deliveries: Vec<crossdock_store::NewDelivery> = all.iter().map(crossdock_store::NewDelivery::pending).collect();
     for i in 0..5 {
         let batch = crossdock_store::ScheduleBatch {
             subscription: format!("s{i}"),
