@@ -20,6 +20,7 @@ mod migrate;
 pub mod pii;
 mod policy;
 mod postgres;
+mod recent;
 mod redact;
 mod seqs;
 mod sourcing;

@@ -11,7 +11,9 @@ use crate::pii::Pii;
 use crate::{CommandReceipt, CommandRequest, StoreError, SubmitError};
 use chrono::{DateTime, Utc};
 use crossdock_engine::Policy;
-use crossdock_model::{AggregateKind, Command, InventoryPosition, Location, LocationId, Order, OrderId, Sku};
+use crossdock_model::{
+    AggregateKind, Command, InventoryPosition, Location, LocationId, Order, OrderId, RecordedEvent, Sku,
+};
 use std::collections::{BTreeSet, HashMap};
 use std::ops::Range;
 use std::sync::Arc;
@@ -33,16 +35,16 @@ struct Accepted {
     request_hash: String,
 }
 
-/// Applies a batch inside `tx` and returns one outcome per request, in order. Commands refused by the engine
-/// (or by idempotency or version checks) write nothing; the others are written. An `Err` means the
-/// transaction must be rolled back.
+/// Applies a batch inside `tx` and returns one outcome per request, in order, and the events written (to keep
+/// in `recent` once committed). Commands refused by the engine (or by idempotency or version checks) write
+/// nothing; the others are written. An `Err` means the transaction must be rolled back.
 pub(crate) async fn apply_batch(
     tx: &mut dyn BatchTx,
     requests: &[&CommandRequest],
     now: DateTime<Utc>,
     policy: Arc<Policy>,
     pii: &Pii,
-) -> Result<Vec<Outcome>, StoreError> {
+) -> Result<(Vec<Outcome>, Vec<RecordedEvent>), StoreError> {
     let hashes: Vec<String> = requests.iter().map(|r| request_hash(&r.command, r.expected_version)).collect();
     let keys: Vec<String> =
         requests.iter().map(|r| r.idempotency_key.clone()).collect::<BTreeSet<_>>().into_iter().collect();
@@ -119,9 +121,8 @@ pub(crate) async fn apply_batch(
         }
     }
 
-    if !accepted.is_empty() {
-        write_batch(tx, &mut w, &events, &mut accepted, now).await?;
-    }
+    let seqs =
+        if accepted.is_empty() { Vec::new() } else { write_batch(tx, &mut w, &events, &mut accepted, now).await? };
     let outcomes: Vec<Outcome> = slots
         .into_iter()
         .map(|slot| match slot {
@@ -140,18 +141,19 @@ pub(crate) async fn apply_batch(
         })
         .collect();
     write_audit(tx, settled, now).await?;
-    Ok(outcomes)
+    let written = events.into_iter().zip(seqs).map(|(e, seq)| e.recorded(seq)).collect();
+    Ok((outcomes, written))
 }
 
 /// Appends the batch's events, fills in the receipts' sequence numbers, and writes projections and
-/// idempotency records.
+/// idempotency records; returns the events' sequence numbers.
 async fn write_batch(
     tx: &mut dyn BatchTx,
     w: &mut Working,
     events: &[NewEvent],
     accepted: &mut [Accepted],
     now: DateTime<Utc>,
-) -> Result<(), StoreError> {
+) -> Result<Vec<i64>, StoreError> {
     let seqs = if events.is_empty() { Vec::new() } else { tx.append_events(events).await? };
     let mut last_seq: HashMap<(AggregateKind, &str), i64> = HashMap::new();
     for (event, &seq) in events.iter().zip(&seqs) {
@@ -206,5 +208,6 @@ async fn write_batch(
             })
         })
         .collect::<Result<Vec<_>, StoreError>>()?;
-    tx.insert_idempotency(&records).await
+    tx.insert_idempotency(&records).await?;
+    Ok(seqs)
 }

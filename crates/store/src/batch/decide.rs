@@ -95,6 +95,7 @@ pub(super) async fn decide_one(
             event_type: event.type_name(),
             schema_version: event.schema_version(),
             payload: w.ring.seal_event(&event)?,
+            event,
             recorded_at: now,
             idempotency_key: request.idempotency_key.clone(),
             actor: request.actor.clone(),

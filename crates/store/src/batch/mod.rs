@@ -27,9 +27,28 @@ pub(crate) struct NewEvent {
     pub event_type: &'static str,
     pub schema_version: u32,
     pub payload: String,
+    /// The event itself, opened (kept in memory only: see `recent`).
+    pub event: crossdock_model::Event,
     pub recorded_at: DateTime<Utc>,
     pub idempotency_key: String,
     pub actor: String,
+}
+
+impl NewEvent {
+    /// The event as the log holds it once appended at `seq`.
+    fn recorded(self, seq: i64) -> crossdock_model::RecordedEvent {
+        crossdock_model::RecordedEvent {
+            seq,
+            aggregate_kind: self.aggregate_kind,
+            aggregate_id: self.aggregate_id,
+            version: self.version,
+            event_type: self.event_type.to_string(),
+            schema_version: self.schema_version,
+            recorded_at: self.recorded_at,
+            idempotency_key: self.idempotency_key,
+            payload: self.event,
+        }
+    }
 }
 
 /// An idempotency record as stored.

@@ -34,6 +34,8 @@ pub struct PgStore {
     writer: Writer,
     policy: crate::policy::PolicyCell,
     pii: Pii,
+    /// Events this process committed lately, opened (see `recent`).
+    recent: std::sync::Arc<crate::recent::RecentEvents>,
 }
 
 impl PgStore {
@@ -63,8 +65,14 @@ impl PgStore {
             Some(provider) => Pii::new(provider, Box::new(PgKeyTable { pool: read.clone() })),
             None => Pii::default(),
         };
-        let writer = Writer::spawn(PgBackend { write_pool: write.clone(), policy: policy.clone(), pii: pii.clone() });
-        Ok(Self { read, write, writer, policy, pii })
+        let recent = std::sync::Arc::default();
+        let writer = Writer::spawn(PgBackend {
+            write_pool: write.clone(),
+            policy: policy.clone(),
+            pii: pii.clone(),
+            recent: std::sync::Arc::clone(&recent),
+        });
+        Ok(Self { read, write, writer, policy, pii, recent })
     }
 
     /// Events from rows of the `events` columns, PII opened.
@@ -178,8 +186,12 @@ impl Store for PgStore {
     }
 
     async fn events_at(&self, seqs: &[i64]) -> Result<Vec<RecordedEvent>, StoreError> {
-        let found = sender::event_rows_at(&self.read, seqs).await?;
-        self.open_events(&found).await
+        self.recent
+            .read_through(seqs, |missing| async move {
+                let found = sender::event_rows_at(&self.read, &missing).await?;
+                self.open_events(&found).await
+            })
+            .await
     }
 
     async fn events_of_kind_after(
@@ -221,6 +233,8 @@ impl Store for PgStore {
         origin: &crate::Origin,
     ) -> Result<Erasure, StoreError> {
         let erased = self.pii.erase_customer(customer.as_str()).await;
+        // Opened events of the customer may be kept: drop them all (they are read again, now redacted).
+        self.recent.clear();
         let fields = crate::audit::erasure_fields(customer.as_str(), actor, origin, &erased, chrono::Utc::now());
         super::audit::append_standalone(&self.write, fields).await?;
         erased

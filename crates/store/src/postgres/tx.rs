@@ -24,6 +24,8 @@ pub(crate) struct PgBackend {
     pub write_pool: PgPool,
     pub policy: PolicyCell,
     pub pii: crate::pii::Pii,
+    /// Where committed events are kept for the senders.
+    pub recent: std::sync::Arc<crate::recent::RecentEvents>,
 }
 
 #[async_trait]
@@ -32,8 +34,9 @@ impl Backend for PgBackend {
         let mut tx = PgTx(self.write_pool.begin().await.map_err(db)?);
         sqlx::query("SELECT pg_advisory_xact_lock($1)").bind(WRITE_LOCK).execute(&mut *tx.0).await.map_err(db)?;
         let now = now_micros();
-        let outcomes = apply_batch(&mut tx, requests, now, self.policy.get(), &self.pii).await?;
+        let (outcomes, written) = apply_batch(&mut tx, requests, now, self.policy.get(), &self.pii).await?;
         tx.0.commit().await.map_err(db)?;
+        self.recent.insert(written);
         Ok(outcomes)
     }
 }

@@ -35,6 +35,8 @@ pub struct SqliteStore {
     writer: Writer,
     policy: crate::policy::PolicyCell,
     pii: Pii,
+    /// Events this process committed lately, opened (see `recent`).
+    recent: std::sync::Arc<crate::recent::RecentEvents>,
 }
 
 /// Connection options for `sqlite://path`, `sqlite:path` or a bare file path; the file is created if missing.
@@ -55,7 +57,13 @@ fn connect_options(url: &str) -> Result<SqliteConnectOptions, StoreError> {
         // FULL: the WAL is synced at every commit, so an answered command survives kill -9 and power loss.
         .synchronous(SqliteSynchronous::Full)
         .busy_timeout(BUSY_TIMEOUT)
-        .foreign_keys(true))
+        .foreign_keys(true)
+        // Statement journals (and temporary indices) in memory, not in temporary files: they only roll a
+        // statement back inside its transaction, so they never need to outlive the process.
+        .pragma("temp_store", "memory")
+        // Checkpoint every ~16 MiB of WAL rather than 4 MiB: pages written again and again (index tails,
+        // hot projection rows) are copied back to the database once per checkpoint, not four times.
+        .pragma("wal_autocheckpoint", "4000"))
 }
 
 impl SqliteStore {
@@ -89,9 +97,14 @@ impl SqliteStore {
             .await
             .map_err(db)?;
         let policy = crate::policy::PolicyCell::default();
-        let writer =
-            Writer::spawn(SqliteBackend { write_pool: write.clone(), policy: policy.clone(), pii: pii.clone() });
-        Ok(Self { read, write, writer, policy, pii })
+        let recent = std::sync::Arc::default();
+        let writer = Writer::spawn(SqliteBackend {
+            write_pool: write.clone(),
+            policy: policy.clone(),
+            pii: pii.clone(),
+            recent: std::sync::Arc::clone(&recent),
+        });
+        Ok(Self { read, write, writer, policy, pii, recent })
     }
 
     /// Events from rows of the `events` columns, PII opened.
@@ -205,8 +218,12 @@ impl Store for SqliteStore {
     }
 
     async fn events_at(&self, seqs: &[i64]) -> Result<Vec<RecordedEvent>, StoreError> {
-        let found = sender::event_rows_at(&self.read, seqs).await?;
-        self.open_events(&found).await
+        self.recent
+            .read_through(seqs, |missing| async move {
+                let found = sender::event_rows_at(&self.read, &missing).await?;
+                self.open_events(&found).await
+            })
+            .await
     }
 
     async fn events_of_kind_after(
@@ -249,6 +266,8 @@ impl Store for SqliteStore {
         origin: &crate::Origin,
     ) -> Result<Erasure, StoreError> {
         let erased = self.pii.erase_customer(customer.as_str()).await;
+        // Opened events of the customer may be kept: drop them all (they are read again, now redacted).
+        self.recent.clear();
         let fields = crate::audit::erasure_fields(customer.as_str(), actor, origin, &erased, chrono::Utc::now());
         super::audit::append_standalone(&self.write, fields).await?;
         erased

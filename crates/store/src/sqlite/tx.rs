@@ -18,6 +18,8 @@ pub(crate) struct SqliteBackend {
     pub write_pool: SqlitePool,
     pub policy: PolicyCell,
     pub pii: crate::pii::Pii,
+    /// Where committed events are kept for the senders.
+    pub recent: std::sync::Arc<crate::recent::RecentEvents>,
 }
 
 #[async_trait]
@@ -27,8 +29,9 @@ impl Backend for SqliteBackend {
         // IMMEDIATE takes the write lock up front (waiting up to busy_timeout for another process), so the
         // state read below cannot change before COMMIT and sequence numbers follow commit order.
         let mut tx = SqliteTx(self.write_pool.begin_with("BEGIN IMMEDIATE").await.map_err(db)?);
-        let outcomes = apply_batch(&mut tx, requests, now, self.policy.get(), &self.pii).await?;
+        let (outcomes, written) = apply_batch(&mut tx, requests, now, self.policy.get(), &self.pii).await?;
         tx.0.commit().await.map_err(db)?;
+        self.recent.insert(written);
         Ok(outcomes)
     }
 }

@@ -174,6 +174,10 @@ pub async fn erasure_shreds_a_customers_pii_and_keeps_the_orders(db: &TestDb) {
     let store = db.open_store().await;
     place_people(store.as_ref()).await;
     let before = store.order(&order_id("o-zeb-1")).await.unwrap().unwrap();
+    // What the senders read (`events_at`) of events this process has just committed is kept opened in memory.
+    let placed: Vec<i64> =
+        all_events(store.as_ref()).await.iter().filter(|e| e.event_type == "order.placed").map(|e| e.seq).collect();
+    ZEB.assert_readable(&placed_order(&store.events_at(&placed).await.unwrap(), "o-zeb-1"));
     let backup = tempfile::tempdir().unwrap();
     if let Some(dir) = db.sqlite_dir() {
         copy_store_files(dir, backup.path());
@@ -192,6 +196,10 @@ pub async fn erasure_shreds_a_customers_pii_and_keeps_the_orders(db: &TestDb) {
     let events = all_events(store.as_ref()).await;
     assert_erased(&placed_order(&events, "o-zeb-1"), ZEB.customer);
     ADA.assert_readable(&placed_order(&events, "o-ada-1"));
+    // The erasure drops what was kept, so the senders read the erased events too.
+    let to_send = store.events_at(&placed).await.unwrap();
+    assert_erased(&placed_order(&to_send, "o-zeb-1"), ZEB.customer);
+    ADA.assert_readable(&placed_order(&to_send, "o-ada-1"));
 
     // Outbound: a delivery claimed after the erasure carries no PII (another customer's still does).
     store.register_subscription("crm", "crm", SubscriptionStart::Beginning).await.unwrap();

@@ -1,0 +1,131 @@
+//! Events this process committed lately, opened, by sequence number. The dispatcher's senders read the
+//! events they send moments after they are committed; taking them from here spares every subscription a
+//! read of the same rows and the opening of their sealed PII. Only events whose commit has returned are
+//! put here, and an event never changes once committed, so an event found here is the one in the log; a miss
+//! reads the log. Bounded in count and in age, and emptied when a customer's PII is erased (another process's
+//! erasure reaches this one within [`MAX_AGE`], as it reaches the cached data keys within their TTL).
+
+use crate::StoreError;
+use crossdock_model::RecordedEvent;
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+/// Most events kept (a few seconds of a busy hub's log).
+const CAPACITY: usize = 4096;
+/// Events older than this are not served (nor kept).
+pub(crate) const MAX_AGE: Duration = Duration::from_secs(10);
+
+#[derive(Default)]
+pub(crate) struct RecentEvents {
+    events: Mutex<BTreeMap<i64, (Instant, RecordedEvent)>>,
+}
+
+impl RecentEvents {
+    fn lock(&self) -> std::sync::MutexGuard<'_, BTreeMap<i64, (Instant, RecordedEvent)>> {
+        self.events.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Keeps events just committed, dropping the oldest past the capacity or the age limit.
+    pub fn insert(&self, committed: Vec<RecordedEvent>) {
+        if committed.is_empty() {
+            return;
+        }
+        let now = Instant::now();
+        let mut events = self.lock();
+        for event in committed {
+            events.insert(event.seq, (now, event));
+        }
+        while events.len() > CAPACITY || events.first_key_value().is_some_and(|(_, (at, _))| now - *at > MAX_AGE) {
+            events.pop_first();
+        }
+    }
+
+    pub fn clear(&self) {
+        self.lock().clear();
+    }
+
+    /// The events with these sequence numbers, in sequence order: those kept here, and the rest from
+    /// `read` (given the missing numbers).
+    pub async fn read_through<F, Fut>(&self, seqs: &[i64], read: F) -> Result<Vec<RecordedEvent>, StoreError>
+    where
+        F: FnOnce(Vec<i64>) -> Fut,
+        Fut: Future<Output = Result<Vec<RecordedEvent>, StoreError>>,
+    {
+        let (mut found, missing) = self.take(seqs);
+        if !missing.is_empty() {
+            found.extend(read(missing).await?);
+            found.sort_by_key(|e| e.seq);
+        }
+        Ok(found)
+    }
+
+    /// Copies of the events kept for `seqs` (in the order asked), and the numbers not kept.
+    fn take(&self, seqs: &[i64]) -> (Vec<RecordedEvent>, Vec<i64>) {
+        let now = Instant::now();
+        let events = self.lock();
+        let mut found = Vec::with_capacity(seqs.len());
+        let mut missing = Vec::new();
+        for seq in seqs {
+            match events.get(seq) {
+                Some((at, event)) if now - *at <= MAX_AGE => found.push(event.clone()),
+                _ => missing.push(*seq),
+            }
+        }
+        (found, missing)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::Utc;
+    use crossdock_model::{AggregateKind, Event, LocationId, Sku};
+
+    fn event(seq: i64) -> RecordedEvent {
+        RecordedEvent {
+            seq,
+            aggregate_kind: AggregateKind::Inventory,
+            aggregate_id: format!("SKU-{seq}@wh"),
+            version: 1,
+            event_type: "inventory.adjusted".into(),
+            schema_version: 1,
+            recorded_at: Utc::now(),
+            idempotency_key: format!("k{seq}"),
+            payload: Event::InventoryAdjusted {
+                sku: Sku::new(format!("SKU-{seq}")).unwrap(),
+                location: LocationId::new("wh").unwrap(),
+                delta: 1,
+                reason: "test".into(),
+            },
+        }
+    }
+
+    #[tokio::test]
+    async fn kept_events_are_served_and_the_rest_read_in_order() {
+        let recent = RecentEvents::default();
+        recent.insert(vec![event(2), event(4)]);
+        let asked = std::sync::Mutex::new(Vec::new());
+        let got = recent
+            .read_through(&[1, 2, 3, 4], |missing| {
+                asked.lock().unwrap().extend(missing.clone());
+                async move { Ok(missing.into_iter().map(event).collect()) }
+            })
+            .await
+            .unwrap();
+        assert_eq!(*asked.lock().unwrap(), vec![1, 3]);
+        assert_eq!(got.iter().map(|e| e.seq).collect::<Vec<_>>(), vec![1, 2, 3, 4]);
+        assert_eq!(got[1].idempotency_key, "k2");
+    }
+
+    #[tokio::test]
+    async fn the_oldest_go_past_the_capacity_and_clear_empties() {
+        let recent = RecentEvents::default();
+        recent.insert((1..=CAPACITY as i64 + 10).map(event).collect());
+        let (found, missing) = recent.take(&[1, 10, 11, CAPACITY as i64 + 10]);
+        assert_eq!(missing, vec![1, 10]);
+        assert_eq!(found.len(), 2);
+        recent.clear();
+        assert_eq!(recent.take(&[11]).1, vec![11]);
+    }
+}
