@@ -1,7 +1,9 @@
 //! `crossdock bench deliver`: commits orders to a fresh store and fans their events out to webhook
 //! receivers on loopback (keep-alive HTTP), one subscription per receiver; measures deliveries per second
 //! and the sync latency from commit (the store's answer) to the receiver's 2xx. With `--rate`, commands are
-//! committed at a steady rate (open loop) and the latency is the figure to watch.
+//! committed at a steady rate (open loop) and the latency is the figure to watch. With `--webhook-batch N` the
+//! systems send up to N messages per signed POST (`batch_max`); every message is still a delivery of its own
+//! (its own key and row), and the receivers count the messages in each array.
 
 use crate::orders_gen::OrderGenerator;
 use anyhow::{Context, bail};
@@ -35,6 +37,10 @@ pub struct DeliverArgs {
     /// `sqlite` for a fresh temporary file, or a postgres:// URL.
     #[arg(long, default_value = "sqlite")]
     pub store: String,
+    /// Messages per webhook POST (`batch_max` of every system, 1..=1000); 1, the default, is one request per
+    /// message.
+    #[arg(long, default_value_t = 1)]
+    pub webhook_batch: u32,
     /// Give up waiting for deliveries after this many seconds.
     #[arg(long, default_value_t = 300)]
     pub timeout_secs: u64,
@@ -47,16 +53,33 @@ struct Receiver {
     count: AtomicU64,
 }
 
-async fn receive(State(receiver): State<Arc<Receiver>>, headers: HeaderMap) -> StatusCode {
+/// One element of a batched webhook body: only the sequence number is read.
+#[derive(serde::Deserialize)]
+struct Element {
+    seq: i64,
+}
+
+/// Records the sequence number of each message: from the `idempotency-key` header of a single message, or
+/// from every element of a batch (a JSON array).
+async fn receive(State(receiver): State<Arc<Receiver>>, headers: HeaderMap, body: axum::body::Bytes) -> StatusCode {
     let now = Instant::now();
-    let seq = headers
-        .get("idempotency-key")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|k| k.rsplit(':').next())
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(-1);
-    receiver.arrivals.lock().unwrap_or_else(|e| e.into_inner()).push((seq, now));
-    receiver.count.fetch_add(1, Ordering::Relaxed);
+    let seqs: Vec<i64> = if body.first() == Some(&b'[') {
+        match serde_json::from_slice::<Vec<Element>>(&body) {
+            Ok(elements) => elements.into_iter().map(|e| e.seq).collect(),
+            Err(_) => return StatusCode::BAD_REQUEST,
+        }
+    } else {
+        let seq = headers
+            .get("idempotency-key")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|k| k.rsplit(':').next())
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(-1);
+        vec![seq]
+    };
+    let count = seqs.len() as u64;
+    receiver.arrivals.lock().unwrap_or_else(|e| e.into_inner()).extend(seqs.into_iter().map(|seq| (seq, now)));
+    receiver.count.fetch_add(count, Ordering::Relaxed);
     StatusCode::NO_CONTENT
 }
 
@@ -87,6 +110,10 @@ pub async fn run(args: DeliverArgs) -> anyhow::Result<()> {
     if args.events == 0 || args.systems == 0 || args.concurrency == 0 {
         bail!("--events, --systems and --concurrency must be at least 1");
     }
+    let batch = args.webhook_batch as usize;
+    if !(1..=crossdock_connect::transport::MAX_BATCH).contains(&batch) {
+        bail!("--webhook-batch must be in 1..={}", crossdock_connect::transport::MAX_BATCH);
+    }
     let dir = tempfile::tempdir().context("creating a temporary folder")?;
     let url = match args.store.as_str() {
         "sqlite" => format!("sqlite://{}", dir.path().join("bench.db").display()),
@@ -101,9 +128,12 @@ pub async fn run(args: DeliverArgs) -> anyhow::Result<()> {
         let (endpoint, receiver) = start_receiver().await?;
         let mut http = HttpTransportConfig::new(endpoint);
         http.max_idle_connections = 256;
+        http.batch_max = batch;
         let mut system = DispatchSystem::new(format!("bench-{i}"), Arc::new(HttpTransport::new(http)?));
-        system.max_in_flight = 256;
-        system.batch_size = 64;
+        // Four requests' worth in flight at least, and send batches that fill a request.
+        system.max_in_flight = 256.max(4 * batch);
+        system.batch_size = 64.max(batch);
+        system.request_batch = batch;
         systems.push(system);
         subscriptions.push(DispatchSubscription::new(format!("bench-{i}-all"), format!("bench-{i}"), &["*"]));
         receivers.push(receiver);
@@ -154,10 +184,13 @@ pub async fn run(args: DeliverArgs) -> anyhow::Result<()> {
     }
     let span = last.duration_since(started).as_secs_f64().max(f64::EPSILON);
     let ms = |q: f64| latency.value_at_quantile(q) as f64 / 1000.0;
-    let mode = match args.rate {
+    let mut mode = match args.rate {
         Some(r) => format!("steady {r} commands/s"),
         None => format!("as fast as possible, {} committers", args.concurrency),
     };
+    if batch > 1 {
+        mode.push_str(&format!(", up to {batch} messages per POST"));
+    }
     println!(
         "deliver ({mode}, {} systems, {}): {committed} events committed in {commit_secs:.2} s ({:.0} events/s); \
          {unique} of {expected} deliveries in {span:.2} s = {:.0} deliveries/s; {} duplicates; \
