@@ -193,6 +193,13 @@ pub trait Store: Send + Sync + 'static {
     /// The heads of the events after `after` (no payload: nothing decoded or opened), in sequence order, at
     /// most `limit`: for readers that select by type before they need a payload (the dispatcher's scheduling).
     async fn event_heads_after(&self, after: i64, limit: u32) -> Result<Vec<EventHead>, StoreError>;
+    /// Events this process committed in the last seconds that follow `after` without a gap, at most `limit`,
+    /// opened, from memory (no read); empty when the next event is not among them, and then the log must be
+    /// read (`event_heads_after`, `events_after`). The dispatcher's senders try it first.
+    fn recent_events_after(&self, after: i64, limit: u32) -> Vec<RecordedEvent> {
+        let _ = (after, limit);
+        Vec::new()
+    }
     /// The events with these sequence numbers, in sequence order; numbers with no event are left out.
     async fn events_at(&self, seqs: &[i64]) -> Result<Vec<RecordedEvent>, StoreError>;
     /// The events of aggregates of `kind` after `after`, in sequence order, at most `limit` (the availability

@@ -60,6 +60,24 @@ impl RecentEvents {
         Ok(found)
     }
 
+    /// Copies of the kept events that follow `after` without a gap (`after + 1`, `after + 2`, …), at most
+    /// `limit`: every one committed, and no event of the log in that range left out. Empty when the next one
+    /// is not kept (committed by another process, no longer kept, or not committed yet).
+    pub fn run_after(&self, after: i64, limit: usize) -> Vec<RecordedEvent> {
+        let Some(mut expected) = after.checked_add(1) else { return Vec::new() };
+        let now = Instant::now();
+        let events = self.lock();
+        let mut run = Vec::new();
+        for (seq, (at, event)) in events.range(expected..) {
+            if *seq != expected || now - *at > MAX_AGE || run.len() >= limit {
+                break;
+            }
+            run.push(event.clone());
+            expected = expected.saturating_add(1);
+        }
+        run
+    }
+
     /// Copies of the events kept for `seqs` (in the order asked), and the numbers not kept.
     fn take(&self, seqs: &[i64]) -> (Vec<RecordedEvent>, Vec<i64>) {
         let now = Instant::now();
@@ -127,5 +145,19 @@ mod tests {
         assert_eq!(found.len(), 2);
         recent.clear();
         assert_eq!(recent.take(&[11]).1, vec![11]);
+    }
+
+    #[test]
+    fn a_run_after_a_sequence_number_stops_at_the_first_gap_or_the_limit() {
+        let recent = RecentEvents::default();
+        recent.insert([3, 4, 5, 7, 8].into_iter().map(event).collect());
+        let seqs = |run: Vec<RecordedEvent>| run.iter().map(|e| e.seq).collect::<Vec<_>>();
+        assert_eq!(seqs(recent.run_after(2, 100)), vec![3, 4, 5]);
+        assert_eq!(seqs(recent.run_after(3, 1)), vec![4]);
+        assert!(recent.run_after(1, 100).is_empty(), "2 is not kept: the log must be read");
+        assert!(recent.run_after(5, 100).is_empty(), "6 is not kept");
+        assert_eq!(seqs(recent.run_after(6, 100)), vec![7, 8]);
+        assert!(recent.run_after(8, 100).is_empty());
+        assert!(recent.run_after(i64::MAX, 100).is_empty());
     }
 }

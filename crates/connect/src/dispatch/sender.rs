@@ -237,26 +237,21 @@ async fn round(
 
 /// One page of the log after `cursor`: the last sequence number examined, how many events it held, the
 /// deliveries the subscription selects and their events by sequence number. `None` when the log has nothing
-/// new. Only the events' heads are read unless the subscription filters on payloads.
+/// new. Events this process has just committed come from the store's memory; otherwise only the events'
+/// heads are read unless the subscription filters on payloads.
 async fn read_page(
     inner: &Inner,
     subscription: &DispatchSubscription,
     cursor: i64,
 ) -> Result<Option<(i64, usize, Vec<NewDelivery>, HashMap<i64, RecordedEvent>)>, StoreError> {
     let page_size = inner.options.schedule_page;
-    if subscription.shape.filters() {
-        let events = inner.store.events_after(cursor, page_size).await?;
+    let recent = inner.store.recent_events_after(cursor, page_size);
+    if !recent.is_empty() || subscription.shape.filters() {
+        let events = if recent.is_empty() { inner.store.events_after(cursor, page_size).await? } else { recent };
         let Some(last) = events.last().map(|e| e.seq) else { return Ok(None) };
         let len = events.len();
-        let selector = subscription.clone();
-        let selected = tokio::task::spawn_blocking(move || {
-            let deliveries: Vec<NewDelivery> = events.iter().filter_map(|e| select(&selector, e)).collect();
-            let by_seq: HashMap<i64, RecordedEvent> = events.into_iter().map(|e| (e.seq, e)).collect();
-            (deliveries, by_seq)
-        })
-        .await
-        .map_err(|e| StoreError::Database(format!("selecting events failed: {e}")))?;
-        return Ok(Some((last, len, selected.0, selected.1)));
+        let (deliveries, by_seq) = select_events(subscription, events).await?;
+        return Ok(Some((last, len, deliveries, by_seq)));
     }
     let heads = inner.store.event_heads_after(cursor, page_size).await?;
     let Some(last) = heads.last().map(|h| h.seq) else { return Ok(None) };
@@ -265,6 +260,25 @@ async fn read_page(
     let seqs: Vec<i64> = deliveries.iter().map(|d| d.seq).collect();
     let events = inner.store.events_at(&seqs).await?.into_iter().map(|e| (e.seq, e)).collect();
     Ok(Some((last, heads.len(), deliveries, events)))
+}
+
+/// The deliveries the subscription selects of `events`, and the events by sequence number. A jq filter runs
+/// on a blocking thread.
+async fn select_events(
+    subscription: &DispatchSubscription,
+    events: Vec<RecordedEvent>,
+) -> Result<(Vec<NewDelivery>, HashMap<i64, RecordedEvent>), StoreError> {
+    let pick = |selector: &DispatchSubscription, events: Vec<RecordedEvent>| {
+        let deliveries: Vec<NewDelivery> = events.iter().filter_map(|e| select(selector, e)).collect();
+        (deliveries, events.into_iter().map(|e| (e.seq, e)).collect())
+    };
+    if !subscription.shape.filters() {
+        return Ok(pick(subscription, events));
+    }
+    let selector = subscription.clone();
+    tokio::task::spawn_blocking(move || pick(&selector, events))
+        .await
+        .map_err(|e| StoreError::Database(format!("selecting events failed: {e}")))
 }
 
 /// Sends one wave to the system in batches of its batch size, each holding that many of its in-flight

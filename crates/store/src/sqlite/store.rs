@@ -217,6 +217,10 @@ impl Store for SqliteStore {
         found.iter().map(rows::event_head).collect()
     }
 
+    fn recent_events_after(&self, after: i64, limit: u32) -> Vec<RecordedEvent> {
+        self.recent.run_after(after, page_size(limit) as usize)
+    }
+
     async fn events_at(&self, seqs: &[i64]) -> Result<Vec<RecordedEvent>, StoreError> {
         self.recent
             .read_through(seqs, |missing| async move {

@@ -115,3 +115,26 @@ pub async fn events_at_reads_those_events_in_order(db: &TestDb) {
     assert_eq!(read, vec![events[0].clone(), events[3].clone()]);
     assert!(store.events_at(&[]).await.unwrap().is_empty());
 }
+
+pub async fn recent_events_follow_the_cursor_until_an_event_this_process_did_not_commit(db: &TestDb) {
+    let store = db.open_store().await;
+    let events = seed(store.as_ref()).await;
+    let (first, last) = (events[0].seq, events[events.len() - 1].seq);
+    assert_eq!(
+        store.recent_events_after(first - 1, 100),
+        events,
+        "what this process just committed, as the log has it"
+    );
+    assert_eq!(store.recent_events_after(first, 2), events[1..3].to_vec());
+    assert!(store.recent_events_after(last, 100).is_empty(), "nothing after the last event");
+
+    // Another process (another store on the same database) commits the next event, then this one commits.
+    let other = db.open_store().await;
+    other.submit(request("p3", place("o-3", "web"))).await.unwrap();
+    store.submit(request("p4", place("o-4", "web"))).await.unwrap();
+    let log = store.events_after(last, 100).await.unwrap();
+    assert_eq!(log.len(), 2);
+    assert!(store.recent_events_after(last, 100).is_empty(), "the next event is the other process's: read the log");
+    assert_eq!(store.recent_events_after(log[0].seq, 100), log[1..].to_vec());
+    assert!(db.open_store().await.recent_events_after(first - 1, 100).is_empty(), "a store opened afresh keeps none");
+}

@@ -55,6 +55,7 @@ macro_rules! store_test_suite {
                 cases_sending::sent_deliveries_are_recorded_delivered_or_held_for_their_sender,
                 cases_sending::the_sender_lease_goes_to_one_owner_at_a_time,
                 cases_sending::events_at_reads_those_events_in_order,
+                cases_sending::recent_events_follow_the_cursor_until_an_event_this_process_did_not_commit,
                 cases_edi::interchanges_insert_filter_page_and_acknowledge,
                 cases_edi::control_numbers_are_never_reused,
                 cases_kpis::delivery_samples_carry_commit_acknowledgement_and_dead_letters,
