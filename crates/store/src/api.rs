@@ -196,12 +196,12 @@ pub trait Store: Send + Sync + 'static {
     /// Events this process committed in the last seconds that follow `after` without a gap, at most `limit`,
     /// opened, from memory (no read); empty when the next event is not among them, and then the log must be
     /// read (`event_heads_after`, `events_after`). The dispatcher's senders try it first.
-    fn recent_events_after(&self, after: i64, limit: u32) -> Vec<RecordedEvent> {
+    fn recent_events_after(&self, after: i64, limit: u32) -> Vec<std::sync::Arc<RecordedEvent>> {
         let _ = (after, limit);
         Vec::new()
     }
     /// The events with these sequence numbers, in sequence order; numbers with no event are left out.
-    async fn events_at(&self, seqs: &[i64]) -> Result<Vec<RecordedEvent>, StoreError>;
+    async fn events_at(&self, seqs: &[i64]) -> Result<Vec<std::sync::Arc<RecordedEvent>>, StoreError>;
     /// The events of aggregates of `kind` after `after`, in sequence order, at most `limit` (the availability
     /// feed reads only inventory events).
     async fn events_of_kind_after(

@@ -10,8 +10,8 @@
 use crate::StoreError;
 use crossdock_model::RecordedEvent;
 use std::collections::BTreeMap;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// Most events kept (a few seconds of a busy hub's log).
@@ -19,7 +19,8 @@ const CAPACITY: usize = 4096;
 /// Events older than this are not served, and dropped at the next insert or read.
 const MAX_AGE: Duration = Duration::from_secs(10);
 
-type Kept = BTreeMap<i64, (Instant, RecordedEvent)>;
+/// Shared, not copied: every subscription's sender reads the same events.
+type Kept = BTreeMap<i64, (Instant, Arc<RecordedEvent>)>;
 
 #[derive(Default)]
 pub(crate) struct RecentEvents {
@@ -56,7 +57,7 @@ impl RecentEvents {
         let now = Instant::now();
         let mut events = self.lock();
         for event in committed {
-            events.insert(event.seq, (now, event));
+            events.insert(event.seq, (now, Arc::new(event)));
         }
         drop_stale(&mut events, now);
     }
@@ -67,23 +68,23 @@ impl RecentEvents {
 
     /// The events with these sequence numbers, in sequence order: those kept here, and the rest from
     /// `read` (given the missing numbers).
-    pub async fn read_through<F, Fut>(&self, seqs: &[i64], read: F) -> Result<Vec<RecordedEvent>, StoreError>
+    pub async fn read_through<F, Fut>(&self, seqs: &[i64], read: F) -> Result<Vec<Arc<RecordedEvent>>, StoreError>
     where
         F: FnOnce(Vec<i64>) -> Fut,
         Fut: Future<Output = Result<Vec<RecordedEvent>, StoreError>>,
     {
         let (mut found, missing) = self.take(seqs);
         if !missing.is_empty() {
-            found.extend(read(missing).await?);
+            found.extend(read(missing).await?.into_iter().map(Arc::new));
             found.sort_by_key(|e| e.seq);
         }
         Ok(found)
     }
 
-    /// Copies of the kept events that follow `after` without a gap (`after + 1`, `after + 2`, …), at most
+    /// The kept events that follow `after` without a gap (`after + 1`, `after + 2`, …), at most
     /// `limit`: every one committed, and no event of the log in that range left out. Empty when the next one
     /// is not kept (committed by another process, no longer kept, or not committed yet).
-    pub fn run_after(&self, after: i64, limit: usize) -> Vec<RecordedEvent> {
+    pub fn run_after(&self, after: i64, limit: usize) -> Vec<Arc<RecordedEvent>> {
         let Some(mut expected) = after.checked_add(1) else { return Vec::new() };
         let now = Instant::now();
         let events = self.lock_to_read(now);
@@ -98,8 +99,8 @@ impl RecentEvents {
         run
     }
 
-    /// Copies of the events kept for `seqs` (in the order asked), and the numbers not kept.
-    fn take(&self, seqs: &[i64]) -> (Vec<RecordedEvent>, Vec<i64>) {
+    /// The events kept for `seqs` (in the order asked), and the numbers not kept.
+    fn take(&self, seqs: &[i64]) -> (Vec<Arc<RecordedEvent>>, Vec<i64>) {
         let now = Instant::now();
         let events = self.lock_to_read(now);
         let mut found = Vec::with_capacity(seqs.len());
@@ -196,7 +197,7 @@ mod tests {
     fn a_run_after_a_sequence_number_stops_at_the_first_gap_or_the_limit() {
         let recent = reading();
         recent.insert([3, 4, 5, 7, 8].into_iter().map(event).collect());
-        let seqs = |run: Vec<RecordedEvent>| run.iter().map(|e| e.seq).collect::<Vec<_>>();
+        let seqs = |run: Vec<Arc<RecordedEvent>>| run.iter().map(|e| e.seq).collect::<Vec<_>>();
         assert_eq!(seqs(recent.run_after(2, 100)), vec![3, 4, 5]);
         assert_eq!(seqs(recent.run_after(3, 1)), vec![4]);
         assert!(recent.run_after(1, 100).is_empty(), "2 is not kept: the log must be read");

@@ -50,6 +50,31 @@ pub(crate) struct NetworkWork {
 }
 
 impl NetworkWork {
+    /// Loads the positions of `skus` at every location into the working state (absent ones kept as they are),
+    /// in one query for the skus not loaded yet. A batch calls it first with every sku its requests source, so
+    /// that deciding them does not read the store once per order.
+    pub async fn load_skus(
+        &mut self,
+        tx: &mut (impl SourcingTx + ?Sized),
+        positions: &mut BTreeMap<(Sku, LocationId), InventoryPosition>,
+        skus: &[Sku],
+    ) -> Result<(), StoreError> {
+        let missing: Vec<Sku> = skus
+            .iter()
+            .filter(|s| !self.skus_loaded.contains(*s))
+            .cloned()
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        if !missing.is_empty() {
+            for found in tx.positions_of_skus(&missing).await? {
+                positions.entry((found.sku.clone(), found.location.clone())).or_insert(found);
+            }
+            self.skus_loaded.extend(missing);
+        }
+        Ok(())
+    }
+
     /// Loads what sourcing `skus` needs into the working state (positions of the skus at every location, absent
     /// ones kept as they are) and returns the network. `positions` is the batch's working map.
     pub async fn load(
@@ -61,13 +86,7 @@ impl NetworkWork {
         policy: &Policy,
         now: DateTime<Utc>,
     ) -> Result<SourcingState, StoreError> {
-        let missing: Vec<Sku> = skus.iter().filter(|s| !self.skus_loaded.contains(*s)).cloned().collect();
-        if !missing.is_empty() {
-            for found in tx.positions_of_skus(&missing).await? {
-                positions.entry((found.sku.clone(), found.location.clone())).or_insert(found);
-            }
-            self.skus_loaded.extend(missing);
-        }
+        self.load_skus(tx, positions, skus).await?;
         if self.locations.is_none() {
             let all = tx.all_locations().await?;
             self.locations = Some(all.into_iter().map(|(l, _)| (l.id.clone(), l)).collect());

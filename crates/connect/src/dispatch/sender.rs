@@ -243,11 +243,15 @@ async fn read_page(
     inner: &Inner,
     subscription: &DispatchSubscription,
     cursor: i64,
-) -> Result<Option<(i64, usize, Vec<NewDelivery>, HashMap<i64, RecordedEvent>)>, StoreError> {
+) -> Result<Option<(i64, usize, Vec<NewDelivery>, HashMap<i64, Arc<RecordedEvent>>)>, StoreError> {
     let page_size = inner.options.schedule_page;
     let recent = inner.store.recent_events_after(cursor, page_size);
     if !recent.is_empty() || subscription.shape.filters() {
-        let events = if recent.is_empty() { inner.store.events_after(cursor, page_size).await? } else { recent };
+        let events = if recent.is_empty() {
+            inner.store.events_after(cursor, page_size).await?.into_iter().map(Arc::new).collect()
+        } else {
+            recent
+        };
         let Some(last) = events.last().map(|e| e.seq) else { return Ok(None) };
         let len = events.len();
         let (deliveries, by_seq) = select_events(subscription, events).await?;
@@ -266,9 +270,9 @@ async fn read_page(
 /// on a blocking thread.
 async fn select_events(
     subscription: &DispatchSubscription,
-    events: Vec<RecordedEvent>,
-) -> Result<(Vec<NewDelivery>, HashMap<i64, RecordedEvent>), StoreError> {
-    let pick = |selector: &DispatchSubscription, events: Vec<RecordedEvent>| {
+    events: Vec<Arc<RecordedEvent>>,
+) -> Result<(Vec<NewDelivery>, HashMap<i64, Arc<RecordedEvent>>), StoreError> {
+    let pick = |selector: &DispatchSubscription, events: Vec<Arc<RecordedEvent>>| {
         let deliveries: Vec<NewDelivery> = events.iter().filter_map(|e| select(selector, e)).collect();
         (deliveries, events.into_iter().map(|e| (e.seq, e)).collect())
     };

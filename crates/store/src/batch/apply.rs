@@ -78,6 +78,11 @@ pub(crate) async fn apply_batch(
         })
         .collect();
     w.ensure_positions(tx, &position_keys, now).await?;
+    let sourcing_skus: Vec<Sku> = requests
+        .iter()
+        .flat_map(|r| crossdock_engine::sourcing_skus(&r.command, r.command.order_id().and_then(|id| w.orders.get(id))))
+        .collect();
+    w.network.load_skus(tx, &mut w.positions, &sourcing_skus).await?;
 
     let mut events: Vec<NewEvent> = Vec::new();
     let mut accepted: Vec<Accepted> = Vec::new();

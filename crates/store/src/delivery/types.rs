@@ -122,7 +122,8 @@ pub struct ClaimedDelivery {
     /// Start of the current retry budget: when scheduled, or when last replayed.
     pub queued_at: DateTime<Utc>,
     pub lease_expires_at: DateTime<Utc>,
-    pub event: RecordedEvent,
+    /// Shared with the other subscriptions' deliveries of the same event.
+    pub event: std::sync::Arc<RecordedEvent>,
 }
 
 /// How one attempt at a claimed delivery ended.

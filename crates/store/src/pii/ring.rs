@@ -4,7 +4,7 @@
 use super::cipher::{DataKey, parse_sealed};
 use crate::StoreError;
 use crate::codec::{from_json, to_json};
-use crossdock_model::{Customer, Event, Order, OrderId};
+use crossdock_model::{Address, Customer, Email, Event, Order, OrderId};
 use serde_json::Value;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -13,11 +13,6 @@ use std::sync::Arc;
 pub const ERASED: &str = "[erased]";
 /// What a PII field reads as in a store opened without a master key.
 pub const SEALED: &str = "[encrypted]";
-
-/// Customer fields that are sealed (the customer id stays readable: it names the data key's subject).
-const CUSTOMER_FIELDS: &[&str] = &["email", "name", "phone"];
-/// Address fields that are sealed. `region` and `country` stay readable: tax reports are per state.
-const ADDRESS_FIELDS: &[&str] = &["name", "line1", "line2", "city", "postal_code"];
 
 /// The subject whose data key protects an order's PII: its customer id, or the order itself when the
 /// order names no customer.
@@ -66,44 +61,54 @@ impl KeyRing {
         if !self.enabled {
             return to_json(order);
         }
-        let mut value = serde_json::to_value(order).map_err(|e| StoreError::Corrupt(format!("order: {e}")))?;
-        self.seal_order_value(&subject_of(order), &mut value)?;
-        to_json(&value)
+        to_json(&self.sealed_copy(order)?)
     }
 
     /// The event's JSON; an `order.placed` event has its order's PII fields sealed.
     pub fn seal_event(&self, event: &Event) -> Result<String, StoreError> {
         match event {
             Event::OrderPlaced { order } if self.enabled => {
-                let mut value = serde_json::to_value(event).map_err(|e| StoreError::Corrupt(format!("event: {e}")))?;
-                if let Some(inner) = value.get_mut("order") {
-                    self.seal_order_value(&subject_of(order), inner)?;
-                }
-                to_json(&value)
+                to_json(&Event::OrderPlaced { order: Box::new(self.sealed_copy(order)?) })
             }
             _ => to_json(event),
         }
     }
 
-    fn seal_order_value(&self, subject: &str, order: &mut Value) -> Result<(), StoreError> {
+    /// A copy of the order, only for writing, whose PII fields (customer e-mail, name and phone; name, lines,
+    /// city and postal code of each address) hold their sealed text. Values already sealed stay as they are.
+    /// Region and country stay readable (tax reports are per state), as does the customer id (it names the key).
+    fn sealed_copy(&self, order: &Order) -> Result<Order, StoreError> {
+        let subject = subject_of(order);
         let key = self
             .by_subject
-            .get(subject)
+            .get(&subject)
             .ok_or_else(|| StoreError::Corrupt(format!("no data key loaded for {subject}")))?;
-        let seal = |object: Option<&mut Value>, fields: &[&str]| -> Result<(), StoreError> {
-            let Some(Value::Object(map)) = object else { return Ok(()) };
-            for field in fields {
-                if let Some(Value::String(text)) = map.get_mut(*field)
-                    && parse_sealed(text).is_none()
-                {
-                    *text = key.seal(text).ok_or_else(|| StoreError::Corrupt("PII encryption failed".into()))?;
-                }
+        let seal = |text: &mut String| -> Result<(), StoreError> {
+            if parse_sealed(text).is_none() {
+                *text = key.seal(text).ok_or_else(|| StoreError::Corrupt("PII encryption failed".into()))?;
             }
             Ok(())
         };
-        seal(order.get_mut("customer"), CUSTOMER_FIELDS)?;
-        seal(order.get_mut("ship_to"), ADDRESS_FIELDS)?;
-        seal(order.get_mut("bill_to"), ADDRESS_FIELDS)
+        let seal_address = |address: &mut Address| -> Result<(), StoreError> {
+            seal(&mut address.name)?;
+            seal(&mut address.line1)?;
+            address.line2.as_mut().map(seal).transpose()?;
+            seal(&mut address.city)?;
+            seal(&mut address.postal_code)
+        };
+        let mut copy = order.clone();
+        if let Some(customer) = copy.customer.as_mut() {
+            if let Some(email) = customer.email.take() {
+                let mut text = String::from(email);
+                seal(&mut text)?;
+                customer.email = Some(Email::sealed(text));
+            }
+            customer.name.as_mut().map(seal).transpose()?;
+            customer.phone.as_mut().map(seal).transpose()?;
+        }
+        seal_address(&mut copy.ship_to)?;
+        copy.bill_to.as_mut().map(seal_address).transpose()?;
+        Ok(copy)
     }
 
     pub fn open_order(&self, what: &str, text: &str) -> Result<Order, StoreError> {

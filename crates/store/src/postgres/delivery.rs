@@ -197,7 +197,7 @@ pub(crate) async fn claim(
             attempts: u32::try_from(attempts).unwrap_or(0),
             queued_at: row.try_get("delivery_queued_at").map_err(db)?,
             lease_expires_at: until,
-            event: rows::event(&row, &ring)?,
+            event: std::sync::Arc::new(rows::event(&row, &ring)?),
         });
     }
     claimed.sort_by_key(|c| c.event.seq);

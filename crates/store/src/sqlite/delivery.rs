@@ -209,7 +209,7 @@ pub(crate) async fn claim(
         let ring = pii.ring_for(found.iter().filter_map(|r| r.try_get::<&str, _>("payload").ok())).await?;
         for row in found {
             let event = rows::event(&row, &ring)?;
-            events.insert(event.seq, event);
+            events.insert(event.seq, std::sync::Arc::new(event));
         }
     }
     tx.commit().await.map_err(db)?;

@@ -217,11 +217,11 @@ impl Store for SqliteStore {
         found.iter().map(rows::event_head).collect()
     }
 
-    fn recent_events_after(&self, after: i64, limit: u32) -> Vec<RecordedEvent> {
+    fn recent_events_after(&self, after: i64, limit: u32) -> Vec<std::sync::Arc<RecordedEvent>> {
         self.recent.run_after(after, page_size(limit) as usize)
     }
 
-    async fn events_at(&self, seqs: &[i64]) -> Result<Vec<RecordedEvent>, StoreError> {
+    async fn events_at(&self, seqs: &[i64]) -> Result<Vec<std::sync::Arc<RecordedEvent>>, StoreError> {
         self.recent
             .read_through(seqs, |missing| async move {
                 let found = sender::event_rows_at(&self.read, &missing).await?;

@@ -107,7 +107,7 @@ pub async fn claim_orders_per_aggregate_and_respects_leases(db: &TestDb) {
     assert_eq!(seqs(&first), [events[0].seq, events[2].seq]);
     assert_eq!(first[0].idempotency_key, format!("erp:{}", events[0].seq));
     assert_eq!((first[0].system.as_str(), first[0].attempts), ("erp-system", 0));
-    assert_eq!(first[0].event, events[0]);
+    assert_eq!(*first[0].event, events[0]);
     assert!(store.claim("b", LEASE, t, 10).await.unwrap().is_empty(), "leased to a live owner");
     // Only the owner may complete.
     assert_eq!(store.complete("b", &[delivered(first[0].id, t)]).await.unwrap(), 0);

@@ -107,10 +107,10 @@ pub(crate) async fn place_people(store: &dyn Store) {
     store.submit(request("k-hold", hold("o-zeb-1"))).await.unwrap();
 }
 
-fn placed_order(events: &[crossdock_model::RecordedEvent], id: &str) -> Order {
+fn placed_order<E: std::borrow::Borrow<crossdock_model::RecordedEvent>>(events: &[E], id: &str) -> Order {
     events
         .iter()
-        .find_map(|e| match &e.payload {
+        .find_map(|e| match &e.borrow().payload {
             Event::OrderPlaced { order } if order.id.as_str() == id => Some((**order).clone()),
             _ => None,
         })

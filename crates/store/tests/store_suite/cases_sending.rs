@@ -108,10 +108,15 @@ pub async fn the_sender_lease_goes_to_one_owner_at_a_time(db: &TestDb) {
     assert!(!store.acquire_sender("nobody", "a", t, later(30)).await.unwrap(), "no such subscription");
 }
 
+/// The shared events a sender reads, as owned values to compare.
+fn opened(events: Vec<std::sync::Arc<RecordedEvent>>) -> Vec<RecordedEvent> {
+    events.iter().map(|e| (**e).clone()).collect()
+}
+
 pub async fn events_at_reads_those_events_in_order(db: &TestDb) {
     let store = db.open_store().await;
     let events = seed(store.as_ref()).await;
-    let read = store.events_at(&[events[3].seq, events[0].seq, 999_999]).await.unwrap();
+    let read = opened(store.events_at(&[events[3].seq, events[0].seq, 999_999]).await.unwrap());
     assert_eq!(read, vec![events[0].clone(), events[3].clone()]);
     assert!(store.events_at(&[]).await.unwrap().is_empty());
 }
@@ -123,11 +128,11 @@ pub async fn recent_events_follow_the_cursor_until_an_event_this_process_did_not
     let events = seed(store.as_ref()).await;
     let (first, last) = (events[0].seq, events[events.len() - 1].seq);
     assert_eq!(
-        store.recent_events_after(first - 1, 100),
+        opened(store.recent_events_after(first - 1, 100)),
         events,
         "what this process just committed, as the log has it"
     );
-    assert_eq!(store.recent_events_after(first, 2), events[1..3].to_vec());
+    assert_eq!(opened(store.recent_events_after(first, 2)), events[1..3].to_vec());
     assert!(store.recent_events_after(last, 100).is_empty(), "nothing after the last event");
 
     // Another process (another store on the same database) commits the next event, then this one commits.
@@ -137,6 +142,6 @@ pub async fn recent_events_follow_the_cursor_until_an_event_this_process_did_not
     let log = store.events_after(last, 100).await.unwrap();
     assert_eq!(log.len(), 2);
     assert!(store.recent_events_after(last, 100).is_empty(), "the next event is the other process's: read the log");
-    assert_eq!(store.recent_events_after(log[0].seq, 100), log[1..].to_vec());
+    assert_eq!(opened(store.recent_events_after(log[0].seq, 100)), log[1..].to_vec());
     assert!(db.open_store().await.recent_events_after(first - 1, 100).is_empty(), "a store opened afresh keeps none");
 }
