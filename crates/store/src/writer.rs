@@ -2,6 +2,7 @@
 //! one transaction, and answers each caller only after COMMIT has returned.
 
 use crate::batch::Outcome;
+use crate::codec::request_hash;
 use crate::{CommandReceipt, CommandRequest, StoreError, SubmitError};
 use async_trait::async_trait;
 use std::sync::Arc;
@@ -16,12 +17,26 @@ const QUEUE_DEPTH: usize = 8 * MAX_BATCH;
 /// before `apply` returns. An `Err` means nothing of the batch was committed.
 #[async_trait]
 pub(crate) trait Backend: Send + Sync + 'static {
-    async fn apply(&self, requests: &[&CommandRequest]) -> Result<Vec<Outcome>, StoreError>;
+    async fn apply(&self, requests: &[&Submitted]) -> Result<Vec<Outcome>, StoreError>;
+}
+
+/// A request with its hash (see [`request_hash`]), computed by the caller's task before it queues: the
+/// writer is the one serial stage of ingest, so what does not need the store's state is done before it.
+pub(crate) struct Submitted {
+    pub request: CommandRequest,
+    pub hash: String,
+}
+
+impl Submitted {
+    pub fn new(request: CommandRequest) -> Self {
+        let hash = request_hash(&request.command, request.expected_version);
+        Self { request, hash }
+    }
 }
 
 /// Requests from one caller, always applied in the same batch, answered together.
 struct Job {
-    requests: Vec<CommandRequest>,
+    requests: Vec<Submitted>,
     reply: oneshot::Sender<Vec<Outcome>>,
 }
 
@@ -62,6 +77,7 @@ impl Writer {
 
     async fn send(&self, requests: Vec<CommandRequest>) -> Result<Vec<Outcome>, StoreError> {
         let (reply, answer) = oneshot::channel();
+        let requests = requests.into_iter().map(Submitted::new).collect();
         self.jobs.send(Job { requests, reply }).await.map_err(|_| StoreError::Closed)?;
         answer.await.map_err(|_| StoreError::Closed)
     }
@@ -93,7 +109,7 @@ async fn run<B: Backend>(backend: Arc<B>, mut queue: mpsc::Receiver<Job>) {
         // (their reply channels close; the transaction is rolled back as it unwinds), not the writer.
         let backend = backend.clone();
         let batch = tokio::spawn(async move {
-            let requests: Vec<&CommandRequest> = jobs.iter().flat_map(|j| &j.requests).collect();
+            let requests: Vec<&Submitted> = jobs.iter().flat_map(|j| &j.requests).collect();
             let outcomes = commit(backend.as_ref(), &requests).await;
             answer(jobs, outcomes);
         });
@@ -116,7 +132,7 @@ fn answer(jobs: Vec<Job>, outcomes: Vec<Outcome>) {
 /// Applies a batch in one transaction; if that fails as a whole, applies its commands one per transaction
 /// so that one bad command cannot sink the others. (Idempotency makes this safe even when the failure was a
 /// COMMIT whose fate is unknown: a command that did commit comes back as a replay.)
-async fn commit(backend: &impl Backend, requests: &[&CommandRequest]) -> Vec<Outcome> {
+async fn commit(backend: &impl Backend, requests: &[&Submitted]) -> Vec<Outcome> {
     let error = match backend.apply(requests).await {
         Ok(outcomes) if outcomes.len() == requests.len() => return outcomes,
         Ok(_) => StoreError::Corrupt("a batch returned the wrong number of outcomes".into()),
@@ -162,8 +178,9 @@ mod tests {
 
     #[async_trait]
     impl Backend for Fake {
-        async fn apply(&self, requests: &[&CommandRequest]) -> Result<Vec<Outcome>, StoreError> {
+        async fn apply(&self, requests: &[&Submitted]) -> Result<Vec<Outcome>, StoreError> {
             self.batches.lock().unwrap().push(requests.len());
+            let requests: Vec<&CommandRequest> = requests.iter().map(|s| &s.request).collect();
             tokio::time::sleep(self.delay).await;
             if requests.iter().any(|r| r.idempotency_key == "panic") {
                 panic!("a bug in a batch");

@@ -6,8 +6,9 @@ use super::working::Working;
 use super::{BatchTx, NewEvent, NewIdempotency, Outcome};
 use crate::aggregates::addressed;
 use crate::audit::{Settled, write_audit};
-use crate::codec::{request_hash, to_json};
+use crate::codec::to_json;
 use crate::pii::Pii;
+use crate::writer::Submitted;
 use crate::{CommandReceipt, CommandRequest, StoreError, SubmitError};
 use chrono::{DateTime, Utc};
 use crossdock_engine::Policy;
@@ -40,12 +41,14 @@ struct Accepted {
 /// nothing; the others are written. An `Err` means the transaction must be rolled back.
 pub(crate) async fn apply_batch(
     tx: &mut dyn BatchTx,
-    requests: &[&CommandRequest],
+    submitted: &[&Submitted],
     now: DateTime<Utc>,
     policy: Arc<Policy>,
     pii: &Pii,
 ) -> Result<(Vec<Outcome>, Vec<RecordedEvent>), StoreError> {
-    let hashes: Vec<String> = requests.iter().map(|r| request_hash(&r.command, r.expected_version)).collect();
+    let requests: Vec<&CommandRequest> = submitted.iter().map(|s| &s.request).collect();
+    let requests = requests.as_slice();
+    let hashes: Vec<String> = submitted.iter().map(|s| s.hash.clone()).collect();
     let keys: Vec<String> =
         requests.iter().map(|r| r.idempotency_key.clone()).collect::<BTreeSet<_>>().into_iter().collect();
     let stored = tx.idempotency(&keys).await?;

@@ -2,12 +2,12 @@
 //! then bulk statements (`= ANY($1)` lookups and multi-row `INSERT`s split below the bind-parameter limit).
 
 use super::rows;
+use crate::StoreError;
 use crate::batch::{BatchTx, NewEvent, NewIdempotency, Outcome, StoredIdempotency, apply_batch};
 use crate::codec::{db, from_json, now_micros, rows_per_statement, to_i64, to_json};
 use crate::policy::PolicyCell;
 use crate::seqs::align_seqs;
-use crate::writer::Backend;
-use crate::{CommandRequest, StoreError};
+use crate::writer::{Backend, Submitted};
 use async_trait::async_trait;
 use crossdock_model::{InventoryPosition, Location, LocationId, Order, OrderId, Sku};
 use sqlx::{PgPool, Postgres, QueryBuilder, Row, Transaction};
@@ -30,7 +30,7 @@ pub(crate) struct PgBackend {
 
 #[async_trait]
 impl Backend for PgBackend {
-    async fn apply(&self, requests: &[&CommandRequest]) -> Result<Vec<Outcome>, StoreError> {
+    async fn apply(&self, requests: &[&Submitted]) -> Result<Vec<Outcome>, StoreError> {
         let mut tx = PgTx(self.write_pool.begin().await.map_err(db)?);
         sqlx::query("SELECT pg_advisory_xact_lock($1)").bind(WRITE_LOCK).execute(&mut *tx.0).await.map_err(db)?;
         let now = now_micros();

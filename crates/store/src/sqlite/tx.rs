@@ -2,12 +2,12 @@
 //! statements (`IN (…)` lookups and multi-row `INSERT`s split below the bind-parameter limit).
 
 use super::rows;
+use crate::StoreError;
 use crate::batch::{BatchTx, NewEvent, NewIdempotency, Outcome, StoredIdempotency, apply_batch};
 use crate::codec::{db, from_json, now_micros, rows_per_statement, time_text, to_i64, to_json};
 use crate::policy::PolicyCell;
 use crate::seqs::align_seqs;
-use crate::writer::Backend;
-use crate::{CommandRequest, StoreError};
+use crate::writer::{Backend, Submitted};
 use async_trait::async_trait;
 use crossdock_model::{InventoryPosition, Location, LocationId, Order, OrderId, Sku};
 use sqlx::{QueryBuilder, Row, Sqlite, SqlitePool, Transaction};
@@ -24,7 +24,7 @@ pub(crate) struct SqliteBackend {
 
 #[async_trait]
 impl Backend for SqliteBackend {
-    async fn apply(&self, requests: &[&CommandRequest]) -> Result<Vec<Outcome>, StoreError> {
+    async fn apply(&self, requests: &[&Submitted]) -> Result<Vec<Outcome>, StoreError> {
         let now = now_micros();
         // IMMEDIATE takes the write lock up front (waiting up to busy_timeout for another process), so the
         // state read below cannot change before COMMIT and sequence numbers follow commit order.
