@@ -123,6 +123,9 @@ impl HttpTransport {
             .connect_timeout(config.timeout.min(Duration::from_secs(10)))
             .tcp_nodelay(true)
             .redirect(reqwest::redirect::Policy::none())
+            // Every retry is the dispatcher's (counted, backed off, dead-lettered); with none here reqwest also
+            // stops copying every request's headers in case it wants to send it again.
+            .retry(reqwest::retry::never().max_retries_per_request(0))
             .no_proxy()
             .build()
             .map_err(|e| TransportError::Config(format!("http client: {e}")))?;
