@@ -48,7 +48,7 @@ pub(crate) async fn apply_batch(
 ) -> Result<(Vec<Outcome>, Vec<RecordedEvent>), StoreError> {
     let requests: Vec<&CommandRequest> = submitted.iter().map(|s| &s.request).collect();
     let requests = requests.as_slice();
-    let hashes: Vec<String> = submitted.iter().map(|s| s.hash.clone()).collect();
+    let hashes: Vec<&String> = submitted.iter().map(|s| &s.hash).collect();
     let keys: Vec<String> =
         requests.iter().map(|r| r.idempotency_key.clone()).collect::<BTreeSet<_>>().into_iter().collect();
     let stored = tx.idempotency(&keys).await?;
@@ -93,7 +93,7 @@ pub(crate) async fn apply_batch(
     let mut slots: Vec<Slot> = Vec::with_capacity(requests.len());
     // Version of each request's aggregate before it, for the audit trail.
     let mut befores: Vec<u64> = Vec::with_capacity(requests.len());
-    for (request, hash) in requests.iter().zip(&hashes) {
+    for (request, hash) in requests.iter().zip(hashes.iter().copied()) {
         let key = request.idempotency_key.as_str();
         if let Some(&index) = in_batch.get(key) {
             befores.push(w.current_version(&request.command));
@@ -140,7 +140,7 @@ pub(crate) async fn apply_batch(
         })
         .collect();
     let refills = std::mem::take(&mut w.refills);
-    let settled = (requests.iter().copied().zip(&hashes).zip(befores).zip(&outcomes))
+    let settled = (requests.iter().copied().zip(hashes.iter().copied()).zip(befores).zip(&outcomes))
         .chain(refills.iter().map(|(request, digest, before, outcome)| (((request, digest), *before), outcome)))
         .map(|(((request, digest), version_before), outcome)| {
             let (kind, id) = addressed(&request.command);
