@@ -157,8 +157,9 @@ fn optional_gauge(out: &mut String, name: &str, help: &str, value: Option<f64>) 
     }
 }
 
-/// The KPI section: `kpis` is the report over the whole log and `cycle_hours` the placed → delivered hours
-/// of its delivered orders. Shares that measured nothing (null in the report) have no sample.
+/// The KPI section: `kpis` is the report over the whole log (its systems over the last hour) and
+/// `cycle_hours` the placed → delivered hours of its delivered orders. Shares that measured nothing (null in
+/// the report) have no sample, nor do the latencies of a system without deliveries.
 pub fn render_kpis(kpis: &KpiResponse, cycle_hours: &[f64]) -> String {
     let mut out = String::with_capacity(2048);
     header(
@@ -221,7 +222,8 @@ pub fn render_kpis(kpis: &KpiResponse, cycle_hours: &[f64]) -> String {
         &mut out,
         "crossdock_kpi_system_uptime",
         "gauge",
-        "Share of one-minute windows in which every due delivery to the system was acknowledged within the budget.",
+        "Share of one-minute windows of the last hour in which every due delivery to the system was acknowledged \
+         within the budget (1 when none was due).",
     );
     for s in &kpis.systems {
         let _ = writeln!(out, "crossdock_kpi_system_uptime{{system=\"{}\"}} {}", label(&s.name), s.uptime);
@@ -230,9 +232,10 @@ pub fn render_kpis(kpis: &KpiResponse, cycle_hours: &[f64]) -> String {
         &mut out,
         "crossdock_kpi_sync_latency_seconds",
         "gauge",
-        "Sync latency quantiles, event committed to acknowledged by the system, over every recorded delivery.",
+        "Sync latency quantiles, event committed to acknowledged by the system, over the deliveries of events \
+         committed in the last hour (no sample without one).",
     );
-    for s in &kpis.systems {
+    for s in kpis.systems.iter().filter(|s| s.deliveries > 0) {
         let name = label(&s.name);
         let q = s.sync_latency_ms;
         for (quantile, ms) in [("0.5", q.p50), ("0.9", q.p90), ("0.99", q.p99)] {

@@ -147,6 +147,17 @@ pub(crate) async fn kpi_report_for(
     period: Period,
     budget_ms: u64,
 ) -> Result<(KpiResponse, Vec<f64>), ApiError> {
+    kpi_report_with(state, period, period, budget_ms).await
+}
+
+/// The KPI report of `period` with the per-system uptime and sync latency of `systems_period` (`/metrics`
+/// reads those of the last hour: counting them over the whole log costs what the log holds).
+pub(crate) async fn kpi_report_with(
+    state: &AppState,
+    period: Period,
+    systems_period: Period,
+    budget_ms: u64,
+) -> Result<(KpiResponse, Vec<f64>), ApiError> {
     let (report, cycle_hours, as_of_seq) = {
         let mut guard = state.kpis.state.lock().await;
         let (fold, after) = &mut *guard;
@@ -173,7 +184,7 @@ pub(crate) async fn kpi_report_for(
     let budget = TimeDelta::milliseconds(i64::try_from(budget_ms).unwrap_or(i64::MAX));
     let systems = state
         .store
-        .integration_kpis(&period, &names, budget, Utc::now())
+        .integration_kpis(&systems_period, &names, budget, Utc::now())
         .await?
         .into_iter()
         .map(|s| SystemKpi {

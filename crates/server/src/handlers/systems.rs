@@ -9,6 +9,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
+use chrono::{TimeDelta, Utc};
 use crossdock_engine::kpi::Period;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -36,7 +37,8 @@ pub async fn list_systems(State(state): State<AppState>) -> Result<Json<SystemLi
 
 /// Per-system metrics in the Prometheus text format: deliveries by state, dead letters, attempts and a
 /// latency histogram (this process), lag, age of the oldest undelivered event, circuit state, last success;
-/// and the KPIs of `GET /v1/kpis` over the whole log (`crossdock_kpi_*`, default sync budget).
+/// and the KPIs of `GET /v1/kpis` (`crossdock_kpi_*`, default sync budget): over the whole log, but per-system
+/// uptime and sync latency over the last hour.
 #[utoipa::path(
     get, path = "/metrics", tag = "systems",
     responses(
@@ -47,8 +49,11 @@ pub async fn list_systems(State(state): State<AppState>) -> Result<Json<SystemLi
 )]
 pub async fn metrics(State(state): State<AppState>) -> Result<Response, ApiError> {
     let (systems, head_seq) = overview::systems(&state).await?;
-    let (kpis, cycle_hours) =
-        super::kpis::kpi_report_for(&state, Period::ALL, super::kpis::DEFAULT_SYNC_BUDGET_MS).await?;
+    // Per-system uptime and sync latency over the last hour: over the whole log, every scrape would cost
+    // what the log holds (2.2 s a scrape at 373k deliveries on SQLite; 0.2 s over the last hour).
+    let last_hour = Period { from: Some(Utc::now() - TimeDelta::hours(1)), to: None };
+    let budget = super::kpis::DEFAULT_SYNC_BUDGET_MS;
+    let (kpis, cycle_hours) = super::kpis::kpi_report_with(&state, Period::ALL, last_hour, budget).await?;
     let mut text = prometheus::render(&systems, head_seq);
     text.push_str(&prometheus::render_kpis(&kpis, &cycle_hours));
     let mut response = text.into_response();

@@ -27,6 +27,7 @@
 //! - With a master key, a failed attempt's request and response are sealed under the data key of the
 //!   order's customer (`sealing`), so that erasure shreds them too.
 
+pub(crate) mod floor;
 pub(crate) mod outcomes;
 pub(crate) mod sealing;
 mod types;

@@ -4,6 +4,7 @@
 use crate::StoreError;
 use crate::codec::db;
 use crate::delivery::DeliveryStatus;
+use crate::delivery::floor;
 use crate::integration::{Judgement, SystemCounts};
 use chrono::{DateTime, Utc};
 use crossdock_engine::kpi::{DeliverySample, Period};
@@ -15,12 +16,15 @@ pub(crate) async fn delivery_samples(
     pool: &PgPool,
     since: Option<DateTime<Utc>>,
 ) -> Result<Vec<DeliverySample>, StoreError> {
+    let mut conn = pool.acquire().await.map_err(db)?;
+    let floor = id_floor(&mut conn, since).await?;
     let rows = sqlx::query(
         "SELECT d.system, e.recorded_at, d.delivered_at, d.status FROM deliveries d JOIN events e ON e.seq = d.seq \
-         WHERE $1::timestamptz IS NULL OR e.recorded_at >= $1 ORDER BY d.seq, d.id",
+         WHERE ($1::timestamptz IS NULL OR e.recorded_at >= $1) AND d.id >= $2 ORDER BY d.seq, d.id",
     )
     .bind(since)
-    .fetch_all(pool)
+    .bind(floor)
+    .fetch_all(&mut *conn)
     .await
     .map_err(db)?;
     rows.iter()
@@ -38,6 +42,25 @@ pub(crate) async fn delivery_samples(
         .collect()
 }
 
+/// The smallest delivery id worth reading for events committed at or after `since` (`delivery::floor`; 0
+/// without `since`).
+pub(crate) async fn id_floor(conn: &mut PgConnection, since: Option<DateTime<Utc>>) -> Result<i64, StoreError> {
+    let Some(threshold) = since.and_then(|at| at.checked_sub_signed(floor::SLACK)) else { return Ok(0) };
+    let max_id: Option<i64> =
+        sqlx::query_scalar("SELECT MAX(id) FROM deliveries").fetch_one(&mut *conn).await.map_err(db)?;
+    let mut search = floor::FloorSearch::new(max_id.unwrap_or(0));
+    while let Some(id) = search.next() {
+        let row: Option<(i64, DateTime<Utc>)> =
+            sqlx::query_as("SELECT id, created_at FROM deliveries WHERE id >= $1 ORDER BY id LIMIT 1")
+                .bind(id)
+                .fetch_optional(&mut *conn)
+                .await
+                .map_err(db)?;
+        search.answer(id, row.map(|(id, created)| (id, created < threshold)));
+    }
+    Ok(search.floor())
+}
+
 /// Deliveries of events committed in the period, with commit and acknowledgement times in microseconds.
 macro_rules! samples {
     () => {
@@ -46,7 +69,8 @@ macro_rules! samples {
           (EXTRACT(EPOCH FROM e.recorded_at) * 1000000)::bigint AS c_us, \
           (EXTRACT(EPOCH FROM d.delivered_at) * 1000000)::bigint AS a_us \
         FROM deliveries d JOIN events e ON e.seq = d.seq \
-        WHERE ($1::timestamptz IS NULL OR e.recorded_at >= $1) AND ($2::timestamptz IS NULL OR e.recorded_at < $2))"
+        WHERE ($1::timestamptz IS NULL OR e.recorded_at >= $1) AND ($2::timestamptz IS NULL OR e.recorded_at < $2) \
+          AND d.id >= $3)"
     };
 }
 
@@ -55,6 +79,7 @@ macro_rules! samples {
 pub(crate) async fn integration_counts(
     conn: &mut PgConnection,
     period: &Period,
+    floor: i64,
     judge: Judgement,
 ) -> Result<Vec<SystemCounts>, StoreError> {
     let sql = concat!(
@@ -62,7 +87,7 @@ pub(crate) async fn integration_counts(
         ", m AS ( \
            SELECT system, (c_us - ((c_us % 60000000) + 60000000) % 60000000) / 60000000 AS minute, \
              COUNT(*) AS n, COUNT(*) FILTER (WHERE dead) AS dead, COUNT(a_us) AS acked, \
-             BOOL_OR(dead OR (a_us IS NOT NULL AND a_us - c_us > $3) OR (a_us IS NULL AND $4 - c_us > $3)) \
+             BOOL_OR(dead OR (a_us IS NOT NULL AND a_us - c_us > $4) OR (a_us IS NULL AND $5 - c_us > $4)) \
                AS failed \
            FROM s GROUP BY system, minute) \
          SELECT system, SUM(n)::bigint AS n, SUM(dead)::bigint AS dead, SUM(acked)::bigint AS acked, \
@@ -72,6 +97,7 @@ pub(crate) async fn integration_counts(
     let rows = sqlx::query(sql)
         .bind(period.from)
         .bind(period.to)
+        .bind(floor)
         .bind(judge.budget_us)
         .bind(judge.now_us)
         .fetch_all(&mut *conn)
@@ -96,6 +122,7 @@ pub(crate) async fn integration_counts(
 pub(crate) async fn latencies_at_ranks(
     conn: &mut PgConnection,
     period: &Period,
+    floor: i64,
     wanted: &[(String, i64)],
 ) -> Result<Vec<(String, i64, i64)>, StoreError> {
     if wanted.is_empty() {
@@ -108,13 +135,14 @@ pub(crate) async fn latencies_at_ranks(
              ROW_NUMBER() OVER (PARTITION BY system ORDER BY a_us - c_us) AS rank \
            FROM s WHERE a_us IS NOT NULL) \
          SELECT system, rank, latency FROM r \
-         WHERE (system, rank) IN (SELECT * FROM unnest($3::text[], $4::bigint[]))"
+         WHERE (system, rank) IN (SELECT * FROM unnest($4::text[], $5::bigint[]))"
     );
     let systems: Vec<String> = wanted.iter().map(|w| w.0.clone()).collect();
     let ranks: Vec<i64> = wanted.iter().map(|w| w.1).collect();
     let rows = sqlx::query(sql)
         .bind(period.from)
         .bind(period.to)
+        .bind(floor)
         .bind(systems)
         .bind(ranks)
         .fetch_all(&mut *conn)

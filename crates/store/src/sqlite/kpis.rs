@@ -4,6 +4,7 @@
 use crate::StoreError;
 use crate::codec::{db, parse_time_text, time_text};
 use crate::delivery::DeliveryStatus;
+use crate::delivery::floor;
 use crate::integration::{Judgement, SystemCounts};
 use chrono::{DateTime, Utc};
 use crossdock_engine::kpi::{DeliverySample, Period};
@@ -15,12 +16,15 @@ pub(crate) async fn delivery_samples(
     pool: &SqlitePool,
     since: Option<DateTime<Utc>>,
 ) -> Result<Vec<DeliverySample>, StoreError> {
+    let mut conn = pool.acquire().await.map_err(db)?;
+    let floor = id_floor(&mut conn, since).await?;
     let rows = sqlx::query(
         "SELECT d.system, e.recorded_at, d.delivered_at, d.status FROM deliveries d JOIN events e ON e.seq = d.seq \
-         WHERE e.recorded_at >= ? ORDER BY d.seq, d.id",
+         WHERE e.recorded_at >= ? AND d.id >= ? ORDER BY d.seq, d.id",
     )
     .bind(since.map(time_text).unwrap_or_default())
-    .fetch_all(pool)
+    .bind(floor)
+    .fetch_all(&mut *conn)
     .await
     .map_err(db)?;
     rows.iter()
@@ -40,6 +44,27 @@ pub(crate) async fn delivery_samples(
         .collect()
 }
 
+/// The smallest delivery id worth reading for events committed at or after `since` (`delivery::floor`; 0
+/// without `since`).
+pub(crate) async fn id_floor(conn: &mut SqliteConnection, since: Option<DateTime<Utc>>) -> Result<i64, StoreError> {
+    let Some(threshold) = since.and_then(|at| at.checked_sub_signed(floor::SLACK)).map(time_text) else {
+        return Ok(0);
+    };
+    let max_id: Option<i64> =
+        sqlx::query_scalar("SELECT MAX(id) FROM deliveries").fetch_one(&mut *conn).await.map_err(db)?;
+    let mut search = floor::FloorSearch::new(max_id.unwrap_or(0));
+    while let Some(id) = search.next() {
+        let row: Option<(i64, String)> =
+            sqlx::query_as("SELECT id, created_at FROM deliveries WHERE id >= ? ORDER BY id LIMIT 1")
+                .bind(id)
+                .fetch_optional(&mut *conn)
+                .await
+                .map_err(db)?;
+        search.answer(id, row.map(|(id, created)| (id, created < threshold)));
+    }
+    Ok(search.floor())
+}
+
 /// Deliveries of events committed in the period, with commit and acknowledgement times in microseconds
 /// (`time_text` is fixed width: whole seconds from `unixepoch`, microseconds from characters 21 to 26).
 macro_rules! samples {
@@ -49,7 +74,7 @@ macro_rules! samples {
           unixepoch(e.recorded_at) * 1000000 + CAST(substr(e.recorded_at, 21, 6) AS INTEGER) AS c_us, \
           unixepoch(d.delivered_at) * 1000000 + CAST(substr(d.delivered_at, 21, 6) AS INTEGER) AS a_us \
         FROM deliveries d JOIN events e ON e.seq = d.seq \
-        WHERE e.recorded_at >= ?1 AND (?2 IS NULL OR e.recorded_at < ?2))"
+        WHERE e.recorded_at >= ?1 AND (?2 IS NULL OR e.recorded_at < ?2) AND d.id >= ?3)"
     };
 }
 
@@ -58,6 +83,7 @@ macro_rules! samples {
 pub(crate) async fn integration_counts(
     conn: &mut SqliteConnection,
     period: &Period,
+    floor: i64,
     judge: Judgement,
 ) -> Result<Vec<SystemCounts>, StoreError> {
     let sql = concat!(
@@ -65,7 +91,7 @@ pub(crate) async fn integration_counts(
         ", m AS ( \
            SELECT system, (c_us - ((c_us % 60000000) + 60000000) % 60000000) / 60000000 AS minute, \
              COUNT(*) AS n, SUM(dead) AS dead, COUNT(a_us) AS acked, \
-             MAX(dead OR (a_us IS NOT NULL AND a_us - c_us > ?3) OR (a_us IS NULL AND ?4 - c_us > ?3)) AS failed \
+             MAX(dead OR (a_us IS NOT NULL AND a_us - c_us > ?4) OR (a_us IS NULL AND ?5 - c_us > ?4)) AS failed \
            FROM s GROUP BY system, minute) \
          SELECT system, SUM(n) AS n, SUM(dead) AS dead, SUM(acked) AS acked, MIN(minute) AS first, \
            MAX(minute) AS last, SUM(failed) AS failed FROM m GROUP BY system"
@@ -73,6 +99,7 @@ pub(crate) async fn integration_counts(
     let rows = sqlx::query(sql)
         .bind(period.from.map(time_text).unwrap_or_default())
         .bind(period.to.map(time_text))
+        .bind(floor)
         .bind(judge.budget_us)
         .bind(judge.now_us)
         .fetch_all(&mut *conn)
@@ -97,6 +124,7 @@ pub(crate) async fn integration_counts(
 pub(crate) async fn latencies_at_ranks(
     conn: &mut SqliteConnection,
     period: &Period,
+    floor: i64,
     wanted: &[(String, i64)],
 ) -> Result<Vec<(String, i64, i64)>, StoreError> {
     if wanted.is_empty() {
@@ -109,12 +137,13 @@ pub(crate) async fn latencies_at_ranks(
              ROW_NUMBER() OVER (PARTITION BY system ORDER BY a_us - c_us) AS rank \
            FROM s WHERE a_us IS NOT NULL) \
          SELECT system, rank, latency FROM r \
-         WHERE (system, rank) IN (SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each(?3))"
+         WHERE (system, rank) IN (SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each(?4))"
     );
     let wanted = serde_json::to_string(wanted).map_err(|e| StoreError::Corrupt(e.to_string()))?;
     let rows = sqlx::query(sql)
         .bind(period.from.map(time_text).unwrap_or_default())
         .bind(period.to.map(time_text))
+        .bind(floor)
         .bind(wanted)
         .fetch_all(&mut *conn)
         .await

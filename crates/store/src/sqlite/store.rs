@@ -526,9 +526,10 @@ impl Store for SqliteStore {
         let judge = crate::integration::Judgement::new(budget, now);
         // One read transaction (one WAL snapshot) for both reads, so that the ranks asked for exist.
         let mut tx = self.read.begin().await.map_err(crate::codec::db)?;
-        let counts = super::kpis::integration_counts(&mut tx, period, judge).await?;
+        let floor = super::kpis::id_floor(&mut tx, period.from).await?;
+        let counts = super::kpis::integration_counts(&mut tx, period, floor, judge).await?;
         let wanted = crate::integration::wanted_ranks(&counts);
-        let latencies = super::kpis::latencies_at_ranks(&mut tx, period, &wanted).await?;
+        let latencies = super::kpis::latencies_at_ranks(&mut tx, period, floor, &wanted).await?;
         tx.commit().await.map_err(crate::codec::db)?;
         Ok(crate::integration::assemble(systems, counts, &latencies))
     }

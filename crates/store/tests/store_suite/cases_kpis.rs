@@ -130,3 +130,35 @@ pub async fn integration_kpis_in_sql_equal_the_engines_over_the_samples(db: &Tes
     let whole = store.integration_kpis(&Period::ALL, &systems, TimeDelta::seconds(60), nows[0]).await.unwrap();
     assert!(whole.iter().any(|s| s.uptime < 1.0 && s.dead_letters > 0 && s.sync_latency_ms.p99 > 60_000.0));
 }
+
+/// A period's reads start at the deliveries created about when it begins (an hour of slack), found by a
+/// binary search of the ids: rows created long before are not read, rows created since all are.
+pub async fn reads_of_a_recent_period_start_near_its_first_deliveries(db: &TestDb) {
+    let store = db.open_store().await;
+    for i in 0..30 {
+        store.submit(request(&format!("p{i}"), place(&format!("k-{i}"), "web"))).await.unwrap();
+    }
+    let events = all_events(store.as_ref()).await;
+    let t: DateTime<Utc> = Utc::now().trunc_subsecs(6);
+    // The ERP's rows claim to have been created three hours ago, the CRM's now (ids after the ERP's).
+    let old = schedule_all("erp-events", "erp", 0, &events, t - Duration::hours(3));
+    assert!(store.schedule(&old).await.unwrap());
+    let new = schedule_all("crm-events", "crm", 0, &events, t);
+    assert!(store.schedule(&new).await.unwrap());
+
+    let everything = store.delivery_samples(None).await.unwrap();
+    assert_eq!(everything.len(), 2 * events.len());
+    let since = events[0].recorded_at;
+    let recent = store.delivery_samples(Some(since)).await.unwrap();
+    assert_eq!(recent.len(), events.len(), "only the CRM's rows are read");
+    assert!(recent.iter().all(|s| s.system == "crm"));
+
+    let systems: Vec<String> = ["crm", "erp"].map(String::from).to_vec();
+    let period = Period { from: Some(since), to: None };
+    let kpis = store.integration_kpis(&period, &systems, TimeDelta::seconds(60), t).await.unwrap();
+    let deliveries: Vec<(String, u64)> = kpis.iter().map(|s| (s.name.clone(), s.deliveries)).collect();
+    assert_eq!(deliveries, [("crm".to_string(), events.len() as u64), ("erp".to_string(), 0)]);
+    // Over the whole log, both.
+    let whole = store.integration_kpis(&Period::ALL, &systems, TimeDelta::seconds(60), t).await.unwrap();
+    assert!(whole.iter().all(|s| s.deliveries == events.len() as u64), "{whole:?}");
+}

@@ -60,6 +60,7 @@ macro_rules! store_test_suite {
                 cases_edi::control_numbers_are_never_reused,
                 cases_kpis::delivery_samples_carry_commit_acknowledgement_and_dead_letters,
                 cases_kpis::integration_kpis_in_sql_equal_the_engines_over_the_samples,
+                cases_kpis::reads_of_a_recent_period_start_near_its_first_deliveries,
                 cases_orchestration::cancel_after_release_waits_for_the_warehouse,
                 cases_orchestration::a_return_authorised_online_is_received_in_a_store_with_its_refund,
                 cases_orchestration::channel_availability_is_recorded_only_when_it_changes,
