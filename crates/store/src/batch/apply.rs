@@ -7,7 +7,7 @@ use super::{BatchTx, NewEvent, NewIdempotency, Outcome};
 use crate::aggregates::addressed;
 use crate::audit::{Settled, write_audit};
 use crate::codec::to_json;
-use crate::pii::Pii;
+use crate::pii::{KeyRing, Pii};
 use crate::writer::Submitted;
 use crate::{CommandReceipt, CommandRequest, StoreError, SubmitError};
 use chrono::{DateTime, Utc};
@@ -36,12 +36,25 @@ struct Accepted {
     request_hash: String,
 }
 
+/// The data keys of the orders the batch places, created when new (one commit to the key table for the
+/// batch). Backends call it before they take the store's write lock: the key table's commit then does not
+/// hold up the store's other writers (the senders' schedule transactions), which measured a quarter of the
+/// writer's cycle. A key created for a command that is then refused is unused, like a customer's key
+/// before their first order; it is never used to seal anything that was not committed after it.
+pub(crate) async fn placed_keys(pii: &Pii, submitted: &[&Submitted]) -> Result<KeyRing, StoreError> {
+    let mut ring = pii.batch_ring();
+    pii.ensure_placed(&mut ring, submitted.iter().map(|s| &s.request.command)).await?;
+    Ok(ring)
+}
+
 /// Applies a batch inside `tx` and returns one outcome per request, in order, and the events written (to keep
-/// in `recent` once committed). Commands refused by the engine (or by idempotency or version checks) write
-/// nothing; the others are written. An `Err` means the transaction must be rolled back.
+/// in `recent` once committed). `ring` holds the data keys of the orders it places ([`placed_keys`]).
+/// Commands refused by the engine (or by idempotency or version checks) write nothing; the others are
+/// written. An `Err` means the transaction must be rolled back.
 pub(crate) async fn apply_batch(
     tx: &mut dyn BatchTx,
     submitted: &[&Submitted],
+    ring: KeyRing,
     now: DateTime<Utc>,
     policy: Arc<Policy>,
     pii: &Pii,
@@ -53,8 +66,7 @@ pub(crate) async fn apply_batch(
         requests.iter().map(|r| r.idempotency_key.clone()).collect::<BTreeSet<_>>().into_iter().collect();
     let stored = tx.idempotency(&keys).await?;
 
-    let mut w = Working { policy, ring: pii.batch_ring(), pii: pii.clone(), ..Working::default() };
-    pii.ensure_placed(&mut w.ring, requests.iter().map(|r| &r.command)).await?;
+    let mut w = Working { policy, ring, pii: pii.clone(), ..Working::default() };
     let order_ids: Vec<OrderId> =
         requests.iter().filter_map(|r| r.command.order_id().cloned()).collect::<BTreeSet<_>>().into_iter().collect();
     if !order_ids.is_empty() {

@@ -5,7 +5,7 @@ mod apply;
 mod decide;
 mod working;
 
-pub(crate) use apply::apply_batch;
+pub(crate) use apply::{apply_batch, placed_keys};
 
 use crate::audit::AuditTx;
 use crate::availability::AvailabilityTx;

@@ -3,7 +3,7 @@
 
 use super::rows;
 use crate::StoreError;
-use crate::batch::{BatchTx, NewEvent, NewIdempotency, Outcome, StoredIdempotency, apply_batch};
+use crate::batch::{BatchTx, NewEvent, NewIdempotency, Outcome, StoredIdempotency, apply_batch, placed_keys};
 use crate::codec::{db, from_json, now_micros, rows_per_statement, to_i64, to_json};
 use crate::policy::PolicyCell;
 use crate::seqs::align_seqs;
@@ -31,10 +31,11 @@ pub(crate) struct PgBackend {
 #[async_trait]
 impl Backend for PgBackend {
     async fn apply(&self, requests: &[&Submitted]) -> Result<Vec<Outcome>, StoreError> {
+        let ring = placed_keys(&self.pii, requests).await?;
         let mut tx = PgTx(self.write_pool.begin().await.map_err(db)?);
         sqlx::query("SELECT pg_advisory_xact_lock($1)").bind(WRITE_LOCK).execute(&mut *tx.0).await.map_err(db)?;
         let now = now_micros();
-        let (outcomes, written) = apply_batch(&mut tx, requests, now, self.policy.get(), &self.pii).await?;
+        let (outcomes, written) = apply_batch(&mut tx, requests, ring, now, self.policy.get(), &self.pii).await?;
         tx.0.commit().await.map_err(db)?;
         self.recent.insert(written);
         Ok(outcomes)

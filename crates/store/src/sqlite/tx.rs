@@ -3,7 +3,7 @@
 
 use super::rows;
 use crate::StoreError;
-use crate::batch::{BatchTx, NewEvent, NewIdempotency, Outcome, StoredIdempotency, apply_batch};
+use crate::batch::{BatchTx, NewEvent, NewIdempotency, Outcome, StoredIdempotency, apply_batch, placed_keys};
 use crate::codec::{db, from_json, now_micros, rows_per_statement, time_text, to_i64, to_json};
 use crate::policy::PolicyCell;
 use crate::seqs::align_seqs;
@@ -25,11 +25,12 @@ pub(crate) struct SqliteBackend {
 #[async_trait]
 impl Backend for SqliteBackend {
     async fn apply(&self, requests: &[&Submitted]) -> Result<Vec<Outcome>, StoreError> {
+        let ring = placed_keys(&self.pii, requests).await?;
         let now = now_micros();
         // IMMEDIATE takes the write lock up front (waiting up to busy_timeout for another process), so the
         // state read below cannot change before COMMIT and sequence numbers follow commit order.
         let mut tx = SqliteTx(self.write_pool.begin_with("BEGIN IMMEDIATE").await.map_err(db)?);
-        let (outcomes, written) = apply_batch(&mut tx, requests, now, self.policy.get(), &self.pii).await?;
+        let (outcomes, written) = apply_batch(&mut tx, requests, ring, now, self.policy.get(), &self.pii).await?;
         tx.0.commit().await.map_err(db)?;
         self.recent.insert(written);
         Ok(outcomes)
