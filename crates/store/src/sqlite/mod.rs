@@ -2,6 +2,7 @@
 
 mod audit;
 mod availability;
+mod checkpoint;
 mod dead_letters;
 mod delivery;
 mod delivery_schema;

@@ -37,6 +37,8 @@ pub struct SqliteStore {
     pii: Pii,
     /// Events this process committed lately, opened (see `recent`).
     recent: std::sync::Arc<crate::recent::RecentEvents>,
+    /// Keeps the WAL checkpointer running (see `checkpoint`).
+    _checkpointer: super::checkpoint::Alive,
 }
 
 /// Connection options for `sqlite://path`, `sqlite:path` or a bare file path; the file is created if missing.
@@ -61,8 +63,8 @@ fn connect_options(url: &str) -> Result<SqliteConnectOptions, StoreError> {
         // Statement journals (and temporary indices) in memory, not in temporary files: they only roll a
         // statement back inside its transaction, so they never need to outlive the process.
         .pragma("temp_store", "memory")
-        // Checkpoint every ~16 MiB of WAL rather than 4 MiB: pages written again and again (index tails,
-        // hot projection rows) are copied back to the database once per checkpoint, not four times.
+        // For a connection that writes without the store's checkpointer (another tool on the file): every
+        // ~16 MiB of WAL rather than 4 MiB. The store's writer turns it off (see `checkpoint`).
         .pragma("wal_autocheckpoint", "4000"))
 }
 
@@ -87,10 +89,11 @@ impl SqliteStore {
             .max_connections(1)
             .min_connections(1)
             .acquire_timeout(BUSY_TIMEOUT * 2)
-            .connect_with(options.clone())
+            .connect_with(options.clone().pragma("wal_autocheckpoint", "0"))
             .await
             .map_err(db)?;
         schema::migrate(&write).await?;
+        let checkpointer = super::checkpoint::start(&options).await?;
         let read = SqlitePoolOptions::new()
             .max_connections(READ_CONNECTIONS)
             .connect_with(options.pragma("query_only", "ON"))
@@ -104,7 +107,7 @@ impl SqliteStore {
             pii: pii.clone(),
             recent: std::sync::Arc::clone(&recent),
         });
-        Ok(Self { read, write, writer, policy, pii, recent })
+        Ok(Self { read, write, writer, policy, pii, recent, _checkpointer: checkpointer })
     }
 
     /// Events from rows of the `events` columns, PII opened.

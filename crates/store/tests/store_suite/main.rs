@@ -95,3 +95,25 @@ async fn open_refuses_unknown_schemes_and_memory_databases() {
         assert!(!error.to_string().is_empty());
     }
 }
+
+/// The writer does not checkpoint (`wal_autocheckpoint = 0`); the store's checkpointer copies the WAL back
+/// into the database file in the background, so the file grows as commands are committed.
+#[tokio::test]
+async fn sqlite_checkpoints_in_the_background() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("store.db");
+    let store = crossdock_store::open(&format!("sqlite://{}", path.display())).await.unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(600)).await;
+    let before = std::fs::metadata(&path).unwrap().len();
+    for i in 0..200 {
+        let request = fixtures::request(&format!("k-{i}"), fixtures::place(&format!("o-{i}"), "web"));
+        store.submit(request).await.unwrap();
+    }
+    let wal = dir.path().join("store.db-wal");
+    assert!(std::fs::metadata(&wal).unwrap().len() > 0);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while std::fs::metadata(&path).unwrap().len() <= before {
+        assert!(std::time::Instant::now() < deadline, "the database file stayed at {before} bytes");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
