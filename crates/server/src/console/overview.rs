@@ -103,7 +103,7 @@ pub fn tiles(k: &KpiResponse) -> Vec<Tile> {
         },
         Tile {
             id: "integration_uptime",
-            label: "Integration uptime (mean)",
+            label: "Integration uptime (mean, 24 h)",
             text: share(mean_uptime),
             raw: json(&mean_uptime),
         },
