@@ -118,36 +118,66 @@ pub async fn serve(checked: Checked) -> anyhow::Result<()> {
     state.body_limit = checked.body_limit_bytes;
     state.rate_limit_per_minute = checked.rate_limit_per_minute;
     state.connect = Some(Arc::new(loaded));
-    state.dispatcher = dispatcher.clone();
+    state.dispatcher = dispatcher;
     state.edi = checked.edi.clone().map(Arc::new);
     state.console.secure_cookies = tls.is_some();
-
-    let (stop, stopped) = watch::channel(false);
-    let stop = Arc::new(stop);
-    let on_signal = stop.clone();
+    let edi_every = checked.edi.as_ref().map_or(Duration::from_secs(1), crossdock_connect::edi::configured_interval);
+    let running = start(listener, state, Extras { tls, feed: checked.feed, edi_every });
+    let on_signal = running.stopper();
     let signals = tokio::spawn(async move {
         stop_signal().await;
         tracing::info!("stopping: finishing requests and deliveries in flight");
         let _ = on_signal.send(true);
     });
+    let ended = running.wait().await;
+    signals.abort();
+    ended
+}
+
+/// What [`start`] runs beside the API and the state's dispatcher, EDI loop and inbound consumers.
+pub struct Extras {
+    /// HTTPS (rustls) instead of plain HTTP.
+    pub tls: Option<Arc<crossdock_server::tls::ServerConfig>>,
+    /// The availability feed (`[feed]`).
+    pub feed: Option<crossdock_store::feed::FeedSettings>,
+    /// Time between two passes of the EDI loop, when the state has an `[edi]` configuration.
+    pub edi_every: Duration,
+}
+
+/// The API and what runs beside it, started by [`start`], until [`Running::stop`] or the API ends.
+pub struct Running {
+    stop: Arc<watch::Sender<bool>>,
+    served: tokio::task::JoinHandle<std::io::Result<()>>,
+    delivering: Option<tokio::task::JoinHandle<Result<(), crossdock_connect::dispatch::DispatchError>>>,
+    edi: Option<tokio::task::JoinHandle<()>>,
+    feed: Option<tokio::task::JoinHandle<()>>,
+    consumers: Vec<tokio::task::JoinHandle<Result<(), crossdock_connect::inbound::InboundRunError>>>,
+}
+
+/// Starts the API on `listener` and, beside it, the state's dispatcher, the EDI loop of its `[edi]`
+/// configuration, the inbound consumers (NATS pull consumers, file inboxes) of its systems, and the
+/// availability feed; `serve` and the demo both run the hub through it.
+pub fn start(listener: tokio::net::TcpListener, state: crossdock_server::AppState, extras: Extras) -> Running {
+    let (stop, stopped) = watch::channel(false);
     let until_stopped = |mut rx: watch::Receiver<bool>| async move {
         let _ = rx.wait_for(|s| *s).await;
     };
-    let delivering = dispatcher.map(|d| {
+    let delivering = state.dispatcher.clone().map(|d| {
         let shutdown = until_stopped(stopped.clone());
         tokio::spawn(async move { d.run(shutdown).await })
     });
     let edi = state.edi.clone().map(|config| {
-        tokio::spawn(crossdock_connect::edi::run(state.store.clone(), config, until_stopped(stopped.clone())))
+        let run =
+            crossdock_connect::edi::run(state.store.clone(), config, extras.edi_every, until_stopped(stopped.clone()));
+        tokio::spawn(run)
     });
-    let feed = checked.feed.map(|settings| {
+    let feed = extras.feed.map(|settings| {
         let run =
             crossdock_store::feed::run_availability_feed(state.store.clone(), settings, until_stopped(stopped.clone()));
         tokio::spawn(run)
     });
-    // Inbound consumers (NATS pull consumers, file inboxes): each message's command is submitted as its
-    // system (`system:<name>` in the audit trail).
-    let consumers: Vec<_> = state
+    // Inbound consumers: each message's command is submitted as its system (`system:<name>` in the audit trail).
+    let consumers = state
         .connect
         .iter()
         .flat_map(|c| c.systems.iter())
@@ -160,25 +190,45 @@ pub async fn serve(checked: Checked) -> anyhow::Result<()> {
             tokio::spawn(async move { crossdock_connect::inbound::run(&config, handler, shutdown).await })
         })
         .collect();
-    let served = match tls {
-        Some(tls) => crossdock_server::serve_tls(listener, tls, state, until_stopped(stopped)).await,
-        None => crossdock_server::serve(listener, state, until_stopped(stopped)).await,
+    let shutdown = until_stopped(stopped);
+    let served = match extras.tls {
+        Some(tls) => tokio::spawn(crossdock_server::serve_tls(listener, tls, state, shutdown)),
+        None => tokio::spawn(crossdock_server::serve(listener, state, shutdown)),
     };
-    // The API may also end on an error: the dispatcher stops with it.
-    let _ = stop.send(true);
-    if let Some(task) = delivering {
-        task.await.context("the dispatcher task failed")?.context("the dispatcher stopped on an error")?;
+    Running { stop: Arc::new(stop), served, delivering, edi, feed, consumers }
+}
+
+impl Running {
+    /// Sending true stops everything (requests and sends in flight finish).
+    pub fn stopper(&self) -> Arc<watch::Sender<bool>> {
+        self.stop.clone()
     }
-    if let Some(task) = edi {
-        task.await.context("the EDI task failed")?;
+
+    /// Stops everything and waits for it to finish.
+    pub async fn stop(self) -> anyhow::Result<()> {
+        let _ = self.stop.send(true);
+        self.wait().await
     }
-    if let Some(task) = feed {
-        task.await.context("the availability feed task failed")?;
+
+    /// Waits for the API to end (stopped, or on an error), then stops the rest and waits for it.
+    pub async fn wait(self) -> anyhow::Result<()> {
+        let served = self.served.await.context("the API task failed")?;
+        // The API may also end on an error: the dispatcher stops with it.
+        let _ = self.stop.send(true);
+        if let Some(task) = self.delivering {
+            task.await.context("the dispatcher task failed")?.context("the dispatcher stopped on an error")?;
+        }
+        if let Some(task) = self.edi {
+            task.await.context("the EDI task failed")?;
+        }
+        if let Some(task) = self.feed {
+            task.await.context("the availability feed task failed")?;
+        }
+        for task in self.consumers {
+            task.await
+                .context("an inbound consumer task failed")?
+                .context("an inbound consumer stopped on an error")?;
+        }
+        served.context("serving the API")
     }
-    for task in consumers {
-        task.await.context("an inbound consumer task failed")?.context("an inbound consumer stopped on an error")?;
-    }
-    signals.abort();
-    served.context("serving the API")?;
-    Ok(())
 }

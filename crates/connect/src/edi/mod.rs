@@ -13,7 +13,7 @@ pub use crossdock_edi::pipeline::InboundError;
 pub use folder::{FileOutcome, Outbox, PartnerFolders, is_plain_folder_name, poll_inboxes};
 pub use receive::{ReceiveOutcome, Source, receive};
 pub use reconcile::{apply_acks, mark_overdue};
-pub use runner::{pass, run};
+pub use runner::{configured_interval, pass, run};
 pub use send::{OUTBOUND_SUBSCRIPTION, SendReport, send_document, send_from_events};
 
 use chrono::{DateTime, Utc};

@@ -1,5 +1,6 @@
-//! The EDI loop of `crossdock serve`: every `poll_seconds`, receive what is in the partners' inboxes,
-//! send the documents the new events call for, and turn expected acknowledgements overdue.
+//! The EDI loop of `crossdock serve`: every `poll_seconds` (the demo: more often, see [`run`]), receive what
+//! is in the partners' inboxes, send the documents the new events call for, and turn expected
+//! acknowledgements overdue.
 
 use super::{OUTBOUND_SUBSCRIPTION, mark_overdue, poll_inboxes, send_from_events};
 use crossdock_edi::EdiConfig;
@@ -12,10 +13,15 @@ use std::time::Duration;
 /// Events examined per pass when sending.
 const EVENTS_PER_PASS: u32 = 1000;
 
-/// Runs passes until `stop` completes (a pass in progress finishes first). Without `folders` only
-/// overdue acknowledgements are marked: HTTP receives through the API, and outbound documents need an outbox.
-pub async fn run(store: Arc<dyn Store>, config: Arc<EdiConfig>, stop: impl Future<Output = ()>) {
-    let every = Duration::from_secs(u64::from(config.poll_seconds.max(1)));
+/// The time between two passes that `poll_seconds` asks for (at least a second).
+pub fn configured_interval(config: &EdiConfig) -> Duration {
+    Duration::from_secs(u64::from(config.poll_seconds.max(1)))
+}
+
+/// Runs a pass every `every` until `stop` completes (a pass in progress finishes first). Without `folders`
+/// only overdue acknowledgements are marked: HTTP receives through the API, and outbound documents need an
+/// outbox.
+pub async fn run(store: Arc<dyn Store>, config: Arc<EdiConfig>, every: Duration, stop: impl Future<Output = ()>) {
     let root = config.folders.as_ref().map(PathBuf::from);
     tokio::pin!(stop);
     // Start the outbound cursor (at the head of the log, the first time) before anything is received.
