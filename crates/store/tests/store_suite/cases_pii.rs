@@ -263,3 +263,28 @@ pub async fn a_store_without_a_master_key_never_shows_sealed_values(db: &TestDb)
         Erasure::NotConfigured
     );
 }
+
+/// Two stores on one database create the data key of the same new customer at the same moment: one key is
+/// stored, and both seal under that one (the other store's key lost the insert), so every order reads back
+/// in plaintext from a third store with a cold key cache.
+pub async fn two_stores_creating_a_customers_key_at_once_both_seal_under_the_stored_one(db: &TestDb) {
+    let (a, b) = (db.open_store().await, db.open_store().await);
+    let people: Vec<Person> =
+        (0..12).map(|i| Person { customer: Box::leak(format!("cust-race-{i}").into_boxed_str()), ..ZEB }).collect();
+    let mut orders = Vec::new();
+    for (i, person) in people.iter().enumerate() {
+        let (on_a, on_b) = (format!("o-race-a-{i}"), format!("o-race-b-{i}"));
+        let (placed_a, placed_b) = tokio::join!(
+            a.submit(request(&format!("k-{on_a}"), person.place(&on_a))),
+            b.submit(request(&format!("k-{on_b}"), person.place(&on_b)))
+        );
+        placed_a.unwrap();
+        placed_b.unwrap();
+        orders.push((on_a, on_b));
+    }
+    let reader = db.open_store().await;
+    for (person, (on_a, on_b)) in people.iter().zip(&orders) {
+        person.assert_readable(&reader.order(&order_id(on_a)).await.unwrap().unwrap());
+        person.assert_readable(&reader.order(&order_id(on_b)).await.unwrap().unwrap());
+    }
+}

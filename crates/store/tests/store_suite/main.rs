@@ -66,6 +66,7 @@ macro_rules! store_test_suite {
                 cases_orchestration::channel_availability_is_recorded_only_when_it_changes,
                 cases_orchestration::the_feed_publishes_one_debounced_change_per_burst_and_none_without_a_change,
                 cases_pii::pii_is_sealed_at_rest_and_read_back_in_plaintext,
+                cases_pii::two_stores_creating_a_customers_key_at_once_both_seal_under_the_stored_one,
                 cases_pii::erasure_shreds_a_customers_pii_and_keeps_the_orders,
                 cases_pii::export_gathers_a_customers_orders_and_events,
                 cases_pii::a_store_without_a_master_key_never_shows_sealed_values,
