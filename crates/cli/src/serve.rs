@@ -121,8 +121,7 @@ pub async fn serve(checked: Checked) -> anyhow::Result<()> {
     state.dispatcher = dispatcher;
     state.edi = checked.edi.clone().map(Arc::new);
     state.console.secure_cookies = tls.is_some();
-    let edi_every = checked.edi.as_ref().map_or(Duration::from_secs(1), crossdock_connect::edi::configured_interval);
-    let running = start(listener, state, Extras { tls, feed: checked.feed, edi_every });
+    let running = start(listener, state, Extras { tls, feed: checked.feed, edi_every: None });
     let on_signal = running.stopper();
     let signals = tokio::spawn(async move {
         stop_signal().await;
@@ -140,8 +139,9 @@ pub struct Extras {
     pub tls: Option<Arc<crossdock_server::tls::ServerConfig>>,
     /// The availability feed (`[feed]`).
     pub feed: Option<crossdock_store::feed::FeedSettings>,
-    /// Time between two passes of the EDI loop, when the state has an `[edi]` configuration.
-    pub edi_every: Duration,
+    /// Time between two passes of the EDI loop, when the state has an `[edi]` configuration (`None`: its
+    /// `poll_seconds`).
+    pub edi_every: Option<Duration>,
 }
 
 /// The API and what runs beside it, started by [`start`], until [`Running::stop`] or the API ends.
@@ -167,9 +167,8 @@ pub fn start(listener: tokio::net::TcpListener, state: crossdock_server::AppStat
         tokio::spawn(async move { d.run(shutdown).await })
     });
     let edi = state.edi.clone().map(|config| {
-        let run =
-            crossdock_connect::edi::run(state.store.clone(), config, extras.edi_every, until_stopped(stopped.clone()));
-        tokio::spawn(run)
+        let every = extras.edi_every.unwrap_or_else(|| crossdock_connect::edi::configured_interval(&config));
+        tokio::spawn(crossdock_connect::edi::run(state.store.clone(), config, every, until_stopped(stopped.clone())))
     });
     let feed = extras.feed.map(|settings| {
         let run =
