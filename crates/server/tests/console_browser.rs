@@ -131,12 +131,70 @@ async fn wait_for(client: &Client, selector: &str) -> fantoccini::elements::Elem
         .unwrap_or_else(|e| panic!("{selector} never appeared: {e}"))
 }
 
+/// The text of the first element `selector` matches, read in one script so that a live region the page
+/// swaps every few seconds cannot turn the element stale between finding it and reading it. Waits for
+/// the element first.
+async fn text_of(client: &Client, selector: &str) -> String {
+    read_live(client, selector, "e.innerText").await
+}
+
+/// An attribute of the first element `selector` matches, read like `text_of`.
+async fn attr_of(client: &Client, selector: &str, name: &str) -> String {
+    read_live(client, selector, &format!("e.getAttribute({})", json!(name))).await
+}
+
+async fn read_live(client: &Client, selector: &str, read: &str) -> String {
+    wait_for(client, selector).await;
+    let script = format!("const e = document.querySelector(arguments[0]); return e ? {read} : null;");
+    let value = client.execute(&script, vec![json!(selector)]).await.unwrap();
+    match value {
+        Value::String(text) => text.trim().to_string(),
+        other => panic!("{selector}: read {other}"),
+    }
+}
+
+/// Clicks what `locator` finds, finding it again when a live region swapped it out between the find and
+/// the click (a stale element), within `PATIENCE`.
+async fn click(client: &Client, locator: Locator<'_>) {
+    let deadline = Instant::now() + PATIENCE;
+    loop {
+        let clicked = match client.wait().at_most(PATIENCE).for_element(locator).await {
+            Ok(element) => element.click().await,
+            Err(e) => Err(e),
+        };
+        match clicked {
+            Ok(()) => return,
+            Err(e) if e.is_stale_element_reference() && Instant::now() < deadline => continue,
+            Err(e) => panic!("{locator:?}: {e}"),
+        }
+    }
+}
+
+/// Clicks a button that asks for confirmation and returns the question. A click that lands on a button the
+/// live region has just swapped in, before htmx wired it, asks nothing and sends nothing, so it is clicked
+/// again, within `PATIENCE`.
+async fn click_to_confirm(client: &Client, locator: Locator<'_>) -> String {
+    let deadline = Instant::now() + PATIENCE;
+    loop {
+        click(client, locator).await;
+        let asked = Instant::now() + Duration::from_secs(2);
+        while Instant::now() < asked {
+            match client.get_alert_text().await {
+                Ok(question) => return question,
+                Err(e) if e.is_no_such_alert() => tokio::time::sleep(Duration::from_millis(50)).await,
+                Err(e) => panic!("{locator:?}: {e}"),
+            }
+        }
+        assert!(Instant::now() < deadline, "{locator:?} never asked for confirmation");
+    }
+}
+
 async fn sign_in(client: &Client, base: &str, key: &str) {
     client.goto(&format!("{base}/console")).await.unwrap();
     let field = wait_for(client, "#key").await;
     assert!(client.current_url().await.unwrap().as_str().ends_with("/console/login"), "redirected to sign in");
     field.send_keys(key).await.unwrap();
-    client.find(Locator::Css("#sign-in")).await.unwrap().click().await.unwrap();
+    click(client, Locator::Css("#sign-in")).await;
     wait_for(client, "#kpi-orders_placed").await;
 }
 
@@ -264,15 +322,14 @@ async fn console_in_a_real_browser() {
     for field in
         ["orders_placed", "orders_shipped", "orders_delivered", "order_accuracy", "oversold_units", "dead_letters"]
     {
-        let tile = client.find(Locator::Css(&format!("#kpi-{field}"))).await.unwrap();
-        let shown: Value = serde_json::from_str(&tile.attr("data-value").await.unwrap().unwrap()).unwrap();
+        let shown: Value =
+            serde_json::from_str(&attr_of(&client, &format!("#kpi-{field}"), "data-value").await).unwrap();
         assert_eq!(shown, kpis[field], "{field} on the overview");
     }
     assert_eq!(kpis["orders_placed"], 3);
-    assert_eq!(client.find(Locator::Css("#kpi-orders_placed")).await.unwrap().text().await.unwrap(), "3");
-    assert_eq!(client.find(Locator::Css("#kpi-dead_letters")).await.unwrap().text().await.unwrap(), "3");
-    let erp_row = client.find(Locator::Css("#health tr[data-system=erp]")).await.unwrap();
-    assert!(erp_row.text().await.unwrap().contains("erp"));
+    assert_eq!(text_of(&client, "#kpi-orders_placed").await, "3");
+    assert_eq!(text_of(&client, "#kpi-dead_letters").await, "3");
+    assert!(text_of(&client, "#health tr[data-system=erp]").await.contains("erp"));
     client.wait().at_most(PATIENCE).for_element(Locator::Css("body[data-charts-drawn]")).await.unwrap();
     assert!(client.find_all(Locator::Css(".chart canvas")).await.unwrap().len() >= 5, "the five charts are drawn");
     screens.save(&client, "1-overview").await;
@@ -282,14 +339,13 @@ async fn console_in_a_real_browser() {
     wait_for(&client, "#orders a.order-link").await;
     assert_eq!(client.find_all(Locator::Css("#orders a.order-link")).await.unwrap().len(), 3);
     screens.save(&client, "2-orders").await;
-    client.find(Locator::LinkText("web-1")).await.unwrap().click().await.unwrap();
+    click(&client, Locator::LinkText("web-1")).await;
     wait_for(&client, "#timeline li").await;
-    let timeline = client.find(Locator::Css("#timeline")).await.unwrap().text().await.unwrap();
+    let timeline = text_of(&client, "#timeline").await;
     assert!(timeline.contains("order.placed") && timeline.contains("order.sourced"), "{timeline}");
-    let lines = client.find(Locator::Css("#lines")).await.unwrap().text().await.unwrap();
+    let lines = text_of(&client, "#lines").await;
     assert!(lines.contains("SKU-1") && lines.contains("wh-east"), "{lines}");
-    let delivery = client.find(Locator::Css(&format!("#deliveries tr[data-delivery='{replayed_id}']"))).await.unwrap();
-    assert!(delivery.text().await.unwrap().contains("dead"));
+    assert!(text_of(&client, &format!("#deliveries tr[data-delivery='{replayed_id}']")).await.contains("dead"));
     screens.save(&client, "3-order").await;
 
     // Dead letters: inspect one, replay it (after confirming), and see it delivered.
@@ -297,17 +353,16 @@ async fn console_in_a_real_browser() {
     wait_for(&client, "#dead-letters tr[data-delivery]").await;
     screens.save(&client, "4-dead-letters").await;
     client.goto(&format!("{base}/console/dead-letters/{replayed_id}")).await.unwrap();
-    let response = wait_for(&client, "#last-response").await.text().await.unwrap();
+    let response = text_of(&client, "#last-response").await;
     assert!(response.contains("400") && response.contains("unknown customer account"), "{response}");
-    client.find(Locator::Css("#replay")).await.unwrap().click().await.unwrap();
-    let question = client.get_alert_text().await.unwrap();
+    let question = click_to_confirm(&client, Locator::Css("#replay")).await;
     assert!(question.contains(&format!("Replay delivery {replayed_id}")), "{question}");
     client.accept_alert().await.unwrap();
-    let flash = wait_for(&client, "#flash-message").await.text().await.unwrap();
+    let flash = text_of(&client, "#flash-message").await;
     assert!(flash.contains("queued again"), "{flash}");
     let deadline = Instant::now() + PATIENCE;
     loop {
-        let status = client.find(Locator::Css("#delivery-status")).await.unwrap().text().await.unwrap();
+        let status = text_of(&client, "#delivery-status").await;
         if status == "delivered" {
             break;
         }
@@ -317,8 +372,7 @@ async fn console_in_a_real_browser() {
     assert_eq!(received.load(Ordering::SeqCst), 1, "the ERP received the replayed webhook once");
     screens.save(&client, "5-dead-letter-delivered").await;
     client.goto(&format!("{base}/console/orders/web-1")).await.unwrap();
-    let delivery = wait_for(&client, &format!("#deliveries tr[data-delivery='{replayed_id}']")).await;
-    assert!(delivery.text().await.unwrap().contains("delivered"));
+    assert!(text_of(&client, &format!("#deliveries tr[data-delivery='{replayed_id}']")).await.contains("delivered"));
 
     // The other pages render.
     for (path, selector, name) in [
@@ -330,14 +384,14 @@ async fn console_in_a_real_browser() {
         wait_for(&client, selector).await;
         screens.save(&client, name).await;
     }
-    let atp = client.find(Locator::Css("#atp tr[data-sku='SKU-1'] td.total")).await.unwrap().text().await.unwrap();
+    let atp = text_of(&client, "#atp tr[data-sku='SKU-1'] td.total").await;
     assert_eq!(atp, "44", "50 received, 3 × 2 reserved");
 
     // A viewer sees the dead letters but no replay button, and a forged replay is refused with 403.
-    client.find(Locator::Css("header .who button")).await.unwrap().click().await.unwrap();
+    click(&client, Locator::Css("header .who button")).await;
     wait_for(&client, "#key").await;
     sign_in(&client, &base, &viewer).await;
-    assert_eq!(client.find(Locator::Css("#role")).await.unwrap().text().await.unwrap(), "viewer");
+    assert_eq!(text_of(&client, "#role").await, "viewer");
     client.goto(&format!("{base}/console/dead-letters")).await.unwrap();
     wait_for(&client, "#dead-letters tr[data-delivery]").await;
     assert!(
