@@ -43,16 +43,32 @@ fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
+/// chromedriver in a process group of its own, with the Chromium it starts: dropping it (also when the
+/// test panics before the session is closed) kills the whole group, so no browser is left running.
+struct DriverProcess {
+    _child: tokio::process::Child,
+    group: u32,
+}
+
+impl Drop for DriverProcess {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("kill").args(["-KILL", "--", &format!("-{}", self.group)]).status();
+    }
+}
+
 /// Starts chromedriver on a free loopback port and waits until it answers.
-async fn start_driver(driver: &Path) -> Result<(tokio::process::Child, String), String> {
+async fn start_driver(driver: &Path) -> Result<(DriverProcess, String), String> {
     let port = free_port();
     let child = tokio::process::Command::new(driver)
         .arg(format!("--port={port}"))
         .stdout(Stdio::null())
         .stderr(Stdio::null())
+        .process_group(0)
         .kill_on_drop(true)
         .spawn()
         .map_err(|e| format!("cannot start {}: {e}", driver.display()))?;
+    let group = child.id().ok_or("chromedriver exited at once")?;
+    let child = DriverProcess { _child: child, group };
     let url = format!("http://127.0.0.1:{port}");
     let deadline = Instant::now() + Duration::from_secs(15);
     while Instant::now() < deadline {
