@@ -233,11 +233,11 @@ pub fn render_kpis(kpis: &KpiResponse, cycle_hours: &[f64]) -> String {
         "crossdock_kpi_sync_latency_seconds",
         "gauge",
         "Sync latency quantiles, event committed to acknowledged by the system, over the deliveries of events \
-         committed in the last hour (no sample without one).",
+         committed in the last hour (no sample without an acknowledged one).",
     );
-    for s in kpis.systems.iter().filter(|s| s.deliveries > 0) {
+    for s in &kpis.systems {
+        let Some(q) = s.sync_latency_ms else { continue };
         let name = label(&s.name);
-        let q = s.sync_latency_ms;
         for (quantile, ms) in [("0.5", q.p50), ("0.9", q.p90), ("0.99", q.p99)] {
             let secs = ms / 1000.0;
             let _ =

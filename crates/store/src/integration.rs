@@ -72,13 +72,8 @@ pub(crate) fn assemble(
     let mut by_name: BTreeMap<String, SystemKpis> = systems
         .iter()
         .map(|name| {
-            let empty = SystemKpis {
-                name: name.clone(),
-                deliveries: 0,
-                uptime: 1.0,
-                sync_latency_ms: Percentiles::default(),
-                dead_letters: 0,
-            };
+            let empty =
+                SystemKpis { name: name.clone(), deliveries: 0, uptime: 1.0, sync_latency_ms: None, dead_letters: 0 };
             (name.clone(), empty)
         })
         .collect();
@@ -88,11 +83,8 @@ pub(crate) fn assemble(
             let micros = latencies.iter().find(|(s, r, _)| *s == c.system && *r == rank).map_or(0, |l| l.2);
             micros as f64 / 1e3
         };
-        let sync_latency_ms = if c.acknowledged > 0 {
-            Percentiles { p50: at_rank(50.0), p90: at_rank(90.0), p99: at_rank(99.0) }
-        } else {
-            Percentiles::default()
-        };
+        let sync_latency_ms =
+            (c.acknowledged > 0).then(|| Percentiles { p50: at_rank(50.0), p90: at_rank(90.0), p99: at_rank(99.0) });
         let windows = (c.last_minute - c.first_minute + 1) as f64;
         let kpis = SystemKpis {
             name: c.system.clone(),
@@ -115,7 +107,7 @@ mod tests {
     fn nearest_rank_picks_what_percentiles_picks() {
         for n in 1..=500i64 {
             let values: Vec<f64> = (1..=n).map(|v| v as f64).collect();
-            let expected = percentiles(&values);
+            let expected = percentiles(&values).unwrap();
             let got = [50.0, 90.0, 99.0].map(|p| nearest_rank(p, n) as f64);
             assert_eq!(got, [expected.p50, expected.p90, expected.p99], "n = {n}");
         }

@@ -153,11 +153,12 @@ pub async fn sync_latencies(hub: &Hub) -> anyhow::Result<Vec<(String, f64, f64)>
         .json()
         .await?;
     let systems = report["systems"].as_array().context("the KPI report has no systems")?;
+    // A system with no acknowledged delivery has no latency (null) and is left out.
     Ok(systems
         .iter()
-        .map(|s| {
-            let ms = |q: &str| s["sync_latency_ms"][q].as_f64().unwrap_or(f64::NAN);
-            (s["name"].as_str().unwrap_or("?").to_string(), ms("p50"), ms("p99"))
+        .filter_map(|s| {
+            let ms = |q: &str| s["sync_latency_ms"][q].as_f64();
+            Some((s["name"].as_str().unwrap_or("?").to_string(), ms("p50")?, ms("p99")?))
         })
         .collect())
 }

@@ -5,7 +5,7 @@ use super::story::Story;
 use anyhow::Context;
 use comfy_table::presets::UTF8_FULL_CONDENSED;
 use comfy_table::{Cell, CellAlignment, Table};
-use crossdock_server::KpiResponse;
+use crossdock_server::{KpiResponse, Quantiles};
 
 /// `GET /v1/kpis` with `key`.
 pub async fn fetch_kpis(client: &reqwest::Client, base: &str, key: &str) -> anyhow::Result<KpiResponse> {
@@ -31,12 +31,18 @@ fn share(value: Option<f64>) -> String {
     value.map_or_else(|| "n/a".into(), |v| format!("{:.1}%", v * 100.0))
 }
 
-fn hours(h: f64) -> String {
-    format!("{h:.1} h")
+/// Hours, or "–" when none were measured.
+fn hours(h: Option<f64>) -> String {
+    h.map_or_else(|| "–".to_string(), |h| format!("{h:.1} h"))
 }
 
-fn ms(v: f64) -> String {
-    if v >= 1000.0 { format!("{:.2} s", v / 1000.0) } else { format!("{v:.0} ms") }
+/// A latency, or "–" when none was measured.
+fn ms(v: Option<f64>) -> String {
+    match v {
+        None => "–".to_string(),
+        Some(v) if v >= 1000.0 => format!("{:.2} s", v / 1000.0),
+        Some(v) => format!("{v:.0} ms"),
+    }
 }
 
 fn table(header: &[&str]) -> Table {
@@ -48,14 +54,14 @@ fn table(header: &[&str]) -> Table {
 /// Prints the KPI tables and the run's facts.
 pub fn print_tables(kpis: &KpiResponse, story: &Story) {
     let mut orders = table(&["KPI (from the event log)", "value"]);
-    let cycle = &kpis.fulfilment_cycle_hours;
+    let cycle = |pick: fn(&Quantiles) -> f64| hours(kpis.fulfilment_cycle_hours.as_ref().map(pick));
     let rows: Vec<(&str, String)> = vec![
         ("orders placed", kpis.orders_placed.to_string()),
         ("orders delivered", kpis.orders_delivered.to_string()),
         ("orders cancelled", kpis.orders_cancelled.to_string()),
         (
             "fulfilment cycle p50 / p90 / p99",
-            format!("{} / {} / {}", hours(cycle.p50), hours(cycle.p90), hours(cycle.p99)),
+            format!("{} / {} / {}", cycle(|q| q.p50), cycle(|q| q.p90), cycle(|q| q.p99)),
         ),
         ("delivered within 24 h", share(kpis.share_under_24h)),
         ("order accuracy", share(kpis.order_accuracy)),
@@ -79,8 +85,8 @@ pub fn print_tables(kpis: &KpiResponse, story: &Story) {
         systems.add_row(vec![
             Cell::new(&s.name),
             right(format!("{:.1}%", s.uptime * 100.0)),
-            right(ms(s.sync_latency_ms.p50)),
-            right(ms(s.sync_latency_ms.p99)),
+            right(ms(s.sync_latency_ms.map(|q| q.p50))),
+            right(ms(s.sync_latency_ms.map(|q| q.p99))),
             right(s.deliveries.to_string()),
             right(s.dead_letters.to_string()),
         ]);
@@ -89,7 +95,7 @@ pub fn print_tables(kpis: &KpiResponse, story: &Story) {
     println!(
         "sync latency: event committed → acknowledged (real time); uptime: one-minute windows with every delivery \
          acknowledged within {}",
-        ms(kpis.sync_budget_ms as f64)
+        ms(Some(kpis.sync_budget_ms as f64))
     );
     println!();
 

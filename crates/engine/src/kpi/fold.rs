@@ -13,7 +13,8 @@ use std::collections::HashMap;
 pub struct CycleTimes {
     /// Orders measured.
     pub orders: u64,
-    pub hours: Percentiles,
+    /// `None` when none were measured.
+    pub hours: Option<Percentiles>,
     /// Share of the measured orders that took under 24 hours; `None` when none were measured.
     pub share_under_24h: Option<f64>,
 }

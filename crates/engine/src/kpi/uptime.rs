@@ -27,8 +27,8 @@ pub struct SystemKpis {
     /// Share of the one-minute windows from its first to its last due delivery in which every due
     /// delivery succeeded within the retry budget; 1 when it has no deliveries.
     pub uptime: f64,
-    /// Committed → acknowledged, in milliseconds, over acknowledged deliveries.
-    pub sync_latency_ms: Percentiles,
+    /// Committed → acknowledged, in milliseconds, over acknowledged deliveries; `None` without one.
+    pub sync_latency_ms: Option<Percentiles>,
     pub dead_letters: u64,
 }
 

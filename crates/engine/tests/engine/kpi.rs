@@ -102,11 +102,21 @@ fn cycle_times_count_only_orders_delivered_in_full() {
     assert_eq!(report.orders_shipped, 3);
     assert_eq!(report.orders_delivered, 2);
     assert_eq!(report.placed_to_delivered.orders, 2);
-    assert_eq!(report.placed_to_delivered.hours.p50, 20.0);
-    assert_eq!(report.placed_to_delivered.hours.p99, 30.0);
+    assert_eq!(report.placed_to_delivered.hours.unwrap().p50, 20.0);
+    assert_eq!(report.placed_to_delivered.hours.unwrap().p99, 30.0);
     assert_eq!(report.placed_to_delivered.share_under_24h, Some(0.5));
-    assert_eq!(report.placed_to_shipped.hours.p99, 10.0);
+    assert_eq!(report.placed_to_shipped.hours.unwrap().p99, 10.0);
     assert_eq!(report.order_accuracy, Some(1.0));
+}
+
+#[test]
+fn cycle_times_are_none_until_an_order_completes_the_step() {
+    let report = fold(&[placed("o-1", &[("L1", 1)]), shipped("o-1", "s-1", 3, &[("L1", 1)])]);
+    assert_eq!(report.placed_to_delivered.orders, 0);
+    assert_eq!(report.placed_to_delivered.hours, None, "no delivered order, no cycle time");
+    assert_eq!(report.placed_to_delivered.share_under_24h, None);
+    assert_eq!(report.placed_to_shipped.hours.map(|h| h.p50), Some(3.0));
+    assert_eq!(fold(&[]).placed_to_shipped.hours, None);
 }
 
 #[test]
@@ -239,8 +249,23 @@ fn uptime_is_the_share_of_minutes_without_a_failed_delivery() {
     assert_eq!(erp.dead_letters, 1);
     // Windows 0..=9 → 10 minutes, 2 failed.
     assert!((erp.uptime - 0.8).abs() < 1e-12, "{}", erp.uptime);
-    assert_eq!(erp.sync_latency_ms.p50, 30.0);
-    assert_eq!(erp.sync_latency_ms.p99, 600_000.0);
+    assert_eq!(erp.sync_latency_ms.unwrap().p50, 30.0);
+    assert_eq!(erp.sync_latency_ms.unwrap().p99, 600_000.0);
+}
+
+#[test]
+fn a_system_without_an_acknowledged_delivery_has_no_latency() {
+    let t0 = DateTime::from_timestamp(1_700_000_000, 0).unwrap();
+    let dead = DeliverySample { system: "erp".into(), committed_at: t0, acknowledged_at: None, dead_lettered: true };
+    let kpis = integration_kpis(&[dead], &["crm".into()], TimeDelta::minutes(5), t0 + TimeDelta::minutes(1));
+    let (crm, erp) = (&kpis[0], &kpis[1]);
+    assert_eq!((crm.name.as_str(), crm.deliveries, crm.sync_latency_ms), ("crm", 0, None));
+    assert_eq!(
+        (erp.name.as_str(), erp.deliveries, erp.sync_latency_ms),
+        ("erp", 1, None),
+        "a dead letter has no latency"
+    );
+    assert_eq!(erp.uptime, 0.0);
 }
 
 /// `placed` with the order placed `hours` after the base time.
@@ -276,8 +301,8 @@ fn a_period_holds_the_orders_placed_in_it_whatever_happened_later() {
     let report = fold.report_for(&day);
     assert_eq!(report.orders_placed, 2);
     assert_eq!(report.orders_delivered, 2);
-    assert_eq!(report.placed_to_delivered.hours.p50, 4.0);
-    assert_eq!(report.placed_to_delivered.hours.p99, 50.0);
+    assert_eq!(report.placed_to_delivered.hours.unwrap().p50, 4.0);
+    assert_eq!(report.placed_to_delivered.hours.unwrap().p99, 50.0);
     assert_eq!(report.placed_to_delivered.share_under_24h, Some(0.5));
     let mut sample = fold.delivered_cycle_hours(&day);
     sample.sort_by(f64::total_cmp);

@@ -32,7 +32,7 @@ impl Point {
     fn new(minute: i64, report: &KpiReport, placed: u64) -> Self {
         Self {
             t: minute * 60,
-            cycle_p50_hours: (report.placed_to_delivered.orders > 0).then_some(report.placed_to_delivered.hours.p50),
+            cycle_p50_hours: report.placed_to_delivered.hours.map(|h| h.p50),
             order_accuracy: report.order_accuracy,
             inventory_accuracy: report.inventory_accuracy,
             orders_per_hour: placed as f64 * 60.0,

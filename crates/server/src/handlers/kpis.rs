@@ -61,8 +61,8 @@ pub struct SystemKpi {
     /// Share (0 to 1) of the one-minute windows, from its first to its last due delivery, in which every
     /// due delivery was acknowledged within the budget; 1 when it had none.
     pub uptime: f64,
-    /// Event committed → acknowledged by the system, in milliseconds.
-    pub sync_latency_ms: Quantiles,
+    /// Event committed → acknowledged by the system, in milliseconds; null when none was acknowledged.
+    pub sync_latency_ms: Option<Quantiles>,
     /// Its deliveries given up on (dead letters, discarded ones included).
     pub dead_letters: u64,
 }
@@ -84,12 +84,12 @@ pub struct KpiResponse {
     pub orders_delivered: u64,
     /// Orders cancelled entirely.
     pub orders_cancelled: u64,
-    /// Placed → every shipment delivered, over delivered orders.
-    pub fulfilment_cycle_hours: Quantiles,
+    /// Placed → every shipment delivered, over delivered orders; null when none was delivered.
+    pub fulfilment_cycle_hours: Option<Quantiles>,
     /// Share of delivered orders delivered within 24 hours of being placed.
     pub share_under_24h: Option<f64>,
-    /// Placed → last unit shipped.
-    pub ship_cycle_hours: Quantiles,
+    /// Placed → last unit shipped, over shipped orders; null when none was shipped.
+    pub ship_cycle_hours: Option<Quantiles>,
     /// Delivered orders shipped exactly as ordered with no return for a fulfilment error, over delivered orders.
     pub order_accuracy: Option<f64>,
     /// Counted sku-locations whose count equalled the hub's on-hand, over counted sku-locations.
@@ -193,7 +193,7 @@ pub(crate) async fn kpi_report_with(
             name: s.name,
             deliveries: s.deliveries,
             uptime: s.uptime,
-            sync_latency_ms: s.sync_latency_ms.into(),
+            sync_latency_ms: s.sync_latency_ms.map(Quantiles::from),
             dead_letters: s.dead_letters,
         })
         .collect::<Vec<_>>();
@@ -212,9 +212,9 @@ pub(crate) async fn kpi_report_with(
         orders_shipped: report.orders_shipped,
         orders_delivered: report.orders_delivered,
         orders_cancelled: report.orders_cancelled,
-        fulfilment_cycle_hours: report.placed_to_delivered.hours.into(),
+        fulfilment_cycle_hours: report.placed_to_delivered.hours.map(Quantiles::from),
         share_under_24h: report.placed_to_delivered.share_under_24h,
-        ship_cycle_hours: report.placed_to_shipped.hours.into(),
+        ship_cycle_hours: report.placed_to_shipped.hours.map(Quantiles::from),
         order_accuracy: report.order_accuracy,
         inventory_accuracy: report.inventory_accuracy,
         inventory_unit_accuracy: report.inventory_unit_accuracy,

@@ -62,6 +62,26 @@ async fn kpis_need_their_scope() {
 }
 
 #[tokio::test]
+async fn what_was_not_measured_is_null_not_zero() {
+    let app = spawn_app().await;
+    let empty = app.get("/v1/kpis").await;
+    assert_eq!(empty.status, 200, "{}", empty.body);
+    let b = &empty.body;
+    for field in ["fulfilment_cycle_hours", "ship_cycle_hours", "share_under_24h", "order_accuracy"] {
+        assert_eq!(b[field], Value::Null, "{field}: {b}");
+    }
+    // Placed but not shipped: still no cycle time.
+    assert_eq!(app.send(Method::PUT, "/v1/locations/wh-east", Some(&location_body()), &[]).await.status, 200);
+    let receipt = json!({"sku": "SKU-1", "location": "wh-east", "delta": 10, "reason": "receipt"});
+    assert_eq!(app.post("/v1/inventory/adjustments", &receipt).await.status, 200);
+    assert_eq!(app.post("/v1/orders", &order_body("o-1")).await.status, 201);
+    let placed = app.get("/v1/kpis").await;
+    assert_eq!(placed.body["orders_placed"], 1);
+    assert_eq!(placed.body["fulfilment_cycle_hours"], Value::Null, "{}", placed.body);
+    assert_eq!(placed.body["ship_cycle_hours"], Value::Null, "{}", placed.body);
+}
+
+#[tokio::test]
 async fn kpis_follow_the_event_log() {
     let app = spawn_app().await;
     assert_eq!(app.send(Method::PUT, "/v1/locations/wh-east", Some(&location_body()), &[]).await.status, 200);
@@ -126,6 +146,8 @@ async fn kpis_follow_the_event_log() {
     assert_eq!((systems[0]["name"].as_str(), systems[0]["deliveries"].as_u64()), (Some("erp"), Some(2)));
     let uptime = systems[0]["uptime"].as_f64().expect("uptime");
     assert!((0.0..1.0).contains(&uptime), "a dead letter fails its minute: {b}");
+    // Over the one acknowledged delivery only.
+    assert_eq!(systems[0]["sync_latency_ms"]["p50"], systems[0]["sync_latency_ms"]["p99"], "{b}");
     assert!(systems[0]["sync_latency_ms"]["p50"].as_f64().is_some_and(|ms| ms >= 0.0), "{b}");
 }
 
