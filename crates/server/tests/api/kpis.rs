@@ -79,6 +79,16 @@ async fn what_was_not_measured_is_null_not_zero() {
     assert_eq!(placed.body["orders_placed"], 1);
     assert_eq!(placed.body["fulfilment_cycle_hours"], Value::Null, "{}", placed.body);
     assert_eq!(placed.body["ship_cycle_hours"], Value::Null, "{}", placed.body);
+    // And the OpenAPI document says so.
+    let doc = app.get("/openapi.json").await.body;
+    let schemas = &doc["components"]["schemas"];
+    for property in [
+        &schemas["KpiResponse"]["properties"]["fulfilment_cycle_hours"],
+        &schemas["KpiResponse"]["properties"]["ship_cycle_hours"],
+        &schemas["SystemKpi"]["properties"]["sync_latency_ms"],
+    ] {
+        assert_eq!(property["oneOf"][0], json!({"type": "null"}), "{property}");
+    }
 }
 
 #[tokio::test]
