@@ -269,4 +269,18 @@ async fn metrics_expose_the_kpis_of_the_report() {
     let p99_secs = crm["sync_latency_ms"]["p99"].as_f64().unwrap() / 1000.0;
     assert_eq!(sample(&text, "crossdock_kpi_sync_latency_seconds{system=\"crm\",quantile=\"0.99\"}"), Some(p99_secs));
     assert!(p99_secs > 0.0, "the event was committed before it was acknowledged: {report}");
+
+    // A system whose only delivery is a dead letter has an uptime but no latency sample.
+    store.register_subscription("erp-events", "erp", SubscriptionStart::Beginning).await.unwrap();
+    let batch = ScheduleBatch { subscription: "erp-events".into(), system: "erp".into(), ..batch };
+    assert!(store.schedule(&batch).await.unwrap());
+    let claimed = store.claim("test", std::time::Duration::from_secs(30), now, 10).await.unwrap();
+    let dead = DeliveryOutcome::Dead { error: "http 400".into(), request: None, response: None };
+    assert_eq!(store.complete("test", &[DeliveryResult { id: claimed[0].id, outcome: dead }]).await.unwrap(), 1);
+    let report = app.get("/v1/kpis").await.body;
+    assert_eq!(report["systems"][1]["name"], "erp", "{report}");
+    assert_eq!(report["systems"][1]["sync_latency_ms"], Value::Null, "{report}");
+    let text = app.client.get(app.url("/metrics")).bearer_auth(&scraper).send().await.unwrap().text().await.unwrap();
+    assert_eq!(sample(&text, "crossdock_kpi_system_uptime{system=\"erp\"}"), Some(0.0), "{text}");
+    assert!(!text.contains("crossdock_kpi_sync_latency_seconds{system=\"erp\""), "{text}");
 }
