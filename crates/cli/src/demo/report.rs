@@ -5,7 +5,7 @@ use super::story::Story;
 use anyhow::Context;
 use comfy_table::presets::UTF8_FULL_CONDENSED;
 use comfy_table::{Cell, CellAlignment, Table};
-use crossdock_server::{KpiResponse, Quantiles};
+use crossdock_server::KpiResponse;
 
 /// `GET /v1/kpis` with `key`.
 pub async fn fetch_kpis(client: &reqwest::Client, base: &str, key: &str) -> anyhow::Result<KpiResponse> {
@@ -54,14 +54,19 @@ fn table(header: &[&str]) -> Table {
 /// Prints the KPI tables and the run's facts.
 pub fn print_tables(kpis: &KpiResponse, story: &Story) {
     let mut orders = table(&["KPI (from the event log)", "value"]);
-    let cycle = |pick: fn(&Quantiles) -> f64| hours(kpis.fulfilment_cycle_hours.as_ref().map(pick));
+    let cycle = kpis.fulfilment_cycle_hours;
     let rows: Vec<(&str, String)> = vec![
         ("orders placed", kpis.orders_placed.to_string()),
         ("orders delivered", kpis.orders_delivered.to_string()),
         ("orders cancelled", kpis.orders_cancelled.to_string()),
         (
             "fulfilment cycle p50 / p90 / p99",
-            format!("{} / {} / {}", cycle(|q| q.p50), cycle(|q| q.p90), cycle(|q| q.p99)),
+            format!(
+                "{} / {} / {}",
+                hours(cycle.map(|q| q.p50)),
+                hours(cycle.map(|q| q.p90)),
+                hours(cycle.map(|q| q.p99))
+            ),
         ),
         ("delivered within 24 h", share(kpis.share_under_24h)),
         ("order accuracy", share(kpis.order_accuracy)),

@@ -3,7 +3,7 @@
 
 use super::{ConsoleError, ConsoleUser, Layout, Series, render};
 use crate::AppState;
-use crate::handlers::{DEFAULT_SYNC_BUDGET_MS, KpiResponse, Quantiles, kpi_report};
+use crate::handlers::{DEFAULT_SYNC_BUDGET_MS, KpiResponse, kpi_report};
 use crate::routes::{KPIS_READ, SYSTEMS_READ};
 use askama::Template;
 use axum::Extension;
@@ -54,7 +54,7 @@ fn json<T: Serialize>(value: &T) -> String {
 /// The tiles of a KPI report.
 pub fn tiles(k: &KpiResponse) -> Vec<Tile> {
     let hours = |h: Option<f64>| h.map_or_else(|| "–".to_string(), |h| format!("{h:.1} h"));
-    let cycle = |pick: fn(&Quantiles) -> f64| k.fulfilment_cycle_hours.as_ref().map(pick);
+    let cycle = k.fulfilment_cycle_hours;
     let delivered = k.orders_delivered;
     let mean_uptime =
         (!k.systems.is_empty()).then(|| k.systems.iter().map(|s| s.uptime).sum::<f64>() / k.systems.len() as f64);
@@ -81,14 +81,14 @@ pub fn tiles(k: &KpiResponse) -> Vec<Tile> {
         Tile {
             id: "fulfilment_cycle_p50",
             label: "Cycle time p50 (placed → delivered)",
-            text: hours(cycle(|q| q.p50)),
-            raw: json(&cycle(|q| q.p50)),
+            text: hours(cycle.map(|q| q.p50)),
+            raw: json(&cycle.map(|q| q.p50)),
         },
         Tile {
             id: "fulfilment_cycle_p90",
             label: "Cycle time p90",
-            text: hours(cycle(|q| q.p90)),
-            raw: json(&cycle(|q| q.p90)),
+            text: hours(cycle.map(|q| q.p90)),
+            raw: json(&cycle.map(|q| q.p90)),
         },
         Tile {
             id: "order_accuracy",
