@@ -48,7 +48,7 @@ macro_rules! columns {
 }
 
 #[async_trait]
-impl AuditTx for SqliteTx {
+impl AuditTx for SqliteTx<'_> {
     async fn lock_audit_head(&mut self) -> Result<(i64, String), StoreError> {
         // The transaction began IMMEDIATE: it already holds the database's write lock.
         let row = sqlx::query("SELECT seq, hash FROM audit_head WHERE id = 1")

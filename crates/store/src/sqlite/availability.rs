@@ -8,7 +8,7 @@ use async_trait::async_trait;
 use sqlx::Row;
 
 #[async_trait]
-impl AvailabilityTx for SqliteTx {
+impl AvailabilityTx for SqliteTx<'_> {
     async fn last_event_of(&mut self, kind: &str, id: &str) -> Result<Option<(u64, String)>, StoreError> {
         let row = sqlx::query(
             "SELECT version, payload FROM events WHERE aggregate_kind = ?1 AND aggregate_id = ?2 \

@@ -37,7 +37,7 @@ fn day_text(day: NaiveDate) -> String {
 }
 
 #[async_trait]
-impl SourcingTx for SqliteTx {
+impl SourcingTx for SqliteTx<'_> {
     async fn positions_of_skus(&mut self, skus: &[Sku]) -> Result<Vec<InventoryPosition>, StoreError> {
         let mut out = Vec::new();
         for chunk in skus.chunks(rows_per_statement(1)) {

@@ -77,7 +77,17 @@ impl SqliteStore {
     /// [`SqliteStore::open`] with options. With a master key, PII data keys are kept in a file of their own
     /// beside the store's (see [`pii_keys::key_file_for`]).
     pub async fn open_with(url: &str, store_options: StoreOptions) -> Result<Self, StoreError> {
+        Self::open_tuned(url, store_options, super::checkpoint::WAL_LIMIT_BYTES).await
+    }
+
+    /// [`SqliteStore::open_with`] with the WAL limit in bytes (see `checkpoint`), for tests.
+    pub(crate) async fn open_tuned(
+        url: &str,
+        store_options: StoreOptions,
+        wal_limit_bytes: u64,
+    ) -> Result<Self, StoreError> {
         let options = connect_options(url)?;
+        let wal = super::checkpoint::WalLimit::new(options.get_filename(), wal_limit_bytes);
         let pii = match store_options.pii {
             Some(provider) => {
                 let table = SqliteKeyTable::open(&pii_keys::key_file_for(options.get_filename())).await?;
@@ -89,7 +99,12 @@ impl SqliteStore {
             .max_connections(1)
             .min_connections(1)
             .acquire_timeout(BUSY_TIMEOUT * 2)
-            .connect_with(options.clone().pragma("wal_autocheckpoint", "0"))
+            .connect_with(
+                options
+                    .clone()
+                    .pragma("wal_autocheckpoint", "0")
+                    .pragma("journal_size_limit", wal.bytes.min(i64::MAX as u64).to_string()),
+            )
             .await
             .map_err(db)?;
         schema::migrate(&write).await?;
@@ -106,6 +121,7 @@ impl SqliteStore {
             policy: policy.clone(),
             pii: pii.clone(),
             recent: std::sync::Arc::clone(&recent),
+            wal,
         });
         Ok(Self { read, write, writer, policy, pii, recent, _checkpointer: checkpointer })
     }

@@ -10,7 +10,7 @@ use crate::seqs::align_seqs;
 use crate::writer::{Backend, Submitted};
 use async_trait::async_trait;
 use crossdock_model::{InventoryPosition, Location, LocationId, Order, OrderId, Sku};
-use sqlx::{QueryBuilder, Row, Sqlite, SqlitePool, Transaction};
+use sqlx::{Connection, QueryBuilder, Row, Sqlite, SqlitePool, Transaction};
 use std::collections::HashMap;
 
 /// Applies batches on the write pool, which holds exactly one connection.
@@ -20,6 +20,8 @@ pub(crate) struct SqliteBackend {
     pub pii: crate::pii::Pii,
     /// Where committed events are kept for the senders.
     pub recent: std::sync::Arc<crate::recent::RecentEvents>,
+    /// How long the WAL may grow before a batch checkpoints first (see `checkpoint`).
+    pub wal: super::checkpoint::WalLimit,
 }
 
 #[async_trait]
@@ -29,7 +31,9 @@ impl Backend for SqliteBackend {
         let now = now_micros();
         // IMMEDIATE takes the write lock up front (waiting up to busy_timeout for another process), so the
         // state read below cannot change before COMMIT and sequence numbers follow commit order.
-        let mut tx = SqliteTx(self.write_pool.begin_with("BEGIN IMMEDIATE").await.map_err(db)?);
+        let mut connection = self.write_pool.acquire().await.map_err(db)?;
+        super::checkpoint::restart_if_long(&mut connection, &self.wal).await?;
+        let mut tx = SqliteTx(connection.begin_with("BEGIN IMMEDIATE").await.map_err(db)?);
         let (outcomes, written) = apply_batch(&mut tx, requests, ring, now, self.policy.get(), &self.pii).await?;
         tx.0.commit().await.map_err(db)?;
         self.recent.insert(written);
@@ -37,11 +41,11 @@ impl Backend for SqliteBackend {
     }
 }
 
-pub(super) struct SqliteTx(pub(super) Transaction<'static, Sqlite>);
+pub(super) struct SqliteTx<'c>(pub(super) Transaction<'c, Sqlite>);
 
 /// `SELECT … WHERE column IN (…)`, one statement per chunk of values.
 async fn select_in(
-    tx: &mut SqliteTx,
+    tx: &mut SqliteTx<'_>,
     head: &str,
     values: &[String],
 ) -> Result<Vec<sqlx::sqlite::SqliteRow>, StoreError> {
@@ -60,7 +64,7 @@ async fn select_in(
 }
 
 #[async_trait]
-impl BatchTx for SqliteTx {
+impl BatchTx for SqliteTx<'_> {
     async fn idempotency(&mut self, keys: &[String]) -> Result<HashMap<String, StoredIdempotency>, StoreError> {
         let rows = select_in(self, "SELECT key, request_hash, receipt FROM idempotency WHERE key", keys).await?;
         let mut out = HashMap::with_capacity(rows.len());
