@@ -153,9 +153,12 @@ fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     // Two rustls providers are compiled in (reqwest, async-nats): make ring the default before any TLS.
     crossdock_connect::transport::install_default_crypto_provider();
+    // A benchmark's output is its figures: the stores it opens for its fixtures log their migrations only
+    // when asked (CROSSDOCK_LOG).
+    let default_log = if matches!(cli.command, Command::Bench { .. }) { "warn" } else { "info,sqlx=warn" };
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("CROSSDOCK_LOG").unwrap_or_else(|_| "info,sqlx=warn".into()),
+            tracing_subscriber::EnvFilter::try_from_env("CROSSDOCK_LOG").unwrap_or_else(|_| default_log.into()),
         )
         .with_writer(std::io::stderr)
         .init();
