@@ -57,7 +57,10 @@ pub(crate) type Alive = Arc<()>;
 /// Opens the checkpointer's connection and starts it; it ends (with a last checkpoint) once `alive`'s store
 /// is gone.
 pub(crate) async fn start(options: &SqliteConnectOptions) -> Result<Alive, StoreError> {
-    let connection = options.connect().await.map_err(db)?;
+    // A checkpoint copies the WAL into the database file and syncs it, off the write path: taking seconds
+    // under load is expected, so sqlx's slow-statement warning would only be noise here. A failed checkpoint
+    // is still logged.
+    let connection = options.clone().disable_statement_logging().connect().await.map_err(db)?;
     let alive = Arc::new(());
     tokio::spawn(run(connection, Arc::downgrade(&alive)));
     Ok(alive)
