@@ -4,8 +4,7 @@
 
 use chrono::Utc;
 use crossdock_model::{
-    Address, ChannelId, Command, Country, Currency, ExternalId, LineId, Money, NewOrderLine, OrderId, PlaceOrder,
-    Quantity, Sku,
+    ChannelId, Command, Currency, ExternalId, LineId, Money, NewOrderLine, OrderId, PlaceOrder, Quantity, Sku,
 };
 use crossdock_store::CommandRequest;
 use std::sync::Arc;
@@ -24,15 +23,7 @@ fn order(n: usize) -> Command {
         channel: ChannelId::new("web").unwrap(),
         external_id: ExternalId::new(format!("ext-{n}")).unwrap(),
         customer: None,
-        ship_to: Address {
-            name: "Ada Lovelace".into(),
-            line1: "1 Main St".into(),
-            line2: None,
-            city: "Springfield".into(),
-            region: Some("IL".into()),
-            postal_code: "62701".into(),
-            country: Country::US,
-        },
+        ship_to: crossdock_store::testing::sample_address(),
         bill_to: None,
         currency: Currency::USD,
         shipping: None,

@@ -2,9 +2,23 @@
 //! (from `CROSSDOCK_TEST_PG_URL`) that is dropped when the test ends, so tests never share tables.
 
 use crate::{MasterKey, Store, StoreError, StoreOptions};
+use crossdock_model::{Address, Country};
 use sqlx::Connection;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
+
+/// The ship-to address of the orders tests place.
+pub fn sample_address() -> Address {
+    Address {
+        name: "Ada Lovelace".into(),
+        line1: "1 Main St".into(),
+        line2: None,
+        city: "Springfield".into(),
+        region: Some("IL".into()),
+        postal_code: "62701".into(),
+        country: Country::US,
+    }
+}
 
 /// The variable naming the PostgreSQL server that tests may use.
 pub const PG_URL_VAR: &str = "CROSSDOCK_TEST_PG_URL";

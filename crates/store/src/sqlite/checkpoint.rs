@@ -10,10 +10,11 @@
 //! SQLite starts the WAL over only when a write transaction begins while every frame has been copied. Under
 //! continuous load that never happens: by the time the background checkpoint has copied the WAL, the writer
 //! has appended more. The WAL then grew without end (470 MB beside a 101 MB database after 8 s of
-//! `bench e2e`). So once the WAL file is longer than the limit, the writer runs a PASSIVE checkpoint itself, on its own connection, just before it begins its next batch
-//! ([`restart_if_long`]): no one can append in between, so it copies what is left (the background one has
-//! copied the rest) and the batch's first write starts the WAL over, unless a reader still holds a snapshot
-//! of it, in which case the next batch tries again. `journal_size_limit` then truncates the file.
+//! `bench e2e`). So once the WAL file is longer than the limit, the writer runs a PASSIVE checkpoint
+//! itself, on its own connection, just before it begins its next batch ([`restart_if_long`]): no one can
+//! append in between, so it copies what is left (the background one has copied the rest) and the batch's
+//! first write starts the WAL over, unless a reader still holds a snapshot of it, in which case the next
+//! batch tries again. `journal_size_limit` then truncates the file.
 
 use crate::StoreError;
 use crate::codec::db;

@@ -3,8 +3,8 @@
 use chrono::{DateTime, Utc};
 use crossdock_engine::State;
 use crossdock_model::{
-    Address, AggregateKind, Allocation, ChannelId, Command, Coordinates, Country, Currency, ExternalId, LineId,
-    Location, LocationId, LocationKind, Money, NewOrderLine, Order, OrderId, PlaceOrder, Quantity, RecordedEvent, Sku,
+    AggregateKind, Allocation, ChannelId, Command, Coordinates, Currency, ExternalId, LineId, Location, LocationId,
+    LocationKind, Money, NewOrderLine, Order, OrderId, PlaceOrder, Quantity, RecordedEvent, Sku,
 };
 use crossdock_store::{CommandRequest, Store};
 use std::collections::BTreeMap;
@@ -31,18 +31,6 @@ pub fn request(key: &str, command: Command) -> CommandRequest {
     }
 }
 
-fn address() -> Address {
-    Address {
-        name: "Ada Lovelace".into(),
-        line1: "1 Main St".into(),
-        line2: None,
-        city: "Springfield".into(),
-        region: Some("IL".into()),
-        postal_code: "62701".into(),
-        country: Country::US,
-    }
-}
-
 /// An order with one line per `(sku, quantity)`, lines numbered from 1.
 pub fn place_lines(id: &str, channel: &str, lines: &[(&str, u32)]) -> Command {
     Command::PlaceOrder(PlaceOrder {
@@ -50,7 +38,7 @@ pub fn place_lines(id: &str, channel: &str, lines: &[(&str, u32)]) -> Command {
         channel: ChannelId::new(channel).unwrap(),
         external_id: ExternalId::new(format!("ext-{id}")).unwrap(),
         customer: None,
-        ship_to: address(),
+        ship_to: crossdock_store::testing::sample_address(),
         bill_to: None,
         currency: Currency::USD,
         shipping: None,

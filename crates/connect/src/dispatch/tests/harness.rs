@@ -3,8 +3,7 @@
 use crate::dispatch::{DispatchOptions, DispatchSubscription, DispatchSystem, Dispatcher, RetryPolicy};
 use crate::transport::{HttpTransport, HttpTransportConfig};
 use crossdock_model::{
-    Address, ChannelId, Command, Country, Currency, ExternalId, LineId, Money, NewOrderLine, OrderId, PlaceOrder,
-    Quantity, Sku,
+    ChannelId, Command, Currency, ExternalId, LineId, Money, NewOrderLine, OrderId, PlaceOrder, Quantity, Sku,
 };
 use crossdock_store::{CommandRequest, Store};
 use std::future::Future;
@@ -36,15 +35,7 @@ fn place(id: &str) -> Command {
         channel: ChannelId::new("web").unwrap(),
         external_id: ExternalId::new(format!("ext-{id}")).unwrap(),
         customer: None,
-        ship_to: Address {
-            name: "Ada Lovelace".into(),
-            line1: "1 Main St".into(),
-            line2: None,
-            city: "Springfield".into(),
-            region: Some("IL".into()),
-            postal_code: "62701".into(),
-            country: Country::US,
-        },
+        ship_to: crossdock_store::testing::sample_address(),
         bill_to: None,
         currency: Currency::USD,
         shipping: None,

@@ -4,8 +4,7 @@ use crate::sqlite::SqliteStore;
 use crate::{CommandRequest, Store, StoreOptions};
 use chrono::Utc;
 use crossdock_model::{
-    Address, ChannelId, Command, Country, Currency, ExternalId, LineId, Money, NewOrderLine, OrderId, PlaceOrder,
-    Quantity, Sku,
+    ChannelId, Command, Currency, ExternalId, LineId, Money, NewOrderLine, OrderId, PlaceOrder, Quantity, Sku,
 };
 use std::path::Path;
 use std::sync::Arc;
@@ -16,15 +15,6 @@ const WRITERS: usize = 8;
 const ORDERS_PER_WRITER: usize = 250;
 
 fn place(id: &str) -> CommandRequest {
-    let address = Address {
-        name: "Ada Lovelace".into(),
-        line1: "1 Main St".into(),
-        line2: None,
-        city: "Springfield".into(),
-        region: Some("IL".into()),
-        postal_code: "62701".into(),
-        country: Country::US,
-    };
     let lines = (1..=5)
         .map(|n| NewOrderLine {
             id: LineId::new(n.to_string()).unwrap(),
@@ -38,7 +28,7 @@ fn place(id: &str) -> CommandRequest {
         channel: ChannelId::new("web").unwrap(),
         external_id: ExternalId::new(format!("ext-{id}")).unwrap(),
         customer: None,
-        ship_to: address,
+        ship_to: crate::testing::sample_address(),
         bill_to: None,
         currency: Currency::USD,
         shipping: None,
