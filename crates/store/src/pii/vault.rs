@@ -32,8 +32,9 @@ pub(crate) struct WrappedKey {
 pub(crate) trait KeyTable: Send + Sync + 'static {
     async fn by_subjects(&self, subjects: &[String]) -> Result<Vec<WrappedKey>, StoreError>;
     async fn by_ids(&self, ids: &[String]) -> Result<Vec<WrappedKey>, StoreError>;
-    /// Inserts the keys (in one transaction) except those whose subject has one already.
-    async fn insert(&self, keys: &[WrappedKey]) -> Result<(), StoreError>;
+    /// Inserts the keys (in one transaction) except those whose subject has one already; returns the ids of
+    /// the keys it inserted.
+    async fn insert(&self, keys: &[WrappedKey]) -> Result<Vec<String>, StoreError>;
     /// Deletes the subject's keys; returns how many rows went.
     async fn delete_subject(&self, subject: &str) -> Result<u64, StoreError>;
 }
@@ -102,8 +103,11 @@ impl Vault {
         let mut found: HashMap<String, WrappedKey> =
             self.table.by_subjects(&missing).await?.into_iter().map(|k| (k.subject.clone(), k)).collect();
         let absent: Vec<&String> = missing.iter().filter(|s| !found.contains_key(*s)).collect();
+        // Keys made here, usable as they are once stored (no need to unwrap what was just wrapped).
+        let mut created: HashMap<String, Arc<DataKey>> = HashMap::new();
         if !absent.is_empty() {
             let mut rows = Vec::with_capacity(absent.len());
+            let mut fresh = HashMap::with_capacity(absent.len());
             for subject in &absent {
                 let key_id = DataKey::new_id();
                 let data_key = rand::random::<[u8; KEY_LEN]>();
@@ -111,18 +115,30 @@ impl Vault {
                     tracing::error!(error = %e, provider = %self.provider.describe(), "a PII data key cannot be wrapped");
                     StoreError::Corrupt(e.to_string())
                 })?;
+                fresh.insert(key_id.clone(), Arc::new(DataKey::new(key_id.clone(), (*subject).clone(), &data_key)));
                 rows.push(WrappedKey { key_id, subject: (*subject).clone(), wrapped, created_at: Utc::now() });
             }
-            self.table.insert(&rows).await?;
-            // Read back: another process may have created a subject's key first.
-            let absent: Vec<String> = absent.into_iter().cloned().collect();
-            found.extend(self.table.by_subjects(&absent).await?.into_iter().map(|k| (k.subject.clone(), k)));
+            for id in self.table.insert(&rows).await? {
+                if let Some(key) = fresh.remove(&id) {
+                    created.insert(key.subject.clone(), key);
+                }
+            }
+            // Read back the others: another process created those subjects' keys first.
+            let raced: Vec<String> = absent.into_iter().filter(|s| !created.contains_key(*s)).cloned().collect();
+            if !raced.is_empty() {
+                found.extend(self.table.by_subjects(&raced).await?.into_iter().map(|k| (k.subject.clone(), k)));
+            }
         }
         for subject in missing {
-            let row = found
-                .get(&subject)
-                .ok_or_else(|| StoreError::Corrupt(format!("the data key of {subject} was not stored")))?;
-            let key = self.unwrap(row).await?;
+            let key = match created.remove(&subject) {
+                Some(key) => key,
+                None => {
+                    let row = found
+                        .get(&subject)
+                        .ok_or_else(|| StoreError::Corrupt(format!("the data key of {subject} was not stored")))?;
+                    self.unwrap(row).await?
+                }
+            };
             self.remember(&subject, &key);
             ring.by_subject.insert(subject, key);
         }
@@ -190,5 +206,95 @@ impl Vault {
 
     pub fn describe(&self) -> String {
         self.provider.describe()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pii::MasterKey;
+
+    /// A key table in memory; `preempt` is a row "another process" inserts just before this one's insert.
+    #[derive(Default)]
+    struct Table {
+        rows: Mutex<Vec<WrappedKey>>,
+        preempt: Mutex<Option<WrappedKey>>,
+    }
+
+    #[async_trait]
+    impl KeyTable for Arc<Table> {
+        async fn by_subjects(&self, subjects: &[String]) -> Result<Vec<WrappedKey>, StoreError> {
+            Ok(self.rows.lock().unwrap().iter().filter(|r| subjects.contains(&r.subject)).cloned().collect())
+        }
+
+        async fn by_ids(&self, ids: &[String]) -> Result<Vec<WrappedKey>, StoreError> {
+            Ok(self.rows.lock().unwrap().iter().filter(|r| ids.contains(&r.key_id)).cloned().collect())
+        }
+
+        async fn insert(&self, keys: &[WrappedKey]) -> Result<Vec<String>, StoreError> {
+            let mut rows = self.rows.lock().unwrap();
+            rows.extend(self.preempt.lock().unwrap().take());
+            let mut inserted = Vec::new();
+            for key in keys {
+                if !rows.iter().any(|r| r.subject == key.subject) {
+                    rows.push(key.clone());
+                    inserted.push(key.key_id.clone());
+                }
+            }
+            Ok(inserted)
+        }
+
+        async fn delete_subject(&self, subject: &str) -> Result<u64, StoreError> {
+            let mut rows = self.rows.lock().unwrap();
+            let before = rows.len();
+            rows.retain(|r| r.subject != subject);
+            Ok((before - rows.len()) as u64)
+        }
+    }
+
+    fn vault(master: &Arc<MasterKey>, table: &Arc<Table>) -> Vault {
+        Vault::new(master.clone(), Box::new(table.clone()))
+    }
+
+    /// Seals with the ring's key for `subject` and opens with a vault whose cache is cold (reading the table).
+    async fn round_trip(master: &Arc<MasterKey>, table: &Arc<Table>, ring: &KeyRing, subject: &str) -> Option<String> {
+        let sealed = ring.by_subject[subject].seal("Zeb Ramirez")?;
+        let mut opened = KeyRing::default();
+        vault(master, table).resolve_texts(&mut opened, [sealed.as_str()]).await.ok()?;
+        let key = opened.by_id.values().next()?.clone()?;
+        key.open(&sealed)
+    }
+
+    #[tokio::test]
+    async fn a_new_subject_gets_the_key_it_stored() {
+        let master = Arc::new(MasterKey::from_bytes(&[7; KEY_LEN], "test"));
+        let table = Arc::new(Table::default());
+        let mut ring = KeyRing::default();
+        vault(&master, &table).ensure_subjects(&mut ring, &["customer:c1".into()]).await.unwrap();
+        let stored: Vec<String> = table.rows.lock().unwrap().iter().map(|r| r.key_id.clone()).collect();
+        assert_eq!(stored, [ring.by_subject["customer:c1"].id.clone()]);
+        assert_eq!(round_trip(&master, &table, &ring, "customer:c1").await.as_deref(), Some("Zeb Ramirez"));
+    }
+
+    #[tokio::test]
+    async fn a_subject_whose_key_another_process_stored_first_uses_that_key() {
+        let master = Arc::new(MasterKey::from_bytes(&[7; KEY_LEN], "test"));
+        let table = Arc::new(Table::default());
+        let theirs = rand::random::<[u8; KEY_LEN]>();
+        let their_id = DataKey::new_id();
+        let wrapped = master.wrap(&their_id, &theirs).await.unwrap();
+        *table.preempt.lock().unwrap() = Some(WrappedKey {
+            key_id: their_id.clone(),
+            subject: "customer:c1".into(),
+            wrapped,
+            created_at: Utc::now(),
+        });
+        let mut ring = KeyRing::default();
+        vault(&master, &table).ensure_subjects(&mut ring, &["customer:c1".into(), "customer:c2".into()]).await.unwrap();
+        assert_eq!(ring.by_subject["customer:c1"].id, their_id);
+        assert_eq!(table.rows.lock().unwrap().len(), 2, "one key per subject");
+        for subject in ["customer:c1", "customer:c2"] {
+            assert_eq!(round_trip(&master, &table, &ring, subject).await.as_deref(), Some("Zeb Ramirez"), "{subject}");
+        }
     }
 }

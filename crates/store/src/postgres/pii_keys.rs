@@ -42,8 +42,9 @@ impl KeyTable for PgKeyTable {
         self.select_any("key_id", ids).await
     }
 
-    async fn insert(&self, keys: &[WrappedKey]) -> Result<(), StoreError> {
+    async fn insert(&self, keys: &[WrappedKey]) -> Result<Vec<String>, StoreError> {
         let mut tx = self.pool.begin().await.map_err(db)?;
+        let mut inserted = Vec::with_capacity(keys.len());
         for chunk in keys.chunks(crate::codec::rows_per_statement(4)) {
             let mut query =
                 QueryBuilder::<Postgres>::new("INSERT INTO pii_keys (key_id, subject, wrapped, created_at) ");
@@ -53,10 +54,13 @@ impl KeyTable for PgKeyTable {
                     .push_bind(key.wrapped.clone())
                     .push_bind(key.created_at);
             });
-            query.push(" ON CONFLICT (subject) DO NOTHING");
-            query.build().execute(&mut *tx).await.map_err(db)?;
+            query.push(" ON CONFLICT (subject) DO NOTHING RETURNING key_id");
+            for row in query.build().fetch_all(&mut *tx).await.map_err(db)? {
+                inserted.push(row.try_get("key_id").map_err(db)?);
+            }
         }
-        tx.commit().await.map_err(db)
+        tx.commit().await.map_err(db)?;
+        Ok(inserted)
     }
 
     async fn delete_subject(&self, subject: &str) -> Result<u64, StoreError> {
