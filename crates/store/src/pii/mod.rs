@@ -121,7 +121,7 @@ impl Pii {
                 _ => None,
             })
             .collect();
-        vault.ensure_subjects(ring, &subjects).await
+        vault.ensure_placed(ring, &subjects).await
     }
 
     pub async fn erase_customer(&self, customer_id: &str) -> Result<Erasure, StoreError> {

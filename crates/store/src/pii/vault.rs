@@ -81,6 +81,22 @@ impl Vault {
 
     /// Adds the data keys of `subjects` to the ring, creating (and storing) those that do not exist yet.
     pub async fn ensure_subjects(&self, ring: &mut KeyRing, subjects: &[String]) -> Result<(), StoreError> {
+        self.ensure(ring, subjects, |_| false).await
+    }
+
+    /// [`Vault::ensure_subjects`] for orders being placed: the key of an order that names no customer
+    /// (`order:<id>`) is new unless the order was placed before (a replay, rare), so it is inserted without
+    /// looking first, and read back only if it was there.
+    pub async fn ensure_placed(&self, ring: &mut KeyRing, subjects: &[String]) -> Result<(), StoreError> {
+        self.ensure(ring, subjects, |subject| subject.starts_with("order:")).await
+    }
+
+    async fn ensure(
+        &self,
+        ring: &mut KeyRing,
+        subjects: &[String],
+        likely_new: impl Fn(&str) -> bool,
+    ) -> Result<(), StoreError> {
         let mut missing: Vec<String> = Vec::new();
         {
             let cache = self.cache();
@@ -100,8 +116,12 @@ impl Vault {
         if missing.is_empty() {
             return Ok(());
         }
-        let mut found: HashMap<String, WrappedKey> =
-            self.table.by_subjects(&missing).await?.into_iter().map(|k| (k.subject.clone(), k)).collect();
+        let known: Vec<String> = missing.iter().filter(|s| !likely_new(s)).cloned().collect();
+        let mut found: HashMap<String, WrappedKey> = if known.is_empty() {
+            HashMap::new()
+        } else {
+            self.table.by_subjects(&known).await?.into_iter().map(|k| (k.subject.clone(), k)).collect()
+        };
         let absent: Vec<&String> = missing.iter().filter(|s| !found.contains_key(*s)).collect();
         // Keys made here, usable as they are once stored (no need to unwrap what was just wrapped).
         let mut created: HashMap<String, Arc<DataKey>> = HashMap::new();
@@ -123,7 +143,8 @@ impl Vault {
                     created.insert(key.subject.clone(), key);
                 }
             }
-            // Read back the others: another process created those subjects' keys first.
+            // Read back the others: their keys were stored before (by another process, or by an earlier
+            // placing of the order).
             let raced: Vec<String> = absent.into_iter().filter(|s| !created.contains_key(*s)).cloned().collect();
             if !raced.is_empty() {
                 found.extend(self.table.by_subjects(&raced).await?.into_iter().map(|k| (k.subject.clone(), k)));
@@ -219,11 +240,14 @@ mod tests {
     struct Table {
         rows: Mutex<Vec<WrappedKey>>,
         preempt: Mutex<Option<WrappedKey>>,
+        /// Calls of `by_subjects`.
+        lookups: std::sync::atomic::AtomicUsize,
     }
 
     #[async_trait]
     impl KeyTable for Arc<Table> {
         async fn by_subjects(&self, subjects: &[String]) -> Result<Vec<WrappedKey>, StoreError> {
+            self.lookups.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             Ok(self.rows.lock().unwrap().iter().filter(|r| subjects.contains(&r.subject)).cloned().collect())
         }
 
@@ -296,5 +320,21 @@ mod tests {
         for subject in ["customer:c1", "customer:c2"] {
             assert_eq!(round_trip(&master, &table, &ring, subject).await.as_deref(), Some("Zeb Ramirez"), "{subject}");
         }
+    }
+
+    #[tokio::test]
+    async fn placing_an_order_stores_its_own_key_without_looking_first_and_a_replay_keeps_the_stored_one() {
+        let master = Arc::new(MasterKey::from_bytes(&[7; KEY_LEN], "test"));
+        let table = Arc::new(Table::default());
+        let lookups = || table.lookups.load(std::sync::atomic::Ordering::Relaxed);
+        let mut first = KeyRing::default();
+        vault(&master, &table).ensure_placed(&mut first, &["order:o1".into()]).await.unwrap();
+        assert_eq!(lookups(), 0, "a new order's key is inserted without a lookup");
+        // A replay placing the same order, from a vault with a cold cache: the stored key is kept.
+        let mut replay = KeyRing::default();
+        vault(&master, &table).ensure_placed(&mut replay, &["order:o1".into(), "customer:c9".into()]).await.unwrap();
+        assert_eq!(replay.by_subject["order:o1"].id, first.by_subject["order:o1"].id);
+        assert_eq!(table.rows.lock().unwrap().len(), 2);
+        assert_eq!(round_trip(&master, &table, &replay, "order:o1").await.as_deref(), Some("Zeb Ramirez"));
     }
 }
