@@ -123,29 +123,10 @@ impl Vault {
             self.table.by_subjects(&known).await?.into_iter().map(|k| (k.subject.clone(), k)).collect()
         };
         let absent: Vec<&String> = missing.iter().filter(|s| !found.contains_key(*s)).collect();
-        // Keys made here, usable as they are once stored (no need to unwrap what was just wrapped).
-        let mut created: HashMap<String, Arc<DataKey>> = HashMap::new();
+        let mut created = HashMap::new();
         if !absent.is_empty() {
-            let mut rows = Vec::with_capacity(absent.len());
-            let mut fresh = HashMap::with_capacity(absent.len());
-            for subject in &absent {
-                let key_id = DataKey::new_id();
-                let data_key = rand::random::<[u8; KEY_LEN]>();
-                let wrapped = self.provider.wrap(&key_id, &data_key).await.map_err(|e| {
-                    tracing::error!(error = %e, provider = %self.provider.describe(), "a PII data key cannot be wrapped");
-                    StoreError::Corrupt(e.to_string())
-                })?;
-                fresh.insert(key_id.clone(), Arc::new(DataKey::new(key_id.clone(), (*subject).clone(), &data_key)));
-                rows.push(WrappedKey { key_id, subject: (*subject).clone(), wrapped, created_at: Utc::now() });
-            }
-            for id in self.table.insert(&rows).await? {
-                if let Some(key) = fresh.remove(&id) {
-                    created.insert(key.subject.clone(), key);
-                }
-            }
-            // Read back the others: their keys were stored before (by another process, or by an earlier
-            // placing of the order).
-            let raced: Vec<String> = absent.into_iter().filter(|s| !created.contains_key(*s)).cloned().collect();
+            let raced;
+            (created, raced) = self.create(&absent).await?;
             if !raced.is_empty() {
                 found.extend(self.table.by_subjects(&raced).await?.into_iter().map(|k| (k.subject.clone(), k)));
             }
@@ -164,6 +145,32 @@ impl Vault {
             ring.by_subject.insert(subject, key);
         }
         Ok(())
+    }
+
+    /// Makes and stores a key for each subject; returns the keys stored, by subject (usable as they are: no
+    /// need to unwrap what was just wrapped), and the subjects whose key was stored before (by another
+    /// process, or by an earlier placing of the order), to read back.
+    async fn create(&self, subjects: &[&String]) -> Result<(HashMap<String, Arc<DataKey>>, Vec<String>), StoreError> {
+        let mut rows = Vec::with_capacity(subjects.len());
+        let mut fresh = HashMap::with_capacity(subjects.len());
+        for subject in subjects {
+            let key_id = DataKey::new_id();
+            let data_key = rand::random::<[u8; KEY_LEN]>();
+            let wrapped = self.provider.wrap(&key_id, &data_key).await.map_err(|e| {
+                tracing::error!(error = %e, provider = %self.provider.describe(), "a PII data key cannot be wrapped");
+                StoreError::Corrupt(e.to_string())
+            })?;
+            fresh.insert(key_id.clone(), Arc::new(DataKey::new(key_id.clone(), (*subject).clone(), &data_key)));
+            rows.push(WrappedKey { key_id, subject: (*subject).clone(), wrapped, created_at: Utc::now() });
+        }
+        let mut created = HashMap::with_capacity(subjects.len());
+        for id in self.table.insert(&rows).await? {
+            if let Some(key) = fresh.remove(&id) {
+                created.insert(key.subject.clone(), key);
+            }
+        }
+        let raced = subjects.iter().filter(|s| !created.contains_key(s.as_str())).map(|s| (*s).clone()).collect();
+        Ok((created, raced))
     }
 
     /// Adds to the ring the keys of every sealed value found in `texts` (`None` for destroyed ones).
