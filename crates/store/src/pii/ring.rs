@@ -24,8 +24,20 @@ pub fn subject_of(order: &Order) -> String {
 pub fn subject_for(customer: Option<&Customer>, order: &OrderId) -> String {
     match customer.and_then(|c| c.id.as_ref()) {
         Some(id) => customer_subject(id.as_str()),
-        None => format!("order:{order}"),
+        None => own_order_subject(order.as_str()),
     }
+}
+
+/// The prefix of an order's own subject, used when the order names no customer.
+const OWN_ORDER: &str = "order:";
+
+fn own_order_subject(order_id: &str) -> String {
+    format!("{OWN_ORDER}{order_id}")
+}
+
+/// True for an order's own subject (the order names no customer), as opposed to a customer's or partner's.
+pub(crate) fn is_own_order_subject(subject: &str) -> bool {
+    subject.starts_with(OWN_ORDER)
 }
 
 /// The data-key subject of a customer id.
@@ -42,7 +54,7 @@ pub fn partner_subject(partner: &str) -> String {
 pub fn order_subject(order_id: &str, customer_id: Option<&str>) -> String {
     match customer_id {
         Some(id) => customer_subject(id),
-        None => format!("order:{order_id}"),
+        None => own_order_subject(order_id),
     }
 }
 

@@ -88,7 +88,7 @@ impl Vault {
     /// (`order:<id>`) is new unless the order was placed before (a replay, rare), so it is inserted without
     /// looking first, and read back only if it was there.
     pub async fn ensure_placed(&self, ring: &mut KeyRing, subjects: &[String]) -> Result<(), StoreError> {
-        self.ensure(ring, subjects, |subject| subject.starts_with("order:")).await
+        self.ensure(ring, subjects, super::ring::is_own_order_subject).await
     }
 
     async fn ensure(
