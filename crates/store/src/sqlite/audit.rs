@@ -1,11 +1,12 @@
-//! The SQLite side of the audit trail: its tables, the head row locked by `BEGIN IMMEDIATE`, bulk inserts
+//! The SQLite side of the audit trail: its tables, the head row locked by `BEGIN IMMEDIATE`, the inserts
 //! inside a batch, and the filtered reads of `GET /v1/audit` and `audit verify`.
 
-use super::tx::SqliteTx;
+use super::tx::{SqliteTx, lite};
 use crate::audit::{AuditEntry, AuditFields, AuditTx, aggregate_keys};
-use crate::codec::{db, page_size, parse_time_text, rows_per_statement, time_text, to_i64, to_u64};
+use crate::codec::{db, page_size, parse_time_text, time_text, to_i64, to_u64};
 use crate::{AuditFilter, StoreError};
 use async_trait::async_trait;
+use rusqlite::{OptionalExtension, params};
 use sqlx::sqlite::SqliteRow;
 use sqlx::{QueryBuilder, Row, Sqlite, SqlitePool};
 
@@ -51,43 +52,48 @@ macro_rules! columns {
 impl AuditTx for SqliteTx<'_> {
     async fn lock_audit_head(&mut self) -> Result<(i64, String), StoreError> {
         // The transaction began IMMEDIATE: it already holds the database's write lock.
-        let row = sqlx::query("SELECT seq, hash FROM audit_head WHERE id = 1")
-            .fetch_optional(&mut *self.0)
-            .await
-            .map_err(db)?
-            .ok_or_else(|| StoreError::Corrupt("the audit head row is missing".into()))?;
-        Ok((row.try_get("seq").map_err(db)?, row.try_get("hash").map_err(db)?))
+        self.conn
+            .prepare_cached("SELECT seq, hash FROM audit_head WHERE id = 1")
+            .and_then(|mut select| select.query_row([], |row| Ok((row.get(0)?, row.get(1)?))).optional())
+            .map_err(lite)?
+            .ok_or_else(|| StoreError::Corrupt("the audit head row is missing".into()))
     }
 
     async fn append_audit(&mut self, entries: &[AuditEntry]) -> Result<(), StoreError> {
-        for chunk in entries.chunks(rows_per_statement(14)) {
-            let mut query = QueryBuilder::<Sqlite>::new(concat!("INSERT INTO audit_log (", columns!(), ") "));
-            query.push_values(chunk, |mut row, e| {
-                let f = &e.fields;
-                row.push_bind(e.seq)
-                    .push_bind(time_text(f.at))
-                    .push_bind(f.actor.clone())
-                    .push_bind(f.source.clone())
-                    .push_bind(f.request_id.clone())
-                    .push_bind(f.command.clone())
-                    .push_bind(f.idempotency_key.clone())
-                    .push_bind(f.digest.clone())
-                    .push_bind(f.aggregate.clone())
-                    .push_bind(to_i64(f.version_before))
-                    .push_bind(to_i64(f.version_after))
-                    .push_bind(f.outcome.clone())
-                    .push_bind(e.prev_hash.clone())
-                    .push_bind(e.hash.clone());
-            });
-            query.build().execute(&mut *self.0).await.map_err(db)?;
+        let mut insert = self
+            .conn
+            .prepare_cached(concat!(
+                "INSERT INTO audit_log (",
+                columns!(),
+                ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)"
+            ))
+            .map_err(lite)?;
+        for e in entries {
+            let f = &e.fields;
+            insert
+                .execute(params![
+                    e.seq,
+                    time_text(f.at),
+                    f.actor,
+                    f.source,
+                    f.request_id,
+                    f.command,
+                    f.idempotency_key,
+                    f.digest,
+                    f.aggregate,
+                    to_i64(f.version_before),
+                    to_i64(f.version_after),
+                    f.outcome,
+                    e.prev_hash,
+                    e.hash,
+                ])
+                .map_err(lite)?;
         }
         if let Some(last) = entries.last() {
-            sqlx::query("UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1")
-                .bind(last.seq)
-                .bind(last.hash.clone())
-                .execute(&mut *self.0)
-                .await
-                .map_err(db)?;
+            self.conn
+                .prepare_cached("UPDATE audit_head SET seq = ?1, hash = ?2 WHERE id = 1")
+                .and_then(|mut update| update.execute(params![last.seq, last.hash]))
+                .map_err(lite)?;
         }
         Ok(())
     }
@@ -149,7 +155,10 @@ pub(super) async fn head(pool: &SqlitePool) -> Result<(i64, String), StoreError>
 
 /// Appends one entry in a transaction of its own (an erasure request, which runs outside the batches).
 pub(super) async fn append_standalone(pool: &SqlitePool, fields: AuditFields) -> Result<(), StoreError> {
-    let mut tx = SqliteTx(pool.begin_with("BEGIN IMMEDIATE").await.map_err(db)?);
-    crate::audit::append_one(&mut tx, fields).await?;
-    tx.0.commit().await.map_err(db)
+    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await.map_err(db)?;
+    {
+        let mut handle = tx.lock_handle().await.map_err(db)?;
+        crate::audit::append_one(&mut SqliteTx::new(&mut handle)?, fields).await?;
+    }
+    tx.commit().await.map_err(db)
 }

@@ -1,4 +1,5 @@
-//! Decoding SQLite rows into canonical types.
+//! Decoding SQLite rows into canonical types: rows read through sqlx, and rows read through rusqlite inside
+//! a write batch (see `tx`), by the same functions over [`Columns`].
 
 use crate::codec::{db, from_json, parse_id, parse_kind, parse_time_text, to_u64};
 use crate::pii::KeyRing;
@@ -7,22 +8,43 @@ use crossdock_model::{InventoryPosition, Location, LocationId, Order, RecordedEv
 use sqlx::Row;
 use sqlx::sqlite::SqliteRow;
 
-fn text(row: &SqliteRow, column: &str) -> Result<String, StoreError> {
-    row.try_get(column).map_err(db)
+/// A row's text and integer columns by name, whichever driver read it.
+pub(crate) trait Columns {
+    fn text(&self, column: &str) -> Result<String, StoreError>;
+    fn int(&self, column: &str) -> Result<i64, StoreError>;
 }
 
-fn int(row: &SqliteRow, column: &str) -> Result<i64, StoreError> {
-    row.try_get(column).map_err(db)
+impl Columns for SqliteRow {
+    fn text(&self, column: &str) -> Result<String, StoreError> {
+        self.try_get(column).map_err(db)
+    }
+
+    fn int(&self, column: &str) -> Result<i64, StoreError> {
+        self.try_get(column).map_err(db)
+    }
+}
+
+impl Columns for rusqlite::Row<'_> {
+    fn text(&self, column: &str) -> Result<String, StoreError> {
+        self.get(column).map_err(super::tx::lite)
+    }
+
+    fn int(&self, column: &str) -> Result<i64, StoreError> {
+        self.get(column).map_err(super::tx::lite)
+    }
+}
+
+fn text(row: &impl Columns, column: &str) -> Result<String, StoreError> {
+    row.text(column)
+}
+
+fn int(row: &impl Columns, column: &str) -> Result<i64, StoreError> {
+    row.int(column)
 }
 
 fn optional_time(row: &SqliteRow, column: &str) -> Result<Option<chrono::DateTime<chrono::Utc>>, StoreError> {
     let value: Option<String> = row.try_get(column).map_err(db)?;
     value.as_deref().map(parse_time_text).transpose()
-}
-
-/// Columns: `state` (the order's JSON with its PII sealed).
-pub(crate) fn order_state(row: &SqliteRow) -> Result<String, StoreError> {
-    text(row, "state")
 }
 
 /// Columns: `state`; opened with the keys of `ring`.
@@ -31,7 +53,7 @@ pub(crate) fn order(row: &SqliteRow, ring: &KeyRing) -> Result<Order, StoreError
 }
 
 /// Columns: `sku, location, on_hand, reserved, safety_stock, in_transit, version, updated_at`.
-pub(crate) fn position(row: &SqliteRow) -> Result<InventoryPosition, StoreError> {
+pub(crate) fn position(row: &impl Columns) -> Result<InventoryPosition, StoreError> {
     Ok(InventoryPosition {
         sku: parse_id("sku", text(row, "sku")?, Sku::new)?,
         location: parse_id("location", text(row, "location")?, LocationId::new)?,
@@ -45,7 +67,7 @@ pub(crate) fn position(row: &SqliteRow) -> Result<InventoryPosition, StoreError>
 }
 
 /// Columns: `state, version`.
-pub(crate) fn location(row: &SqliteRow) -> Result<(Location, u64), StoreError> {
+pub(crate) fn location(row: &impl Columns) -> Result<(Location, u64), StoreError> {
     let location = from_json("location state", &text(row, "state")?)?;
     Ok((location, to_u64("location version", int(row, "version")?)?))
 }

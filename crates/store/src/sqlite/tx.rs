@@ -1,16 +1,24 @@
-//! The SQLite side of a group-commit batch: `BEGIN IMMEDIATE` on the single writer connection, then bulk
-//! statements (`IN (…)` lookups and multi-row `INSERT`s split below the bind-parameter limit).
+//! The SQLite side of a group-commit batch: `BEGIN IMMEDIATE` and `COMMIT` through sqlx on the single writer
+//! connection, and in between every statement of the batch through rusqlite on that connection's own handle.
+//!
+//! Why rusqlite inside the batch: sqlx's SQLite driver runs each statement on a worker thread of its own and
+//! sends each row back over a channel, so a batch of a dozen statements was a dozen thread round trips (and
+//! one per row read). Locking the handle out from that worker ([`sqlx::sqlite::LockedSqliteHandle`]) lets the
+//! batch run its statements in place, prepared once and cached. Beginning and committing stay with sqlx, so
+//! a wait for another process's write lock (`busy_timeout`) or the commit's `fsync` never blocks the
+//! runtime's threads, and a batch that fails is rolled back by dropping the sqlx transaction.
 
 use super::rows;
 use crate::StoreError;
 use crate::batch::{BatchTx, NewEvent, NewIdempotency, Outcome, StoredIdempotency, apply_batch, placed_keys};
-use crate::codec::{db, from_json, now_micros, rows_per_statement, time_text, to_i64, to_json};
+use crate::codec::{db, from_json, now_micros, time_text, to_i64, to_json};
 use crate::policy::PolicyCell;
-use crate::seqs::align_seqs;
 use crate::writer::{Backend, Submitted};
 use async_trait::async_trait;
 use crossdock_model::{InventoryPosition, Location, LocationId, Order, OrderId, Sku};
-use sqlx::{Connection, QueryBuilder, Row, Sqlite, SqlitePool, Transaction};
+use rusqlite::{OptionalExtension, params};
+use sqlx::sqlite::LockedSqliteHandle;
+use sqlx::{Connection, SqlitePool};
 use std::collections::HashMap;
 
 /// Applies batches on the write pool, which holds exactly one connection.
@@ -33,190 +41,206 @@ impl Backend for SqliteBackend {
         // state read below cannot change before COMMIT and sequence numbers follow commit order.
         let mut connection = self.write_pool.acquire().await.map_err(db)?;
         super::checkpoint::restart_if_long(&mut connection, &self.wal).await?;
-        let mut tx = SqliteTx(connection.begin_with("BEGIN IMMEDIATE").await.map_err(db)?);
-        let (outcomes, written) = apply_batch(&mut tx, requests, ring, now, self.policy.get(), &self.pii).await?;
-        tx.0.commit().await.map_err(db)?;
+        let mut tx = connection.begin_with("BEGIN IMMEDIATE").await.map_err(db)?;
+        let (outcomes, written) = {
+            let mut handle = tx.lock_handle().await.map_err(db)?;
+            let mut batch = SqliteTx::new(&mut handle)?;
+            apply_batch(&mut batch, requests, ring, now, self.policy.get(), &self.pii).await?
+        };
+        tx.commit().await.map_err(db)?;
         self.recent.insert(written);
         Ok(outcomes)
     }
 }
 
-pub(super) struct SqliteTx<'c>(pub(super) Transaction<'c, Sqlite>);
+/// A rusqlite connection over the handle of an open sqlx transaction (see the module's comment).
+pub(super) struct SqliteTx<'h> {
+    pub(super) conn: rusqlite::Connection,
+    /// The locked handle `conn` uses: sqlx's worker makes no call on it while this borrow lives.
+    _handle: std::marker::PhantomData<&'h mut LockedSqliteHandle<'h>>,
+}
 
-/// `SELECT … WHERE column IN (…)`, one statement per chunk of values.
-async fn select_in(
-    tx: &mut SqliteTx<'_>,
-    head: &str,
-    values: &[String],
-) -> Result<Vec<sqlx::sqlite::SqliteRow>, StoreError> {
-    let mut out = Vec::new();
-    for chunk in values.chunks(rows_per_statement(1)) {
-        let mut query = QueryBuilder::<Sqlite>::new(head);
-        query.push(" IN (");
-        let mut list = query.separated(", ");
-        for value in chunk {
-            list.push_bind(value.clone());
-        }
-        query.push(")");
-        out.extend(query.build().fetch_all(&mut *tx.0).await.map_err(db)?);
+impl<'h> SqliteTx<'h> {
+    pub(super) fn new(handle: &'h mut LockedSqliteHandle<'_>) -> Result<Self, StoreError> {
+        // SAFETY: the handle is open and locked out from sqlx's worker for as long as `handle` is borrowed,
+        // which outlives the returned value. `from_handle` does not take ownership: dropping `conn`
+        // finalises the statements it prepared and leaves the connection open for sqlx.
+        let conn = unsafe { rusqlite::Connection::from_handle(handle.as_raw_handle().as_ptr()) }.map_err(lite)?;
+        Ok(Self { conn, _handle: std::marker::PhantomData })
     }
-    Ok(out)
+}
+
+/// A rusqlite error as the store reports database errors.
+pub(super) fn lite(error: rusqlite::Error) -> StoreError {
+    tracing::warn!(error = %error, "database error");
+    StoreError::Database(error.to_string())
 }
 
 #[async_trait]
 impl BatchTx for SqliteTx<'_> {
     async fn idempotency(&mut self, keys: &[String]) -> Result<HashMap<String, StoredIdempotency>, StoreError> {
-        let rows = select_in(self, "SELECT key, request_hash, receipt FROM idempotency WHERE key", keys).await?;
-        let mut out = HashMap::with_capacity(rows.len());
-        for row in rows {
-            let key: String = row.try_get("key").map_err(db)?;
-            let receipt: String = row.try_get("receipt").map_err(db)?;
-            let receipt = from_json(&format!("receipt of idempotency key {key:?}"), &receipt)?;
-            out.insert(key, StoredIdempotency { request_hash: row.try_get("request_hash").map_err(db)?, receipt });
+        let mut select =
+            self.conn.prepare_cached("SELECT request_hash, receipt FROM idempotency WHERE key = ?1").map_err(lite)?;
+        let mut out = HashMap::with_capacity(keys.len());
+        for key in keys {
+            let found = select
+                .query_row([key], |row| Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?)))
+                .optional()
+                .map_err(lite)?;
+            if let Some((request_hash, receipt)) = found {
+                let receipt = from_json(&format!("receipt of idempotency key {key:?}"), &receipt)?;
+                out.insert(key.clone(), StoredIdempotency { request_hash, receipt });
+            }
         }
         Ok(out)
     }
 
     async fn orders(&mut self, ids: &[OrderId]) -> Result<Vec<String>, StoreError> {
-        let ids: Vec<String> = ids.iter().map(|id| id.to_string()).collect();
-        select_in(self, "SELECT state FROM orders WHERE id", &ids).await?.iter().map(rows::order_state).collect()
+        let mut select = self.conn.prepare_cached("SELECT state FROM orders WHERE id = ?1").map_err(lite)?;
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids {
+            if let Some(state) = select.query_row([id.as_str()], |row| row.get(0)).optional().map_err(lite)? {
+                out.push(state);
+            }
+        }
+        Ok(out)
     }
 
     async fn positions(&mut self, keys: &[(Sku, LocationId)]) -> Result<Vec<InventoryPosition>, StoreError> {
-        let mut out = Vec::new();
-        for chunk in keys.chunks(rows_per_statement(2)) {
-            let mut query = QueryBuilder::<Sqlite>::new(
+        let mut select = self
+            .conn
+            .prepare_cached(
                 "SELECT sku, location, on_hand, reserved, safety_stock, in_transit, version, updated_at \
-                 FROM inventory WHERE (sku, location) IN (",
-            );
-            query.push_values(chunk, |mut row, (sku, location)| {
-                row.push_bind(sku.to_string()).push_bind(location.to_string());
-            });
-            query.push(")");
-            for row in query.build().fetch_all(&mut *self.0).await.map_err(db)? {
-                out.push(rows::position(&row)?);
+                 FROM inventory WHERE sku = ?1 AND location = ?2",
+            )
+            .map_err(lite)?;
+        let mut out = Vec::with_capacity(keys.len());
+        for (sku, location) in keys {
+            let mut found = select.query(params![sku.as_str(), location.as_str()]).map_err(lite)?;
+            if let Some(row) = found.next().map_err(lite)? {
+                out.push(rows::position(row)?);
             }
         }
         Ok(out)
     }
 
     async fn locations(&mut self, ids: &[LocationId]) -> Result<Vec<(Location, u64)>, StoreError> {
-        let ids: Vec<String> = ids.iter().map(|id| id.to_string()).collect();
-        select_in(self, "SELECT state, version FROM locations WHERE id", &ids)
-            .await?
-            .iter()
-            .map(rows::location)
-            .collect()
+        let mut select =
+            self.conn.prepare_cached("SELECT state, version FROM locations WHERE id = ?1").map_err(lite)?;
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids {
+            let mut found = select.query([id.as_str()]).map_err(lite)?;
+            if let Some(row) = found.next().map_err(lite)? {
+                out.push(rows::location(row)?);
+            }
+        }
+        Ok(out)
     }
 
     async fn append_events(&mut self, events: &[NewEvent]) -> Result<Vec<i64>, StoreError> {
-        let mut returned = Vec::with_capacity(events.len());
-        for chunk in events.chunks(rows_per_statement(9)) {
-            let mut query = QueryBuilder::<Sqlite>::new(
+        let mut insert = self
+            .conn
+            .prepare_cached(
                 "INSERT INTO events (aggregate_kind, aggregate_id, version, event_type, schema_version, payload, \
-                 recorded_at, idempotency_key, actor) ",
-            );
-            query.push_values(chunk, |mut row, e| {
-                row.push_bind(e.aggregate_kind.as_str())
-                    .push_bind(e.aggregate_id.clone())
-                    .push_bind(to_i64(e.version))
-                    .push_bind(e.event_type)
-                    .push_bind(i64::from(e.schema_version))
-                    .push_bind(e.payload.clone())
-                    .push_bind(time_text(e.recorded_at))
-                    .push_bind(e.idempotency_key.clone())
-                    .push_bind(e.actor.clone());
-            });
-            query.push(" RETURNING seq, aggregate_kind, aggregate_id, version");
-            for row in query.build().fetch_all(&mut *self.0).await.map_err(db)? {
-                returned.push((
-                    row.try_get("aggregate_kind").map_err(db)?,
-                    row.try_get("aggregate_id").map_err(db)?,
-                    row.try_get("version").map_err(db)?,
-                    row.try_get("seq").map_err(db)?,
-                ));
-            }
+                 recorded_at, idempotency_key, actor) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) RETURNING seq",
+            )
+            .map_err(lite)?;
+        let mut seqs = Vec::with_capacity(events.len());
+        for e in events {
+            let values = params![
+                e.aggregate_kind.as_str(),
+                e.aggregate_id,
+                to_i64(e.version),
+                e.event_type,
+                i64::from(e.schema_version),
+                e.payload,
+                time_text(e.recorded_at),
+                e.idempotency_key,
+                e.actor,
+            ];
+            seqs.push(insert.query_row(values, |row| row.get(0)).map_err(lite)?);
         }
-        align_seqs(events, returned)
+        Ok(seqs)
     }
 
     async fn upsert_orders(&mut self, orders: &[(&Order, i64)], states: &[String]) -> Result<(), StoreError> {
-        let rows: Vec<_> = orders.iter().zip(states).collect();
-        for chunk in rows.chunks(rows_per_statement(9)) {
-            let mut query = QueryBuilder::<Sqlite>::new(
-                "INSERT INTO orders (id, channel, external_id, status, updated_at, last_seq, version, state, customer_id) ",
-            );
-            query.push_values(chunk, |mut row, ((order, last_seq), state)| {
-                row.push_bind(order.id.to_string())
-                    .push_bind(order.channel.to_string())
-                    .push_bind(order.external_id.to_string())
-                    .push_bind(order.status.as_str())
-                    .push_bind(time_text(order.updated_at))
-                    .push_bind(*last_seq)
-                    .push_bind(to_i64(order.version))
-                    .push_bind((*state).clone())
-                    .push_bind(order.customer.as_ref().and_then(|c| c.id.as_ref()).map(|id| id.to_string()));
-            });
-            query.push(
-                " ON CONFLICT (id) DO UPDATE SET channel = excluded.channel, external_id = excluded.external_id, \
+        let mut upsert = self
+            .conn
+            .prepare_cached(
+                "INSERT INTO orders (id, channel, external_id, status, updated_at, last_seq, version, state, \
+                 customer_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) \
+                 ON CONFLICT (id) DO UPDATE SET channel = excluded.channel, external_id = excluded.external_id, \
                  status = excluded.status, updated_at = excluded.updated_at, last_seq = excluded.last_seq, \
                  version = excluded.version, state = excluded.state, customer_id = excluded.customer_id",
-            );
-            query.build().execute(&mut *self.0).await.map_err(db)?;
+            )
+            .map_err(lite)?;
+        for ((order, last_seq), state) in orders.iter().zip(states) {
+            upsert
+                .execute(params![
+                    order.id.as_str(),
+                    order.channel.as_str(),
+                    order.external_id.as_str(),
+                    order.status.as_str(),
+                    time_text(order.updated_at),
+                    last_seq,
+                    to_i64(order.version),
+                    state,
+                    order.customer.as_ref().and_then(|c| c.id.as_ref()).map(|id| id.as_str()),
+                ])
+                .map_err(lite)?;
         }
         Ok(())
     }
 
     async fn upsert_positions(&mut self, positions: &[&InventoryPosition]) -> Result<(), StoreError> {
-        for chunk in positions.chunks(rows_per_statement(8)) {
-            let mut query = QueryBuilder::<Sqlite>::new(
-                "INSERT INTO inventory (sku, location, on_hand, reserved, safety_stock, in_transit, version, updated_at) ",
-            );
-            query.push_values(chunk, |mut row, p| {
-                row.push_bind(p.sku.to_string())
-                    .push_bind(p.location.to_string())
-                    .push_bind(p.on_hand)
-                    .push_bind(p.reserved)
-                    .push_bind(p.safety_stock)
-                    .push_bind(p.in_transit)
-                    .push_bind(to_i64(p.version))
-                    .push_bind(time_text(p.updated_at));
-            });
-            query.push(
-                " ON CONFLICT (sku, location) DO UPDATE SET on_hand = excluded.on_hand, reserved = excluded.reserved, \
+        let mut upsert = self
+            .conn
+            .prepare_cached(
+                "INSERT INTO inventory (sku, location, on_hand, reserved, safety_stock, in_transit, version, \
+                 updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) \
+                 ON CONFLICT (sku, location) DO UPDATE SET on_hand = excluded.on_hand, reserved = excluded.reserved, \
                  safety_stock = excluded.safety_stock, in_transit = excluded.in_transit, version = excluded.version, \
                  updated_at = excluded.updated_at",
-            );
-            query.build().execute(&mut *self.0).await.map_err(db)?;
+            )
+            .map_err(lite)?;
+        for p in positions {
+            upsert
+                .execute(params![
+                    p.sku.as_str(),
+                    p.location.as_str(),
+                    p.on_hand,
+                    p.reserved,
+                    p.safety_stock,
+                    p.in_transit,
+                    to_i64(p.version),
+                    time_text(p.updated_at),
+                ])
+                .map_err(lite)?;
         }
         Ok(())
     }
 
     async fn upsert_locations(&mut self, locations: &[(&Location, u64)]) -> Result<(), StoreError> {
-        let states = locations.iter().map(|(l, _)| to_json(l)).collect::<Result<Vec<_>, _>>()?;
-        let rows: Vec<_> = locations.iter().zip(states).collect();
-        for chunk in rows.chunks(rows_per_statement(3)) {
-            let mut query = QueryBuilder::<Sqlite>::new("INSERT INTO locations (id, version, state) ");
-            query.push_values(chunk, |mut row, ((location, version), state)| {
-                row.push_bind(location.id.to_string()).push_bind(to_i64(*version)).push_bind(state.clone());
-            });
-            query.push(" ON CONFLICT (id) DO UPDATE SET version = excluded.version, state = excluded.state");
-            query.build().execute(&mut *self.0).await.map_err(db)?;
+        let mut upsert = self
+            .conn
+            .prepare_cached(
+                "INSERT INTO locations (id, version, state) VALUES (?1, ?2, ?3) \
+                 ON CONFLICT (id) DO UPDATE SET version = excluded.version, state = excluded.state",
+            )
+            .map_err(lite)?;
+        for (location, version) in locations {
+            upsert.execute(params![location.id.as_str(), to_i64(*version), to_json(location)?]).map_err(lite)?;
         }
         Ok(())
     }
 
     async fn insert_idempotency(&mut self, records: &[NewIdempotency]) -> Result<(), StoreError> {
-        for chunk in records.chunks(rows_per_statement(4)) {
-            let mut query =
-                QueryBuilder::<Sqlite>::new("INSERT INTO idempotency (key, request_hash, receipt, created_at) ");
-            query.push_values(chunk, |mut row, r| {
-                row.push_bind(r.key.clone())
-                    .push_bind(r.request_hash.clone())
-                    .push_bind(r.receipt.clone())
-                    .push_bind(time_text(r.created_at));
-            });
-            query.build().execute(&mut *self.0).await.map_err(db)?;
+        let mut insert = self
+            .conn
+            .prepare_cached("INSERT INTO idempotency (key, request_hash, receipt, created_at) VALUES (?1, ?2, ?3, ?4)")
+            .map_err(lite)?;
+        for r in records {
+            insert.execute(params![r.key, r.request_hash, r.receipt, time_text(r.created_at)]).map_err(lite)?;
         }
         Ok(())
     }
