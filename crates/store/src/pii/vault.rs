@@ -98,6 +98,8 @@ impl Vault {
         likely_new: impl Fn(&str) -> bool,
     ) -> Result<(), StoreError> {
         let mut missing: Vec<String> = Vec::new();
+        // A batch may name a subject many times (one customer's orders): dedup in a set, not by scanning.
+        let mut seen: std::collections::HashSet<&str> = std::collections::HashSet::new();
         {
             let cache = self.cache();
             for subject in subjects {
@@ -108,7 +110,7 @@ impl Vault {
                     Some((at, key)) if at.elapsed() < CACHE_TTL => {
                         ring.by_subject.insert(subject.clone(), key.clone());
                     }
-                    _ if !missing.contains(subject) => missing.push(subject.clone()),
+                    _ if seen.insert(subject.as_str()) => missing.push(subject.clone()),
                     _ => {}
                 }
             }
@@ -180,6 +182,8 @@ impl Vault {
         texts: impl IntoIterator<Item = &'a str>,
     ) -> Result<(), StoreError> {
         let mut missing: Vec<String> = Vec::new();
+        // Many values may be sealed under one key (one customer's orders): dedup in a set, not by scanning.
+        let mut seen: std::collections::HashSet<&str> = std::collections::HashSet::new();
         {
             let cache = self.cache();
             for text in texts {
@@ -191,7 +195,7 @@ impl Vault {
                         Some((at, key)) if key.is_none() || at.elapsed() < CACHE_TTL => {
                             ring.by_id.insert(id.to_string(), key.clone());
                         }
-                        _ if !missing.iter().any(|m| m == id) => missing.push(id.to_string()),
+                        _ if seen.insert(id) => missing.push(id.to_string()),
                         _ => {}
                     }
                 }
@@ -249,6 +253,8 @@ mod tests {
         preempt: Mutex<Option<WrappedKey>>,
         /// Calls of `by_subjects`.
         lookups: std::sync::atomic::AtomicUsize,
+        /// Keys given to `insert`.
+        offered: std::sync::atomic::AtomicUsize,
     }
 
     #[async_trait]
@@ -263,6 +269,7 @@ mod tests {
         }
 
         async fn insert(&self, keys: &[WrappedKey]) -> Result<Vec<String>, StoreError> {
+            self.offered.fetch_add(keys.len(), std::sync::atomic::Ordering::Relaxed);
             let mut rows = self.rows.lock().unwrap();
             rows.extend(self.preempt.lock().unwrap().take());
             let mut inserted = Vec::new();
@@ -343,5 +350,20 @@ mod tests {
         assert_eq!(replay.by_subject["order:o1"].id, first.by_subject["order:o1"].id);
         assert_eq!(table.rows.lock().unwrap().len(), 2);
         assert_eq!(round_trip(&master, &table, &replay, "order:o1").await.as_deref(), Some("Zeb Ramirez"));
+    }
+
+    #[tokio::test]
+    async fn a_subject_named_many_times_in_a_batch_gets_one_key() {
+        let master = Arc::new(MasterKey::from_bytes(&[7; KEY_LEN], "test"));
+        let table = Arc::new(Table::default());
+        let subjects: Vec<String> =
+            ["customer:c1", "customer:c2", "customer:c1", "customer:c1", "customer:c2"].map(String::from).to_vec();
+        let mut ring = KeyRing::default();
+        vault(&master, &table).ensure_subjects(&mut ring, &subjects).await.unwrap();
+        assert_eq!(table.offered.load(std::sync::atomic::Ordering::Relaxed), 2, "each subject offered once");
+        assert_eq!(ring.by_subject.len(), 2);
+        for subject in ["customer:c1", "customer:c2"] {
+            assert_eq!(round_trip(&master, &table, &ring, subject).await.as_deref(), Some("Zeb Ramirez"), "{subject}");
+        }
     }
 }
