@@ -43,24 +43,21 @@ impl KeyTable for PgKeyTable {
     }
 
     async fn insert(&self, keys: &[WrappedKey]) -> Result<Vec<String>, StoreError> {
-        let mut tx = self.pool.begin().await.map_err(db)?;
-        let mut inserted = Vec::with_capacity(keys.len());
-        for chunk in keys.chunks(crate::codec::rows_per_statement(4)) {
-            let mut query =
-                QueryBuilder::<Postgres>::new("INSERT INTO pii_keys (key_id, subject, wrapped, created_at) ");
-            query.push_values(chunk, |mut row, key| {
-                row.push_bind(key.key_id.clone())
-                    .push_bind(key.subject.clone())
-                    .push_bind(key.wrapped.clone())
-                    .push_bind(key.created_at);
-            });
-            query.push(" ON CONFLICT (subject) DO NOTHING RETURNING key_id");
-            for row in query.build().fetch_all(&mut *tx).await.map_err(db)? {
-                inserted.push(row.try_get("key_id").map_err(db)?);
-            }
-        }
-        tx.commit().await.map_err(db)?;
-        Ok(inserted)
+        // One statement over arrays, whatever the number of keys: atomic on its own, with no BEGIN and COMMIT
+        // round trips and no bind-parameter limit to split at.
+        let rows = sqlx::query(
+            "INSERT INTO pii_keys (key_id, subject, wrapped, created_at) \
+             SELECT * FROM UNNEST($1::text[], $2::text[], $3::bytea[], $4::timestamptz[]) \
+             ON CONFLICT (subject) DO NOTHING RETURNING key_id",
+        )
+        .bind(keys.iter().map(|k| k.key_id.clone()).collect::<Vec<_>>())
+        .bind(keys.iter().map(|k| k.subject.clone()).collect::<Vec<_>>())
+        .bind(keys.iter().map(|k| k.wrapped.clone()).collect::<Vec<_>>())
+        .bind(keys.iter().map(|k| k.created_at).collect::<Vec<_>>())
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db)?;
+        rows.iter().map(|row| row.try_get("key_id").map_err(db)).collect()
     }
 
     async fn delete_subject(&self, subject: &str) -> Result<u64, StoreError> {
