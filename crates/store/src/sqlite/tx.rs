@@ -53,6 +53,9 @@ impl Backend for SqliteBackend {
     }
 }
 
+/// Statements a batch keeps prepared (see `SqliteTx::new`).
+const STATEMENTS: usize = 64;
+
 /// A rusqlite connection over the handle of an open sqlx transaction (see the module's comment).
 pub(super) struct SqliteTx<'h> {
     pub(super) conn: rusqlite::Connection,
@@ -66,6 +69,9 @@ impl<'h> SqliteTx<'h> {
         // which outlives the returned value. `from_handle` does not take ownership: dropping `conn`
         // finalises the statements it prepared and leaves the connection open for sqlx.
         let conn = unsafe { rusqlite::Connection::from_handle(handle.as_raw_handle().as_ptr()) }.map_err(lite)?;
+        // A batch prepares a score of distinct statements (commands, audit, sourcing); rusqlite's default of
+        // 16 would evict and prepare some of them again within one batch.
+        conn.set_prepared_statement_cache_capacity(STATEMENTS);
         Ok(Self { conn, _handle: std::marker::PhantomData })
     }
 }
