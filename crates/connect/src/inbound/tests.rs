@@ -171,8 +171,7 @@ async fn the_nats_consumer_acks_after_the_handler_terms_refusals_and_redelivers_
     let running = tokio::spawn(nats::run(config.clone(), handler(seen.clone()), async {
         let _ = stopped.await;
     }));
-    // The consumer creates the stream; publish once it is there.
-    wait_for_stream(&js, &stream).await;
+    // The consumer creates the stream; publishing waits until it is there.
     for (n, body, msg_id) in
         [(1, "{\"n\":1}", Some("order-1")), (2, "{\"bad\":1}", None), (3, "{\"flaky\":1}", Some("order-3"))]
     {
@@ -180,7 +179,7 @@ async fn the_nats_consumer_acks_after_the_handler_terms_refusals_and_redelivers_
         if let Some(msg_id) = msg_id {
             headers.insert("Nats-Msg-Id", msg_id);
         }
-        js.publish_with_headers(format!("{subject}.order.{n}"), headers, body.into()).await.unwrap().await.unwrap();
+        publish_kept(&js, format!("{subject}.order.{n}"), headers, body).await;
     }
     let all_settled = || {
         let ids = ids(&seen);
@@ -249,10 +248,10 @@ async fn the_nats_consumer_resumes_after_the_server_comes_back() {
     let running = tokio::spawn(nats::run(config, handler(seen.clone()), async {
         let _ = stopped.await;
     }));
-    js.publish(format!("{subject}.a"), "{\"n\":1}".into()).await.unwrap().await.unwrap();
+    publish_kept(&js, format!("{subject}.a"), async_nats::HeaderMap::new(), "{\"n\":1}").await;
     assert!(wait_for(Duration::from_secs(10), || ids(&seen).len() == 1).await, "first message handled");
     proxy.stop().await;
-    js.publish(format!("{subject}.b"), "{\"n\":2}".into()).await.unwrap().await.unwrap();
+    publish_kept(&js, format!("{subject}.b"), async_nats::HeaderMap::new(), "{\"n\":2}").await;
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert_eq!(ids(&seen).len(), 1, "nothing arrives while the server is away");
     proxy.restart().await;
@@ -355,11 +354,10 @@ async fn nats_commands_are_submitted_and_audited_as_the_system() {
         let _ = stopped.await;
     }));
     let js = async_nats::jetstream::new(async_nats::connect(url.as_str()).await.unwrap());
-    wait_for_stream(&js, &stream).await;
     let body = r#"{"type": "adjust_inventory", "sku": "SKU-9", "location": "W1", "delta": 6, "reason": "receipt"}"#;
     let mut headers = async_nats::HeaderMap::new();
     headers.insert("Nats-Msg-Id", "erp-receipt-1");
-    js.publish_with_headers(format!("{subject}.receipt"), headers, body.into()).await.unwrap().await.unwrap();
+    publish_kept(&js, format!("{subject}.receipt"), headers, body).await;
 
     let filter = crossdock_store::AuditFilter { actor: Some("system:erp".into()), ..Default::default() };
     let started = Instant::now();
@@ -383,13 +381,25 @@ async fn nats_commands_are_submitted_and_audited_as_the_system() {
     );
 }
 
-/// Waits (at most 10 s) until the consumer has created its stream, so that what is published next is kept.
-async fn wait_for_stream(js: &async_nats::jetstream::Context, stream: &str) {
+/// Publishes to JetStream and waits for the ack, trying again (at most 10 s) while no stream answers for the
+/// subject: the consumer creates its stream concurrently, and a server under load can answer "no responders"
+/// for a moment even after the stream is listed.
+async fn publish_kept(
+    js: &async_nats::jetstream::Context,
+    subject: String,
+    headers: async_nats::HeaderMap,
+    body: &'static str,
+) {
+    use async_nats::jetstream::context::PublishErrorKind;
     for _ in 0..200 {
-        if js.get_stream(stream).await.is_ok() {
-            return;
+        let sent = js.publish_with_headers(subject.clone(), headers.clone(), body.into()).await.unwrap();
+        match sent.await {
+            Ok(_) => return,
+            Err(e) if e.kind() == PublishErrorKind::StreamNotFound => {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            Err(e) => panic!("publish to {subject}: {e}"),
         }
-        tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    panic!("the consumer did not create its stream {stream}");
+    panic!("no stream kept {subject} within 10 s");
 }
