@@ -148,7 +148,7 @@ impl BatchTx for SqliteTx<'_> {
             .conn
             .prepare_cached(
                 "INSERT INTO events (aggregate_kind, aggregate_id, version, event_type, schema_version, payload, \
-                 recorded_at, idempotency_key, actor) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) RETURNING seq",
+                 recorded_at, idempotency_key, actor) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
             )
             .map_err(lite)?;
         let mut seqs = Vec::with_capacity(events.len());
@@ -164,7 +164,8 @@ impl BatchTx for SqliteTx<'_> {
                 e.idempotency_key,
                 e.actor,
             ];
-            seqs.push(insert.query_row(values, |row| row.get(0)).map_err(lite)?);
+            // `seq` is the rowid: `insert` returns it without the ephemeral table a RETURNING clause fills.
+            seqs.push(insert.insert(values).map_err(lite)?);
         }
         Ok(seqs)
     }
