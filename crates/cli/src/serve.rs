@@ -152,6 +152,8 @@ pub struct Running {
     edi: Option<tokio::task::JoinHandle<()>>,
     feed: Option<tokio::task::JoinHandle<()>>,
     consumers: Vec<tokio::task::JoinHandle<Result<(), crossdock_connect::inbound::InboundRunError>>>,
+    /// The KPI fold's catch-up at start (see `crossdock_server::warm_kpis`).
+    warm: tokio::task::JoinHandle<()>,
 }
 
 /// Starts the API on `listener` and, beside it, the state's dispatcher, the EDI loop of its `[edi]`
@@ -189,12 +191,26 @@ pub fn start(listener: tokio::net::TcpListener, state: crossdock_server::AppStat
             tokio::spawn(async move { crossdock_connect::inbound::run(&config, handler, shutdown).await })
         })
         .collect();
+    // The KPI fold catches up with the log beside the API, so the first `GET /v1/kpis` after a restart (or
+    // the console's first poll, or a scrape of /metrics) does not read the whole log while its caller waits.
+    let warm = {
+        let (state, shutdown) = (state.clone(), until_stopped(stopped.clone()));
+        tokio::spawn(async move {
+            tokio::select! {
+                folded = crossdock_server::warm_kpis(&state) => match folded {
+                    Ok(seq) => tracing::info!(seq, "KPIs folded up to the head of the log"),
+                    Err(e) => tracing::warn!(error = %e.detail, "KPI warm-up failed; the first GET /v1/kpis folds the log"),
+                },
+                () = shutdown => {}
+            }
+        })
+    };
     let shutdown = until_stopped(stopped);
     let served = match extras.tls {
         Some(tls) => tokio::spawn(crossdock_server::serve_tls(listener, tls, state, shutdown)),
         None => tokio::spawn(crossdock_server::serve(listener, state, shutdown)),
     };
-    Running { stop: Arc::new(stop), served, delivering, edi, feed, consumers }
+    Running { stop: Arc::new(stop), served, delivering, edi, feed, consumers, warm }
 }
 
 impl Running {
@@ -223,6 +239,7 @@ impl Running {
         if let Some(task) = self.feed {
             task.await.context("the availability feed task failed")?;
         }
+        self.warm.await.context("the KPI warm-up task failed")?;
         for task in self.consumers {
             task.await
                 .context("an inbound consumer task failed")?

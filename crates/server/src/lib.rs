@@ -25,7 +25,7 @@ pub use bodies::{
 };
 pub use handlers::{
     DEFAULT_ROTATION_OVERLAP_SECS, DeadLetter, DeadLetterAction, DeadLetterList, IDEMPOTENT_REPLAYED, KpiResponse,
-    MAX_ROTATION_OVERLAP_SECS, Quantiles, SystemKpi, SystemList,
+    MAX_ROTATION_OVERLAP_SECS, Quantiles, SystemKpi, SystemList, warm_kpis,
 };
 pub use overview::{Attempts, SubscriptionView, SystemView};
 pub use problem::{ApiError, Problem};

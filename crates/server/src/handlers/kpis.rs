@@ -1,6 +1,7 @@
 //! `GET /v1/kpis`: the KPIs of the brief, computed from the event log and the delivery records, never
 //! entered by hand. Order and inventory KPIs come from a [`KpiFold`] kept in the app state that follows the
-//! log from the last sequence number it folded, so a repeated call folds only what is new; integration
+//! log from the last sequence number it folded, so a repeated call folds only what is new (and `serve` folds
+//! the log once at start, [`warm_kpis`], so the first call does not wait for the whole log); integration
 //! uptime and sync latency per system are counted by the store in SQL (`Store::integration_kpis`). With `from`/`to` the report
 //! covers a period: orders *placed* in it (their cycle times and accuracy as they stand now, even when
 //! delivered after it ends), counts and reservations recorded in it, deliveries of events committed in it.
@@ -136,6 +137,32 @@ pub async fn get_kpis(State(state): State<AppState>, RawQuery(raw): RawQuery) ->
     Ok(Json(report))
 }
 
+/// Folds what the log holds beyond `after` into `fold`, a page at a time. `after` moves with each event, so
+/// a caller that gives up half way (a request cut off by its client) leaves the progress for the next one.
+async fn catch_up(state: &AppState, fold: &mut KpiFold, after: &mut i64) -> Result<(), ApiError> {
+    loop {
+        let events = state.store.events_after(*after, FOLD_PAGE).await?;
+        for event in &events {
+            fold.apply_at(&event.payload, event.recorded_at);
+            *after = event.seq;
+        }
+        if events.len() < FOLD_PAGE as usize {
+            return Ok(());
+        }
+    }
+}
+
+/// Folds the log up to its head into the app's KPI cache, as the next `GET /v1/kpis` would first do, and
+/// returns the last sequence number folded. `serve` runs it in the background at start, so that the first
+/// call after a restart (or the console's first poll, or a scrape of `/metrics`) does not read the whole
+/// log while its caller waits; a call that comes during the warm-up waits for it, as it would have folded.
+pub async fn warm_kpis(state: &AppState) -> Result<i64, ApiError> {
+    let mut guard = state.kpis.state.lock().await;
+    let (fold, after) = &mut *guard;
+    catch_up(state, fold, after).await?;
+    Ok(*after)
+}
+
 /// The whole log's KPI report with the systems' uptime (measured against `budget_ms`) and sync latency of
 /// the last 24 hours (the console's pages: over the whole log they would cost what the log holds).
 pub async fn kpi_report(state: &AppState, budget_ms: u64) -> Result<KpiResponse, ApiError> {
@@ -163,16 +190,7 @@ pub(crate) async fn kpi_report_with(
     let (report, cycle_hours, as_of_seq) = {
         let mut guard = state.kpis.state.lock().await;
         let (fold, after) = &mut *guard;
-        loop {
-            let events = state.store.events_after(*after, FOLD_PAGE).await?;
-            for event in &events {
-                fold.apply_at(&event.payload, event.recorded_at);
-                *after = event.seq;
-            }
-            if events.len() < FOLD_PAGE as usize {
-                break;
-            }
-        }
+        catch_up(state, fold, after).await?;
         (fold.report_for(&period), fold.delivered_cycle_hours(&period), *after)
     };
 

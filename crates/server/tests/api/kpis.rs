@@ -161,6 +161,29 @@ async fn kpis_follow_the_event_log() {
     assert!(systems[0]["sync_latency_ms"]["p50"].as_f64().is_some_and(|ms| ms >= 0.0), "{b}");
 }
 
+/// `serve` warms the fold at start: it reaches the head of the log with no request, and the next call
+/// reports from there (and on top of what came after).
+#[tokio::test]
+async fn the_fold_is_warmed_up_to_the_head_of_the_log() {
+    let mut state = None;
+    let app = crate::helpers::spawn_app_with(|s| state = Some(s.clone())).await;
+    let state = state.expect("configured");
+    assert_eq!(crossdock_server::warm_kpis(&state).await.unwrap(), 0, "an empty log");
+    assert_eq!(app.send(Method::PUT, "/v1/locations/wh-east", Some(&location_body()), &[]).await.status, 200);
+    let receipt = json!({"sku": "SKU-1", "location": "wh-east", "delta": 10, "reason": "receipt"});
+    assert_eq!(app.post("/v1/inventory/adjustments", &receipt).await.status, 200);
+    deliver_order(&app, "o-1", 10).await;
+    let head = app.store.head_seq().await.unwrap();
+    assert!(head > 0);
+    assert_eq!(crossdock_server::warm_kpis(&state).await.unwrap(), head);
+
+    deliver_order(&app, "o-2", 30).await;
+    let b = app.get("/v1/kpis").await.body;
+    assert_eq!(b["as_of_seq"].as_i64(), Some(app.store.head_seq().await.unwrap()));
+    assert_eq!((b["orders_placed"].as_u64(), b["orders_delivered"].as_u64()), (Some(2), Some(2)));
+    assert_eq!(b["fulfilment_cycle_hours"], json!({"p50": 10.0, "p90": 30.0, "p99": 30.0}));
+}
+
 #[tokio::test]
 async fn kpis_over_a_period_hold_the_orders_placed_in_it() {
     let app = spawn_app().await;
