@@ -153,14 +153,19 @@ async fn catch_up(state: &AppState, fold: &mut KpiFold, after: &mut i64) -> Resu
 }
 
 /// Folds the log up to its head into the app's KPI cache, as the next `GET /v1/kpis` would first do, and
-/// returns the last sequence number folded. `serve` runs it in the background at start, so that the first
-/// call after a restart (or the console's first poll, or a scrape of `/metrics`) does not read the whole
-/// log while its caller waits; a call that comes during the warm-up waits for it, as it would have folded.
+/// into the console's KPI history; returns the last sequence number the KPI cache folded. `serve` runs it
+/// in the background at start, so that the first call after a restart (or the console's first poll, or a
+/// scrape of `/metrics`) does not read the whole log while its caller waits; a call that comes during the
+/// warm-up waits for it, as it would have folded.
 pub async fn warm_kpis(state: &AppState) -> Result<i64, ApiError> {
-    let mut guard = state.kpis.state.lock().await;
-    let (fold, after) = &mut *guard;
-    catch_up(state, fold, after).await?;
-    Ok(*after)
+    let folded = {
+        let mut guard = state.kpis.state.lock().await;
+        let (fold, after) = &mut *guard;
+        catch_up(state, fold, after).await?;
+        *after
+    };
+    state.console.history.points(state).await?;
+    Ok(folded)
 }
 
 /// The whole log's KPI report with the systems' uptime (measured against `budget_ms`) and sync latency of
