@@ -94,12 +94,10 @@ pub async fn run<H: InboundHandler>(
             }
         };
         backoff = Duration::from_millis(100);
-        tokio::select! {
-            () = &mut shutdown => return Ok(()),
-            reason = consume(&consumer, &config, &handler) => {
-                tracing::warn!(system = %config.system, %target, %reason, "inbound consumer stopped; restarting");
-            }
-        }
+        // Shutdown is honoured between messages: a message handed to the handler is settled first, so a
+        // command already committed is not redelivered after a restart.
+        let Some(reason) = consume(&consumer, &config, &handler, &mut shutdown).await else { return Ok(()) };
+        tracing::warn!(system = %config.system, %target, %reason, "inbound consumer stopped; restarting");
         tokio::select! {
             () = &mut shutdown => return Ok(()),
             () = tokio::time::sleep(backoff) => {}
@@ -135,21 +133,35 @@ async fn consumer(
     stream.get_or_create_consumer(&config.durable, consumer).await.map_err(|e| format!("consumer: {e}"))
 }
 
-/// Pulls and settles messages until the message stream ends; returns why it ended.
-async fn consume<H: InboundHandler>(consumer: &PullConsumer, config: &NatsInboundConfig, handler: &H) -> String {
+/// Pulls and settles messages until the message stream ends (returns why) or `shutdown` resolves (returns
+/// `None`), which is looked at only between messages: the one in hand is always settled.
+async fn consume<H: InboundHandler, S: Future<Output = ()>>(
+    consumer: &PullConsumer,
+    config: &NatsInboundConfig,
+    handler: &H,
+    shutdown: &mut std::pin::Pin<&mut S>,
+) -> Option<String> {
     let messages = consumer
         .stream()
         .max_messages_per_batch(config.batch as usize)
         .expires(Duration::from_secs(5))
         .heartbeat(Duration::from_secs(2))
-        .messages()
-        .await;
+        .messages();
+    let messages = tokio::select! {
+        () = shutdown.as_mut() => return None,
+        messages = messages => messages,
+    };
     let mut messages = match messages {
         Ok(messages) => messages,
-        Err(e) => return format!("cannot pull: {e}"),
+        Err(e) => return Some(format!("cannot pull: {e}")),
     };
     let mut errors_in_a_row = 0u32;
-    while let Some(next) = messages.next().await {
+    loop {
+        let next = tokio::select! {
+            () = shutdown.as_mut() => return None,
+            next = messages.next() => next,
+        };
+        let Some(next) = next else { break };
         let message = match next {
             Ok(message) => message,
             Err(error) => {
@@ -157,7 +169,7 @@ async fn consume<H: InboundHandler>(consumer: &PullConsumer, config: &NatsInboun
                 // a run of errors (a deleted consumer) sets the consumer up again.
                 errors_in_a_row += 1;
                 if errors_in_a_row >= MAX_ERRORS_IN_A_ROW {
-                    return format!("{errors_in_a_row} pull errors in a row, the last: {error}");
+                    return Some(format!("{errors_in_a_row} pull errors in a row, the last: {error}"));
                 }
                 tracing::debug!(system = %config.system, %error, "pull error");
                 tokio::time::sleep(Duration::from_millis(100)).await;
@@ -167,7 +179,7 @@ async fn consume<H: InboundHandler>(consumer: &PullConsumer, config: &NatsInboun
         errors_in_a_row = 0;
         settle(message, config, handler).await;
     }
-    "the message stream ended".into()
+    Some("the message stream ended".into())
 }
 
 /// Hands one message to the handler and acks, terms or naks it according to the result.

@@ -211,6 +211,52 @@ async fn the_nats_consumer_acks_after_the_handler_terms_refusals_and_redelivers_
     let _ = js.delete_stream(&stream).await;
 }
 
+/// Shutdown while the handler works on a message: the consumer settles that message (acks it) before it
+/// returns, so a command already committed is not delivered again after a restart.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shutdown_waits_for_the_message_in_hand_to_be_settled() {
+    let Some(url) = crate::transport::conformance::nats_url() else { return };
+    let id = format!("{}z{}", std::process::id(), rand::random::<u32>());
+    let (stream, subject) = (format!("CDSD_{id}"), format!("cdsd{id}.commands"));
+    let consumer = NatsConsumerConfig {
+        stream: stream.clone(),
+        subject: format!("{subject}.>"),
+        durable: None,
+        create_stream: true,
+        ack_wait_ms: 30_000,
+        nak_delay_ms: 100,
+        max_deliver: 5,
+        batch: 16,
+    };
+    let config = NatsInboundConfig::new("erp", &url, &consumer, Duration::from_secs(2));
+    let (started, mut handling) = tokio::sync::mpsc::unbounded_channel::<()>();
+    let release = Arc::new(tokio::sync::Notify::new());
+    let gate = release.clone();
+    let slow = move |_: InboundMessage| {
+        let (started, gate) = (started.clone(), gate.clone());
+        async move {
+            let _ = started.send(());
+            gate.notified().await;
+            Ok::<(), InboundError>(())
+        }
+    };
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let running = tokio::spawn(nats::run(config, slow, async {
+        let _ = stopped.await;
+    }));
+    let js = async_nats::jetstream::new(async_nats::connect(url.as_str()).await.unwrap());
+    publish_kept(&js, format!("{subject}.a"), async_nats::HeaderMap::new(), "{\"n\":1}").await;
+    tokio::time::timeout(Duration::from_secs(10), handling.recv()).await.expect("handed to the handler");
+    let _ = stop.send(());
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert!(!running.is_finished(), "it waits for the handler");
+    release.notify_one();
+    assert!(tokio::time::timeout(Duration::from_secs(5), running).await.expect("stops").unwrap().is_ok());
+    let info = js.get_stream(&stream).await.unwrap().consumer_info("crossdock-erp").await.unwrap();
+    assert_eq!((info.num_pending, info.num_ack_pending), (0, 0), "acked before it stopped");
+    let _ = js.delete_stream(&stream).await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_nats_consumer_resumes_after_the_server_comes_back() {
     let Some(url) = crate::transport::conformance::nats_url() else { return };
