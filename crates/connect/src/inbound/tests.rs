@@ -37,6 +37,20 @@ fn handler(seen: Seen) -> impl InboundHandler {
     }
 }
 
+/// A consumer of `<subject>.>` on `stream`, which it creates, with the crate's default durable name.
+fn created_stream_consumer(stream: &str, subject: &str, ack_wait_ms: u64, max_deliver: u32) -> NatsConsumerConfig {
+    NatsConsumerConfig {
+        stream: stream.to_string(),
+        subject: format!("{subject}.>"),
+        durable: None,
+        create_stream: true,
+        ack_wait_ms,
+        nak_delay_ms: 100,
+        max_deliver,
+        batch: 16,
+    }
+}
+
 fn ids(seen: &Seen) -> Vec<String> {
     seen.lock().unwrap().iter().map(|m| m.external_id.clone()).collect()
 }
@@ -151,16 +165,7 @@ async fn the_nats_consumer_acks_after_the_handler_terms_refusals_and_redelivers_
     let Some(url) = crate::transport::conformance::nats_url() else { return };
     let id = format!("{}x{}", std::process::id(), Instant::now().elapsed().as_nanos() ^ rand::random::<u64>() as u128);
     let (stream, subject) = (format!("CDIN_{id}"), format!("cdin{id}.commands"));
-    let consumer = NatsConsumerConfig {
-        stream: stream.clone(),
-        subject: format!("{subject}.>"),
-        durable: None,
-        create_stream: true,
-        ack_wait_ms: 2_000,
-        nak_delay_ms: 100,
-        max_deliver: 10,
-        batch: 16,
-    };
+    let consumer = created_stream_consumer(&stream, &subject, 2_000, 10);
     let config = NatsInboundConfig::new("erp", &url, &consumer, Duration::from_secs(2));
     assert_eq!(config.durable, "crossdock-erp");
     let client = async_nats::connect(url.as_str()).await.unwrap();
@@ -218,16 +223,7 @@ async fn shutdown_waits_for_the_message_in_hand_to_be_settled() {
     let Some(url) = crate::transport::conformance::nats_url() else { return };
     let id = format!("{}z{}", std::process::id(), rand::random::<u32>());
     let (stream, subject) = (format!("CDSD_{id}"), format!("cdsd{id}.commands"));
-    let consumer = NatsConsumerConfig {
-        stream: stream.clone(),
-        subject: format!("{subject}.>"),
-        durable: None,
-        create_stream: true,
-        ack_wait_ms: 30_000,
-        nak_delay_ms: 100,
-        max_deliver: 5,
-        batch: 16,
-    };
+    let consumer = created_stream_consumer(&stream, &subject, 30_000, 5);
     let config = NatsInboundConfig::new("erp", &url, &consumer, Duration::from_secs(2));
     let (started, mut handling) = tokio::sync::mpsc::unbounded_channel::<()>();
     let release = Arc::new(tokio::sync::Notify::new());
@@ -381,16 +377,7 @@ async fn nats_commands_are_submitted_and_audited_as_the_system() {
     let Some(url) = crate::transport::conformance::nats_url() else { return };
     let id = format!("{}y{}", std::process::id(), rand::random::<u32>());
     let (stream, subject) = (format!("CDSUB_{id}"), format!("cdsub{id}.commands"));
-    let consumer = NatsConsumerConfig {
-        stream: stream.clone(),
-        subject: format!("{subject}.>"),
-        durable: None,
-        create_stream: true,
-        ack_wait_ms: 2_000,
-        nak_delay_ms: 100,
-        max_deliver: 5,
-        batch: 16,
-    };
+    let consumer = created_stream_consumer(&stream, &subject, 2_000, 5);
     let config = NatsInboundConfig::new("erp", &url, &consumer, Duration::from_secs(2));
     let db = crossdock_store::testing::sqlite().expect("temporary folder");
     let store = db.open_store().await;
