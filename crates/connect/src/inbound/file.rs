@@ -5,12 +5,17 @@
 //!
 //! Files whose names start with `.` or end with `.tmp` or `.part` are still being written and are skipped;
 //! writers should write under such a name and rename.
+//!
+//! Shutdown is honoured between lines: the line in hand is settled (its command committed or refused)
+//! before the inbox stops, and the rest of its file is left in place, to be read again at the next start
+//! (the lines already handled come back as replays, through their idempotency keys).
 
 use super::{InboundError, InboundHandler, InboundMessage, InboundRunError};
 use crate::config::{SystemConfig, TransportConfig};
 use serde_json::{Value, json};
 use std::future::Future;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 /// Largest file read; a larger one is moved to `failed/` unread.
@@ -47,6 +52,8 @@ pub enum FileOutcome {
     Failed { refused: Vec<(usize, String)> },
     /// A transient error: left in place for the next poll.
     Retry { error: String },
+    /// The inbox was stopping: left in place after `handled` lines, to be read again at the next start.
+    Stopped { handled: usize },
 }
 
 /// Polls the inbox until `shutdown` resolves. Creates `processed/` and `failed/` inside it; an inbox
@@ -57,14 +64,21 @@ pub async fn run<H: InboundHandler>(
     shutdown: impl Future<Output = ()> + Send,
 ) -> Result<(), InboundRunError> {
     let mut shutdown = std::pin::pin!(shutdown);
+    let stopping = AtomicBool::new(false);
     loop {
-        tokio::select! {
-            () = &mut shutdown => return Ok(()),
-            polled = poll_once(&config, &handler) => {
-                if let Err(error) = polled {
-                    tracing::warn!(system = %config.system, %error, "cannot poll the inbox");
-                }
+        let poll = poll_until(&config, &handler, &stopping);
+        let mut poll = std::pin::pin!(poll);
+        let polled = tokio::select! {
+            polled = &mut poll => polled,
+            () = &mut shutdown => {
+                // Settle the line in hand; the poll then stops before the next one.
+                stopping.store(true, Ordering::Relaxed);
+                let _ = poll.await;
+                return Ok(());
             }
+        };
+        if let Err(error) = polled {
+            tracing::warn!(system = %config.system, %error, "cannot poll the inbox");
         }
         tokio::select! {
             () = &mut shutdown => return Ok(()),
@@ -78,6 +92,15 @@ pub async fn poll_once<H: InboundHandler>(
     config: &FileInboundConfig,
     handler: &H,
 ) -> Result<Vec<(String, FileOutcome)>, InboundRunError> {
+    poll_until(config, handler, &AtomicBool::new(false)).await
+}
+
+/// [`poll_once`], stopping between two lines once `stopping` is set.
+async fn poll_until<H: InboundHandler>(
+    config: &FileInboundConfig,
+    handler: &H,
+    stopping: &AtomicBool,
+) -> Result<Vec<(String, FileOutcome)>, InboundRunError> {
     let io =
         |e: std::io::Error| InboundRunError::Io { target: config.folder.display().to_string(), reason: e.to_string() };
     let folder = config.folder.clone();
@@ -87,9 +110,12 @@ pub async fn poll_once<H: InboundHandler>(
         .map_err(io)?;
     let mut outcomes = Vec::with_capacity(names.len());
     for name in names {
-        let outcome = handle_file(config, handler, &name).await;
+        if stopping.load(Ordering::Relaxed) {
+            break;
+        }
+        let outcome = handle_file(config, handler, &name, stopping).await;
         match &outcome {
-            FileOutcome::Processed { .. } => {}
+            FileOutcome::Processed { .. } | FileOutcome::Stopped { .. } => {}
             FileOutcome::Failed { refused } => {
                 tracing::warn!(system = %config.system, file = %name, refused = refused.len(), "inbox file failed");
             }
@@ -122,7 +148,12 @@ fn ready_files(folder: &Path) -> std::io::Result<Vec<String>> {
     Ok(names)
 }
 
-async fn handle_file<H: InboundHandler>(config: &FileInboundConfig, handler: &H, name: &str) -> FileOutcome {
+async fn handle_file<H: InboundHandler>(
+    config: &FileInboundConfig,
+    handler: &H,
+    name: &str,
+    stopping: &AtomicBool,
+) -> FileOutcome {
     let path = config.folder.join(name);
     let read = tokio::task::spawn_blocking(move || -> std::io::Result<Option<String>> {
         if std::fs::metadata(&path)?.len() > MAX_FILE_BYTES {
@@ -147,6 +178,9 @@ async fn handle_file<H: InboundHandler>(config: &FileInboundConfig, handler: &H,
         let line = line.trim();
         if line.is_empty() {
             continue;
+        }
+        if stopping.load(Ordering::Relaxed) {
+            return FileOutcome::Stopped { handled: lines };
         }
         lines += 1;
         let external_id = serde_json::from_str::<Value>(line)

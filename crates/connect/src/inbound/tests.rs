@@ -136,6 +136,41 @@ async fn the_file_inbox_runs_until_shutdown() {
     assert_eq!(ids(&seen), ["x.jsonl:1"]);
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shutdown_settles_the_line_in_hand_and_leaves_the_rest_of_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("x.jsonl"), "{\"n\":1}\n{\"n\":2}\n").unwrap();
+    let (started, mut handling) = tokio::sync::mpsc::unbounded_channel::<String>();
+    let release = Arc::new(tokio::sync::Notify::new());
+    let gate = release.clone();
+    let settled = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counted = settled.clone();
+    let slow = move |message: InboundMessage| {
+        let (started, gate, counted) = (started.clone(), gate.clone(), counted.clone());
+        async move {
+            let _ = started.send(message.external_id);
+            gate.notified().await;
+            counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            Ok::<(), InboundError>(())
+        }
+    };
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let running = tokio::spawn(file::run(inbox(dir.path()), slow, async {
+        let _ = stopped.await;
+    }));
+    let first = tokio::time::timeout(Duration::from_secs(10), handling.recv()).await.expect("handed to the handler");
+    assert_eq!(first.as_deref(), Some("x.jsonl:1"));
+    let _ = stop.send(());
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert!(!running.is_finished(), "it waits for the line in hand");
+    release.notify_one();
+    assert!(tokio::time::timeout(Duration::from_secs(5), running).await.expect("stops").unwrap().is_ok());
+    assert_eq!(settled.load(std::sync::atomic::Ordering::SeqCst), 1, "the line in hand was settled");
+    assert!(handling.try_recv().is_err(), "no line after the shutdown");
+    assert!(dir.path().join("x.jsonl").exists(), "the file stays in the inbox for the next start");
+    assert!(!dir.path().join("processed/x.jsonl").exists());
+}
+
 #[tokio::test]
 async fn systems_without_a_consumer_return_at_once() {
     let system: crate::config::SystemConfig = toml::from_str(
