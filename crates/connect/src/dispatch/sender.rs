@@ -310,12 +310,18 @@ async fn complete_held(inner: &Inner, subscription: &str, held: Vec<(i64, Delive
     Ok(())
 }
 
-/// Records the senders' rounds: whatever rounds are waiting when the previous transaction ends go in the
-/// next one (`schedule_many`), so that five subscriptions finishing together cost one commit, not five.
-/// Ends when every sender has stopped.
+/// How long the recorder waits, after a round comes in, for the other subscriptions' rounds to join it in
+/// one transaction. Their senders all wake at the same commit and finish within a few milliseconds of each
+/// other; recording them apart cost the shared write lock a commit each (two or three per batch under
+/// `bench e2e`), which delayed the next batch of orders.
+const LINGER: std::time::Duration = std::time::Duration::from_millis(5);
+
+/// Records the senders' rounds: a round that comes in waits up to [`LINGER`] (or until every subscription
+/// has a round waiting) and whatever rounds are waiting then go in one transaction (`schedule_many`), so
+/// that five subscriptions finishing together cost one commit, not five. Ends when every sender has stopped.
 pub(crate) async fn record(inner: Arc<Inner>, mut queue: mpsc::Receiver<Record>) {
     let mut waiting = Vec::new();
-    while queue.recv_many(&mut waiting, 64).await > 0 {
+    while gather(&mut queue, &mut waiting, inner.subscriptions.len(), LINGER).await > 0 {
         let (batches, answers): (Vec<ScheduleBatch>, Vec<_>) = waiting.drain(..).unzip();
         match inner.store.schedule_many(&batches).await {
             Ok(moved) => {
@@ -330,5 +336,62 @@ pub(crate) async fn record(inner: Arc<Inner>, mut queue: mpsc::Receiver<Record>)
                 }
             }
         }
+    }
+}
+
+/// Waits for at least one item, then for more until `enough` are in `waiting` or `linger` has passed since
+/// the first; returns how many are waiting (0 once the queue is closed and empty).
+async fn gather<T>(
+    queue: &mut mpsc::Receiver<T>,
+    waiting: &mut Vec<T>,
+    enough: usize,
+    linger: std::time::Duration,
+) -> usize {
+    if queue.recv_many(waiting, 64).await == 0 {
+        return 0;
+    }
+    let deadline = tokio::time::sleep(linger);
+    tokio::pin!(deadline);
+    while waiting.len() < enough {
+        tokio::select! {
+            () = &mut deadline => break,
+            received = queue.recv_many(waiting, 64) => if received == 0 { break },
+        }
+    }
+    waiting.len()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::gather;
+    use std::time::{Duration, Instant};
+    use tokio::sync::mpsc;
+
+    #[tokio::test]
+    async fn rounds_arriving_within_the_linger_are_gathered_and_enough_ends_the_wait() {
+        let (send, mut queue) = mpsc::channel(16);
+        let mut waiting = Vec::new();
+        send.send(1).await.unwrap();
+        let later = send.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            later.send(2).await.unwrap();
+        });
+        // Two rounds are enough: the second, 20 ms later, ends the wait long before the linger.
+        let started = Instant::now();
+        assert_eq!(gather(&mut queue, &mut waiting, 2, Duration::from_secs(10)).await, 2);
+        assert!(started.elapsed() < Duration::from_secs(5));
+        assert_eq!(std::mem::take(&mut waiting), [1, 2]);
+
+        // Alone, a round waits the linger out.
+        send.send(3).await.unwrap();
+        let started = Instant::now();
+        assert_eq!(gather(&mut queue, &mut waiting, 5, Duration::from_millis(50)).await, 1);
+        assert!(started.elapsed() >= Duration::from_millis(50));
+        assert_eq!(std::mem::take(&mut waiting), [3]);
+
+        // A closed, empty queue ends the recorder.
+        drop(send);
+        assert_eq!(gather(&mut queue, &mut waiting, 5, Duration::from_millis(50)).await, 0);
     }
 }
