@@ -26,10 +26,8 @@ use std::time::Duration;
 /// Time between two checkpoints.
 const INTERVAL: Duration = Duration::from_millis(250);
 
-/// WAL length past which the writer checkpoints before its next batch: 256 MiB. Each of these checkpoints
-/// stalls one batch (by about 30 ms under `bench e2e`); at 64 MiB they took about 5% of the writer's time
-/// and showed in the p99 latencies.
-pub(crate) const WAL_LIMIT_BYTES: u64 = 256 << 20;
+/// WAL length past which the writer checkpoints before its next batch: 64 MiB.
+pub(crate) const WAL_LIMIT_BYTES: u64 = 64 << 20;
 
 /// Where the WAL is and how long it may grow; also the store's `journal_size_limit`, so that the file is cut
 /// back to this length when it starts over.
