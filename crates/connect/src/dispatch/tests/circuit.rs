@@ -55,8 +55,10 @@ async fn the_circuit_opens_then_half_opens_with_one_probe() {
     assert!((1..=8).contains(&during), "{during} requests while the circuit was open");
     assert_eq!(receiver.keys().len(), 0);
     receiver.set(|b| b.down = false);
+    // The receiver notes a request as it arrives, the dispatcher counts it once the answer is back: wait for
+    // both, or the last answers may still be on their way.
     eventually(Duration::from_secs(15), "a probe succeeds and everything is delivered", || async {
-        receiver.keys().len() == 20
+        receiver.keys().len() == 20 && running.dispatcher.systems()[0].delivered >= 20
     })
     .await;
     let status = &running.dispatcher.systems()[0];
