@@ -52,8 +52,6 @@ pub enum FileOutcome {
     Failed { refused: Vec<(usize, String)> },
     /// A transient error: left in place for the next poll.
     Retry { error: String },
-    /// The inbox was stopping: left in place after `handled` lines, to be read again at the next start.
-    Stopped { handled: usize },
 }
 
 /// Polls the inbox until `shutdown` resolves. Creates `processed/` and `failed/` inside it; an inbox
@@ -113,9 +111,10 @@ async fn poll_until<H: InboundHandler>(
         if stopping.load(Ordering::Relaxed) {
             break;
         }
-        let outcome = handle_file(config, handler, &name, stopping).await;
+        // None: the inbox is stopping, and the file stays in place for the next start.
+        let Some(outcome) = handle_file(config, handler, &name, stopping).await else { break };
         match &outcome {
-            FileOutcome::Processed { .. } | FileOutcome::Stopped { .. } => {}
+            FileOutcome::Processed { .. } => {}
             FileOutcome::Failed { refused } => {
                 tracing::warn!(system = %config.system, file = %name, refused = refused.len(), "inbox file failed");
             }
@@ -148,12 +147,13 @@ fn ready_files(folder: &Path) -> std::io::Result<Vec<String>> {
     Ok(names)
 }
 
+/// How the file `name` ended, or `None` when `stopping` was set before its last line.
 async fn handle_file<H: InboundHandler>(
     config: &FileInboundConfig,
     handler: &H,
     name: &str,
     stopping: &AtomicBool,
-) -> FileOutcome {
+) -> Option<FileOutcome> {
     let path = config.folder.join(name);
     let read = tokio::task::spawn_blocking(move || -> std::io::Result<Option<String>> {
         if std::fs::metadata(&path)?.len() > MAX_FILE_BYTES {
@@ -166,10 +166,12 @@ async fn handle_file<H: InboundHandler>(
     let text = match read {
         Ok(Ok(Some(text))) => text,
         Ok(Ok(None)) => {
-            return finish(config, name, vec![(0, format!("the file is larger than {MAX_FILE_BYTES} bytes"))]).await;
+            return Some(
+                finish(config, name, vec![(0, format!("the file is larger than {MAX_FILE_BYTES} bytes"))]).await,
+            );
         }
-        Ok(Err(e)) => return FileOutcome::Retry { error: format!("cannot read: {e}") },
-        Err(e) => return FileOutcome::Retry { error: format!("cannot read: {e}") },
+        Ok(Err(e)) => return Some(FileOutcome::Retry { error: format!("cannot read: {e}") }),
+        Err(e) => return Some(FileOutcome::Retry { error: format!("cannot read: {e}") }),
     };
     let mut refused = Vec::new();
     let mut lines = 0;
@@ -180,7 +182,7 @@ async fn handle_file<H: InboundHandler>(
             continue;
         }
         if stopping.load(Ordering::Relaxed) {
-            return FileOutcome::Stopped { handled: lines };
+            return None;
         }
         lines += 1;
         let external_id = serde_json::from_str::<Value>(line)
@@ -200,18 +202,18 @@ async fn handle_file<H: InboundHandler>(
             Err(InboundError::Permanent(error)) => refused.push((number, error)),
             // Lines already handled are deduped by their idempotency keys next time.
             Err(InboundError::Transient(error)) => {
-                return FileOutcome::Retry { error: format!("line {number}: {error}") };
+                return Some(FileOutcome::Retry { error: format!("line {number}: {error}") });
             }
         }
     }
-    if refused.is_empty() {
+    Some(if refused.is_empty() {
         match move_file(&config.folder, name, PROCESSED).await {
             Ok(()) => FileOutcome::Processed { lines },
             Err(e) => FileOutcome::Retry { error: format!("cannot move to {PROCESSED}/: {e}") },
         }
     } else {
         finish(config, name, refused).await
-    }
+    })
 }
 
 /// Moves a file to `failed/` with its refusals in `<name>.errors.json`.
