@@ -312,8 +312,8 @@ async fn complete_held(inner: &Inner, subscription: &str, held: Vec<(i64, Delive
 
 /// How long the recorder waits, after a round comes in, for the other subscriptions' rounds to join it in
 /// one transaction. Their senders all wake at the same commit and finish within a few milliseconds of each
-/// other; recording them apart cost the shared write lock a commit each (two or three per batch under
-/// `bench e2e`), which delayed the next batch of orders.
+/// other; recorded as they came, they cost the shared write lock about 1.2 commits per batch of orders under
+/// `bench e2e` (2.4 rounds each), which delayed the next batch.
 const LINGER: std::time::Duration = std::time::Duration::from_millis(5);
 
 /// Records the senders' rounds: a round that comes in waits up to [`LINGER`] (or until every subscription
