@@ -2,7 +2,7 @@
 //! field at fault turned into a JSON pointer (`/lines/0/colour`) for the problem response.
 
 use crate::{AppState, problem::ApiError};
-use axum::body::Bytes;
+use axum::body::{Body, Bytes};
 use axum::extract::{FromRequest, Request};
 use axum::http::{HeaderMap, StatusCode, header};
 use http_body_util::{BodyExt, LengthLimitError, Limited};
@@ -17,26 +17,40 @@ impl<T: DeserializeOwned> FromRequest<AppState> for JsonBody<T> {
     type Rejection = ApiError;
 
     async fn from_request(request: Request, state: &AppState) -> Result<Self, Self::Rejection> {
-        let limit = state.body_limit;
         let (parts, body) = request.into_parts();
-        if let Some(length) = content_length(&parts.headers)
-            && length > limit as u64
-        {
-            return Err(too_large(limit));
-        }
-        let bytes = match Limited::new(body, limit).collect().await {
-            Ok(collected) => collected.to_bytes(),
-            Err(e) if e.is::<LengthLimitError>() => return Err(too_large(limit)),
-            Err(e) => {
-                tracing::debug!(error = %e, "reading the request body failed");
-                return Err(ApiError::new(
-                    StatusCode::BAD_REQUEST,
-                    "body_read_failed",
-                    "the request body could not be read",
-                ));
-            }
-        };
+        let bytes = read_body(body, &parts.headers, state.body_limit).await?;
         parse_json(&parts.headers, &bytes).map(JsonBody)
+    }
+}
+
+/// A request body read whole, of any content type (X12, CSV); refusals (too large, unreadable) are problem
+/// responses, where axum's `Bytes` would answer plain text.
+#[derive(Debug, Clone)]
+pub struct RawBody(pub Bytes);
+
+impl FromRequest<AppState> for RawBody {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &AppState) -> Result<Self, Self::Rejection> {
+        let (parts, body) = request.into_parts();
+        read_body(body, &parts.headers, state.body_limit).await.map(RawBody)
+    }
+}
+
+/// Reads a whole body, refusing with 413 one larger than `limit` (at once when `Content-Length` says so).
+pub async fn read_body(body: Body, headers: &HeaderMap, limit: usize) -> Result<Bytes, ApiError> {
+    if let Some(length) = content_length(headers)
+        && length > limit as u64
+    {
+        return Err(too_large(limit));
+    }
+    match Limited::new(body, limit).collect().await {
+        Ok(collected) => Ok(collected.to_bytes()),
+        Err(e) if e.is::<LengthLimitError>() => Err(too_large(limit)),
+        Err(e) => {
+            tracing::debug!(error = %e, "reading the request body failed");
+            Err(ApiError::new(StatusCode::BAD_REQUEST, "body_read_failed", "the request body could not be read"))
+        }
     }
 }
 

@@ -36,8 +36,9 @@ pub use routes::ROUTES;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::http::{HeaderName, Request, StatusCode, header};
+use axum::http::{HeaderName, HeaderValue, Request, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use axum::serve::ListenerExt;
 use crossdock_store::Store;
 use std::sync::Arc;
 use std::time::Duration;
@@ -45,6 +46,7 @@ use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::sensitive_headers::SetSensitiveRequestHeadersLayer;
+use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
 /// Default largest request body: 1 MiB.
@@ -116,7 +118,26 @@ pub fn app(state: AppState) -> Router {
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(CatchPanicLayer::custom(panic_response))
         .layer(DefaultBodyLimit::max(body_limit));
-    routes::router(state.clone()).merge(console::router(state)).layer(layers)
+    let api = routes::router(state.clone()).layer(SetResponseHeaderLayer::if_not_present(
+        // API answers may carry PII (orders, events, exports): no cache keeps them, unless a handler
+        // chose its own caching.
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("no-store"),
+    ));
+    let nosniff =
+        SetResponseHeaderLayer::overriding(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    api.merge(console_headers(console::router(state))).layer(layers).layer(nosniff)
+}
+
+/// Console pages are never framed (clickjacking on the replay buttons) and never cached (they show orders
+/// and dead letters); the assets keep their own `Cache-Control`. The CSP only forbids framing: htmx inserts
+/// an inline style of its own, so a `style-src` or `script-src` policy needs more care than a header here.
+fn console_headers(console: Router) -> Router {
+    let set = |name, value| SetResponseHeaderLayer::overriding(name, HeaderValue::from_static(value));
+    console
+        .layer(set(header::CONTENT_SECURITY_POLICY, "frame-ancestors 'none'"))
+        .layer(set(header::X_FRAME_OPTIONS, "DENY"))
+        .layer(SetResponseHeaderLayer::if_not_present(header::CACHE_CONTROL, HeaderValue::from_static("no-store")))
 }
 
 /// The span of one request: method, path and request id; never headers (keys travel in them).
@@ -156,6 +177,9 @@ pub async fn serve_tls(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let listener = tls::TlsListener::new(listener, tls)?;
-    axum::serve(listener, app(state)).with_graceful_shutdown(shutdown).await
+    // `tap_io` (here doing nothing) is the listener wrapper axum gives connect info for any address type:
+    // handlers then see the client's address as over plain HTTP, and the audit trail records it.
+    let listener = tls::TlsListener::new(listener, tls)?.tap_io(|_| {});
+    let service = app(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, service).with_graceful_shutdown(shutdown).await
 }

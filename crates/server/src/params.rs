@@ -2,6 +2,7 @@
 //! query strings (each bad parameter named in the problem) and the opaque list cursor.
 
 use crate::problem::ApiError;
+use axum::extract::rejection::PathRejection;
 use axum::extract::{FromRequestParts, Path};
 use axum::http::{HeaderMap, request::Parts};
 use crossdock_model::ValidationError;
@@ -57,10 +58,39 @@ where
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let Path(raw) = Path::<String>::from_request_parts(parts, state)
-            .await
-            .map_err(|e| ApiError::bad_parameter("id", format!("path parameter id: {}", e.body_text())))?;
+        let PathText(raw) = PathText::from_request_parts(parts, state).await?;
         T::try_from(raw).map(PathId).map_err(|e| ApiError::bad_parameter("id", format!("path parameter id: {e}")))
+    }
+}
+
+/// The route's one path parameter as text (`{system}`, `{partner}`, an id the handler checks itself). A
+/// segment that does not decode to UTF-8 (`%FF`) is a 400 problem naming the parameter, not axum's plain text.
+#[derive(Debug, Clone)]
+pub struct PathText(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for PathText {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match Path::<String>::from_request_parts(parts, state).await {
+            Ok(Path(text)) => Ok(PathText(text)),
+            Err(rejection) => {
+                let name = rejected_parameter(&rejection).unwrap_or_else(|| "path".to_string());
+                Err(ApiError::bad_parameter(&name, format!("path parameter {name}: {}", rejection.body_text())))
+            }
+        }
+    }
+}
+
+/// The name of the path parameter a rejection is about, when it says.
+fn rejected_parameter(rejection: &PathRejection) -> Option<String> {
+    use axum::extract::path::ErrorKind;
+    let PathRejection::FailedToDeserializePathParams(error) = rejection else { return None };
+    match error.kind() {
+        ErrorKind::InvalidUtf8InPathParam { key }
+        | ErrorKind::ParseErrorAtKey { key, .. }
+        | ErrorKind::DeserializeError { key, .. } => Some(key.clone()),
+        _ => None,
     }
 }
 

@@ -12,6 +12,9 @@ use crossdock_store::pii::{ERASED, SEALED};
 pub const PII_READ: &str = "pii:read";
 /// The scope that erases a customer's PII (as does `admin`).
 pub const PII_ERASE: &str = "pii:erase";
+/// Shown instead of a stored document that may hold PII in free form (a dead letter's request and
+/// response, an EDI interchange's raw X12): it cannot be masked field by field, so it is withheld whole.
+pub const PII_WITHHELD: &str = "[requires pii:read]";
 
 /// Whether the calling key may read PII in plaintext.
 pub async fn reads_pii(state: &AppState, actor: &Actor) -> Result<bool, ApiError> {

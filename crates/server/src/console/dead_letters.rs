@@ -4,7 +4,8 @@
 
 use super::{ConsoleError, ConsoleUser, Layout, field, fields, render};
 use crate::AppState;
-use crate::routes::{DLQ_READ, DLQ_REPLAY};
+use crate::pii::PII_WITHHELD;
+use crate::routes::{DLQ_READ, DLQ_REPLAY, PII_READ};
 use askama::Template;
 use axum::Extension;
 use axum::body::Bytes;
@@ -130,7 +131,10 @@ pub async fn show(
 ) -> Result<Html<String>, ConsoleError> {
     user.require(DLQ_READ)?;
     let d = existing(&state, &id).await?;
+    // The request and response hold the mapped body (names, addresses): shown only with `pii:read`, as in the API.
+    let reads_pii = user.can(PII_READ);
     let pretty = |v: &Option<serde_json::Value>| match v {
+        Some(_) if !reads_pii => PII_WITHHELD.to_string(),
         Some(v) => serde_json::to_string_pretty(v).unwrap_or_default(),
         None => "(none kept)".to_string(),
     };

@@ -212,9 +212,10 @@ pub async fn inventory(
         if let Some(i) = locations.iter().position(|l| *l == p.location.to_string()) {
             row.cells[i] = p.available().to_string();
         }
-        row.total += p.available();
-        row.on_hand += p.on_hand;
-        row.reserved += p.reserved;
+        // Saturating: counts come from outside (a WMS), and a sum past i64::MAX must not panic the page.
+        row.total = row.total.saturating_add(p.available());
+        row.on_hand = row.on_hand.saturating_add(p.on_hand);
+        row.reserved = row.reserved.saturating_add(p.reserved);
     }
     render(&InventoryPage {
         layout: Layout::new(&user, "inventory", "Inventory"),

@@ -1,17 +1,18 @@
 //! Console sessions: an API key signs in once and becomes an opaque session cookie (HttpOnly,
 //! SameSite=Strict, Secure when TLS is on). Sessions live in this process's memory (one process serves the
 //! console; a restart signs everyone out). Each session has a CSRF token that every state-changing request
-//! must echo in `X-CSRF-Token`; the key is looked up again on every request, so a revoked key ends its
-//! sessions at once.
+//! must echo in `X-CSRF-Token`; the key is looked up again on every request, so a revoked key, or a rotation
+//! that retires the secret signed in with (once its overlap ends), ends its sessions at once.
 
 use super::error::ConsoleError;
 use crate::AppState;
-use crate::auth::{grants, parse_key, verify_key};
+use crate::auth::{grants, hash_secret, parse_key, verify_key};
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
-use chrono::Utc;
+use chrono::{DateTime, Utc};
+use crossdock_store::ApiKeyRecord;
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -67,6 +68,9 @@ impl Role {
 #[derive(Debug, Clone)]
 struct Session {
     key_id: String,
+    /// The stored hash of the secret signed in with: the session ends once that secret no longer works for
+    /// the key (rotated away, after any overlap).
+    secret_hash: String,
     csrf: String,
     created: Instant,
 }
@@ -91,8 +95,9 @@ impl Sessions {
         Self::default()
     }
 
-    /// Opens a session for `key_id`; returns its cookie value and CSRF token.
-    pub fn open(&self, key_id: &str) -> (String, String) {
+    /// Opens a session for `key_id` signed in with the secret whose stored hash is `secret_hash`; returns
+    /// its cookie value and CSRF token.
+    pub fn open(&self, key_id: &str, secret_hash: &str) -> (String, String) {
         let token = random_token();
         let csrf = random_token();
         let mut map = self.by_hash.lock().unwrap_or_else(|e| e.into_inner());
@@ -105,7 +110,12 @@ impl Sessions {
         }
         map.insert(
             token_hash(&token),
-            Session { key_id: key_id.to_string(), csrf: csrf.clone(), created: Instant::now() },
+            Session {
+                key_id: key_id.to_string(),
+                secret_hash: secret_hash.to_string(),
+                csrf: csrf.clone(),
+                created: Instant::now(),
+            },
         );
         (token, csrf)
     }
@@ -181,7 +191,8 @@ pub fn same_token(a: &str, b: &str) -> bool {
     a.len() == b.len() && bool::from(a.as_bytes().ct_eq(b.as_bytes()))
 }
 
-/// Looks up the session of the request and checks its key again (revoked or expired keys end it).
+/// Looks up the session of the request and checks its key again: a revoked or expired key, or a secret
+/// rotated away (once its overlap ends), ends it.
 pub async fn current_user(state: &AppState, headers: &HeaderMap) -> Result<Option<ConsoleUser>, ConsoleError> {
     let Some(token) = cookie(headers, SESSION_COOKIE) else { return Ok(None) };
     let Some(session) = state.console.sessions.get(token) else { return Ok(None) };
@@ -189,7 +200,9 @@ pub async fn current_user(state: &AppState, headers: &HeaderMap) -> Result<Optio
         state.console.sessions.close(token);
         return Ok(None);
     };
-    if record.revoked_at.is_some_and(|at| at <= Utc::now()) || record.expires_at.is_some_and(|at| at <= Utc::now()) {
+    let now = Utc::now();
+    let ended = record.revoked_at.is_some_and(|at| at <= now) || record.expires_at.is_some_and(|at| at <= now);
+    if ended || !secret_still_valid(&record, &session.secret_hash, now) {
         state.console.sessions.close(token);
         return Ok(None);
     }
@@ -197,8 +210,17 @@ pub async fn current_user(state: &AppState, headers: &HeaderMap) -> Result<Optio
     Ok(Some(ConsoleUser { key_id: record.id, key_name: record.name, scopes: record.scopes, role, csrf: session.csrf }))
 }
 
-/// Checks key text typed on the sign-in form; returns the key id when it is valid and may sign in.
-pub async fn check_key(state: &AppState, text: &str) -> Result<String, ConsoleError> {
+/// Whether the secret with stored hash `secret_hash` still works for the key: it is the current secret, or
+/// the previous one before `previous_valid_until`.
+fn secret_still_valid(record: &ApiKeyRecord, secret_hash: &str, now: DateTime<Utc>) -> bool {
+    record.secret_hash == secret_hash
+        || (record.previous_secret_hash.as_deref() == Some(secret_hash)
+            && record.previous_valid_until.is_some_and(|until| now < until))
+}
+
+/// Checks key text typed on the sign-in form; returns the key id and the stored hash of its secret when it
+/// is valid and may sign in.
+pub async fn check_key(state: &AppState, text: &str) -> Result<(String, String), ConsoleError> {
     let refused = || ConsoleError::new(StatusCode::UNAUTHORIZED, "that API key is not valid");
     let (id, secret) = parse_key(text.trim()).map_err(|_| refused())?;
     let record = state.keys.get(state.store.as_ref(), id, state.key_cache_ttl).await?.ok_or_else(refused)?;
@@ -206,7 +228,7 @@ pub async fn check_key(state: &AppState, text: &str) -> Result<String, ConsoleEr
     if Role::of(&record.scopes).is_none() {
         return Err(ConsoleError::new(StatusCode::FORBIDDEN, "this API key has no read scope; the console needs one"));
     }
-    Ok(record.id)
+    Ok((record.id, hash_secret(secret)))
 }
 
 /// Middleware of every console page but sign-in and assets: a session is required (pages redirect to the
@@ -246,7 +268,7 @@ mod tests {
     #[test]
     fn sessions_open_find_and_close() {
         let sessions = Sessions::new();
-        let (token, csrf) = sessions.open("abc");
+        let (token, csrf) = sessions.open("abc", "hash");
         let found = sessions.get(&token).unwrap();
         assert_eq!((found.key_id.as_str(), found.csrf.as_str()), ("abc", csrf.as_str()));
         assert!(sessions.get(&random_token()).is_none());

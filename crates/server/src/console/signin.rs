@@ -74,14 +74,14 @@ pub async fn sign_in(State(state): State<AppState>, headers: HeaderMap, body: By
     let Some(key) = field(&form, "key") else {
         return login_page(&state, &headers, StatusCode::UNPROCESSABLE_ENTITY, Some("enter an API key".into()));
     };
-    let key_id = match check_key(&state, key).await {
-        Ok(id) => id,
+    let (key_id, secret_hash) = match check_key(&state, key).await {
+        Ok(checked) => checked,
         Err(error) if error.status.is_client_error() => {
             return login_page(&state, &headers, error.status, Some(error.message));
         }
         Err(error) => return Err(error),
     };
-    let (token, _) = state.console.sessions.open(&key_id);
+    let (token, _) = state.console.sessions.open(&key_id, &secret_hash);
     tracing::info!(key_id = %key_id, "console: signed in");
     let mut response = Redirect::to("/console").into_response();
     let secure = secure(&state, &headers);

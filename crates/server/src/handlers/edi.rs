@@ -4,12 +4,14 @@
 
 use super::common::{ReadProblems, WriteProblems};
 use crate::AppState;
-use crate::params::{Cursor, QueryParams};
+use crate::auth::Actor;
+use crate::json::RawBody;
+use crate::params::{Cursor, PathText, QueryParams};
+use crate::pii::{PII_WITHHELD, reads_pii};
 use crate::problem::{ApiError, Problem};
-use axum::Json;
-use axum::body::Bytes;
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
+use axum::{Extension, Json};
 use chrono::{DateTime, Utc};
 use crossdock_connect::edi::{EdiError, Outbox, PartnerFolders, ReceiveOutcome, Source, receive};
 use crossdock_store::{AckState, EdiDirection, InterchangeFilter, InterchangeRecord, InterchangeStatus};
@@ -22,7 +24,8 @@ pub const INTERCHANGES_PAGE: (u32, u32) = (50, 500);
 /// Cursors over interchange ids.
 const INTERCHANGE_CURSOR: Cursor = Cursor("edi:");
 
-/// An interchange received from or sent to a trading partner. `raw` is filled only when one is read by id.
+/// An interchange received from or sent to a trading partner. `raw` is filled only when one is read by id,
+/// and only for a key with `pii:read`: for others it is `[requires pii:read]`.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct EdiInterchange {
     pub id: i64,
@@ -73,6 +76,16 @@ impl EdiInterchange {
             created_at: r.created_at,
             updated_at: r.updated_at,
             raw: with_raw.then(|| String::from_utf8_lossy(&r.raw).into_owned()),
+        }
+    }
+}
+
+impl EdiInterchange {
+    /// Replaces the raw X12 (its N1/N3/N4 segments name people and addresses) by [`PII_WITHHELD`], for a
+    /// key without `pii:read`.
+    pub fn withhold_pii(&mut self) {
+        if let Some(raw) = &mut self.raw {
+            *raw = PII_WITHHELD.to_string();
         }
     }
 }
@@ -144,8 +157,8 @@ impl From<ReceiveOutcome> for EdiReceipt {
 )]
 pub async fn receive_edi(
     State(state): State<AppState>,
-    Path(partner): Path<String>,
-    body: Bytes,
+    PathText(partner): PathText,
+    RawBody(body): RawBody,
 ) -> Result<Json<EdiReceipt>, ApiError> {
     let Some(config) = state.edi.clone() else {
         return Err(ApiError::not_found("edi_not_configured", "no [edi] section is configured"));
@@ -245,7 +258,8 @@ pub async fn list_edi_interchanges(
 )]
 pub async fn get_edi_interchange(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    Extension(actor): Extension<Actor>,
+    PathText(id): PathText,
 ) -> Result<Json<EdiInterchange>, ApiError> {
     let id: i64 =
         id.parse().ok().filter(|n| *n > 0).ok_or_else(|| {
@@ -256,5 +270,9 @@ pub async fn get_edi_interchange(
         .interchange(id)
         .await?
         .ok_or_else(|| ApiError::not_found("interchange_not_found", format!("interchange {id} does not exist")))?;
-    Ok(Json(EdiInterchange::from_record(record, true)))
+    let mut interchange = EdiInterchange::from_record(record, true);
+    if !reads_pii(&state, &actor).await? {
+        interchange.withhold_pii();
+    }
+    Ok(Json(interchange))
 }

@@ -6,12 +6,13 @@
 use super::common::replay_headers;
 use crate::AppState;
 use crate::auth;
-use crate::json::deserialize;
+use crate::json::{deserialize, read_body};
+use crate::params::PathText;
 use crate::problem::{ApiError, Problem};
 use crate::responses::Receipt;
 use axum::Json;
-use axum::extract::{Path, Request, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use crossdock_connect::config::{LoadedInbound, SignatureStyle};
 use crossdock_connect::mapping::MappingError;
@@ -32,9 +33,10 @@ const MAX_MESSAGE_ID: usize = 200;
 /// The body is checked against the system's signature (a bad or missing signature, a timestamp outside the
 /// window: 401, nothing stored), mapped with the system's jq mapping (an error: 422 with the jq error) into
 /// a canonical command (an object with `type`, or a PlaceOrder without it), and submitted with the
-/// idempotency key `inbound:{system}:{message id}` (the `webhook-id`; for body-HMAC systems the
-/// `Idempotency-Key` header, else the SHA-256 of the body). A message sent again is answered with the first
-/// answer and `Idempotent-Replayed: true`. A mapping with no output acknowledges the message (204).
+/// idempotency key `inbound:{system}:{message id}` (the signed `webhook-id`; for body-HMAC systems, whose
+/// signature covers only the body, the SHA-256 of the body: an `Idempotency-Key` header is ignored). A
+/// message sent again is answered with the first answer and `Idempotent-Replayed: true`. A mapping with no
+/// output acknowledges the message (204).
 #[utoipa::path(
     post, path = "/v1/inbound/{system}", tag = "inbound",
     params(
@@ -58,7 +60,7 @@ const MAX_MESSAGE_ID: usize = 200;
 )]
 pub async fn receive_inbound(
     State(state): State<AppState>,
-    Path(system): Path<String>,
+    PathText(system): PathText,
     request: Request,
 ) -> Result<Response, ApiError> {
     let inbound =
@@ -96,34 +98,22 @@ pub async fn receive_inbound(
     Ok((StatusCode::OK, headers, Json(Receipt::from(receipt))).into_response())
 }
 
-/// Reads the whole body, refusing one larger than `limit`.
-async fn read_body(body: axum::body::Body, headers: &HeaderMap, limit: usize) -> Result<Vec<u8>, ApiError> {
-    let too_large = || {
-        ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "body_too_large",
-            format!("the request body is larger than the limit of {limit} bytes"),
-        )
-    };
-    let declared = headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse().ok());
-    if declared.is_some_and(|n: u64| n > limit as u64) {
-        return Err(too_large());
-    }
-    axum::body::to_bytes(body, limit).await.map(|b| b.to_vec()).map_err(|_| too_large())
-}
-
-/// The id that makes a message's idempotency key: `webhook-id` for Standard Webhooks; for the body-HMAC
-/// style (no signed id) the `Idempotency-Key` header or, without one, the SHA-256 of the signed body.
+/// The id that makes a message's idempotency key. Standard Webhooks sign `webhook-id` with the timestamp, so
+/// it is the id. The body-HMAC style signs the body only: the id is the SHA-256 of that body, and an
+/// `Idempotency-Key` header (not signed) is ignored, so a captured body sent again under a new header is
+/// still a replay.
 fn message_id(inbound: &LoadedInbound, headers: &HeaderMap, body: &[u8]) -> String {
-    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::trim).filter(|v| !v.is_empty());
-    let id = match &inbound.signature {
-        SignatureStyle::Standard => header(HEADER_ID),
-        SignatureStyle::BodyHmacBase64 { .. } => header("idempotency-key"),
-    };
-    match id {
-        Some(id) if id.len() <= MAX_MESSAGE_ID && id.bytes().all(|b| b.is_ascii_graphic()) => id.to_string(),
-        Some(id) => format!("sha256:{}", hex::encode(Sha256::digest(id.as_bytes()))),
-        None => format!("sha256:{}", hex::encode(Sha256::digest(body))),
+    let body_hash = || format!("sha256:{}", hex::encode(Sha256::digest(body)));
+    match &inbound.signature {
+        SignatureStyle::Standard => {
+            let id = headers.get(HEADER_ID).and_then(|v| v.to_str().ok()).map(str::trim).filter(|v| !v.is_empty());
+            match id {
+                Some(id) if id.len() <= MAX_MESSAGE_ID && id.bytes().all(|b| b.is_ascii_graphic()) => id.to_string(),
+                Some(id) => format!("sha256:{}", hex::encode(Sha256::digest(id.as_bytes()))),
+                None => body_hash(),
+            }
+        }
+        SignatureStyle::BodyHmacBase64 { .. } => body_hash(),
     }
 }
 

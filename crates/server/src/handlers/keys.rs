@@ -5,9 +5,10 @@ use super::common::{ReadProblems, WriteProblems};
 use crate::AppState;
 use crate::auth;
 use crate::json::JsonBody;
+use crate::params::PathText;
 use crate::problem::{ApiError, Problem};
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, Duration, Utc};
 use crossdock_store::ApiKeyRecord;
@@ -159,7 +160,7 @@ pub async fn create_key(
 )]
 pub async fn rotate_key(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    PathText(id): PathText,
     JsonBody(body): JsonBody<RotateKeyBody>,
 ) -> Result<Json<KeyWithSecret>, ApiError> {
     let overlap = body.overlap_secs.unwrap_or(DEFAULT_ROTATION_OVERLAP_SECS);
@@ -198,7 +199,7 @@ pub async fn rotate_key(
     ),
     security(("api_key" = ["admin"]))
 )]
-pub async fn revoke_key(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<KeyView>, ApiError> {
+pub async fn revoke_key(State(state): State<AppState>, PathText(id): PathText) -> Result<Json<KeyView>, ApiError> {
     let record = existing(&state, &id).await?;
     let now = Utc::now();
     state.store.revoke_api_key(&record.id, now).await?;

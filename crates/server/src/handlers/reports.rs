@@ -3,11 +3,10 @@
 //! rules live in `crossdock_engine::{tax, reconcile}`; these handlers read the store and answer.
 
 use super::common::{ReadProblems, WriteProblems};
-use crate::json::JsonBody;
+use crate::json::{JsonBody, RawBody};
 use crate::params::{QueryParams, idempotency_key};
 use crate::problem::ApiError;
 use crate::{AppState, auth::Actor};
-use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -114,7 +113,7 @@ pub async fn get_tax_report(
 pub async fn reconcile_erp_export(
     State(state): State<AppState>,
     RawQuery(raw): RawQuery,
-    body: Bytes,
+    RawBody(body): RawBody,
 ) -> Result<Json<ErpReconciliation>, ApiError> {
     let query = QueryParams::parse(raw.as_deref(), &["from", "to"])?;
     let period = period(&query)?;

@@ -83,3 +83,37 @@ async fn edi_partner_names_cannot_leave_the_folder_root() {
         assert!(!crossdock_connect::edi::is_plain_folder_name(bad), "{bad:?}");
     }
 }
+
+/// Path parameters that do not decode to UTF-8 and bodies over the limit on the routes that take raw text
+/// (X12, CSV) or a plain id: problem documents naming what is wrong, like every other refusal.
+#[tokio::test]
+async fn bad_path_bytes_and_oversize_raw_bodies_are_problems() {
+    let mut t = test_state().await;
+    t.state.body_limit = 64;
+    let config = serde_json::from_value(json!({
+        "local": { "isa_qualifier": "ZZ", "isa_id": "CROSSDOCK", "gs_id": "CROSSDOCK" },
+        "partners": [{ "id": "acme", "isa_qualifier": "ZZ", "isa_id": "BUYER", "gs_id": "BUYER" }]
+    }))
+    .unwrap();
+    t.state.edi = Some(Arc::new(config));
+    for (method, path, parameter) in [
+        (Method::GET, "/v1/dead-letters/%FF", "id"),
+        (Method::POST, "/v1/dead-letters/%FF/replay", "id"),
+        (Method::POST, "/v1/dead-letters/%FF/discard", "id"),
+        (Method::POST, "/v1/keys/%FF/rotate", "id"),
+        (Method::POST, "/v1/keys/%FF/revoke", "id"),
+        (Method::GET, "/v1/edi/interchanges/%FF", "id"),
+        (Method::POST, "/v1/edi/%FF", "partner"),
+        (Method::POST, "/v1/inbound/%FF", "system"),
+        (Method::GET, "/v1/orders/%FF", "id"),
+    ] {
+        let reply = call(&t.state, request(method, path, Some(&t.admin), None)).await;
+        assert_eq!(reply.problem(400, "invalid_parameter")["parameter"], parameter, "{path}: {}", reply.body);
+    }
+    let big = "x".repeat(65);
+    for path in ["/v1/edi/acme", "/v1/reconciliation/erp"] {
+        let mut req = request(Method::POST, path, Some(&t.admin), None);
+        *req.body_mut() = axum::body::Body::from(big.clone());
+        call(&t.state, req).await.problem(413, "body_too_large");
+    }
+}

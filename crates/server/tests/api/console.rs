@@ -63,6 +63,15 @@ fn between<'a>(body: &'a str, start: &str, end: &str) -> &'a str {
 
 /// Signs in with `key`; returns the session cookie (`name=value`) and the page's CSRF token.
 async fn sign_in(state: &AppState, key: &str) -> (String, String) {
+    let session = open_session(state, key).await;
+    let overview = send(state, get("/console", Some(&session))).await;
+    assert_eq!(overview.status, 200, "{}", overview.body);
+    let csrf = between(&overview.body, "\"X-CSRF-Token\": \"", "\"").to_string();
+    (session, csrf)
+}
+
+/// Signs in with `key` through the form; returns the session cookie (`name=value`).
+async fn open_session(state: &AppState, key: &str) -> String {
     let form = send(state, get("/console/login", None)).await;
     assert_eq!(form.status, 200, "{}", form.body);
     let (login_cookie, _) = set_cookie(&form, "cdk_console_login");
@@ -70,11 +79,15 @@ async fn sign_in(state: &AppState, key: &str) -> (String, String) {
     let signed =
         send(state, post("/console/login", Some(login_cookie), None, &format!("csrf={token}&key={key}"))).await;
     assert_eq!((signed.status, signed.location.as_deref()), (303, Some("/console")), "{}", signed.body);
-    let session = set_cookie(&signed, "cdk_console").0.to_string();
-    let overview = send(state, get("/console", Some(&session))).await;
-    assert_eq!(overview.status, 200, "{}", overview.body);
-    let csrf = between(&overview.body, "\"X-CSRF-Token\": \"", "\"").to_string();
-    (session, csrf)
+    set_cookie(&signed, "cdk_console").0.to_string()
+}
+
+/// Signs in with `key` and returns the body of page `path` (which must answer 200).
+pub async fn page_as(state: &AppState, key: &str, path: &str) -> String {
+    let session = open_session(state, key).await;
+    let page = send(state, get(path, Some(&session))).await;
+    assert_eq!(page.status, 200, "{path}: {}", page.body);
+    page.body
 }
 
 #[tokio::test]
@@ -228,6 +241,69 @@ async fn a_revoked_key_ends_its_sessions() {
     tokio::time::sleep(t.state.key_cache_ttl).await;
     let page = send(&t.state, get("/console", Some(&session))).await;
     assert_eq!((page.status, page.location.as_deref()), (303, Some("/console/login")));
+}
+
+#[tokio::test]
+async fn responses_carry_the_security_headers() {
+    let t = test_state().await;
+    let login = call(&t.state, get("/console/login", None)).await;
+    assert_eq!(login.status, 200);
+    for (name, value) in [
+        ("x-content-type-options", "nosniff"),
+        ("content-security-policy", "frame-ancestors 'none'"),
+        ("x-frame-options", "DENY"),
+        ("cache-control", "no-store"),
+    ] {
+        assert_eq!(login.header(name), Some(value), "{name} on the sign-in page");
+    }
+    let asset = call(&t.state, get("/console/assets/htmx.min.js", None)).await;
+    assert_eq!(asset.header("cache-control"), Some("public, max-age=3600"), "assets keep their caching");
+    assert_eq!(asset.header("x-content-type-options"), Some("nosniff"));
+
+    let orders = call(&t.state, request(Method::GET, "/v1/orders", Some(&t.admin), None)).await;
+    assert_eq!(orders.status, 200);
+    assert_eq!(orders.header("x-content-type-options"), Some("nosniff"));
+    assert_eq!(orders.header("cache-control"), Some("no-store"), "API answers may carry PII");
+    let refused = call(&t.state, request(Method::GET, "/v1/orders", None, None)).await;
+    assert_eq!((refused.status.as_u16(), refused.header("x-content-type-options")), (401, Some("nosniff")));
+}
+
+#[tokio::test]
+async fn the_inventory_page_sums_huge_counts_without_overflow() {
+    let t = test_state().await;
+    for location in ["wh-1", "wh-2"] {
+        let count = serde_json::json!({"sku": "SKU-MAX", "location": location, "counted": i64::MAX});
+        let reply = call(&t.state, request(Method::POST, "/v1/inventory/counts", Some(&t.admin), Some(&count))).await;
+        assert_eq!(reply.status, 200, "{}", reply.body);
+    }
+    // A key that cannot read the KPIs: the overview sums the counts in the engine (not this page's concern).
+    let viewer = make_key(t.state.store.as_ref(), &["inventory:read"]).await;
+    let page = page_as(&t.state, &viewer, "/console/inventory").await;
+    assert!(page.contains("SKU-MAX") && page.contains(&i64::MAX.to_string()), "{page}");
+}
+
+#[tokio::test]
+async fn a_rotation_ends_the_sessions_of_the_retired_secret() {
+    let t = test_state().await;
+    let key = make_key(t.state.store.as_ref(), &["kpis:read"]).await;
+    let id = crossdock_server::auth::parse_key(&key).unwrap().0.to_string();
+    let rotate = |overlap: u64| {
+        let body = serde_json::json!({"overlap_secs": overlap});
+        call(&t.state, request(Method::POST, &format!("/v1/keys/{id}/rotate"), Some(&t.admin), Some(&body)))
+    };
+    // With an overlap the old secret still works, and so does its session.
+    let (session, _) = sign_in(&t.state, &key).await;
+    let rotated = rotate(3600).await;
+    assert_eq!(rotated.status, 200, "{}", rotated.body);
+    assert_eq!(send(&t.state, get("/console", Some(&session))).await.status, 200, "within the overlap");
+    // The new secret signs in; rotating again with no overlap retires both older secrets at once.
+    let newer = rotated.body["secret"].as_str().unwrap().to_string();
+    let (newer_session, _) = sign_in(&t.state, &newer).await;
+    assert_eq!(rotate(0).await.status, 200);
+    for session in [&session, &newer_session] {
+        let page = send(&t.state, get("/console", Some(session))).await;
+        assert_eq!((page.status, page.location.as_deref()), (303, Some("/console/login")));
+    }
 }
 
 #[tokio::test]

@@ -55,7 +55,9 @@ pub async fn dead_letters(store: &dyn Store, subscription: &str, system: &str, o
                 let outcome = if d.event.seq % 2 == 1 {
                     DeliveryOutcome::Dead {
                         error: "http 400".into(),
-                        request: Some(json!({"transport": "http", "body": {"seq": d.event.seq}})),
+                        // The mapped body carries the customer's name, as a real one would.
+                        request: Some(json!({"transport": "http",
+                                             "body": {"seq": d.event.seq, "ship_to": {"name": "Ada Lovelace"}}})),
                         response: Some(json!({"status": 400, "body": "unknown sku"})),
                     }
                 } else {

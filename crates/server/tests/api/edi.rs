@@ -82,8 +82,14 @@ async fn a_posted_850_is_received_acknowledged_and_listed() {
     let one =
         call(&t.state, request(Method::GET, &format!("/v1/edi/interchanges/{inbound_id}"), Some(&reader), None)).await;
     assert_eq!(one.status, 200);
-    assert!(one.body["raw"].as_str().unwrap().starts_with("ISA*00*"));
+    // The raw X12 names people and addresses (N1/N3/N4): withheld from a key without pii:read.
+    assert_eq!(one.body["raw"], "[requires pii:read]", "{}", one.body);
     assert_eq!(one.body["ack_control"], "000000001");
+    let pii_reader = make_key(t.state.store.as_ref(), &["edi:read", "pii:read"]).await;
+    let path = format!("/v1/edi/interchanges/{inbound_id}");
+    let plain = call(&t.state, request(Method::GET, &path, Some(&pii_reader), None)).await;
+    let raw = plain.body["raw"].as_str().unwrap();
+    assert!(raw.starts_with("ISA*00*") && raw.contains("N3*4100 INDUSTRIAL PKWY"), "{}", plain.body);
     let missing = call(&t.state, request(Method::GET, "/v1/edi/interchanges/999", Some(&reader), None)).await;
     missing.problem(404, "interchange_not_found");
 

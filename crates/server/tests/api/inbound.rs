@@ -198,6 +198,38 @@ async fn shopify_style_body_hmac_with_the_shipped_mapping() {
     assert_eq!(event_count(&t).await, events);
 }
 
+/// The body HMAC signs the body only: an `Idempotency-Key` header is not covered, so a captured body sent
+/// again under a new one is still the same message, a replay that changes nothing.
+#[tokio::test]
+async fn a_body_hmac_message_resent_under_a_new_idempotency_key_is_a_replay() {
+    let (t, _dir) = hub().await;
+    let fixture = mappings().join("fixtures/shopify_order_to_place_order/usd_order.input.json");
+    let body = std::fs::read(&fixture).unwrap();
+    let signature = sign_body_base64(&SigningKey::parse(SHOPIFY_SECRET).unwrap(), &body);
+    let request = |idempotency_key: &str| {
+        Request::post("/v1/inbound/shopify")
+            .header("content-type", "application/json")
+            .header("x-shopify-hmac-sha256", signature.clone())
+            .header("idempotency-key", idempotency_key)
+            .body(Body::from(body.clone()))
+            .unwrap()
+    };
+    let first = send(&t, request("capture-1")).await;
+    assert_eq!(first.status, 200, "{}", first.body);
+    assert_eq!(first.header("idempotent-replayed"), None);
+    let events = event_count(&t).await;
+
+    let resent = send(&t, request("attacker-2")).await;
+    assert_eq!(resent.status, 200, "{}", resent.body);
+    assert_eq!(resent.header("idempotent-replayed"), Some("true"), "{}", resent.body);
+    assert_eq!(event_count(&t).await, events, "nothing changes the second time");
+    let filter = crossdock_store::AuditFilter { actor: Some("system:shopify".into()), ..Default::default() };
+    let keys: Vec<_> =
+        t.state.store.audit_entries(&filter).await.unwrap().into_iter().map(|e| e.fields.idempotency_key).collect();
+    assert_eq!(keys.len(), 2);
+    assert!(keys.iter().all(|k| *k == keys[0] && k.starts_with("inbound:shopify:sha256:")), "{keys:?}");
+}
+
 /// The warehouse's answer to a cancel request arrives as a signed webhook mapped to `AnswerCancelRequest`.
 #[tokio::test]
 async fn a_cancel_answer_comes_back_through_an_inbound_webhook() {

@@ -143,3 +143,38 @@ async fn erasure_without_a_master_key_is_a_conflict() {
         .await
         .problem(409, "pii_not_configured");
 }
+
+/// A dead letter's kept request and response hold the mapped body (names, addresses): withheld whole from a
+/// key without pii:read, in the API and in the console.
+#[tokio::test]
+async fn dead_letter_bodies_need_pii_read() {
+    let t = test_state().await;
+    let store = t.state.store.as_ref();
+    crate::dead_letters::dead_letters(store, "to-erp", "erp", 2).await;
+    let reader = make_key(store, &["dlq:read"]).await;
+    let pii_reader = make_key(store, &["dlq:read", "pii:read"]).await;
+    let refused = get(&t.state, &reader, "/v1/dead-letters?error=http%20400").await.body["items"][0]["id"].clone();
+    let path = format!("/v1/dead-letters/{refused}");
+
+    let masked = get(&t.state, &reader, &path).await;
+    assert_eq!(masked.status, 200, "{}", masked.body);
+    assert_eq!(masked.body["last_request"], "[requires pii:read]");
+    assert_eq!(masked.body["last_response"], "[requires pii:read]");
+    assert!(!masked.body.to_string().contains("Ada"), "{}", masked.body);
+    let listed = get(&t.state, &reader, "/v1/dead-letters").await;
+    assert!(!listed.body.to_string().contains("Ada"), "{}", listed.body);
+
+    let plain = get(&t.state, &pii_reader, &path).await;
+    assert_eq!(plain.body["last_request"]["body"]["ship_to"]["name"], "Ada Lovelace", "{}", plain.body);
+    assert_eq!(plain.body["last_response"]["status"], 400);
+
+    // The console's page of the same dead letter.
+    let page = |key: String| {
+        let state = t.state.clone();
+        let path = format!("/console/dead-letters/{refused}");
+        async move { crate::console::page_as(&state, &key, &path).await }
+    };
+    let shown = page(reader).await;
+    assert!(shown.contains("[requires pii:read]") && !shown.contains("Ada"), "{shown}");
+    assert!(page(pii_reader).await.contains("Ada Lovelace"));
+}

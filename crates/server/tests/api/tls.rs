@@ -89,6 +89,16 @@ async fn serve_tls_answers_https_with_the_configured_certificate_only() {
     let events = client.get(format!("https://localhost:{port}/v1/events")).bearer_auth(&admin).send().await.unwrap();
     assert_eq!(events.status(), 200);
 
+    // Over HTTPS too, the audit trail records the client's address.
+    let mut order = crate::helpers::order_body("ext-tls-1");
+    order["id"] = json!("o-tls-1");
+    let placed = client.post(format!("https://127.0.0.1:{port}/v1/orders")).bearer_auth(&admin).json(&order);
+    assert_eq!(placed.send().await.unwrap().status(), 201);
+    let audit = client.get(format!("https://127.0.0.1:{port}/v1/audit?aggregate=order:o-tls-1")).bearer_auth(&admin);
+    let audit: serde_json::Value = audit.send().await.unwrap().json().await.unwrap();
+    let source = audit["items"][0]["source"].as_str().unwrap_or_default();
+    assert!(source.starts_with("127.0.0.1:"), "{audit}");
+
     // A client that does not trust the CA refuses the certificate; plain HTTP gets no answer.
     install_default_crypto_provider();
     let stranger = reqwest::Client::builder().no_proxy().build().unwrap();
