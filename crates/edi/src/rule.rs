@@ -91,6 +91,9 @@ rules! {
     SegmentOutsideGroup => "segment-outside-group", Ta1("024");
     /// A GS segment lacks a required element or has a malformed one.
     GsElementValue => "gs-element-value", Gr("6");
+    /// GS06 repeats the control number of an earlier group in the same interchange (a 997, written as
+    /// 004010 whose list lacks 19, reports it as 6).
+    GroupControlNotUnique => "group-control-not-unique", Gr("19");
     /// The input or interchange ended before the GE that closes a group.
     GeMissing => "ge-missing", Gr("3");
     /// GE02 differs from GS06.
@@ -109,6 +112,8 @@ rules! {
     StElementValue => "st-element-value", St("6");
     /// ST02 is missing or not a 4 to 9 character control number.
     StControlValue => "st-control-value", St("7");
+    /// ST02 repeats the control number of an earlier set in the same functional group.
+    SetControlNotUnique => "set-control-not-unique", St("23");
     /// A segment id is not 2 or 3 upper-case letters or digits.
     InvalidSegmentId => "invalid-segment-id", Sg("1");
     /// The last segment of the input has no segment terminator.
@@ -129,8 +134,8 @@ rules! {
     LoopRepeatExceeded => "loop-repeat-exceeded", Sg("4");
     /// An HL segment repeats an HL01 id or names (in HL02) a parent that is not an earlier HL.
     HierarchyInvalid => "hierarchy-invalid", El("7");
-    /// A segment has more elements than its definition.
-    TooManyElements => "too-many-elements", Sg("8");
+    /// A segment has more elements than its definition (reported at the first position past them).
+    TooManyElements => "too-many-elements", El("3");
     /// A mandatory element is empty or absent.
     MandatoryElementMissing => "mandatory-element-missing", El("1");
     /// A conditional element is required by a syntax note (P, R, C, L) and absent.
@@ -149,8 +154,9 @@ rules! {
     InvalidDate => "invalid-date", El("8");
     /// A TM element is not a valid HHMM[SS[d..]] time.
     InvalidTime => "invalid-time", El("9");
-    /// An element has more components than its composite definition, or components where none are allowed.
-    TooManyComponents => "too-many-components", El("3");
+    /// An element has more components than its composite definition, or components where none are allowed
+    /// (a 997, written as 004010 whose list lacks 13, reports it as 6).
+    TooManyComponents => "too-many-components", El("13");
 }
 
 impl std::fmt::Display for Rule {

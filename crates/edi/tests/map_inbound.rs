@@ -5,7 +5,7 @@
 mod common;
 
 use crossdock_edi::map::{ShipmentConfirmation, inventory_counts, place_order, shipment_confirmation};
-use crossdock_edi::{Canonical, InboundOptions, TransactionSet, parse, to_canonical};
+use crossdock_edi::{Canonical, InboundOptions, Mode, TransactionSet, parse, to_canonical, validate_with_schemas};
 use crossdock_model::{Command, LineId, LocationId, Money, PlaceOrder, Sku};
 
 const ISA: &str =
@@ -250,4 +250,76 @@ fn inventory_advice_becomes_counts() {
     assert!(matches!(&mapped[0].canonical, Some(Canonical::Inventory { commands }) if commands.len() == 2));
     let unsupported = to_canonical(wrap("IN", "810", &["BIG*20260709*1"]).as_bytes(), &opts()).expect("parses");
     assert_eq!(unsupported[0].errors[0].message, "set 810 has no inbound mapping (850, 945 and 846 have)");
+}
+
+/// A segment padded with empty elements passes validation (trailing empty elements are not data)
+/// and must still map in linear time: product ids are read from one split of the segment and no
+/// further than its defined elements. 200,000 separators are enough that reading each pair by
+/// walking the segment again (the former code: ~2·10^10 element steps per segment) runs for
+/// minutes, which the CI job's time limit catches; the results are asserted, never the time.
+#[test]
+fn segments_padded_with_empty_elements_map_in_linear_time() {
+    let pad = "*".repeat(200_000);
+    let po1 = format!("PO1*1*3*EA*1.25**VN*SKU1{pad}");
+    let body =
+        ["BEG*00*SA*PO-1**20260709", "N1*ST*Dock*92*0001", "N3*1 Main St", "N4*Columbus*OH*43215", &po1, "CTT*1"];
+    let input = wrap("PO", "850", &body);
+    let report = validate_with_schemas(input.as_bytes(), Mode::Strict);
+    assert!(report.is_valid(), "{:?}", report.issues);
+    let po = order(&input);
+    let lines: Vec<(&str, u32, i64)> =
+        po.lines.iter().map(|l| (l.sku.as_str(), l.quantity.get(), l.unit_price.amount_minor)).collect();
+    assert_eq!(lines, [("SKU1", 3, 125)]);
+
+    let w12 = format!("W12*CC*2*2*0*EA**VN*A{pad}");
+    let body = ["W06*F*ORD-1*20260710*SHP-9", "N1*SF*Main DC*92*DC1", "W27*M*UPSN", "LX*1", &w12, "W03*2*10*LB"];
+    let c = shipment_confirmation(&set_of(&wrap("SW", "945", &body)), &opts()).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!((c.lines[0].sku.as_ref().map(Sku::as_str), c.lines[0].quantity.get()), (Some("A"), 2));
+
+    let lin = format!("LIN**VN*B{pad}");
+    let body = ["BIA*00*MM*INV-1*20260709", "N1*WH*Main DC*92*DC1", &lin, "QTY*17*42*EA"];
+    let counts = inventory_counts(&set_of(&wrap("IB", "846", &body)), &opts()).unwrap_or_else(|e| panic!("{e}"));
+    assert!(matches!(&counts[..], [Command::CountInventory { sku, counted: 42, .. }] if sku.as_str() == "B"));
+}
+
+/// Product id pairs past a segment's defined elements are not data the mapping reads.
+#[test]
+fn product_ids_past_the_defined_elements_are_not_read() {
+    // PO1 defines 25 elements: ten pairs at 06..25; a pair at 26/27 is beyond them.
+    let po1 = format!("PO1*1*1*EA*1{}*VN*LATE", "*".repeat(21));
+    let body = ["BEG*00*SA*PO-1**20260709", "N1*ST*Dock*92*1", "N3*1 Main St", "N4*Columbus*OH*43215", &po1];
+    let errors = place_order(&set_of(&wrap("PO", "850", &body)), &opts()).expect_err("no sku").0;
+    assert!(errors[0].message.starts_with("PO1 has no product id"), "{}", errors[0]);
+}
+
+/// With or without rounding, a PO104 that is negative or too large for minor units is an error
+/// naming the PO1 and PO104; no line is dropped without one.
+#[test]
+fn negative_and_oversized_prices_are_refused_by_name() {
+    let head = ["BEG*00*SA*PO-9**20260709", "N1*ST*Dock*92*1", "N3*1 Main St", "N4*Columbus*OH*43215"];
+    for round in [false, true] {
+        let mut o = opts();
+        o.round_prices = round;
+        let mut body = head.to_vec();
+        body.extend(["PO1*1*1*EA*-1.005**UP*1", "PO1*2*1*EA*99999999999999999**UP*2", "PO1*3*1*EA*-0.001**UP*3"]);
+        let errors = place_order(&set_of(&wrap("PO", "850", &body)), &o).expect_err("refused").0;
+        let shown: Vec<String> = errors.iter().map(ToString::to_string).collect();
+        assert_eq!(
+            shown,
+            [
+                "850 0001: segment 7 (PO104): PO104 \"-1.005\" is negative",
+                "850 0001: segment 8 (PO104): PO104 \"99999999999999999\" is too large in USD",
+                "850 0001: segment 9 (PO104): PO104 \"-0.001\" is negative",
+            ],
+            "round_prices: {round}"
+        );
+    }
+    // Rounding carries any number of decimals, large values included, instead of dropping the line.
+    let mut o = opts();
+    o.round_prices = true;
+    let mut body = head.to_vec();
+    body.extend(["PO1*1*1*EA*99999999999.999**UP*1", "PO1*2*1*EA*1.123456789**UP*2"]);
+    let po = place_order(&set_of(&wrap("PO", "850", &body)), &o).unwrap_or_else(|e| panic!("{e}"));
+    let prices: Vec<i64> = po.lines.iter().map(|l| l.unit_price.amount_minor).collect();
+    assert_eq!(prices, [10_000_000_000_000, 112]);
 }

@@ -281,17 +281,18 @@ fn availability_846_round_trips_to_counts() {
 
 #[test]
 fn invalid_output_is_refused() {
-    let mut bad = order();
-    bad.ship_to.name = "x".repeat(61);
-    let set = po_ack_855(&bad, &[], NaiveDate::from_ymd_opt(2026, 7, 10).expect("date"), &OutboundOptions::default())
+    // Identifiers and codes are never rewritten: one too long, or holding a delimiter, is refused.
+    let mut long = order();
+    long.lines[0].sku = Sku::new("x".repeat(49)).expect("sku");
+    let set = po_ack_855(&long, &[], NaiveDate::from_ymd_opt(2026, 7, 10).expect("date"), &OutboundOptions::default())
         .expect("builds");
     let at = Utc.with_ymd_and_hms(2026, 7, 10, 14, 30, 0).single().expect("time");
     let err =
         write_interchange(&envelope(Version::V4010, Delimiters::DEFAULT), &[set], &mut ControlNumbers::after(0, 0), at)
-            .expect_err("N102 is at most 60 characters");
+            .expect_err("PO107 is at most 48 characters");
     assert!(err.to_string().contains("element-too-long"), "{err}");
     let mut star = order();
-    star.ship_to.city = "A*B".into();
+    star.external_id = ExternalId::new("PO*1").expect("po");
     let set = po_ack_855(&star, &[], NaiveDate::from_ymd_opt(2026, 7, 10).expect("date"), &OutboundOptions::default())
         .expect("builds");
     let err =
@@ -300,6 +301,52 @@ fn invalid_output_is_refused() {
     assert!(err.to_string().contains("contains delimiter"), "{err}");
 }
 
+/// Names and addresses the hub accepted are fitted to their X12 elements instead of stopping the
+/// document: delimiters become spaces, lengths are cut on character boundaries (counted in bytes,
+/// as the schemas count them), a spelled-out region is left out of N402, and a long street
+/// continues in N302 and a second N3.
+#[test]
+fn addresses_are_fitted_to_their_elements() {
+    let mut o = order();
+    let name = format!("Attn: Dock {}", "é".repeat(30)); // 71 bytes, 41 characters
+    o.ship_to.name = name.clone();
+    o.ship_to.line1 = "Unit 4: 1200 Very Long Industrial Parkway Northwest Extension Building C".into();
+    o.ship_to.line2 = Some("Receiving Door 12, Attn: Receiving".into());
+    o.ship_to.city = "Ottawa".into();
+    o.ship_to.region = Some("Ontario".into());
+    o.ship_to.postal_code = "K1A 0B1".into();
+    o.ship_to.country = Country::new("CA").expect("country");
+    let day = NaiveDate::from_ymd_opt(2026, 7, 10).expect("date");
+    let set = po_ack_855(&o, &[], day, &OutboundOptions::default()).expect("builds");
+    let at = Utc.with_ymd_and_hms(2026, 7, 10, 14, 30, 0).single().expect("time");
+    for d in [Delimiters::DEFAULT, Delimiters::new(b'*', b'>', Some(b'^'), b'~')] {
+        let bytes = write_interchange(
+            &envelope(Version::V5010, d),
+            std::slice::from_ref(&set),
+            &mut ControlNumbers::after(0, 0),
+            at,
+        )
+        .unwrap_or_else(|e| panic!("{d:?}: {e}"));
+        let text = String::from_utf8(bytes).expect("utf-8");
+        let lines = body_lines(&text);
+        let party: Vec<&str> = lines.iter().map(String::as_str).filter(|l| l.starts_with('N')).collect();
+        // 60 bytes: "Attn  Dock " (11) and 24 "é" (48) is 59; the 25th would split at byte 60.
+        let fitted_name = format!("Attn{}Dock {}", if d.component == Some(b':') { "  " } else { ": " }, "é".repeat(24));
+        let street = if d.component == Some(b':') { "Unit 4  1200" } else { "Unit 4: 1200" };
+        let attn = if d.component == Some(b':') { "Attn  Receiving" } else { "Attn: Receiving" };
+        assert_eq!(
+            party,
+            [
+                format!("N1*ST*{fitted_name}"),
+                format!("N3*{street} Very Long Industrial Parkway Northwest*Extension Building C"),
+                format!("N3*Receiving Door 12, {attn}"),
+                "N4*Ottawa**K1A 0B1*CA".to_string(),
+            ],
+            "{d:?}"
+        );
+    }
+    assert!(name.len() > 60);
+}
 /// A 3PL's 945 for a 940 it received: every W01 shipped in full, echoing the N9*LI line ids.
 fn warehouse_answers(order_940: &str) -> String {
     let doc = parse(order_940.as_bytes()).expect("parses");

@@ -3,7 +3,7 @@
 
 use crossdock_edi::EdiConfig;
 use crossdock_edi::pipeline::{InboundError, InboundIssue, Outcome, idempotency_key, identify_partner, plan_inbound};
-use crossdock_edi::{ControlNumbers, Mode, validate_with_schemas};
+use crossdock_edi::{ControlNumbers, Mode, Rule, validate_with_schemas};
 use crossdock_model::Command;
 
 fn config() -> EdiConfig {
@@ -17,20 +17,35 @@ fn config() -> EdiConfig {
     .expect("config")
 }
 
-fn po_850(pos: &[&str]) -> Vec<u8> {
-    let mut out =
-        "ISA*00*          *00*          *ZZ*BUYER          *ZZ*CROSSDOCK      *260709*1200*U*00401*000000042*0*P*>~\
-                   GS*PO*BUYER*CROSSDOCK*20260709*1200*42*X*004010~"
-            .to_string();
-    for (n, po) in pos.iter().enumerate() {
-        let st = format!("{:04}", n + 1);
-        out.push_str(&format!(
-            "ST*850*{st}~BEG*00*SA*{po}**20260709~N1*ST*ACME DC 7*92*0007~N3*4100 INDUSTRIAL PKWY~\
-             N4*COLUMBUS*OH*43215*US~PO1*1*2*EA*9.25**VN*SKU-1~CTT*1~SE*8*{st}~"
-        ));
+/// One 850 (ST through SE) with control number `st` for PO number `po`.
+fn order_set(st: &str, po: &str) -> String {
+    format!(
+        "ST*850*{st}~BEG*00*SA*{po}**20260709~N1*ST*ACME DC 7*92*0007~N3*4100 INDUSTRIAL PKWY~\
+         N4*COLUMBUS*OH*43215*US~PO1*1*2*EA*9.25**VN*SKU-1~CTT*1~SE*8*{st}~"
+    )
+}
+
+/// An interchange from acme with ISA13 `isa13` (9 characters, as written) and groups of
+/// (GS06, [(ST02, PO number)]).
+fn interchange(isa13: &str, groups: &[(&str, &[(&str, &str)])]) -> Vec<u8> {
+    let mut out = format!(
+        "ISA*00*          *00*          *ZZ*BUYER          *ZZ*CROSSDOCK      *260709*1200*U*00401*{isa13}*0*P*>~"
+    );
+    for (gs06, sets) in groups {
+        out.push_str(&format!("GS*PO*BUYER*CROSSDOCK*20260709*1200*{gs06}*X*004010~"));
+        for (st, po) in sets.iter() {
+            out.push_str(&order_set(st, po));
+        }
+        out.push_str(&format!("GE*{}*{gs06}~", sets.len()));
     }
-    out.push_str(&format!("GE*{}*42~IEA*1*000000042~", pos.len()));
+    out.push_str(&format!("IEA*{}*{}~", groups.len(), isa13.trim()));
     out.into_bytes()
+}
+
+fn po_850(pos: &[&str]) -> Vec<u8> {
+    let controls: Vec<String> = (1..=pos.len()).map(|n| format!("{n:04}")).collect();
+    let sets: Vec<(&str, &str)> = controls.iter().map(String::as_str).zip(pos.iter().copied()).collect();
+    interchange("000000042", &[("42", &sets)])
 }
 
 #[test]
@@ -88,4 +103,99 @@ fn envelope_faults_are_answered_with_a_ta1_and_nothing_is_submitted() {
     let ack = plan.acknowledgement(&mut ControlNumbers::after(0, 0), chrono::Utc::now()).expect("an ack");
     let ack = String::from_utf8(ack).unwrap();
     assert!(ack.contains("TA1*000000042*260709*1200*R*001"), "{ack}");
+}
+
+fn po_numbers(plan: &crossdock_edi::pipeline::InboundPlan) -> Vec<(String, String)> {
+    plan.commands
+        .iter()
+        .map(|c| match &c.command {
+            Command::PlaceOrder(p) => (c.idempotency_key.clone(), p.external_id.as_str().to_string()),
+            other => panic!("not an order: {other:?}"),
+        })
+        .collect()
+}
+
+fn rules(plan: &crossdock_edi::pipeline::InboundPlan) -> Vec<Rule> {
+    plan.issues.iter().filter_map(|i| if let InboundIssue::Validation(v) = i { Some(v.rule) } else { None }).collect()
+}
+
+/// GS06 must be unique in the interchange: the second group with the same number is rejected and
+/// says so (AK9*R with AK905 6 in a 997, whose 004010 list lacks 19), instead of its sets being
+/// matched to the first group's and mapped under the same keys. A lenient partner's repeat is a
+/// warning, and its sets are mapped under keys of their own.
+#[test]
+fn a_repeated_group_control_number_rejects_that_group_and_says_so() {
+    let c = config();
+    let input = interchange("000000042", &[("42", &[("0001", "PO1")]), ("42", &[("0001", "PO2")])]);
+    let plan = plan_inbound(&input, &c.partners[0], chrono::Utc::now());
+    assert_eq!(rules(&plan), [Rule::GroupControlNotUnique]);
+    assert_eq!(po_numbers(&plan), [("edi:acme:000000042:42:0001".to_string(), "PO1".to_string())]);
+    assert_eq!(plan.set_counts(), (2, 1), "the second group's set is counted, not accepted");
+    let ack = plan.acknowledgement(&mut ControlNumbers::after(0, 0), chrono::Utc::now()).expect("a 997");
+    let text = String::from_utf8(ack.clone()).unwrap();
+    assert!(text.contains("AK9*A*1*1*1~") && text.contains("AK9*R*1*1*1*6~"), "{text}");
+    assert!(validate_with_schemas(&ack, Mode::Strict).is_valid(), "the 997 itself is valid: {text}");
+    let mut five = c.partners[0].clone();
+    five.acks.send = "999".into();
+    let plan = plan_inbound(&input, &five, chrono::Utc::now());
+    let ack = plan.acknowledgement(&mut ControlNumbers::after(0, 0), chrono::Utc::now()).expect("a 999");
+    assert!(String::from_utf8_lossy(&ack).contains("AK9*R*1*1*1*19~"));
+    let mut lenient = c.partners[0].clone();
+    lenient.lenient = true;
+    let plan = plan_inbound(&input, &lenient, chrono::Utc::now());
+    assert!(plan.report.is_valid() && rules(&plan) == [Rule::GroupControlNotUnique], "{:?}", plan.issues);
+    let keys: Vec<String> = po_numbers(&plan).into_iter().map(|(k, po)| format!("{k} {po}")).collect();
+    assert_eq!(keys, ["edi:acme:000000042:42:0001 PO1", "edi:acme:000000042:42.2:0001 PO2"]);
+}
+
+/// ST02 must be unique in the group: the repeat is rejected with AK5 code 23, and only the first
+/// is submitted (the two would otherwise share one idempotency key). Real files do repeat ST02
+/// (the corpus has one), so a lenient partner's repeat is accepted with AK5*E*23 and mapped under
+/// a key of its own.
+#[test]
+fn a_repeated_set_control_number_rejects_that_set_with_code_23() {
+    let c = config();
+    let input = interchange("000000042", &[("42", &[("0001", "PO1"), ("0001", "PO2")])]);
+    let plan = plan_inbound(&input, &c.partners[0], chrono::Utc::now());
+    assert_eq!(rules(&plan), [Rule::SetControlNotUnique]);
+    assert_eq!(po_numbers(&plan), [("edi:acme:000000042:42:0001".to_string(), "PO1".to_string())]);
+    assert_eq!(plan.set_counts(), (2, 1));
+    let ack = plan.acknowledgement(&mut ControlNumbers::after(0, 0), chrono::Utc::now()).expect("a 997");
+    let text = String::from_utf8(ack).unwrap();
+    assert!(text.contains("AK2*850*0001~AK5*A~AK2*850*0001~AK5*R*23~AK9*P*2*2*1~"), "{text}");
+    let mut lenient = c.partners[0].clone();
+    lenient.lenient = true;
+    let plan = plan_inbound(&input, &lenient, chrono::Utc::now());
+    let keys: Vec<String> = po_numbers(&plan).into_iter().map(|(k, po)| format!("{k} {po}")).collect();
+    assert_eq!(keys, ["edi:acme:000000042:42:0001 PO1", "edi:acme:000000042:42:0001.2 PO2"]);
+    let ack = plan.acknowledgement(&mut ControlNumbers::after(0, 0), chrono::Utc::now()).expect("a 997");
+    assert!(String::from_utf8_lossy(&ack).contains("AK2*850*0001~AK5*E*23~AK9*E*2*2*2~"));
+}
+
+/// A space-padded ISA13 (tolerated by a lenient partner) no longer makes every set unmatched.
+#[test]
+fn sets_of_an_interchange_with_a_padded_isa13_are_mapped() {
+    let mut lenient = config().partners[0].clone();
+    lenient.lenient = true;
+    let input = interchange("42       ", &[("42", &[("0001", "PO1"), ("0002", "PO2")])]);
+    let plan = plan_inbound(&input, &lenient, chrono::Utc::now());
+    assert!(plan.report.is_valid(), "{:?}", plan.report.issues);
+    let keys: Vec<String> = po_numbers(&plan).into_iter().map(|(k, _)| k).collect();
+    assert_eq!(keys, ["edi:acme:42:42:0001", "edi:acme:42:42:0002"]);
+    assert_eq!(plan.set_counts(), (2, 2));
+}
+
+/// An error inside a composite (REF04, C040) is acknowledged with AK401 as components joined by the
+/// file's own component separator, even when that is `:`; before, the 997 could not be written.
+#[test]
+fn a_fault_inside_a_composite_is_acknowledged_with_the_files_separator() {
+    let c = config();
+    for sep in ['>', ':'] {
+        let text = String::from_utf8(po_850(&["PO1"])).unwrap().replace("*P*>~", &format!("*P*{sep}~"));
+        let input = text.replacen("~N1*ST*", "~REF*DP*038**Z~N1*ST*", 1).replacen("SE*8*", "SE*9*", 1);
+        let plan = plan_inbound(input.as_bytes(), &c.partners[0], chrono::Utc::now());
+        let ack = plan.acknowledgement(&mut ControlNumbers::after(0, 0), chrono::Utc::now()).expect("a 997");
+        let ack = String::from_utf8(ack).unwrap();
+        assert!(ack.contains(&format!("~AK3*REF*3**8~AK4*4{sep}1*128*4~AK4*4{sep}2*127*1~AK5*R*5~")), "{ack}");
+    }
 }

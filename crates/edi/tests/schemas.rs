@@ -2,7 +2,7 @@
 //! IK3/IK4/IK5) segments of the acknowledgement generated for it.
 
 use crossdock_edi::{
-    AckKind, AckOptions, ControlNumbers, Delimiters, Mode, OwnedSegment, read_segments, reply_segments,
+    AckKind, AckOptions, ControlNumbers, Delimiters, Mode, OwnedSegment, acknowledge, read_segments, reply_segments,
     validate_with_schemas, write_to_vec,
 };
 
@@ -87,4 +87,46 @@ fn hierarchy_and_every_schema_version() {
     }
     let parsed = read_segments(ISA.as_bytes()).unwrap_or_default();
     assert_eq!(parsed.len(), 1);
+}
+
+/// An element past a segment's definition is an element fault: AK4 at the first position past the
+/// defined ones, with AK403 3 (too many data elements), under an AK3 with code 8.
+#[test]
+fn too_many_elements_is_an_ak4_at_the_first_position_past_the_definition() {
+    let body =
+        ["BEG*00*SA*PO-1**20260709", "N1*ST*Dock*92*0001", "N3*1 Main St*Unit 9*Dock door", "PO1*1*2*EA*9.25**UP*1"];
+    check("850", &body, &["AK3*N3*4**8", "AK4*3**3", "AK5*R*5"]);
+    let lines = ack_lines(AckKind::Fa999, ("PO", "005010"), "850", &body);
+    assert_eq!(lines, ["IK3*N3*4**8", "IK4*3**3", "IK5*R*5"]);
+}
+
+/// Too many components is IK403 13 in a 999; the 997 (written as 004010, whose code list ends at
+/// 10) reports it as 6, invalid character.
+#[test]
+fn too_many_components_is_13_in_a_999_and_6_in_a_997() {
+    // A component separator in a simple element (PO107), and a seventh component in C040 (REF04).
+    let body = ["BEG*00*SA*PO-1**20260709", "REF*DP*038**ZZ:1:ZZ:2:ZZ:3:X", "PO1*1*2*EA*9.25**UP*1:2"];
+    check("850", &body, &["AK3*REF*3**8", "AK4*4**6", "AK3*PO1*4**8", "AK4*7*234*6", "AK5*R*5"]);
+    let lines = ack_lines(AckKind::Fa999, ("PO", "005010"), "850", &body);
+    assert_eq!(lines, ["IK3*REF*3**8", "IK4*4**13", "IK3*PO1*4**8", "IK4*7*234*13", "IK5*R*5"]);
+}
+
+/// A fault inside a composite is positioned as C030 (element, component), joined with the reply's
+/// component separator, whichever it is: `:` must not make the reply unwritable.
+#[test]
+fn composite_positions_are_written_with_the_component_separator() {
+    for (sep, kind, id) in [(':', AckKind::Fa997, "AK4"), ('>', AckKind::Fa997, "AK4"), (':', AckKind::Fa999, "IK4")] {
+        let isa = ISA.replace("*P*:~", &format!("*P*{sep}~"));
+        let input = format!(
+            "{isa}GS*PO*BUYER*SELLER*20260709*1200*7*X*005010~ST*850*0001~BEG*00*SA*PO-1**20260709~REF*DP*038**Z~\
+             PO1*1*2*EA*9.25**UP*1~SE*5*0001~GE*1*7~IEA*1*000000007~"
+        );
+        let report = validate_with_schemas(input.as_bytes(), Mode::Strict);
+        let opts = AckOptions { kind, ..AckOptions::default() };
+        let ack = acknowledge(&report, &opts, &mut ControlNumbers::after(0, 0)).expect("the reply is written");
+        let text = String::from_utf8(ack.clone()).expect("utf-8");
+        assert!(text.contains(&format!("~{id}*4{sep}1*128*4~{id}*4{sep}2*127*1~")), "{text}");
+        let check = validate_with_schemas(&ack, Mode::Strict);
+        assert!(check.is_valid(), "the reply is valid: {text}\n{:?}", check.issues);
+    }
 }

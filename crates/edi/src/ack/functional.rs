@@ -43,6 +43,26 @@ fn distinct(codes: impl Iterator<Item = &'static str>, max: usize) -> Vec<&'stat
     out
 }
 
+/// An AK403/IK403 code as the reply can carry it. The 997 is written as 004010, whose list 723
+/// stops at 10: "13" (too many components, added with the repetition separator in 004020) goes
+/// out there as "6", invalid character, which the extra component separator is.
+fn code_for(kind: AckKind, code: &'static str) -> &'static str {
+    match (kind, code) {
+        (AckKind::Fa997, "13") => "6",
+        _ => code,
+    }
+}
+
+/// An AK905+ code as the reply can carry it: 004010's list 716 lacks "19" (group control number
+/// not unique within the interchange), which a 997 reports as "6" (group control number violates
+/// syntax).
+fn group_code_for(kind: AckKind, code: &'static str) -> &'static str {
+    match (kind, code) {
+        (AckKind::Fa997, "19") => "6",
+        _ => code,
+    }
+}
+
 fn segment_fault(kind: AckKind, f: &SegmentFault, out: &mut Vec<OwnedSegment>) {
     let (seg_id, el_id) = match kind {
         AckKind::Fa997 => ("AK3", "AK4"),
@@ -52,13 +72,14 @@ fn segment_fault(kind: AckKind, f: &SegmentFault, out: &mut Vec<OwnedSegment>) {
     let code = f.code.unwrap_or("8");
     out.push(seg(seg_id, &[&f.segment_id, &position, f.loop_id.as_deref().unwrap_or(""), code]));
     for e in &f.elements {
-        let mut pos = e.position.to_string();
-        if let Some(c) = e.component {
-            pos = format!("{pos}:{c}");
-        }
         let reference = e.reference.map(|r| r.to_string()).unwrap_or_default();
         let value: String = e.value.as_deref().unwrap_or("").chars().take(99).collect();
-        out.push(seg(el_id, &[&pos, &reference, e.code, &value]));
+        let mut ak4 = seg(el_id, &["", &reference, code_for(kind, e.code), &value]);
+        // AK401/IK401 is composite C030: the element position, then the component position. Given
+        // as components, the writer joins them with the reply's own component separator.
+        let position = [Some(e.position), e.component].into_iter().flatten();
+        ak4.elements[0] = vec![position.map(|p| p.to_string().into_bytes()).collect()];
+        out.push(ak4);
     }
 }
 
@@ -96,7 +117,7 @@ pub fn functional_ack(kind: AckKind, group: &GroupSummary, set_control: &str) ->
     let received = group.received_sets().to_string();
     let accepted = group.accepted_sets().to_string();
     let mut ak9 = vec![group.acceptance().code(), included.as_str(), received.as_str(), accepted.as_str()];
-    ak9.extend(distinct(group.codes.iter().map(|c| c.0), 5));
+    ak9.extend(distinct(group.codes.iter().map(|c| group_code_for(kind, c.0)), 5));
     body.push(seg("AK9", &ak9));
     let count = (body.len() + 1).to_string();
     body.push(seg("SE", &[&count, set_control]));

@@ -24,10 +24,14 @@ impl Validator {
             discarded_sets: 0,
             codes: Vec::new(),
         });
+        self.set_controls.clear();
         let control = seg.element(6).unwrap_or_default();
         if control.is_empty() || control.len() > 9 || !control.iter().all(u8::is_ascii_digit) {
             let message = format!("GS06 {:?} is not a 1 to 9 digit control number", text(Some(control)));
             self.report(Rule::GsElementValue, seg, Some(6), message);
+        } else if !self.group_controls.insert(trimmed(control)) {
+            let message = format!("GS06 {:?} repeats an earlier group's control number", text(Some(control)));
+            self.report(Rule::GroupControlNotUnique, seg, Some(6), message);
         }
         for n in [1, 8] {
             if seg.element(n).is_none_or(<[u8]>::is_empty) {
@@ -53,6 +57,7 @@ impl Validator {
     pub(super) fn implicit_group(&mut self, seg: &Segment<'_>) {
         let message = format!("{} is outside a functional group", seg.id_str());
         self.report(Rule::SegmentOutsideGroup, seg, None, message);
+        self.set_controls.clear();
         self.group = Some(GroupSummary::implicit());
     }
 
@@ -120,6 +125,9 @@ impl Validator {
         if !(4..=9).contains(&st02.len()) {
             let message = format!("ST02 {:?} is not a 4 to 9 character control number", text(Some(st02)));
             self.report(Rule::StControlValue, seg, Some(2), message);
+        } else if !self.set_controls.insert(trimmed(st02)) {
+            let message = format!("ST02 {:?} repeats an earlier set's control number in the group", text(Some(st02)));
+            self.report(Rule::SetControlNotUnique, seg, Some(2), message);
         }
     }
 

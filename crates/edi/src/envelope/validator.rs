@@ -9,6 +9,7 @@ use crate::isa::{check_isa, isa_element_ta1_code};
 use crate::rule::{Rule, X12Code};
 use crate::schema::SetChecker;
 use crate::segment::Segment;
+use std::collections::HashSet;
 
 /// An open transaction set and the segments counted so far.
 pub(super) struct OpenSet {
@@ -30,6 +31,10 @@ pub struct Validator {
     pub(super) set: Option<OpenSet>,
     /// GS segments seen in the open interchange (implicit groups do not count).
     pub(super) headers_seen: u32,
+    /// GS06 values of the open interchange and ST02 values of the open group, trimmed: X12 requires
+    /// them unique there, and a repeat would make two groups or sets indistinguishable downstream.
+    pub(super) group_controls: HashSet<String>,
+    pub(super) set_controls: HashSet<String>,
     /// Whether the previous segment was already reported as outside its envelope.
     pub(super) outside_reported: bool,
     pub(super) segments: u64,
@@ -47,6 +52,8 @@ impl Validator {
             group: None,
             set: None,
             headers_seen: 0,
+            group_controls: HashSet::new(),
+            set_controls: HashSet::new(),
             outside_reported: false,
             segments: 0,
         }
@@ -89,6 +96,8 @@ impl Validator {
                 | Rule::SeControlMismatch
                 | Rule::SeSegmentCount
                 | Rule::UnterminatedSegment
+                | Rule::GroupControlNotUnique
+                | Rule::SetControlNotUnique
         );
         if tolerated && self.mode == Mode::Lenient { Severity::Warning } else { Severity::Error }
     }
@@ -268,6 +277,8 @@ impl Validator {
             closed: false,
         });
         self.headers_seen = 0;
+        self.group_controls.clear();
+        self.set_controls.clear();
         for f in check_isa(seg) {
             self.report(f.rule, seg, f.element, f.message);
             if let (Rule::IsaElementValue, Some(n)) = (f.rule, f.element) {

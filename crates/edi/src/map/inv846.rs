@@ -40,7 +40,7 @@ pub fn inventory_counts(set: &TransactionSet, opts: &InboundOptions) -> Result<V
         let end = starts.get(k + 1).copied().unwrap_or(detail.len());
         let item: &[&SegmentNode] = &detail[start..end];
         let lin = item[0];
-        let ids = product_ids(lin, 2);
+        let ids = product_ids(lin, 2, crate::schema::segments::LIN.elements.len());
         let Some((sku_text, pos)) = preferred_id(&ids, &opts.sku_qualifiers) else {
             errs.at(lin, 2, format!("LIN has no product id with qualifier {}", opts.sku_qualifiers.join(", ")));
             continue;

@@ -150,15 +150,18 @@ fn mapped(set: &TransactionSet, opts: &InboundOptions) -> Mapped {
 }
 
 /// The product id pairs (qualifier, id, 1-based position of the id) of a segment whose pairs
-/// start at element `first`.
-pub(crate) fn product_ids(seg: &SegmentNode, first: usize) -> Vec<(String, String, u16)> {
+/// start at element `first`, read no further than element `last` (the segment's defined count).
+/// The elements are split once: a segment padded with a million empty elements passes validation
+/// (trailing empty elements are not data), and reading it pair by pair would take quadratic time.
+pub(crate) fn product_ids(seg: &SegmentNode, first: usize, last: usize) -> Vec<(String, String, u16)> {
+    let texts = seg.texts(last);
     let mut out = Vec::new();
-    let mut n = first;
-    let count = seg.element_count();
-    while n <= count {
-        let (qualifier, id) = (seg.text(n), seg.text(n + 1));
+    // `n` is the 1-based position of a qualifier; its id is at `n + 1`, i.e. `texts[n]`.
+    let mut n = first.max(1);
+    while n < texts.len() {
+        let (qualifier, id) = (&texts[n - 1], &texts[n]);
         if !qualifier.is_empty() && !id.is_empty() {
-            out.push((qualifier, id, (n + 1) as u16));
+            out.push((qualifier.clone(), id.clone(), (n + 1) as u16));
         }
         n += 2;
     }

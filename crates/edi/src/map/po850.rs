@@ -4,7 +4,7 @@
 //! price in minor units. Segments are read in order, so versions without a schema (e.g. 003040) map too.
 
 use super::error::{Errors, MapErrors};
-use super::value::{DecimalError, date, decimal_to_scaled, instant, time, whole_quantity};
+use super::value::{date, decimal_to_scaled, decimal_to_scaled_rounded, instant, time, whole_quantity};
 use super::{InboundOptions, preferred_id, product_ids};
 use crate::tree::{SegmentNode, TransactionSet};
 use crossdock_model::{
@@ -259,7 +259,7 @@ fn lines(
             errs.at(po1, 1, format!("PO101 {id_text:?} repeats an earlier line number"));
             continue;
         }
-        let ids = product_ids(po1, 6);
+        let ids = product_ids(po1, 6, crate::schema::segments::PO1.elements.len());
         let sku = match preferred_id(&ids, &opts.sku_qualifiers) {
             Some((sku, pos)) => Sku::new(sku).map_err(|e| errs.at(po1, pos, e.message)).ok(),
             None => {
@@ -293,25 +293,22 @@ fn lines(
     out
 }
 
-/// PO104 in minor units of `currency`, exactly (or rounded half away from zero when allowed).
+/// PO104 in minor units of `currency`, exactly (or rounded half away from zero when allowed). A
+/// negative price, or one too large for minor units, is an error naming PO104: never a line dropped.
 fn unit_price(po1: &SegmentNode, currency: Currency, digits: u8, round: bool, errs: &mut Errors<'_>) -> Option<Money> {
     let text = po1.text(4);
     if text.is_empty() {
         errs.at(po1, 4, "PO104 unit price is missing");
         return None;
     }
-    match decimal_to_scaled(&text, digits) {
-        Ok(v) if v >= 0 => Some(Money::new(v, currency)),
-        Ok(_) => {
-            errs.at(po1, 4, format!("PO104 {text:?} is negative"));
-            None
-        }
-        Err(DecimalError::TooPrecise) if round => {
-            let finer = decimal_to_scaled(&text, digits.saturating_add(6)).ok()?;
-            let step = 1_000_000i64;
-            let rounded = (finer + step / 2).div_euclid(step);
-            Some(Money::new(rounded, currency))
-        }
+    // Checked on the text, so that a negative price that would round to zero is refused too.
+    if text.starts_with('-') && text.bytes().any(|b| (b'1'..=b'9').contains(&b)) {
+        errs.at(po1, 4, format!("PO104 {text:?} is negative"));
+        return None;
+    }
+    let scaled = if round { decimal_to_scaled_rounded(&text, digits) } else { decimal_to_scaled(&text, digits) };
+    match scaled {
+        Ok(v) => Some(Money::new(v, currency)),
         Err(e) => {
             errs.at(po1, 4, format!("PO104 {text:?} {e} in {currency}"));
             None

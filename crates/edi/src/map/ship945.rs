@@ -105,6 +105,10 @@ impl ShipmentConfirmation {
 /// reference (PRO), bill of lading.
 const TRACKING: &[&str] = &["2I", "CN", "BM"];
 
+/// W12 has 22 elements in X12 (the schema defines only the leading ones the mapping checks); its
+/// product ids are W1207/W1208 and W1217/W1218.
+const W12_ELEMENTS: usize = 22;
+
 /// Maps a 945 to a shipment confirmation.
 pub fn shipment_confirmation(set: &TransactionSet, opts: &InboundOptions) -> Result<ShipmentConfirmation, MapErrors> {
     let mut errs = Errors::new(set);
@@ -226,7 +230,7 @@ fn shipped_lines(detail: &[&SegmentNode], opts: &InboundOptions, errs: &mut Erro
             errs.at(s, 3, format!("W1203 {shipped:?} is not a whole number of units shipped"));
             continue;
         };
-        let ids = product_ids(s, 7);
+        let ids = product_ids(s, 7, W12_ELEMENTS);
         let sku = preferred_id(&ids, &opts.sku_qualifiers).and_then(|(sku, _)| Sku::new(sku).ok());
         let line_id = line_ref.and_then(|r| LineId::new(r).ok());
         if sku.is_none() && line_id.is_none() && assigned.is_none() {

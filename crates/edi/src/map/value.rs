@@ -49,6 +49,29 @@ pub fn decimal_to_scaled(text: &str, places: u8) -> Result<i64, DecimalError> {
     Ok(if negative { -value } else { value })
 }
 
+/// Like [`decimal_to_scaled`], but digits beyond `places` round half away from zero instead of
+/// being an error: `("9.255", 2)` is 926, `("-1.005", 2)` is -101, at any number of decimals.
+pub fn decimal_to_scaled_rounded(text: &str, places: u8) -> Result<i64, DecimalError> {
+    let t = text.trim();
+    let Some((int, frac)) = t.split_once('.') else { return decimal_to_scaled(t, places) };
+    if frac.len() <= usize::from(places) {
+        return decimal_to_scaled(t, places);
+    }
+    // Checked before splitting: a byte index inside a multi-byte character would panic.
+    if !frac.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(DecimalError::Syntax);
+    }
+    let (kept, dropped) = frac.split_at(usize::from(places));
+    // `int` may be empty (".5") or only a sign ("-.5").
+    let int = if int.is_empty() || int == "-" { format!("{int}0") } else { int.to_string() };
+    let truncated = decimal_to_scaled(&format!("{int}.{kept}"), places)?;
+    if dropped.as_bytes()[0] < b'5' {
+        return Ok(truncated);
+    }
+    let away = if int.starts_with('-') { truncated.checked_sub(1) } else { truncated.checked_add(1) };
+    away.ok_or(DecimalError::Overflow)
+}
+
 /// An integer count of `10^-places` as an X12 R value, without trailing zeros: `(925, 2)` is
 /// `9.25`, `(900, 2)` is `9`.
 pub fn scaled_to_decimal(value: i64, places: u8) -> String {
@@ -146,6 +169,26 @@ mod tests {
         // 0.1 + 0.2 style sums stay exact: 0.07 * 100 lines is 7.00.
         let sum: i64 = (0..100).map(|_| decimal_to_scaled("0.07", 2).unwrap_or_default()).sum();
         assert_eq!(sum, 700);
+    }
+
+    #[test]
+    fn decimals_rounded_half_away_from_zero() {
+        let cases: &[(&str, u8, Result<i64, DecimalError>)] = &[
+            ("9.255", 2, Ok(926)),
+            ("9.254999", 2, Ok(925)),
+            ("-1.005", 2, Ok(-101)),
+            ("1.123456789", 2, Ok(112)),
+            (".5", 0, Ok(1)),
+            ("-.5", 0, Ok(-1)),
+            ("9.25", 2, Ok(925)),
+            ("99999999999.999", 2, Ok(10_000_000_000_000)),
+            ("92233720368547758.075", 2, Err(DecimalError::Overflow)),
+            ("1.2é", 0, Err(DecimalError::Syntax)),
+            ("1a.555", 2, Err(DecimalError::Syntax)),
+        ];
+        for (text, places, expected) in cases {
+            assert_eq!(decimal_to_scaled_rounded(text, *places), *expected, "{text} at {places}");
+        }
     }
 
     #[test]

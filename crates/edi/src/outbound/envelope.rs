@@ -84,7 +84,7 @@ pub fn interchange(
         for (n, set) in sets[i..end].iter().enumerate() {
             let st02 = format!("{:04}", n + 1);
             out.push(OwnedSegment::simple("ST", &[set.id, &st02]));
-            out.extend(set.body.iter().cloned());
+            out.extend(set.body.iter().map(|seg| free_text_fitted(seg, env.delimiters)));
             out.push(OwnedSegment::simple("SE", &[(set.body.len() + 2).to_string(), st02]));
         }
         out.push(OwnedSegment::simple("GE", &[(end - i).to_string(), gs06]));
@@ -92,6 +92,25 @@ pub fn interchange(
         i = end;
     }
     out.push(OwnedSegment::simple("IEA", &[groups.to_string(), control]));
+    out
+}
+
+/// Names and addresses (N102, N201, N202, N301, N302, N401): free text, in which a delimiter is not
+/// data a partner could read. It is written as a space instead of refusing the whole document;
+/// identifiers and codes are never rewritten (a delimiter in them is still an error).
+const FREE_TEXT: &[(&[u8], &[usize])] = &[(b"N1", &[2]), (b"N2", &[1, 2]), (b"N3", &[1, 2]), (b"N4", &[1])];
+
+fn free_text_fitted(seg: &OwnedSegment, d: Delimiters) -> OwnedSegment {
+    let mut out = seg.clone();
+    let Some((_, positions)) = FREE_TEXT.iter().find(|(id, _)| *id == seg.id.as_slice()) else { return out };
+    for n in positions.iter() {
+        let Some(element) = out.elements.get_mut(n - 1) else { continue };
+        // Only ASCII delimiters are replaced: rewriting one byte of a multi-byte character would corrupt
+        // it (the writer still refuses a non-ASCII delimiter in data).
+        for byte in element.iter_mut().flatten().flatten().filter(|b| b.is_ascii() && d.is_delimiter(**b)) {
+            *byte = b' ';
+        }
+    }
     out
 }
 

@@ -103,17 +103,81 @@ pub(crate) fn money_r(m: Money) -> String {
     scaled_to_decimal(m.amount_minor, m.currency.minor_digits())
 }
 
-/// The N1 loop of a party with an address: N1, N3 and N4.
+/// Maximum lengths of N102 (name), N301/N302 (street), N401 (city) and N403 (postal code).
+const NAME_MAX: usize = 60;
+const STREET_MAX: usize = 55;
+const CITY_MAX: usize = 30;
+const POSTAL_MAX: usize = 15;
+
+/// The N1 loop of a party with an address: N1, N3 (one or two) and N4, each value fitted to its
+/// element so that an address the hub accepted never stops a document from going out. Delimiters
+/// in names and addresses are replaced when the interchange is written, where they are known.
 pub(crate) fn party(code: &str, address: &Address, id: Option<&str>) -> Vec<OwnedSegment> {
+    let name = fit_text(&address.name, NAME_MAX);
     let mut out = vec![match id {
-        Some(id) => seg("N1", &[code, &address.name, "92", id]),
-        None => seg("N1", &[code, &address.name]),
+        Some(id) => seg("N1", &[code, &name, "92", id]),
+        None => seg("N1", &[code, &name]),
     }];
-    out.push(seg("N3", &[&address.line1, address.line2.as_deref().unwrap_or("")]));
-    out.push(seg(
-        "N4",
-        &[&address.city, address.region.as_deref().unwrap_or(""), &address.postal_code, address.country.as_str()],
-    ));
+    for pair in street_elements(address).chunks(2) {
+        let pair: Vec<&str> = pair.iter().map(String::as_str).collect();
+        out.push(seg("N3", &pair));
+    }
+    // N401 is 2 to 30 characters, N402 a 2-character code (a region spelled out is left out rather
+    // than cut), N403 3 to 15.
+    let city = Some(fit_text(&address.city, CITY_MAX)).filter(|c| c.len() >= 2).unwrap_or_default();
+    let region = address
+        .region
+        .as_deref()
+        .map(str::trim)
+        .filter(|r| r.len() == 2 && r.bytes().all(|b| b.is_ascii_alphanumeric()))
+        .map(str::to_ascii_uppercase)
+        .unwrap_or_default();
+    let postal = Some(fit_text(&address.postal_code, POSTAL_MAX)).filter(|p| p.len() >= 3).unwrap_or_default();
+    out.push(seg("N4", &[&city, &region, &postal, address.country.as_str()]));
+    out
+}
+
+/// `text` fitted to a free-text element of at most `max` bytes (the schemas here, like X12 validators
+/// generally, count an element's length in bytes, not characters): control characters become spaces,
+/// surrounding spaces go, and it is cut on a character boundary.
+pub(crate) fn fit_text(text: &str, max: usize) -> String {
+    let clean: String = text.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
+    let (head, _) = split_within(clean.trim(), max, false);
+    head.to_string()
+}
+
+/// `text` split after at most `max` bytes, on a character boundary, and at the last space within
+/// the limit when `at_space` and there is one; both halves trimmed.
+fn split_within(text: &str, max: usize, at_space: bool) -> (&str, &str) {
+    if text.len() <= max {
+        return (text, "");
+    }
+    let mut end = max;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    let space = text[end..].starts_with(' ').then_some(end).or_else(|| text[..end].rfind(' ').filter(|i| *i > 0));
+    let cut = if at_space { space.unwrap_or(end) } else { end };
+    (text[..cut].trim_end(), text[cut..].trim_start())
+}
+
+/// The street lines as N3 elements of at most 55 bytes: a longer line continues in the next
+/// element (N302, then a second N3), broken at a space; at most the two N3s a loop allows.
+fn street_elements(address: &Address) -> Vec<String> {
+    let mut out = Vec::new();
+    for line in std::iter::once(address.line1.as_str()).chain(address.line2.as_deref()) {
+        let clean: String = line.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
+        let mut rest = clean.trim();
+        while !rest.is_empty() {
+            let (piece, after) = split_within(rest, STREET_MAX, true);
+            if piece.is_empty() {
+                break;
+            }
+            out.push(piece.to_string());
+            rest = after;
+        }
+    }
+    out.truncate(4);
     out
 }
 
@@ -136,7 +200,17 @@ pub fn fit_reference(id: &str, max: usize) -> String {
 
 #[cfg(test)]
 mod reference_tests {
-    use super::fit_reference;
+    use super::{fit_reference, fit_text, split_within};
+
+    #[test]
+    fn text_is_fitted_in_bytes_on_character_boundaries() {
+        assert_eq!(fit_text("  Dock\t4  ", 60), "Dock 4");
+        assert_eq!(fit_text("Zoë Müller", 3), "Zo", "ë is two bytes and is not split");
+        assert_eq!(fit_text("Zoë Müller", 4), "Zoë");
+        assert_eq!(split_within("12 Long Road Name", 9, true), ("12 Long", "Road Name"));
+        assert_eq!(split_within("12 Long Road", 7, true), ("12 Long", "Road"));
+        assert_eq!(split_within("Unbroken", 3, true), ("Unb", "roken"));
+    }
 
     #[test]
     fn long_references_are_shortened_stably() {

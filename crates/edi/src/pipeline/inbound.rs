@@ -70,7 +70,9 @@ pub struct PlannedGroup {
 /// A canonical command to submit, with the key that makes a resubmitted file change nothing.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PlannedCommand {
-    /// `edi:<partner>:<ISA13>:<GS06>:<ST02>`, with `:<n>` after it when a set yields several commands.
+    /// `edi:<partner>:<ISA13>:<GS06>:<ST02>`, with `:<n>` after it when a set yields several commands;
+    /// a GS06 or ST02 that repeats an earlier one (accepted only from a lenient partner) is written
+    /// `<control>.<position>`.
     pub idempotency_key: String,
     /// ST01 and ST02 of the set it came from.
     pub set: String,
@@ -136,9 +138,10 @@ pub fn plan_inbound(input: &[u8], partner: &PartnerConfig, received_at: DateTime
     let report = validate_with_schemas(input, mode);
     let mut issues: Vec<InboundIssue> = report.issues.iter().cloned().map(InboundIssue::Validation).collect();
     let isa_control = report.interchanges.first().map(|i| i.control.trim().to_string()).unwrap_or_default();
-    let mut groups = Vec::new();
-    for i in &report.interchanges {
-        for g in &i.groups {
+    // Planned groups by position: (interchange, group) index in the input, as the parse below sees them.
+    let mut groups: Vec<((usize, usize), PlannedGroup)> = Vec::new();
+    for (ii, i) in report.interchanges.iter().enumerate() {
+        for (gi, g) in i.groups.iter().enumerate() {
             let sets = g
                 .sets
                 .iter()
@@ -151,7 +154,7 @@ pub fn plan_inbound(input: &[u8], partner: &PartnerConfig, received_at: DateTime
                 })
                 .collect();
             groups.push((
-                i.control.clone(),
+                (ii, gi),
                 PlannedGroup { functional_id: g.functional_id.clone(), control: g.control.clone(), sets },
             ));
         }
@@ -160,37 +163,47 @@ pub fn plan_inbound(input: &[u8], partner: &PartnerConfig, received_at: DateTime
     let envelope_ok = report.interchanges.iter().all(|i| !i.codes.iter().any(|c| c.1 == crate::Severity::Error));
     if envelope_ok && let Ok(doc) = parse(input) {
         let opts = partner.inbound_options();
-        for i in &doc.interchanges {
-            for g in &i.groups {
-                for set in &g.sets {
+        for (ii, i) in doc.interchanges.iter().enumerate() {
+            for (gi, g) in i.groups.iter().enumerate() {
+                for (si, set) in g.sets.iter().enumerate() {
                     if matches!(set.id.as_str(), "997" | "999") {
                         continue;
                     }
-                    let Some((_, planned)) =
-                        groups.iter_mut().find(|(isa, pg)| isa == &i.control && pg.control == g.control)
-                    else {
+                    // Matched by position, not by control numbers: those may repeat (validation reports
+                    // that) or be padded differently in the report and the parse.
+                    let lined_up = planned_set(&mut groups, ii, gi, si)
+                        .is_some_and(|ps| ps.id.trim() == set.id && ps.control.trim() == set.control);
+                    if !lined_up {
+                        // Validation and parsing read envelopes alike; if they ever disagree the set is
+                        // refused with a reason rather than mapped under another set's verdict.
+                        if let Some(ps) = planned_set(&mut groups, ii, gi, si) {
+                            ps.accepted = false;
+                        }
+                        issues.push(InboundIssue::Mapping(MapError {
+                            set: set.id.clone(),
+                            control: set.control.clone(),
+                            segment_index: Some(set.header.index),
+                            segment_id: Some("ST".into()),
+                            element: None,
+                            message: "the set does not line up with the validated one and was not mapped".into(),
+                        }));
                         continue;
-                    };
-                    let Some(ps) = planned.sets.iter_mut().find(|s| s.control == set.control && s.id == set.id) else {
-                        continue;
-                    };
+                    }
+                    let Some(ps) = planned_set(&mut groups, ii, gi, si) else { continue };
                     if !ps.accepted {
                         continue;
                     }
+                    // A repeated GS06 or ST02 (tolerated in lenient mode) is told apart by its
+                    // position, so the repeat gets keys of its own, the same on every resubmission.
+                    let gs = unique_control(&g.control, i.groups[..gi].iter().any(|e| e.control == g.control), gi);
+                    let st = unique_control(&set.control, g.sets[..si].iter().any(|e| e.control == set.control), si);
                     match map_set(set, &opts) {
                         Ok(canonical) => {
                             let cmds = canonical.commands();
                             let count = cmds.len();
                             for (n, command) in cmds.into_iter().enumerate() {
                                 commands.push(PlannedCommand {
-                                    idempotency_key: idempotency_key(
-                                        &partner.id,
-                                        &i.control,
-                                        &g.control,
-                                        &set.control,
-                                        n,
-                                        count,
-                                    ),
+                                    idempotency_key: idempotency_key(&partner.id, &i.control, &gs, &st, n, count),
                                     set: set.id.clone(),
                                     control: set.control.clone(),
                                     command,
@@ -222,6 +235,22 @@ pub fn plan_inbound(input: &[u8], partner: &PartnerConfig, received_at: DateTime
         acks,
         issues,
     }
+}
+
+/// A control number for an idempotency key: itself, or `<control>.<n>` (1-based position `index`)
+/// when it repeats an earlier one of its interchange or group.
+fn unique_control(control: &str, repeated: bool, index: usize) -> String {
+    if repeated { format!("{}.{}", control.trim(), index + 1) } else { control.to_string() }
+}
+
+/// The planned set at input position (interchange, group, set).
+fn planned_set(
+    groups: &mut [((usize, usize), PlannedGroup)],
+    ii: usize,
+    gi: usize,
+    si: usize,
+) -> Option<&mut PlannedSet> {
+    groups.iter_mut().find(|(at, _)| *at == (ii, gi)).and_then(|(_, g)| g.sets.get_mut(si))
 }
 
 impl InboundPlan {

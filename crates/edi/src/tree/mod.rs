@@ -62,12 +62,26 @@ impl SegmentNode {
     pub fn component(&self, n: usize, c: usize) -> String {
         let view = self.view();
         let Some(element) = view.element(n) else { return String::new() };
+        self.part(element, c, view.is(b"ISA"))
+    }
+
+    /// Elements 1 to `last` (fewer when the segment has fewer) as [`SegmentNode::text`] reads them,
+    /// splitting the segment once: reading many elements one `text` call at a time walks the
+    /// segment again for each.
+    pub fn texts(&self, last: usize) -> Vec<String> {
+        let view = self.view();
+        let is_isa = view.is(b"ISA");
+        view.elements().take(last).map(|e| self.part(e, 1, is_isa)).collect()
+    }
+
+    /// Component `c` (1-based) of the first repetition of `element`, trimmed; empty when absent.
+    fn part(&self, element: &[u8], c: usize, is_isa: bool) -> String {
         let first = match self.delimiters.repetition {
-            Some(r) if !view.is(b"ISA") => element.split(|b| *b == r).next().unwrap_or_default(),
+            Some(r) if !is_isa => element.split(|b| *b == r).next().unwrap_or_default(),
             _ => element,
         };
         let part = match self.delimiters.component {
-            Some(s) if !view.is(b"ISA") => c.checked_sub(1).and_then(|i| first.split(|b| *b == s).nth(i)),
+            Some(s) if !is_isa => c.checked_sub(1).and_then(|i| first.split(|b| *b == s).nth(i)),
             _ => (c == 1).then_some(first),
         };
         part.map(|b| String::from_utf8_lossy(b).trim().to_string()).unwrap_or_default()
