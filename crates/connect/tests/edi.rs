@@ -110,14 +110,26 @@ async fn inbox_files_move_to_processed_or_failed() {
     std::fs::write(folders.inbox.join("a-good.x12"), po_850(7, &[3001])).unwrap();
     std::fs::write(folders.inbox.join("b-garbage.x12"), b"not x12 at all").unwrap();
     std::fs::write(folders.inbox.join(".c-partial.x12"), b"ISA*00").unwrap();
+    std::fs::write(folders.inbox.join("d-upload.x12.part"), b"ISA*00").unwrap();
+    std::fs::write(folders.inbox.join("e-upload.tmp"), b"ISA*00").unwrap();
+    // Over the file inbox's cap (sparse: no disk used): moved to failed unread.
+    let huge = std::fs::File::create(folders.inbox.join("f-huge.x12")).unwrap();
+    huge.set_len(crossdock_connect::inbound::file::MAX_FILE_BYTES + 1).unwrap();
+    drop(huge);
 
     let outcomes = poll_inboxes(store.as_ref(), &config(), &root, now()).await;
-    assert_eq!(outcomes.len(), 2, "hidden files are still being written and are left alone");
+    assert_eq!(outcomes.len(), 3, "files still being written (the file inbox's names) are left alone");
     assert!(outcomes[0].result.is_ok() && outcomes[1].result.is_err());
+    assert!(matches!(outcomes[2].result, Err(EdiError::TooLarge { .. })), "{:?}", outcomes[2].result);
     assert!(folders.processed.join("a-good.x12").exists());
     assert!(folders.failed.join("b-garbage.x12").exists());
     assert!(folders.failed.join("b-garbage.x12.error").exists());
-    assert!(folders.inbox.join(".c-partial.x12").exists());
+    assert!(folders.failed.join("f-huge.x12").exists());
+    let note = std::fs::read_to_string(folders.failed.join("f-huge.x12.error")).unwrap();
+    assert!(note.contains("the file is larger than 268435456 bytes"), "{note}");
+    for name in [".c-partial.x12", "d-upload.x12.part", "e-upload.tmp"] {
+        assert!(folders.inbox.join(name).exists(), "{name}");
+    }
     let acks: Vec<_> = std::fs::read_dir(&folders.outbox.0).unwrap().flatten().collect();
     assert_eq!(acks.len(), 1);
     assert!(!acks[0].file_name().to_string_lossy().starts_with('.'), "no temporary file is left behind");
@@ -249,4 +261,63 @@ async fn received_commands_are_audited_as_the_partner_and_the_stored_copy_is_sea
     let find = |needle: &str| raw.windows(needle.len()).any(|w| w == needle.as_bytes());
     assert!(find("000000077"), "the record is in the file");
     assert!(!find("4100 INDUSTRIAL PKWY") && !find("ACME DC 7"), "the ship-to is stored in plaintext");
+}
+
+/// An outbox that cannot be written stops the pass before the event: the cursor stays, and the document
+/// goes out on the first pass after the outbox is fixed.
+#[tokio::test]
+async fn a_blocked_outbox_holds_the_cursor_until_it_can_be_written() {
+    let dir = tempfile::tempdir().expect("dir");
+    let store = store(dir.path()).await;
+    let config = config();
+    let root = dir.path().join("edi");
+    let start = send_from_events(store.as_ref(), &config, &root, 100, now()).await.unwrap();
+    receive(store.as_ref(), &config, &po_850(60, &[5001]), Source::default(), None, now()).await.unwrap();
+
+    // A plain file where the outbox folder should be: creating the folder fails.
+    let outbox = PartnerFolders::new(&root, "acme").outbox.0;
+    std::fs::create_dir_all(outbox.parent().unwrap()).unwrap();
+    std::fs::write(&outbox, b"in the way").unwrap();
+    let blocked = send_from_events(store.as_ref(), &config, &root, 100, now()).await.unwrap();
+    assert!(blocked.sent.is_empty(), "{blocked:?}");
+    assert!(blocked.blocked.as_deref().is_some_and(|b| b.starts_with("acme: 855 for order")), "{blocked:?}");
+    assert_eq!((blocked.events, blocked.cursor), (0, start.cursor), "the cursor stays before the event");
+
+    std::fs::remove_file(&outbox).unwrap();
+    let sent = send_from_events(store.as_ref(), &config, &root, 100, now()).await.unwrap();
+    assert_eq!(sent.sent.len(), 1, "the 855 goes out once the outbox can be written: {sent:?}");
+    assert!(sent.blocked.is_none() && sent.failed.is_empty() && sent.cursor > start.cursor, "{sent:?}");
+}
+
+/// Recording a received interchange fails: no 997 has gone out, so receiving it again (the input stays in
+/// the inbox) leaves exactly one 997 in the outbox.
+#[tokio::test]
+async fn a_recording_failure_leaves_no_acknowledgement_behind() {
+    let dir = tempfile::tempdir().expect("dir");
+    let store = store(dir.path()).await;
+    let config = config();
+    let outbox = Outbox(dir.path().join("outbox"));
+    // A second connection to the store's database makes recording interchanges fail until dropped.
+    let db = sqlx::SqlitePool::connect(&format!("sqlite://{}", dir.path().join("store.db").display())).await.unwrap();
+    sqlx::query(
+        "CREATE TRIGGER fail_once BEFORE INSERT ON edi_interchanges BEGIN SELECT RAISE(ABORT, 'injected'); END",
+    )
+    .execute(&db)
+    .await
+    .unwrap();
+    let input = po_850(88, &[6001]);
+    let source = || Source { partner: Some("acme"), file: Some("inbox/acme/po-88.x12".into()) };
+    let failed = receive(store.as_ref(), &config, &input, source(), Some(&outbox), now()).await;
+    assert!(matches!(failed, Err(EdiError::Store(_))), "{failed:?}");
+    let written = || -> Vec<std::path::PathBuf> {
+        std::fs::read_dir(&outbox.0).map(|d| d.flatten().map(|e| e.path()).collect()).unwrap_or_default()
+    };
+    assert!(written().is_empty(), "no 997 before the input is recorded");
+
+    sqlx::query("DROP TRIGGER fail_once").execute(&db).await.unwrap();
+    let received = receive(store.as_ref(), &config, &input, source(), Some(&outbox), now()).await.expect("received");
+    assert_eq!(written(), [std::path::PathBuf::from(received.ack_file.clone().expect("a 997"))]);
+    let recorded = store.interchange(received.ack_id.unwrap()).await.unwrap().unwrap();
+    assert_eq!(recorded.file, received.ack_file, "the record names the file written");
+    assert_eq!(std::fs::read(&written()[0]).unwrap(), received.ack.unwrap());
 }

@@ -199,7 +199,9 @@ fn check_consumer(problems: &mut Problems, key: &str, consumer: &NatsConsumerCon
     }
     in_range(problems, format!("{key}.ack_wait_ms"), consumer.ack_wait_ms, 1_000, 3_600_000);
     in_range(problems, format!("{key}.nak_delay_ms"), consumer.nak_delay_ms, 0, 86_400_000);
-    in_range(problems, format!("{key}.max_deliver"), u64::from(consumer.max_deliver), 1, 10_000);
+    if let Some(max_deliver) = consumer.max_deliver {
+        in_range(problems, format!("{key}.max_deliver"), u64::from(max_deliver), 1, 10_000);
+    }
     in_range(problems, format!("{key}.batch"), u64::from(consumer.batch), 1, 1_000);
 }
 

@@ -143,12 +143,14 @@ pub struct NatsConsumerConfig {
     /// Time the server waits for an ack before redelivering, in milliseconds.
     #[serde(default = "default_ack_wait_ms")]
     pub ack_wait_ms: u64,
-    /// Delay before a message that failed for now is redelivered, in milliseconds.
+    /// Delay before a message that failed for now is first redelivered, in milliseconds; it doubles with
+    /// each further attempt, up to 5 minutes.
     #[serde(default = "default_nak_delay_ms")]
     pub nak_delay_ms: u64,
-    /// Deliveries of one message before the server gives up on it.
-    #[serde(default = "default_max_deliver")]
-    pub max_deliver: u32,
+    /// Deliveries of one message after which the server gives up on it, whatever the failure. Unset (the
+    /// default): never, so a message failing for now (the store down) is not lost however long it lasts.
+    #[serde(default)]
+    pub max_deliver: Option<u32>,
     /// Messages asked for per pull.
     #[serde(default = "default_batch")]
     pub batch: u32,
@@ -160,10 +162,6 @@ fn default_ack_wait_ms() -> u64 {
 
 fn default_nak_delay_ms() -> u64 {
     5_000
-}
-
-fn default_max_deliver() -> u32 {
-    100
 }
 
 fn default_batch() -> u32 {

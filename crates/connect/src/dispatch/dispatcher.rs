@@ -73,7 +73,7 @@ pub struct SystemStatus {
 /// Cheap to clone: clones share the same running state.
 #[derive(Clone)]
 pub struct Dispatcher {
-    inner: Arc<Inner>,
+    pub(super) inner: Arc<Inner>,
 }
 
 impl Dispatcher {

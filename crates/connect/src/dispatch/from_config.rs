@@ -4,7 +4,7 @@
 use super::breaker::BreakerPolicy;
 use super::policy::RetryPolicy;
 use super::setup::{DispatchError, DispatchSubscription, DispatchSystem};
-use super::shape::{Shape, envelope};
+use super::shape::{Shape, ShapeError, envelope};
 use crate::config::{LoadedConnect, LoadedSubscription, LoadedSystem, RetryConfig, TransportConfig};
 use crate::mapping::Mapping;
 use crate::transport::{HttpTransport, Transport, http_config};
@@ -25,22 +25,22 @@ impl Shape for JqShape {
         self.filter.is_some()
     }
 
-    fn selects(&self, event: &RecordedEvent) -> Result<bool, String> {
+    fn selects(&self, event: &RecordedEvent) -> Result<bool, ShapeError> {
         match &self.filter {
-            Some(filter) => filter.matches(envelope(event)).map_err(|e| e.to_string()),
+            Some(filter) => Ok(filter.matches(envelope(event))?),
             None => Ok(true),
         }
     }
 
     /// The mapping's first output; a mapping with no output (`empty`) drops the event.
-    fn body(&self, event: &RecordedEvent) -> Result<Option<Value>, String> {
+    fn body(&self, event: &RecordedEvent) -> Result<Option<Value>, ShapeError> {
         match &self.mapping {
-            Some(mapping) => Ok(mapping.run(envelope(event)).map_err(|e| e.to_string())?.into_iter().next()),
+            Some(mapping) => Ok(mapping.run(envelope(event))?.into_iter().next()),
             None => Ok(Some(envelope(event))),
         }
     }
 
-    fn body_bytes(&self, event: &RecordedEvent) -> Result<Option<Vec<u8>>, String> {
+    fn body_bytes(&self, event: &RecordedEvent) -> Result<Option<Vec<u8>>, ShapeError> {
         match &self.mapping {
             Some(_) => Ok(self.body(event)?.map(|body| serde_json::to_vec(&body).unwrap_or_default())),
             None => Ok(Some(super::shape::envelope_bytes(event))),

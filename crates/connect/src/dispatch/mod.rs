@@ -25,4 +25,4 @@ pub use from_config::{JqShape, TransportFactory, from_config, retry_policy};
 pub use latency::{LATENCY_BOUNDS_MS, LatencySnapshot};
 pub use policy::{RetryPolicy, settle};
 pub use setup::{DispatchError, DispatchOptions, DispatchSubscription, DispatchSystem};
-pub use shape::{Canonical, Shape, any_pattern_matches, envelope, envelope_bytes, pattern_matches};
+pub use shape::{Canonical, Shape, ShapeError, any_pattern_matches, envelope, envelope_bytes, pattern_matches};

@@ -140,8 +140,9 @@ pub(crate) fn select_head(subscription: &DispatchSubscription, head: &EventHead)
         .then(|| delivery(head.seq, &head.aggregate_id, &head.event_type, None))
 }
 
-/// The delivery to schedule for an event, if the subscription selects it. A filter that fails records the
-/// delivery straight as a dead letter, with the error.
+/// The delivery to schedule for an event, if the subscription selects it. A filter that fails for good
+/// records the delivery straight as a dead letter, with the error; one that failed for now (timed out)
+/// schedules it, and the filter is run again before sending (see `send`).
 pub(crate) fn select(subscription: &DispatchSubscription, event: &RecordedEvent) -> Option<NewDelivery> {
     if !any_pattern_matches(&subscription.event_types, &event.event_type) {
         return None;
@@ -149,6 +150,10 @@ pub(crate) fn select(subscription: &DispatchSubscription, event: &RecordedEvent)
     let dead_error = match subscription.shape.selects(event) {
         Ok(true) => None,
         Ok(false) => return None,
+        Err(error) if error.retryable => {
+            tracing::debug!(subscription = %subscription.name, seq = event.seq, %error, "filter decided at sending");
+            None
+        }
         Err(error) => Some(format!("filter failed: {error}")),
     };
     Some(delivery(event.seq, &event.aggregate_id, &event.event_type, dead_error))

@@ -5,7 +5,8 @@
 use super::breaker::Admission;
 use super::dispatcher::{Inner, SystemRuntime};
 use super::policy::settle;
-use crate::transport::OutboundMessage;
+use super::shape::ShapeError;
+use crate::transport::{OutboundMessage, SendOutcome};
 use chrono::Utc;
 use crossdock_store::{ClaimedDelivery, DeliveryOutcome};
 use serde_json::{Value, json};
@@ -40,15 +41,32 @@ pub(crate) async fn send(
     let mut ready = Vec::with_capacity(count);
     for (body, delivery) in shaped {
         match body {
-            Ok(Some(body)) => {
+            Ok(Shaped::Body(body)) => {
                 ready.push((done.len(), delivery, body));
                 done.push(None);
             }
-            Ok(None) => {
-                let reason = "the subscription's mapping drops this event".to_string();
-                done.push(Some((delivery, DeliveryOutcome::Discarded { reason })));
+            Ok(Shaped::Dropped(reason)) => {
+                done.push(Some((delivery, DeliveryOutcome::Discarded { reason: reason.to_string() })));
             }
-            Err(error) => done.push(Some((delivery, DeliveryOutcome::Dead { error, request: None, response: None }))),
+            // A mapping that timed out (its limit counts the wait for a worker) may well run next time.
+            Err(ShapeError { message, retryable: true }) => {
+                let request = json!({
+                    "transport": runtime.spec.transport.kind(),
+                    "target": runtime.spec.transport.target(),
+                    "idempotency_key": delivery.idempotency_key,
+                    "event_type": delivery.event.event_type,
+                });
+                let failed =
+                    SendOutcome::Retry { after: None, error: format!("mapping failed: {message}"), response: None };
+                let (attempts, queued_at, recorded_at) =
+                    (delivery.attempts, delivery.queued_at, delivery.event.recorded_at);
+                let outcome = settle(failed, &runtime.spec.retry, attempts, queued_at, now, recorded_at, request);
+                done.push(Some((delivery, outcome)));
+            }
+            Err(ShapeError { message, retryable: false }) => {
+                let error = format!("mapping failed: {message}");
+                done.push(Some((delivery, DeliveryOutcome::Dead { error, request: None, response: None })));
+            }
         }
     }
     // Ask the breaker only for messages that will really be sent, so that a probe is always answered.
@@ -100,7 +118,7 @@ async fn transmit(
     let mut outcomes = outcomes.into_iter();
     let mut settled = Vec::with_capacity(messages.len());
     for ((slot, delivery), message) in to_send_back.into_iter().zip(&messages) {
-        let outcome = outcomes.next().unwrap_or_else(|| crate::transport::SendOutcome::Retry {
+        let outcome = outcomes.next().unwrap_or_else(|| SendOutcome::Retry {
             after: None,
             error: "the transport returned no outcome".into(),
             response: None,
@@ -109,7 +127,7 @@ async fn transmit(
             breaker.record(outcome.is_failure(), Instant::now());
         }
         // Kept only with a failed attempt (for the dead-letter queue): not built for the acknowledged bulk.
-        let request = if !matches!(outcome, crate::transport::SendOutcome::Delivered) {
+        let request = if !matches!(outcome, SendOutcome::Delivered) {
             json!({
                 "transport": transport.kind(),
                 "target": transport.target(),
@@ -181,7 +199,24 @@ fn admission(runtime: &SystemRuntime, size: usize) -> Admitted {
     }
 }
 
-fn shaped_body(inner: &Inner, delivery: &ClaimedDelivery) -> Result<Option<Vec<u8>>, String> {
-    let subscription = inner.subscription(&delivery.subscription).ok_or("unknown subscription")?;
-    subscription.shape.body_bytes(&delivery.event).map_err(|error| format!("mapping failed: {error}"))
+/// What a delivery's event becomes for its subscription.
+enum Shaped {
+    Body(Vec<u8>),
+    /// Not sent, for this reason.
+    Dropped(&'static str),
+}
+
+/// The body of a delivery. A filtering subscription's filter runs again first: scheduling lets through an
+/// event whose filter failed for now, and a replayed dead letter meets the current filter.
+fn shaped_body(inner: &Inner, delivery: &ClaimedDelivery) -> Result<Shaped, ShapeError> {
+    let subscription =
+        inner.subscription(&delivery.subscription).ok_or_else(|| ShapeError::permanent("unknown subscription"))?;
+    let shape = &subscription.shape;
+    if shape.filters() && !shape.selects(&delivery.event)? {
+        return Ok(Shaped::Dropped("the subscription's filter drops this event"));
+    }
+    Ok(match shape.body_bytes(&delivery.event)? {
+        Some(body) => Shaped::Body(body),
+        None => Shaped::Dropped("the subscription's mapping drops this event"),
+    })
 }

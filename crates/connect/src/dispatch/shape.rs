@@ -2,14 +2,41 @@
 //! the body each becomes (the canonical envelope, or a mapping). The jq filter and mapping plug in through
 //! [`Shape`].
 
+use crate::mapping::MappingError;
 use crossdock_model::RecordedEvent;
 use serde_json::{Value, json};
 
+/// Why a filter or mapping could not decide or shape an event.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct ShapeError {
+    pub message: String,
+    /// Trying again later may succeed (a mapping that timed out under load): the delivery is retried
+    /// through the retry policy instead of going to the dead-letter queue.
+    pub retryable: bool,
+}
+
+impl ShapeError {
+    /// An error that would repeat: the delivery goes to the dead-letter queue.
+    pub fn permanent(message: impl Into<String>) -> Self {
+        Self { message: message.into(), retryable: false }
+    }
+}
+
+impl From<MappingError> for ShapeError {
+    fn from(error: MappingError) -> Self {
+        Self { retryable: error.is_retryable(), message: error.to_string() }
+    }
+}
+
 /// A subscription's filter and mapping. Both are called on the dispatcher's tasks and must not block for
-/// long; an `Err` is a message for the dead-letter queue (the delivery is not retried until replayed).
+/// long; a permanent `Err` is a message for the dead-letter queue (the delivery is not retried until
+/// replayed), a retryable one is retried through the retry policy.
 pub trait Shape: Send + Sync + 'static {
-    /// Whether the subscription wants the event at all (the jq filter). Evaluated once, when scheduling.
-    fn selects(&self, _event: &RecordedEvent) -> Result<bool, String> {
+    /// Whether the subscription wants the event at all (the jq filter). Evaluated when scheduling, and for
+    /// a filtering subscription again before each attempt (so that an event whose filter failed for now at
+    /// scheduling is decided then, and a replayed dead letter meets the current filter).
+    fn selects(&self, _event: &RecordedEvent) -> Result<bool, ShapeError> {
         Ok(true)
     }
 
@@ -21,15 +48,17 @@ pub trait Shape: Send + Sync + 'static {
 
     /// The body to send for the event (the jq mapping). Evaluated at every attempt, so that a fixed mapping
     /// applies to replayed dead letters. `Ok(None)` drops the delivery (recorded as discarded).
-    fn body(&self, event: &RecordedEvent) -> Result<Option<Value>, String> {
+    fn body(&self, event: &RecordedEvent) -> Result<Option<Value>, ShapeError> {
         Ok(Some(envelope(event)))
     }
 
     /// [`Self::body`] as the bytes sent. A shape without a mapping writes the envelope straight from the
     /// event ([`envelope_bytes`]) instead of copying the payload into a new tree first.
-    fn body_bytes(&self, event: &RecordedEvent) -> Result<Option<Vec<u8>>, String> {
+    fn body_bytes(&self, event: &RecordedEvent) -> Result<Option<Vec<u8>>, ShapeError> {
         match self.body(event)? {
-            Some(body) => serde_json::to_vec(&body).map(Some).map_err(|e| format!("cannot serialise the body: {e}")),
+            Some(body) => serde_json::to_vec(&body)
+                .map(Some)
+                .map_err(|e| ShapeError::permanent(format!("cannot serialise the body: {e}"))),
             None => Ok(None),
         }
     }
@@ -83,7 +112,7 @@ pub fn envelope_bytes(event: &RecordedEvent) -> Vec<u8> {
 pub struct Canonical;
 
 impl Shape for Canonical {
-    fn body_bytes(&self, event: &RecordedEvent) -> Result<Option<Vec<u8>>, String> {
+    fn body_bytes(&self, event: &RecordedEvent) -> Result<Option<Vec<u8>>, ShapeError> {
         Ok(Some(envelope_bytes(event)))
     }
 }

@@ -1,13 +1,18 @@
 //! The folder transport: per partner `<root>/<partner>/inbox` (polled), `processed` and `failed` (inputs
 //! are renamed there, atomically, once received) and `outbox` (written to a hidden temporary name, synced,
 //! then renamed, so a partner's pickup never sees half a file).
+//!
+//! As in the file inbox (`inbound::file`): inbox files whose names start with `.` or end with `.tmp` or
+//! `.part` are still being written and are skipped (partners upload under such a name and rename), and a
+//! file over [`MAX_FILE_BYTES`] is moved to `failed` unread.
 
 use super::receive::{Source, receive};
 use super::{EdiError, ReceiveOutcome};
+use crate::inbound::file::MAX_FILE_BYTES;
 use chrono::{DateTime, Utc};
 use crossdock_edi::EdiConfig;
 use crossdock_store::{InterchangeStatus, Store};
-use std::io::Write;
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
 /// Whether `name` can be used as one folder name under a root without leaving it: not empty, not `.` or
@@ -59,14 +64,26 @@ impl Outbox {
     /// Writes `bytes` as `name` (made unique with `-1`, `-2`… when taken): first to `.name.tmp`, synced,
     /// then renamed. Returns the final path.
     pub fn write(&self, name: &str, bytes: &[u8]) -> Result<PathBuf, EdiError> {
+        let target = self.free_path(name);
+        self.write_at(&target, bytes)?;
+        Ok(target)
+    }
+
+    /// Where [`Self::write`] would put `name` now: `name`, or `name` made unique.
+    pub fn free_path(&self, name: &str) -> PathBuf {
+        free_name(&self.0, name)
+    }
+
+    /// Writes `bytes` to `target` (a path in this outbox, from [`Self::free_path`]) through a synced hidden
+    /// temporary file and a rename.
+    pub fn write_at(&self, target: &Path, bytes: &[u8]) -> Result<(), EdiError> {
         std::fs::create_dir_all(&self.0).map_err(|e| io(&self.0, e))?;
+        let name = target.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
         let tmp = self.0.join(format!(".{name}.tmp"));
         let mut file = std::fs::File::create(&tmp).map_err(|e| io(&tmp, e))?;
         file.write_all(bytes).and_then(|()| file.sync_all()).map_err(|e| io(&tmp, e))?;
         drop(file);
-        let target = free_name(&self.0, name);
-        std::fs::rename(&tmp, &target).map_err(|e| io(&target, e))?;
-        Ok(target)
+        std::fs::rename(&tmp, target).map_err(|e| io(target, e))
     }
 }
 
@@ -110,7 +127,7 @@ pub async fn poll_inboxes(store: &dyn Store, config: &EdiConfig, root: &Path, no
             Ok(entries) => entries
                 .flatten()
                 .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
-                .filter(|e| !e.file_name().to_string_lossy().starts_with('.'))
+                .filter(|e| !still_written(&e.file_name().to_string_lossy()))
                 .map(|e| e.path())
                 .collect(),
             Err(e) => {
@@ -140,16 +157,18 @@ async fn receive_file(
     file: PathBuf,
     now: DateTime<Utc>,
 ) -> FileOutcome {
-    let bytes = match std::fs::read(&file) {
-        Ok(b) => b,
-        Err(e) => return FileOutcome { partner: partner.into(), moved_to: None, result: Err(io(&file, e)), file },
+    let result = match read_capped(&file) {
+        Ok(bytes) => {
+            let source = Source { partner: Some(partner), file: Some(file.display().to_string()) };
+            receive(store, config, &bytes, source, Some(&folders.outbox), now).await
+        }
+        Err(e) => Err(e),
     };
-    let source = Source { partner: Some(partner), file: Some(file.display().to_string()) };
-    let result = receive(store, config, &bytes, source, Some(&folders.outbox), now).await;
     let (target_dir, note) = match &result {
         Ok(o) if o.status == InterchangeStatus::Rejected => (Some(&folders.failed), Some(rejection_note(o))),
         Ok(_) => (Some(&folders.processed), None),
         Err(EdiError::Refused(e)) => (Some(&folders.failed), Some(format!("refused: {e}\n"))),
+        Err(e @ EdiError::TooLarge { .. }) => (Some(&folders.failed), Some(format!("{e}\n"))),
         Err(_) => (None, None),
     };
     let moved_to = target_dir.and_then(|dir| {
@@ -170,6 +189,27 @@ async fn receive_file(
         }
     });
     FileOutcome { partner: partner.into(), file, moved_to, result }
+}
+
+/// Whether an inbox file's name says it is still being written (the file inbox's convention).
+fn still_written(name: &str) -> bool {
+    name.starts_with('.') || name.ends_with(".tmp") || name.ends_with(".part")
+}
+
+/// The file's bytes, or [`EdiError::TooLarge`] when it holds more than [`MAX_FILE_BYTES`] (checked before
+/// reading, and again while reading in case it grew).
+fn read_capped(file: &Path) -> Result<Vec<u8>, EdiError> {
+    let too_large = || EdiError::TooLarge { path: file.display().to_string(), limit: MAX_FILE_BYTES };
+    let mut opened = std::fs::File::open(file).map_err(|e| io(file, e))?;
+    if opened.metadata().map_err(|e| io(file, e))?.len() > MAX_FILE_BYTES {
+        return Err(too_large());
+    }
+    let mut bytes = Vec::new();
+    (&mut opened).take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes).map_err(|e| io(file, e))?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(too_large());
+    }
+    Ok(bytes)
 }
 
 fn rejection_note(o: &ReceiveOutcome) -> String {

@@ -31,6 +31,9 @@ pub enum EdiError {
     Store(#[from] StoreError),
     #[error("{path}: {source}")]
     Io { path: String, source: std::io::Error },
+    /// An inbox file over the size cap (the file inbox's): moved to `failed` unread.
+    #[error("{path}: the file is larger than {limit} bytes")]
+    TooLarge { path: String, limit: u64 },
     /// An outbound document could not be enveloped or failed strict validation.
     #[error("partner {partner}: {message}")]
     Outbound { partner: String, message: String },

@@ -1,6 +1,7 @@
 //! Receiving an interchange from a partner: plan it (`crossdock_edi::pipeline`), submit its commands to
 //! the store under keys made of partner and control numbers, reconcile the acknowledgements it carries
-//! against what we sent, write our 997/999 (and TA1) to the outbox, and record both interchanges.
+//! against what we sent, record both interchanges, and only then write our 997/999 (and TA1) to the
+//! outbox: a recording failure leaves the input to be received again without a 997 already out.
 
 use super::folder::Outbox;
 use super::reconcile::apply_acks;
@@ -48,7 +49,9 @@ pub struct ReceiveOutcome {
 }
 
 /// Receives `input`; nothing is recorded when it fails (the commands submitted before a storage failure
-/// are idempotent, so receiving the same input again is safe).
+/// are idempotent, so receiving the same input again is safe). The acknowledgement is written to `outbox`
+/// after the records are: when that write fails the input is recorded but the error is returned, so that
+/// it is received again (recorded again, with a new acknowledgement) once the outbox can be written.
 pub async fn receive(
     store: &dyn Store,
     config: &EdiConfig,
@@ -71,13 +74,14 @@ pub async fn receive(
         ack = plan.acknowledgement(&mut numbers, now);
     }
     let ack_control = ack.as_deref().and_then(super::isa_control);
-    let ack_file = match (&ack, outbox) {
-        (Some(bytes), Some(outbox)) => {
-            let name = format!("{}-{}-ack.x12", partner.id, ack_control.as_deref().unwrap_or("ack"));
-            Some(outbox.write(&name, bytes)?.display().to_string())
+    // Where the acknowledgement goes, recorded before it is written.
+    let ack_path = match (&ack, outbox) {
+        (Some(_), Some(outbox)) => {
+            Some(outbox.free_path(&format!("{}-{}-ack.x12", partner.id, ack_control.as_deref().unwrap_or("ack"))))
         }
         _ => None,
     };
+    let ack_file = ack_path.as_ref().map(|p| p.display().to_string());
 
     let envelope_ok =
         plan.report.interchanges.iter().all(|i| i.codes.iter().all(|c| c.1 != crossdock_edi::Severity::Error))
@@ -117,6 +121,9 @@ pub async fn receive(
         records.push(ack_record(&partner.id, bytes, set_groups(bytes), ack_file.clone(), now));
     }
     let ids = store.insert_interchanges(&records).await?;
+    if let (Some(bytes), Some(outbox), Some(path)) = (&ack, outbox, &ack_path) {
+        outbox.write_at(path, bytes)?;
+    }
     Ok(ReceiveOutcome {
         interchange_id: ids[0],
         partner: partner.id.clone(),

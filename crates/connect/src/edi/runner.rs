@@ -57,8 +57,10 @@ pub async fn pass(store: &dyn Store, config: &EdiConfig, root: Option<&PathBuf>)
         loop {
             match send_from_events(store, config, root, EVENTS_PER_PASS, now).await {
                 Ok(report) => {
-                    for failure in &report.failed {
-                        tracing::warn!(%failure, "edi document not sent");
+                    // Skipped documents were logged by `send_from_events`.
+                    if let Some(blocked) = &report.blocked {
+                        tracing::warn!(%blocked, "sending edi documents stopped; retried next pass");
+                        break;
                     }
                     if report.events < EVENTS_PER_PASS as usize {
                         break;

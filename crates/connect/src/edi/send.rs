@@ -5,6 +5,11 @@
 //!
 //! At least once: the cursor moves after the files are written and recorded; a crash in between sends
 //! those documents again (with new control numbers; partners dedupe on BAK/BSN/BIG/W05 references).
+//! An outbox that cannot be written (full disk, permissions) stops the pass at that event: the cursor
+//! stays before it, so it is tried again next pass (documents of that event already written for other
+//! partners are written again). A document that cannot be built or enveloped from its event (bad data or
+//! partner config) will not succeed later: it is logged as an error, listed in [`SendReport::failed`] and
+//! skipped.
 
 use super::folder::Outbox;
 use super::{EdiError, isa_control, set_groups};
@@ -23,13 +28,16 @@ pub const OUTBOUND_SUBSCRIPTION: &str = "edi-outbound";
 /// What one pass sent.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct SendReport {
-    /// Events examined and the cursor after them.
+    /// Events handled and the cursor after them.
     pub events: usize,
     pub cursor: i64,
     /// Records of the interchanges sent.
     pub sent: Vec<i64>,
-    /// Documents that could not be built or written, as `<partner>: <reason>`.
+    /// Documents skipped because they cannot be built or enveloped, as `<partner>: <reason>`.
     pub failed: Vec<String>,
+    /// Why the pass stopped before the last event examined (an outbox that cannot be written); the
+    /// events from there on are examined again next pass.
+    pub blocked: Option<String>,
 }
 
 /// Examines up to `limit` events after the cursor and sends what they call for to the outboxes under
@@ -43,8 +51,9 @@ pub async fn send_from_events(
 ) -> Result<SendReport, EdiError> {
     let cursor = store.register_subscription(OUTBOUND_SUBSCRIPTION, "edi", SubscriptionStart::Head).await?;
     let events = store.events_after(cursor, limit).await?;
-    let mut report = SendReport { events: events.len(), cursor, ..Default::default() };
-    for recorded in &events {
+    let mut report = SendReport { cursor, ..Default::default() };
+    let mut handled = cursor;
+    'events: for recorded in &events {
         let order = match order_needed(&recorded.payload) {
             Some(id) => store.order(id).await?,
             None => None,
@@ -61,28 +70,39 @@ pub async fn send_from_events(
                 Ok(doc) => match send_document(store, config, root, &doc, &subjects, now).await {
                     Ok(id) => report.sent.push(id),
                     Err(EdiError::Store(e)) => return Err(EdiError::Store(e)),
-                    Err(e) => report.failed.push(format!("{}: {}: {e}", doc.partner, doc.reference)),
+                    // May succeed later: keep the cursor before this event.
+                    Err(e @ EdiError::Io { .. }) => {
+                        report.blocked = Some(format!("{}: {}: {e}", doc.partner, doc.reference));
+                        break 'events;
+                    }
+                    Err(e) => {
+                        tracing::error!(partner = %doc.partner, seq = recorded.seq, reference = %doc.reference,
+                            error = %e, "outbound EDI document skipped");
+                        report.failed.push(format!("{}: {}: {e}", doc.partner, doc.reference));
+                    }
                 },
                 Err((partner, e)) => {
-                    tracing::warn!(%partner, seq = recorded.seq, error = %e, "outbound EDI document not built");
+                    tracing::error!(%partner, seq = recorded.seq, error = %e, "outbound EDI document not built, skipped");
                     report.failed.push(format!("{partner}: event {}: {e}", recorded.seq));
                 }
             }
         }
+        handled = recorded.seq;
+        report.events += 1;
     }
-    if let Some(last) = events.last() {
+    if handled != cursor {
         let batch = ScheduleBatch {
             subscription: OUTBOUND_SUBSCRIPTION.into(),
             system: "edi".into(),
             expected_cursor: cursor,
-            new_cursor: last.seq,
+            new_cursor: handled,
             deliveries: Vec::new(),
             now,
         };
         if !store.schedule(&batch).await? {
             tracing::warn!("another process moved the outbound EDI cursor; documents of this pass may be sent twice");
         }
-        report.cursor = last.seq;
+        report.cursor = handled;
     }
     Ok(report)
 }

@@ -6,6 +6,10 @@
 //! Files whose names start with `.` or end with `.tmp` or `.part` are still being written and are skipped;
 //! writers should write under such a name and rename.
 //!
+//! A line without an `idempotency_key` field is keyed on the file's name, content and line number
+//! (`<name>:<16 hex digits of the SHA-256 of the file>:<line>`): a partner dropping a new `orders.jsonl`
+//! every hour gets new keys each time, while the same file read again (after a crash) replays.
+//!
 //! Shutdown is honoured between lines: the line in hand is settled (its command committed or refused)
 //! before the inbox stops, and the rest of its file is left in place, to be read again at the next start
 //! (the lines already handled come back as replays, through their idempotency keys).
@@ -155,16 +159,16 @@ async fn handle_file<H: InboundHandler>(
     stopping: &AtomicBool,
 ) -> Option<FileOutcome> {
     let path = config.folder.join(name);
-    let read = tokio::task::spawn_blocking(move || -> std::io::Result<Option<String>> {
+    let read = tokio::task::spawn_blocking(move || -> std::io::Result<Option<(String, String)>> {
         if std::fs::metadata(&path)?.len() > MAX_FILE_BYTES {
             return Ok(None);
         }
         let bytes = std::fs::read(&path)?;
-        Ok(Some(String::from_utf8_lossy(&bytes).into_owned()))
+        Ok(Some((String::from_utf8_lossy(&bytes).into_owned(), content_tag(&bytes))))
     })
     .await;
-    let text = match read {
-        Ok(Ok(Some(text))) => text,
+    let (text, tag) = match read {
+        Ok(Ok(Some(read))) => read,
         Ok(Ok(None)) => {
             return Some(
                 finish(config, name, vec![(0, format!("the file is larger than {MAX_FILE_BYTES} bytes"))]).await,
@@ -188,7 +192,7 @@ async fn handle_file<H: InboundHandler>(
         let external_id = serde_json::from_str::<Value>(line)
             .ok()
             .and_then(|v| v.get("idempotency_key").and_then(Value::as_str).map(str::to_string))
-            .unwrap_or_else(|| format!("{name}:{number}"));
+            .unwrap_or_else(|| format!("{name}:{tag}:{number}"));
         let message = InboundMessage {
             system: config.system.clone(),
             source: format!("{name}:{number}"),
@@ -214,6 +218,12 @@ async fn handle_file<H: InboundHandler>(
     } else {
         finish(config, name, refused).await
     })
+}
+
+/// The first 16 hex digits of the SHA-256 of a file's bytes: tells apart files dropped under one name.
+fn content_tag(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes).iter().take(8).map(|b| format!("{b:02x}")).collect()
 }
 
 /// Moves a file to `failed/` with its refusals in `<name>.errors.json`.

@@ -8,6 +8,8 @@
 //! crossdock_connect::inbound::run(&system.config, handler, shutdown).await?;
 //! ```
 
+#[cfg(test)]
+mod failure_tests;
 pub mod file;
 pub mod nats;
 mod submit;
@@ -28,7 +30,7 @@ pub struct InboundMessage {
     pub source: String,
     /// Stable across redeliveries, for the command's idempotency key (`<system>:<external_id>`): the
     /// `Nats-Msg-Id` header, else `<stream>:<stream sequence>`; for a file line, its `idempotency_key` field,
-    /// else `<file name>:<line>`.
+    /// else `<file name>:<first 16 hex digits of the file's SHA-256>:<line>`.
     pub external_id: String,
     /// Message headers (NATS); empty for files.
     pub headers: Vec<(String, String)>,
@@ -52,9 +54,10 @@ pub enum InboundError {
     /// records it where operators look (dead letters, logs) before returning.
     #[error("refused: {0}")]
     Permanent(String),
-    /// Failed for now (store busy, shutting down): redelivered later. On NATS, after `max_deliver` attempts
-    /// the server stops redelivering: the handler should record a transient failure whose `attempt` has
-    /// reached it as it would a permanent one.
+    /// Failed for now (store busy, shutting down): redelivered later, on NATS after a delay that grows with
+    /// each attempt. Only when the consumer has a `max_deliver` does the server stop redelivering after it:
+    /// the handler should then record a transient failure whose `attempt` has reached it as it would a
+    /// permanent one.
     #[error("failed for now: {0}")]
     Transient(String),
 }

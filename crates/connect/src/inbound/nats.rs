@@ -1,6 +1,8 @@
 //! The NATS inbound consumer: a durable JetStream pull consumer with explicit acks. A message is acked only
-//! after the handler returns `Ok` (the command is durable), termed on a permanent error and nak'ed with a
-//! delay on a transient one; an unacked message comes back after `ack_wait`.
+//! after the handler returns `Ok` (the command is durable), termed on a permanent error and nak'ed on a
+//! transient one with a delay that doubles with each attempt (capped), so an outage of any length only
+//! slows redelivery down: the consumer has no delivery limit unless `max_deliver` is configured. An unacked
+//! message comes back after `ack_wait`.
 
 use super::{InboundError, InboundHandler, InboundMessage, InboundRunError};
 use crate::config::{NatsConsumerConfig, SystemConfig, TransportConfig};
@@ -17,6 +19,8 @@ use std::time::Duration;
 const MAX_SETUP_BACKOFF: Duration = Duration::from_secs(5);
 /// Pull errors in a row after which the consumer is set up again.
 const MAX_ERRORS_IN_A_ROW: u32 = 20;
+/// Longest delay before a message that failed for now is redelivered.
+pub const MAX_NAK_DELAY: Duration = Duration::from_secs(300);
 
 /// Everything the consumer needs, from the system's `transport.consumer`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -29,8 +33,12 @@ pub struct NatsInboundConfig {
     pub durable: String,
     pub create_stream: bool,
     pub ack_wait: Duration,
+    /// Delay before the first redelivery after a transient failure; doubled per attempt up to
+    /// `max_nak_delay`.
     pub nak_delay: Duration,
-    pub max_deliver: u32,
+    pub max_nak_delay: Duration,
+    /// Deliveries after which the server gives up on a message; `None`: never.
+    pub max_deliver: Option<u32>,
     pub batch: u32,
     /// Timeout of JetStream API calls.
     pub timeout: Duration,
@@ -53,10 +61,18 @@ impl NatsInboundConfig {
             create_stream: consumer.create_stream,
             ack_wait: Duration::from_millis(consumer.ack_wait_ms.max(1_000)),
             nak_delay: Duration::from_millis(consumer.nak_delay_ms),
-            max_deliver: consumer.max_deliver.max(1),
+            max_nak_delay: MAX_NAK_DELAY,
+            max_deliver: consumer.max_deliver.map(|n| n.max(1)),
             batch: consumer.batch.clamp(1, 1_000),
             timeout,
         }
+    }
+
+    /// The delay before redelivering a message whose delivery `attempt` (1 for the first) failed for now:
+    /// `nak_delay * 2^(attempt-1)`, at most `max_nak_delay`.
+    pub fn nak_delay_after(&self, attempt: u64) -> Duration {
+        let doublings = u32::try_from(attempt.saturating_sub(1)).unwrap_or(u32::MAX).min(30);
+        self.nak_delay.saturating_mul(1 << doublings).min(self.max_nak_delay.max(self.nak_delay))
     }
 }
 
@@ -105,7 +121,8 @@ pub async fn run<H: InboundHandler>(
     }
 }
 
-/// Gets (or creates) the stream, when configured to, and the durable consumer.
+/// Gets (or creates) the stream, when configured to, and the durable consumer, created or updated to the
+/// configuration (an existing one keeps its own only if the server refuses the update).
 async fn consumer(
     context: &async_nats::jetstream::Context,
     config: &NatsInboundConfig,
@@ -127,10 +144,21 @@ async fn consumer(
         deliver_policy: DeliverPolicy::All,
         ack_policy: AckPolicy::Explicit,
         ack_wait: config.ack_wait,
-        max_deliver: i64::from(config.max_deliver),
+        // -1: redelivered until settled; transient failures are spaced out by the growing nak delay.
+        max_deliver: config.max_deliver.map_or(-1, i64::from),
         ..Default::default()
     };
-    stream.get_or_create_consumer(&config.durable, consumer).await.map_err(|e| format!("consumer: {e}"))
+    // Create-or-update, so a consumer created earlier (e.g. with the old `max_deliver = 100`) is brought
+    // to this configuration; a server that cannot update it (older than 2.10, a field that cannot change)
+    // leaves it as it is.
+    match stream.create_consumer(consumer.clone()).await {
+        Ok(consumer) => Ok(consumer),
+        Err(error) => {
+            tracing::warn!(system = %config.system, durable = %config.durable, %error,
+                "cannot update the inbound consumer's configuration; using it as it is");
+            stream.get_or_create_consumer(&config.durable, consumer).await.map_err(|e| format!("consumer: {e}"))
+        }
+    }
 }
 
 /// Pulls and settles messages until the message stream ends (returns why) or `shutdown` resolves (returns
@@ -224,10 +252,12 @@ async fn settle<H: InboundHandler>(message: async_nats::jetstream::Message, conf
     let (kind, settled) = match &result {
         Ok(()) => ("ack", message.double_ack().await),
         Err(InboundError::Permanent(_)) => ("term", message.ack_with(AckKind::Term).await),
-        Err(InboundError::Transient(_)) => ("nak", message.ack_with(AckKind::Nak(Some(config.nak_delay))).await),
+        Err(InboundError::Transient(_)) => {
+            ("nak", message.ack_with(AckKind::Nak(Some(config.nak_delay_after(attempt)))).await)
+        }
     };
     match &result {
-        Err(InboundError::Transient(_)) if attempt >= u64::from(config.max_deliver) => {
+        Err(InboundError::Transient(_)) if config.max_deliver.is_some_and(|max| attempt >= u64::from(max)) => {
             tracing::error!(system = %config.system, %external_id, attempt, "inbound message given up after max_deliver");
         }
         Err(error) => {

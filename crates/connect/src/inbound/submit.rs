@@ -40,7 +40,11 @@ impl SubmitHandler {
                 let output = tokio::task::spawn_blocking(move || mapping.run_at_most_one(payload))
                     .await
                     .map_err(|e| InboundError::Transient(format!("the mapping did not finish: {e}")))?
-                    .map_err(|e| refused("mapping failed", &e))?;
+                    // A time-out (its limit counts the wait for a worker) may pass next time.
+                    .map_err(|e| match e.is_retryable() {
+                        true => InboundError::Transient(format!("mapping failed: {e}")),
+                        false => refused("mapping failed", &e),
+                    })?;
                 let Some(output) = output else { return Ok(None) };
                 output
             }

@@ -38,7 +38,12 @@ fn handler(seen: Seen) -> impl InboundHandler {
 }
 
 /// A consumer of `<subject>.>` on `stream`, which it creates, with the crate's default durable name.
-fn created_stream_consumer(stream: &str, subject: &str, ack_wait_ms: u64, max_deliver: u32) -> NatsConsumerConfig {
+pub(super) fn created_stream_consumer(
+    stream: &str,
+    subject: &str,
+    ack_wait_ms: u64,
+    max_deliver: Option<u32>,
+) -> NatsConsumerConfig {
     NatsConsumerConfig {
         stream: stream.to_string(),
         subject: format!("{subject}.>"),
@@ -49,6 +54,14 @@ fn created_stream_consumer(stream: &str, subject: &str, ack_wait_ms: u64, max_de
         max_deliver,
         batch: 16,
     }
+}
+
+/// The external id of line `line` of a file `name` holding `text`, when the line has no idempotency key.
+fn line_key(name: &str, text: &str, line: usize) -> String {
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(text.as_bytes());
+    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+    format!("{name}:{}:{line}", &hex[..16])
 }
 
 fn ids(seen: &Seen) -> Vec<String> {
@@ -63,9 +76,14 @@ fn inbox(dir: &Path) -> FileInboundConfig {
 async fn the_file_inbox_hands_lines_in_order_and_moves_each_file_once() {
     let dir = tempfile::tempdir().unwrap();
     let write = |name: &str, text: &str| std::fs::write(dir.path().join(name), text).unwrap();
-    write("a.jsonl", "{\"idempotency_key\":\"po-1\",\"n\":1}\n\n{\"n\":2}\n{\"n\":3}\n");
-    write("b.jsonl", "{\"n\":1}\n{\"bad\":true}\n{\"n\":3}\n");
-    write("c.jsonl", "{\"flaky\":true}\n");
+    let (a, b, c) = (
+        "{\"idempotency_key\":\"po-1\",\"n\":1}\n\n{\"n\":2}\n{\"n\":3}\n",
+        "{\"n\":1}\n{\"bad\":true}\n{\"n\":3}\n",
+        "{\"flaky\":true}\n",
+    );
+    write("a.jsonl", a);
+    write("b.jsonl", b);
+    write("c.jsonl", c);
     write(".d.jsonl.tmp", "{\"n\":1}\n");
     write("e.part", "{\"n\":1}\n");
     let seen = Seen::default();
@@ -79,7 +97,16 @@ async fn the_file_inbox_hands_lines_in_order_and_moves_each_file_once() {
             ("c.jsonl".to_string(), FileOutcome::Retry { error: "line 1: store busy".into() }),
         ]
     );
-    assert_eq!(ids(&seen), ["po-1", "a.jsonl:3", "a.jsonl:4", "b.jsonl:1", "b.jsonl:2", "b.jsonl:3", "c.jsonl:1"]);
+    let keys = [
+        "po-1".to_string(),
+        line_key("a.jsonl", a, 3),
+        line_key("a.jsonl", a, 4),
+        line_key("b.jsonl", b, 1),
+        line_key("b.jsonl", b, 2),
+        line_key("b.jsonl", b, 3),
+        line_key("c.jsonl", c, 1),
+    ];
+    assert_eq!(ids(&seen), keys);
     let first = seen.lock().unwrap()[0].clone();
     assert_eq!(
         (first.source.as_str(), first.body.as_slice()),
@@ -133,7 +160,7 @@ async fn the_file_inbox_runs_until_shutdown() {
     let _ = stop.send(());
     let ended = tokio::time::timeout(Duration::from_secs(5), running).await.expect("stops on shutdown");
     assert!(ended.unwrap().is_ok());
-    assert_eq!(ids(&seen), ["x.jsonl:1"]);
+    assert_eq!(ids(&seen), [line_key("x.jsonl", "{\"n\":1}\n", 1)]);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -159,7 +186,7 @@ async fn shutdown_settles_the_line_in_hand_and_leaves_the_rest_of_the_file() {
         let _ = stopped.await;
     }));
     let first = tokio::time::timeout(Duration::from_secs(10), handling.recv()).await.expect("handed to the handler");
-    assert_eq!(first.as_deref(), Some("x.jsonl:1"));
+    assert_eq!(first, Some(line_key("x.jsonl", "{\"n\":1}\n{\"n\":2}\n", 1)));
     let _ = stop.send(());
     tokio::time::sleep(Duration::from_millis(200)).await;
     assert!(!running.is_finished(), "it waits for the line in hand");
@@ -184,7 +211,7 @@ async fn systems_without_a_consumer_return_at_once() {
 }
 
 /// Waits (at most `limit`) until `done` holds.
-async fn wait_for(limit: Duration, done: impl Fn() -> bool) -> bool {
+pub(super) async fn wait_for(limit: Duration, done: impl Fn() -> bool) -> bool {
     let started = Instant::now();
     while started.elapsed() < limit {
         if done() {
@@ -200,7 +227,7 @@ async fn the_nats_consumer_acks_after_the_handler_terms_refusals_and_redelivers_
     let Some(url) = crate::transport::conformance::nats_url() else { return };
     let id = format!("{}x{}", std::process::id(), Instant::now().elapsed().as_nanos() ^ rand::random::<u64>() as u128);
     let (stream, subject) = (format!("CDIN_{id}"), format!("cdin{id}.commands"));
-    let consumer = created_stream_consumer(&stream, &subject, 2_000, 10);
+    let consumer = created_stream_consumer(&stream, &subject, 2_000, Some(10));
     let config = NatsInboundConfig::new("erp", &url, &consumer, Duration::from_secs(2));
     assert_eq!(config.durable, "crossdock-erp");
     let client = async_nats::connect(url.as_str()).await.unwrap();
@@ -258,7 +285,7 @@ async fn shutdown_waits_for_the_message_in_hand_to_be_settled() {
     let Some(url) = crate::transport::conformance::nats_url() else { return };
     let id = format!("{}z{}", std::process::id(), rand::random::<u32>());
     let (stream, subject) = (format!("CDSD_{id}"), format!("cdsd{id}.commands"));
-    let consumer = created_stream_consumer(&stream, &subject, 30_000, 5);
+    let consumer = created_stream_consumer(&stream, &subject, 30_000, Some(5));
     let config = NatsInboundConfig::new("erp", &url, &consumer, Duration::from_secs(2));
     let (started, mut handling) = tokio::sync::mpsc::unbounded_channel::<()>();
     let release = Arc::new(tokio::sync::Notify::new());
@@ -315,7 +342,7 @@ async fn the_nats_consumer_resumes_after_the_server_comes_back() {
         create_stream: false,
         ack_wait_ms: 2_000,
         nak_delay_ms: 100,
-        max_deliver: 10,
+        max_deliver: Some(10),
         batch: 16,
     };
     let via_proxy = format!("nats://127.0.0.1:{}", proxy.port());
@@ -355,7 +382,8 @@ async fn inbox_commands_are_submitted_and_audited_as_the_system() {
                                      "reason": "receipt"});
     let adjust = serde_json::json!({"type": "adjust_inventory", "sku": "SKU-1", "location": "CHI", "delta": -2,
                                     "reason": "damage", "idempotency_key": "count-1"});
-    std::fs::write(folder.path().join("a.jsonl"), format!("{receipt}\n{adjust}\n")).unwrap();
+    let a = format!("{receipt}\n{adjust}\n");
+    std::fs::write(folder.path().join("a.jsonl"), &a).unwrap();
     std::fs::write(folder.path().join("b.jsonl"), "{\"type\": \"no_such_command\"}\n").unwrap();
     let handler = SubmitHandler::new(store.clone(), "wms", None, None);
     let outcomes = poll_once(&config, &handler).await.unwrap();
@@ -374,7 +402,12 @@ async fn inbox_commands_are_submitted_and_audited_as_the_system() {
     assert_eq!(
         summary,
         [
-            ("adjust_inventory", "inbound:wms:a.jsonl:1", Some("a.jsonl:1"), "accepted"),
+            (
+                "adjust_inventory",
+                format!("inbound:wms:{}", line_key("a.jsonl", &a, 1)).as_str(),
+                Some("a.jsonl:1"),
+                "accepted"
+            ),
             ("adjust_inventory", "inbound:wms:count-1", Some("a.jsonl:2"), "accepted"),
         ]
     );
@@ -412,7 +445,7 @@ async fn nats_commands_are_submitted_and_audited_as_the_system() {
     let Some(url) = crate::transport::conformance::nats_url() else { return };
     let id = format!("{}y{}", std::process::id(), rand::random::<u32>());
     let (stream, subject) = (format!("CDSUB_{id}"), format!("cdsub{id}.commands"));
-    let consumer = created_stream_consumer(&stream, &subject, 2_000, 5);
+    let consumer = created_stream_consumer(&stream, &subject, 2_000, Some(5));
     let config = NatsInboundConfig::new("erp", &url, &consumer, Duration::from_secs(2));
     let db = crossdock_store::testing::sqlite().expect("temporary folder");
     let store = db.open_store().await;
@@ -452,7 +485,7 @@ async fn nats_commands_are_submitted_and_audited_as_the_system() {
 /// Publishes to JetStream and waits for the ack, trying again (at most 10 s) while no stream answers for the
 /// subject: the consumer creates its stream concurrently, and a server under load can answer "no responders"
 /// for a moment even after the stream is listed.
-async fn publish_kept(
+pub(super) async fn publish_kept(
     js: &async_nats::jetstream::Context,
     subject: String,
     headers: async_nats::HeaderMap,

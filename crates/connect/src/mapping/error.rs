@@ -72,7 +72,8 @@ pub enum MappingError {
     /// The mapping produced several values where at most one was expected (one command per message).
     #[error("{origin}: the mapping produced {count} outputs; one command is expected")]
     TooManyOutputs { origin: String, count: usize },
-    /// The thread running the mapping could not be started or failed.
+    /// The thread running the mapping could not be started or failed (not a panic of the interpreter on
+    /// this program and input: that is a [`Self::Runtime`] error).
     #[error("{origin}: mapping worker failed: {message}")]
     Worker { origin: String, message: String },
 }
@@ -92,6 +93,13 @@ impl MappingError {
             | Self::TooManyOutputs { origin, .. }
             | Self::Worker { origin, .. } => origin,
         }
+    }
+
+    /// Whether running again later may succeed: a time-out (the limit counts the wait for a free worker,
+    /// so it also trips under load) or a worker that failed. Every other error comes from the program and
+    /// its input and would repeat.
+    pub fn is_retryable(&self) -> bool {
+        matches!(self, Self::Timeout { .. } | Self::Worker { .. })
     }
 
     /// The source positions of a compile error (empty for other errors).

@@ -171,7 +171,8 @@ fn execute(job: Job) -> bool {
         Ok(outcome) => outcome,
         Err(payload) => match payload.downcast_ref::<Stop>() {
             Some(stop) => Outcome::Stopped(*stop),
-            None => Outcome::Failed("the jq interpreter panicked".into()),
+            // This program on this input: it would panic again, so not a worker failure.
+            None => Outcome::Runtime("the jq interpreter panicked".into()),
         },
     };
     let abandoned = abandoned.load(Ordering::Relaxed);

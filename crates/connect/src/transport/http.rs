@@ -38,7 +38,7 @@ impl fmt::Debug for HttpTransportConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let redacted = |s: &Option<String>| s.as_ref().map(|_| "<redacted>");
         f.debug_struct("HttpTransportConfig")
-            .field("url", &self.url)
+            .field("url", &shown_url(&self.url))
             .field("timeout", &self.timeout)
             .field("signing_key", &self.signing_key.as_ref().map(|_| "<redacted>"))
             .field("bearer_token", &redacted(&self.bearer_token))
@@ -85,16 +85,17 @@ pub struct HttpTransport {
 
 impl fmt::Debug for HttpTransport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("HttpTransport").field("url", &self.url.as_str()).finish_non_exhaustive()
+        f.debug_struct("HttpTransport").field("url", &self.target()).finish_non_exhaustive()
     }
 }
 
 impl HttpTransport {
     pub fn new(config: HttpTransportConfig) -> Result<Self, TransportError> {
-        let url = reqwest::Url::parse(&config.url)
-            .map_err(|e| TransportError::Config(format!("endpoint {:?}: {e}", config.url)))?;
+        let shown = shown_url(&config.url);
+        let url =
+            reqwest::Url::parse(&config.url).map_err(|e| TransportError::Config(format!("endpoint {shown:?}: {e}")))?;
         if !matches!(url.scheme(), "http" | "https") {
-            return Err(TransportError::Config(format!("endpoint {:?}: scheme must be http or https", config.url)));
+            return Err(TransportError::Config(format!("endpoint {shown:?}: scheme must be http or https")));
         }
         let bearer = config
             .bearer_token
@@ -174,7 +175,13 @@ impl HttpTransport {
         let request = request.body(body);
         let response = match request.send().await {
             Ok(response) => response,
-            Err(error) => return classify_error(&error),
+            // reqwest's errors name the URL, whose query may hold a key (`?code=` of Azure Functions).
+            Err(mut error) => {
+                if let Some(url) = error.url_mut() {
+                    *url = redacted(url);
+                }
+                return classify_error(&error);
+            }
         };
         let status = response.status();
         let retry_after = response
@@ -215,6 +222,34 @@ async fn read_kept(mut response: reqwest::Response) -> ResponseRecord {
     ResponseRecord { status, body, truncated: truncated || cut }
 }
 
+/// `url` as it may be shown (errors, dead letters, `/v1/systems`): without credentials, fragment or query
+/// values, which may be keys (`?code=…`); the query's parameter names stay, with `***` for values.
+fn redacted(url: &reqwest::Url) -> reqwest::Url {
+    let mut shown = url.clone();
+    let _ = shown.set_password(None);
+    let _ = shown.set_username("");
+    shown.set_fragment(None);
+    if url.query().is_some() {
+        let names: Vec<String> = url.query_pairs().map(|(name, _)| name.into_owned()).collect();
+        shown.set_query(None);
+        if !names.is_empty() {
+            let mut query = shown.query_pairs_mut();
+            for name in &names {
+                query.append_pair(name, "***");
+            }
+        }
+    }
+    shown
+}
+
+/// A configured URL as it may be shown, parsed or not.
+fn shown_url(url: &str) -> String {
+    match reqwest::Url::parse(url) {
+        Ok(parsed) => redacted(&parsed).to_string(),
+        Err(_) => crossdock_store::redact_url(url.split(['?', '#']).next().unwrap_or_default()),
+    }
+}
+
 fn classify_error(error: &reqwest::Error) -> SendOutcome {
     if error.is_builder() {
         return SendOutcome::Reject { error: format!("request could not be built: {error}"), response: None };
@@ -247,11 +282,7 @@ impl Transport for HttpTransport {
     }
 
     fn target(&self) -> String {
-        let mut url = self.url.clone();
-        // Never show credentials embedded in a URL.
-        let _ = url.set_password(None);
-        let _ = url.set_username("");
-        url.to_string()
+        redacted(&self.url).to_string()
     }
 
     /// Opens a connection to the endpoint's host and port (no request is sent).

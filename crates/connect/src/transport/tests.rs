@@ -187,3 +187,23 @@ fn bodies_are_cut_at_64_kib_on_a_character_boundary() {
     let (lossy, _) = truncate_body(&[0xff; 70_000]);
     assert!(lossy.len() <= 64 * 1024);
 }
+
+/// A key in the URL's query (`?code=` of Azure Functions) shows nowhere: not in the errors kept with
+/// retries and dead letters, not in the target shown in `/v1/systems`, not in config errors or `Debug`.
+#[tokio::test]
+async fn query_values_of_the_url_never_show() {
+    let http = transport("http://user:pw@127.0.0.1:1/hook?code=s3cret&flag#frag", 2_000);
+    assert_eq!(http.target(), "http://127.0.0.1:1/hook?code=***&flag=***");
+    assert!(!format!("{http:?}").contains("s3cret"));
+    let outcome = http.send_batch(&[message("erp:1", "{}")]).await;
+    let [SendOutcome::Retry { error, .. }] = outcome.as_slice() else { panic!("{outcome:?}") };
+    assert!(error.starts_with("connection failed") && !error.contains("s3cret") && !error.contains("pw"), "{error}");
+    assert!(error.contains("code=***"), "the URL is still named, redacted: {error}");
+
+    let config = HttpTransportConfig::new("ftp://127.0.0.1/?code=s3cret");
+    assert!(!format!("{config:?}").contains("s3cret"));
+    let refused = HttpTransport::new(config).unwrap_err().to_string();
+    assert!(refused.contains("scheme must be http or https") && !refused.contains("s3cret"), "{refused}");
+    let refused = HttpTransport::new(HttpTransportConfig::new("http://[::1/?code=s3cret")).unwrap_err().to_string();
+    assert!(!refused.contains("s3cret"), "{refused}");
+}

@@ -7,6 +7,7 @@ mod circuit;
 mod config_bridge;
 mod end_to_end;
 mod harness;
+mod mapping_errors;
 mod receiver;
 mod throughput;
 mod two_processes;
