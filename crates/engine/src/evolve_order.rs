@@ -3,7 +3,7 @@
 
 use crate::check;
 use chrono::{DateTime, Utc};
-use crossdock_model::{Event, LineAllocation, LineId, LineMovement, LocationId, Order, OrderLine};
+use crossdock_model::{CancelOutcome, Event, LineAllocation, LineId, LineMovement, LocationId, Order, OrderLine};
 
 /// Applies an order event to `order` (replacing it for `OrderPlaced`), bumping its version and status.
 pub(crate) fn apply(slot: &mut Option<Order>, event: &Event, now: DateTime<Utc>) {
@@ -85,7 +85,13 @@ pub(crate) fn apply(slot: &mut Option<Order>, event: &Event, now: DateTime<Utc>)
         }
         Event::OrderCancelAnswered { request_id, outcome, .. } => {
             if let Some(request) = order.cancel_requests.iter_mut().find(|r| r.id == *request_id) {
+                let first_acceptance = request.outcome.is_none() && *outcome == CancelOutcome::Accepted;
+                let recalled = if first_acceptance { request.lines.clone() } else { Vec::new() };
                 request.outcome = Some(*outcome);
+                // The warehouse gives the recalled units back: they are no longer released, so the
+                // cancellation that follows (unreleased units first) removes them and not units allocated
+                // there since the request, which the warehouse has not seen yet.
+                recalled.iter().for_each(|m| unrelease(order, m));
             }
         }
         Event::ReturnAuthorised { authorisation, .. }
@@ -135,6 +141,14 @@ fn allocate(order: &mut Order, m: &LineMovement) {
 fn release(order: &mut Order, m: &LineMovement) {
     with_allocation(order, &m.line_id, &m.location, |a| {
         a.released = a.released.saturating_add(m.quantity.min(a.allocated.saturating_sub(a.released)));
+    });
+}
+
+/// Returns released, unshipped units of an allocation to the hub (a recall the warehouse accepted), as
+/// `answer_cancel_request` counts them.
+fn unrelease(order: &mut Order, m: &LineMovement) {
+    with_allocation(order, &m.line_id, &m.location, |a| {
+        a.released = a.released.saturating_sub(m.quantity.min(a.released.saturating_sub(a.shipped)));
     });
 }
 

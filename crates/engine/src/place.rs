@@ -32,6 +32,7 @@ pub(crate) fn place_order(state: &State, place: &PlaceOrder, now: DateTime<Utc>)
         currency: place.currency,
         shipping: place.shipping,
         tax_exempt_certificate: place.tax_exempt_certificate.clone(),
+        tax_zip3: place.ship_to.us_zip3(),
         lines,
         placed_at: place.placed_at,
         status: OrderStatus::Created,

@@ -84,7 +84,8 @@ pub enum Event {
     /// Released units the hub asked the warehouse not to ship; its answer comes back as `AnswerCancelRequest`.
     #[serde(rename = "order.cancel_requested")]
     OrderCancelRequested { order_id: OrderId, request: CancelRequest },
-    /// The warehouse answered the open cancel request (an accepted one is followed by `order.lines_cancelled`).
+    /// The warehouse answered the open cancel request. Accepted, the recalled units still unshipped are no
+    /// longer released (the warehouse gave them back), and `order.lines_cancelled` follows to cancel them.
     #[serde(rename = "order.cancel_answered")]
     OrderCancelAnswered {
         order_id: OrderId,

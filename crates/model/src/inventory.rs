@@ -31,9 +31,10 @@ impl InventoryPosition {
         (self.on_hand - self.reserved - self.safety_stock).max(0)
     }
 
-    /// The id of this position's aggregate in the event log.
+    /// The id of this position's aggregate in the event log: `location/sku`, each part with `%` and `/`
+    /// percent-escaped (ids may contain `/`; two positions never share an id).
     pub fn aggregate_id(sku: &Sku, location: &LocationId) -> String {
-        format!("{location}/{sku}")
+        crate::ids::compound_id(location.as_str(), sku.as_str())
     }
 
     pub fn check_invariants(&self) -> Result<(), String> {

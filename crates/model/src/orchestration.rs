@@ -109,8 +109,9 @@ pub struct ChannelAvailability {
 }
 
 impl ChannelAvailability {
-    /// The aggregate id of a channel's availability of a sku in the event log: `channel/sku`.
+    /// The aggregate id of a channel's availability of a sku in the event log: `channel/sku`, each part with
+    /// `%` and `/` percent-escaped (ids may contain `/`; two pairs never share an id).
     pub fn aggregate_id(channel: &ChannelId, sku: &crate::Sku) -> String {
-        format!("{channel}/{sku}")
+        crate::ids::compound_id(channel.as_str(), sku.as_str())
     }
 }

@@ -230,6 +230,12 @@ pub struct Order {
     /// The B2B customer's sales-tax exemption certificate id; an order with one is not taxed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tax_exempt_certificate: Option<String>,
+    /// The first three digits of the US ship-to ZIP code ([`Address::us_zip3`]), recorded at placement and
+    /// never sealed: the store seals the postal code, so once the customer's PII is erased this is what the
+    /// local sales tax is found by. Coarse, like the region kept beside it: a ZIP3 area holds tens of
+    /// thousands of people. `None` outside the US and for orders placed before it was recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tax_zip3: Option<String>,
     pub lines: Vec<OrderLine>,
     pub placed_at: DateTime<Utc>,
     pub status: OrderStatus,
@@ -365,6 +371,7 @@ mod tests {
             currency: usd,
             shipping: None,
             tax_exempt_certificate: None,
+            tax_zip3: None,
             lines: lines
                 .iter()
                 .enumerate()

@@ -118,6 +118,13 @@ pub struct Address {
 pub const MAX_TEXT_LEN: usize = 512;
 
 impl Address {
+    /// The first three digits of a US ZIP code (`62701-4477` → `627`); `None` for other countries and
+    /// postal codes that do not start with three digits.
+    pub fn us_zip3(&self) -> Option<String> {
+        let zip3 = self.postal_code.trim().get(..3)?;
+        (self.country == Country::US && zip3.bytes().all(|b| b.is_ascii_digit())).then(|| zip3.to_string())
+    }
+
     /// Checks the free-text fields; returns the name of the first bad field with the error.
     pub fn validate(&self) -> Result<(), (&'static str, ValidationError)> {
         let required =
@@ -257,5 +264,28 @@ mod tests {
         assert!(Coordinates::new(40.7, -74.0).is_ok());
         assert!(Coordinates::new(91.0, 0.0).is_err());
         assert!(Coordinates::new(0.0, f64::NAN).is_err());
+    }
+
+    #[test]
+    fn us_zip3_is_the_first_three_digits_of_a_us_zip_code() {
+        let at = |postal_code: &str, country: Country| {
+            let address = Address {
+                name: "A".into(),
+                line1: "1".into(),
+                line2: None,
+                city: "C".into(),
+                region: None,
+                postal_code: postal_code.into(),
+                country,
+            };
+            address.us_zip3()
+        };
+        assert_eq!(at("62701-4477", Country::US).as_deref(), Some("627"));
+        assert_eq!(at(" 606", Country::US).as_deref(), Some("606"));
+        for (postal_code, country) in
+            [("[erased]", Country::US), ("60", Country::US), ("10115", Country::new("DE").unwrap())]
+        {
+            assert_eq!(at(postal_code, country), None, "{postal_code}");
+        }
     }
 }

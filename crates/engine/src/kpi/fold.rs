@@ -4,9 +4,9 @@
 use super::percentile::{Percentiles, percentiles};
 use crate::period::Period;
 use chrono::{DateTime, Utc};
-use crossdock_model::{Event, LineId, LocationId, OrderId, ShipmentId, Sku};
+use crossdock_model::{AggregateKind, CancelOutcome, Event, LineId, LocationId, OrderId, ShipmentId, Sku};
 use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 /// Fulfilment cycle times of the orders that completed that step, in hours.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -120,6 +120,9 @@ pub struct KpiFold {
     counts: HashMap<(Sku, LocationId), Vec<CountTrack>>,
     /// Units oversold, by the reservation that oversold them: (recorded at, units).
     oversells: Vec<(Option<DateTime<Utc>>, u64)>,
+    /// Orders whose last event was a warehouse's acceptance of a cancel request: the cancellation that
+    /// follows it (in the same decision) recalls released units.
+    recalls: HashSet<OrderId>,
 }
 
 impl KpiFold {
@@ -139,6 +142,7 @@ impl KpiFold {
     }
 
     fn fold(&mut self, event: &Event, recorded_at: Option<DateTime<Utc>>) {
+        let recall = self.take_recall(event);
         match event {
             Event::OrderPlaced { order } => {
                 let lines = order
@@ -164,8 +168,15 @@ impl KpiFold {
                             line.cancelled += cancelled.quantity.get();
                         }
                     }
-                    track.cancelled_after_release += released.iter().map(|m| m.quantity).sum::<u32>();
+                    // Only a recall the warehouse accepted takes back released units: a customer's
+                    // cancellation gives back reservations (`released`) of units never handed over.
+                    if recall {
+                        track.cancelled_after_release += released.iter().map(|m| m.quantity).sum::<u32>();
+                    }
                 }
+            }
+            Event::OrderCancelAnswered { order_id, outcome: CancelOutcome::Accepted, .. } => {
+                self.recalls.insert(order_id.clone());
             }
             Event::ShipmentConfirmed { order_id, shipment } => {
                 if let Some(track) = self.orders.get_mut(order_id) {
@@ -221,6 +232,20 @@ impl KpiFold {
             }
             _ => {}
         }
+    }
+
+    /// Whether `event` is the cancellation that follows an accepted cancel request of its order; any event of
+    /// the order ends the wait for it (an accepted request whose units had all shipped cancels nothing).
+    fn take_recall(&mut self, event: &Event) -> bool {
+        if self.recalls.is_empty() {
+            return false;
+        }
+        let (kind, id) = event.aggregate();
+        if kind != AggregateKind::Order {
+            return false;
+        }
+        let Ok(order_id) = OrderId::new(id) else { return false };
+        self.recalls.remove(&order_id) && matches!(event, Event::OrderLinesCancelled { .. })
     }
 
     fn position(&mut self, sku: &Sku, location: &LocationId) -> &mut PositionTrack {

@@ -149,7 +149,9 @@ impl SourcingConfig {
 /// Why an order could not be sourced at all.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SourcingError {
-    #[error("no position known for postal code {postal_code:?} (region {region:?}, country {country})")]
+    /// The fields say which address it was; the message names none of them, because it is stored in the
+    /// `order.sourced` event's explanation, which is not sealed and so survives a customer's erasure.
+    #[error("no position known for the ship-to address (only US ZIP3 areas and states are mapped)")]
     UnknownDestination { postal_code: String, region: Option<String>, country: String },
     #[error("pickup location {0} is not a store of the network")]
     UnknownPickupStore(LocationId),

@@ -196,7 +196,8 @@ pub fn order_tax(order: &Order) -> Result<TaxBreakdown, TaxError> {
 }
 
 /// The tax input of an order: each line's live units (ordered − cancelled) at its unit price, the order's
-/// shipping charge, shipped to its ship-to state and ZIP code.
+/// shipping charge, shipped to its ship-to state and ZIP code. A postal code that is no ZIP code any more
+/// (erased with the customer's PII) gives way to the ZIP3 recorded at placement, so the tax stays the same.
 pub fn tax_input_for_order(order: &Order, exemption: Option<TaxExemption>) -> Result<TaxInput, TaxError> {
     if order.ship_to.country.as_str() != "US" {
         return Err(TaxError::NotUs(order.ship_to.country.as_str().to_string()));
@@ -210,7 +211,10 @@ pub fn tax_input_for_order(order: &Order, exemption: Option<TaxExemption>) -> Re
     }
     Ok(TaxInput {
         state,
-        postal_code: Some(order.ship_to.postal_code.to_string()),
+        postal_code: match order.ship_to.us_zip3() {
+            Some(_) => Some(order.ship_to.postal_code.to_string()),
+            None => order.tax_zip3.clone().or_else(|| Some(order.ship_to.postal_code.to_string())),
+        },
         currency: order.currency,
         lines,
         shipping: order.shipping.unwrap_or(Money::zero(order.currency)),

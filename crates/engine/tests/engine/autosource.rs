@@ -187,6 +187,27 @@ fn an_unknown_destination_is_explained_and_allocates_nothing() {
     );
 }
 
+#[test]
+fn an_unknown_destination_is_explained_without_the_address() {
+    let mut order = new_order(&[("L1", "SKU-A", 1)]);
+    order.ship_to.postal_code = "SW1A 1AA".into();
+    order.ship_to.region = Some("Westminster".into());
+    order.ship_to.country = crossdock_model::Country::new("GB").unwrap();
+    let mut world = World::with(&then(&network(), &[adjust("SKU-A", "CHI", 1)]));
+    let events = world.apply(&Command::PlaceOrder(order)).expect("accepted");
+    let explanation = events
+        .iter()
+        .find_map(|e| match e {
+            crossdock_model::Event::OrderSourced { explanation, .. } => Some(explanation.to_string()),
+            _ => None,
+        })
+        .expect("an order.sourced event");
+    assert!(explanation.contains("unknown_destination"), "{explanation}");
+    for address_data in ["SW1A", "Westminster", "GB"] {
+        assert!(!explanation.contains(address_data), "{address_data} in {explanation}");
+    }
+}
+
 /// Applies `setup` in a world whose policy releases on sourcing, then `command`; the rendered events.
 fn on_sourcing(setup: &[Command], command: &Command) -> (World, String) {
     let mut world = World { release: crossdock_engine::ReleaseMode::OnSourcing, ..World::default() };

@@ -84,6 +84,39 @@ fn split_released() -> Vec<crossdock_model::Command> {
 }
 
 #[test]
+fn an_accepted_recall_removes_the_released_units_not_those_allocated_since() {
+    // L1 ordered 10: 5 allocated at W1 and released; the warehouse is asked for them back; 3 more are
+    // allocated at W1 meanwhile (not released yet); then the warehouse accepts.
+    let setup = then(
+        &stock(),
+        &[
+            place(&[("L1", "SKU-A", 10)]),
+            allocate(&[("L1", "W1", 5)]),
+            release(None),
+            cancel_at("W1", None),
+            allocate(&[("L1", "W1", 3)]),
+        ],
+    );
+    check(
+        &setup,
+        answer_cancel(true),
+        "order.cancel_answered #1 Accepted
+         order.lines_cancelled L1×5 released=[L1@W1×5]
+         inventory.reservation_released SKU-A@W1 5",
+    );
+    check_state(
+        &then(&setup, &[answer_cancel(true)]),
+        "order o-1 backordered v7
+         L1 ord=10 alloc=3 rel=0 ship=0 deliv=0 ret=0 canc=5 W1:3/0/0
+         SKU-A@W1 on_hand=10 reserved=3 v4
+         SKU-A@W2 on_hand=5 reserved=0 v1
+         SKU-B@W1 on_hand=3 reserved=0 v1",
+    );
+    // The three are still to be released to the warehouse.
+    check(&then(&setup, &[answer_cancel(true)]), release(None), "order.released L1@W1×3");
+}
+
+#[test]
 fn cancel_at_a_location_takes_only_that_locations_units() {
     // Without a location the first allocation (W1) is asked back; W2 reporting its units missing must not.
     check(&split_released(), cancel(Some(&[("L1", 1)])), r#"order.cancel_requested #1 [L1@W1×1] "customer asked""#);

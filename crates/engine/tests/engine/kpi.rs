@@ -5,8 +5,9 @@ use crate::support::{address, line_id, loc, now, qty, sku};
 use chrono::{DateTime, TimeDelta, Utc};
 use crossdock_engine::kpi::{DeliverySample, KpiFold, Period, integration_kpis};
 use crossdock_model::{
-    ChannelId, Currency, Disposition, Event, ExternalId, LineMovement, LineQuantities, LineQuantity, Money, Order,
-    OrderId, OrderLine, OrderStatus, ReturnId, ReturnLine, ReturnReason, ReturnRecord, Shipment, ShipmentId,
+    CancelOutcome, ChannelId, Currency, Disposition, Event, ExternalId, LineMovement, LineQuantities, LineQuantity,
+    Money, Order, OrderId, OrderLine, OrderStatus, ReturnId, ReturnLine, ReturnReason, ReturnRecord, Shipment,
+    ShipmentId,
 };
 
 fn at(hours: i64) -> DateTime<Utc> {
@@ -24,6 +25,7 @@ fn placed(id: &str, lines: &[(&str, u32)]) -> Event {
         currency: Currency::USD,
         shipping: None,
         tax_exempt_certificate: None,
+        tax_zip3: None,
         lines: lines
             .iter()
             .map(|(l, q)| OrderLine {
@@ -153,6 +155,7 @@ fn short_picks_and_wrong_item_returns_count_against_order_accuracy() {
         shipped("o-1", "s-1", 1, &[("L1", 1)]),
         delivered("o-1", "s-1", 5),
         placed("o-2", &[("L1", 2)]),
+        recall_accepted("o-2"),
         short_pick,
         shipped("o-2", "s-2", 1, &[("L1", 1)]),
         delivered("o-2", "s-2", 5),
@@ -176,6 +179,67 @@ fn short_picks_and_wrong_item_returns_count_against_order_accuracy() {
     assert_eq!(report.orders_delivered, 4);
     assert_eq!(report.orders_cancelled, 1);
     assert_eq!(report.order_accuracy, Some(0.5));
+}
+
+/// The warehouse accepted the order's open cancel request (recorded just before its cancellation).
+fn recall_accepted(order: &str) -> Event {
+    Event::OrderCancelAnswered {
+        order_id: OrderId::new(order).unwrap(),
+        request_id: 1,
+        outcome: CancelOutcome::Accepted,
+        reason: None,
+    }
+}
+
+fn movement(line: &str, at: &str, quantity: u32) -> LineMovement {
+    LineMovement { line_id: line_id(line), location: loc(at), quantity }
+}
+
+fn cancelled(order: &str, line: &str, quantity: u32, released: Vec<LineMovement>) -> Event {
+    Event::OrderLinesCancelled {
+        order_id: OrderId::new(order).unwrap(),
+        lines: vec![LineQuantity { line_id: line_id(line), quantity: qty(quantity) }],
+        released,
+        reason: "customer asked".into(),
+    }
+}
+
+#[test]
+fn a_customer_cancel_of_allocated_units_not_yet_released_keeps_the_order_accurate() {
+    let order = OrderId::new("o-1").unwrap();
+    let report = fold(&[
+        placed("o-1", &[("L1", 3)]),
+        Event::OrderSourced {
+            order_id: order.clone(),
+            allocations: vec![movement("L1", "W1", 3)],
+            explanation: serde_json::json!({}),
+        },
+        // The allocation's reservation is given back (`released`), but the units never reached the warehouse.
+        cancelled("o-1", "L1", 1, vec![movement("L1", "W1", 1)]),
+        Event::OrderReleased { order_id: order, lines: vec![movement("L1", "W1", 2)] },
+        shipped("o-1", "s-1", 4, &[("L1", 2)]),
+        delivered("o-1", "s-1", 20),
+    ]);
+    assert_eq!((report.orders_delivered, report.order_accuracy), (1, Some(1.0)));
+}
+
+#[test]
+fn only_the_cancellation_answering_an_accepted_recall_counts_as_cancelled_after_release() {
+    let report = fold(&[
+        // Accepted, but everything had shipped: no cancellation follows; a later customer cancel is no recall.
+        placed("o-1", &[("L1", 3)]),
+        shipped("o-1", "s-1", 2, &[("L1", 2)]),
+        recall_accepted("o-1"),
+        delivered("o-1", "s-1", 20),
+        cancelled("o-1", "L1", 1, vec![movement("L1", "W1", 1)]),
+        // A recall of one released unit, accepted: a unit the warehouse had is not shipped.
+        placed("o-2", &[("L1", 3)]),
+        recall_accepted("o-2"),
+        cancelled("o-2", "L1", 1, vec![movement("L1", "W1", 1)]),
+        shipped("o-2", "s-2", 2, &[("L1", 2)]),
+        delivered("o-2", "s-2", 20),
+    ]);
+    assert_eq!((report.orders_delivered, report.order_accuracy), (2, Some(0.5)));
 }
 
 #[test]
@@ -350,4 +414,41 @@ fn a_period_holds_the_counts_and_oversells_recorded_in_it() {
     untimed.apply(&count(3, 3));
     assert_eq!(untimed.report().sku_locations_counted, 1);
     assert_eq!(untimed.report_for(&Period { from: Some(at(0)), to: None }).sku_locations_counted, 0);
+}
+
+/// The KPIs of the events `decide` records for `commands` (all accepted), applied to one world.
+fn fold_decided(commands: &[crossdock_model::Command]) -> crossdock_engine::kpi::KpiReport {
+    let mut world = crate::support::World::default();
+    let mut fold = KpiFold::new();
+    for command in commands {
+        let events = world.apply(command).unwrap_or_else(|e| panic!("{} refused: {e:?}", command.type_name()));
+        events.iter().for_each(|e| fold.apply(e));
+    }
+    fold.report()
+}
+
+#[test]
+fn order_accuracy_of_decided_histories_counts_only_recalls_of_released_units() {
+    use crate::support::{adjust, allocate, answer_cancel, cancel, cancel_at, deliver, place, release, ship};
+    let before_release = fold_decided(&[
+        adjust("SKU-A", "W1", 10),
+        place(&[("L1", "SKU-A", 3)]),
+        allocate(&[("L1", "W1", 3)]),
+        cancel(Some(&[("L1", 1)])),
+        release(None),
+        ship("s-1", "W1", &[("L1", 2)]),
+        deliver("s-1"),
+    ]);
+    assert_eq!((before_release.orders_delivered, before_release.order_accuracy), (1, Some(1.0)));
+    let recalled = fold_decided(&[
+        adjust("SKU-A", "W1", 10),
+        place(&[("L1", "SKU-A", 3)]),
+        allocate(&[("L1", "W1", 3)]),
+        release(None),
+        cancel_at("W1", Some(&[("L1", 1)])),
+        answer_cancel(true),
+        ship("s-1", "W1", &[("L1", 2)]),
+        deliver("s-1"),
+    ]);
+    assert_eq!((recalled.orders_delivered, recalled.order_accuracy), (1, Some(0.0)));
 }

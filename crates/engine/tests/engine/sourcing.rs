@@ -352,7 +352,7 @@ fn orders_sourcing_cannot_work_with_are_refused() {
         &stock,
         &config(),
         r#"
-        error unknown_destination: no position known for postal code "ZZ-9" (region None, country US)
+        error unknown_destination: no position known for the ship-to address (only US ZIP3 areas and states are mapped)
     "#,
     );
     let mut abroad = order(&[("L1", "A", 1)]);
@@ -363,7 +363,7 @@ fn orders_sourcing_cannot_work_with_are_refused() {
         &stock,
         &config(),
         r#"
-        error unknown_destination: no position known for postal code "10001" (region Some("NY"), country DE)
+        error unknown_destination: no position known for the ship-to address (only US ZIP3 areas and states are mapped)
     "#,
     );
     check(

@@ -1,13 +1,13 @@
 //! Sales tax: worked cases per state and ZIP prefix (state and local rates, shipping taxability, B2B
 //! exemption, half-up rounding per line), the tax report per state and period, and the refusals.
 
-use crate::support::{World, line_id, place};
+use crate::support::{World, line_id, new_order, place};
 use crossdock_engine::period::Period;
 use crossdock_engine::tax::{
-    TaxExemption, TaxInput, TaxLineInput, TaxRate, compute_tax, round_half_up, tax_input_for_order, tax_report,
-    tax_report_csv,
+    TaxExemption, TaxInput, TaxLineInput, TaxRate, compute_tax, order_tax, round_half_up, tax_input_for_order,
+    tax_report, tax_report_csv,
 };
-use crossdock_model::{Country, Currency, Money, Order, OrderId};
+use crossdock_model::{Command, Country, Currency, Money, Order, OrderId};
 
 fn usd(minor: i64) -> Money {
     Money::new(minor, Currency::USD)
@@ -207,4 +207,22 @@ fn the_tax_report_sums_per_state_over_the_period() {
     assert_eq!(report.skipped[0].reason, "destination country CA is not the US");
     let everything = tax_report(&orders, Period::ALL);
     assert_eq!(everything.states.iter().map(|r| r.orders).sum::<u64>(), 4);
+}
+
+#[test]
+fn an_orders_tax_is_the_same_once_its_postal_code_is_erased() {
+    let mut chicago = new_order(&[("L1", "SKU-A", 10)]);
+    chicago.shipping = None;
+    chicago.ship_to.postal_code = "60601".into();
+    let world = World::with(&[Command::PlaceOrder(chicago)]);
+    let placed = world.order().clone();
+    assert_eq!(placed.tax_zip3.as_deref(), Some("606"), "recorded at placement");
+    let before = order_tax(&placed).expect("a US order").total_tax.amount_minor;
+    assert_eq!(before, 1025, "IL 6.25% and Chicago 4%");
+    // What the store reads back once the customer's PII is erased.
+    let mut erased = placed.clone();
+    erased.ship_to.postal_code = "[erased]".into();
+    erased.ship_to.city = "[erased]".into();
+    assert_eq!(order_tax(&erased).expect("still a US order").total_tax.amount_minor, before);
+    assert_eq!(tax_report(&[placed], Period::ALL), tax_report(&[erased], Period::ALL));
 }

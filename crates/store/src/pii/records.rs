@@ -31,10 +31,14 @@ impl KeyRing {
         if self.enabled { ERASED } else { SEALED }
     }
 
-    /// The value as one sealed JSON string under `subject`'s data key (which must be in the ring); the value
-    /// as it is when the store has no master key or there is no subject.
+    /// The value as one sealed JSON string under `subject`'s data key (which must be in the ring, or the
+    /// subject erased: then [`ERASED`]); the value as it is when the store has no master key or there is no
+    /// subject.
     pub fn seal_json(&self, subject: Option<&str>, value: &Value) -> Result<Value, StoreError> {
         let Some(subject) = subject.filter(|_| self.enabled) else { return Ok(value.clone()) };
+        if self.is_erased(subject) {
+            return Ok(Value::String(ERASED.into()));
+        }
         let text = serde_json::to_string(value).map_err(|e| StoreError::Corrupt(format!("record: {e}")))?;
         let sealed = self
             .sealing_key(subject)?
@@ -55,13 +59,18 @@ impl KeyRing {
     }
 
     /// The bytes encrypted under a content key shared between `subjects`' data keys (which must be in the
-    /// ring); the bytes as they are without a master key. At least one subject is required.
+    /// ring; [`ERASED`] when one of them was erased); the bytes as they are without a master key. At least one
+    /// subject is required.
     pub fn seal_shared(&self, subjects: &[String], bytes: &[u8]) -> Result<Vec<u8>, StoreError> {
         if !self.enabled {
             return Ok(bytes.to_vec());
         }
         if subjects.is_empty() {
             return Err(StoreError::Corrupt("a shared record needs at least one subject".into()));
+        }
+        if subjects.iter().any(|s| self.is_erased(s)) {
+            // It could never be opened again: one of its shares would be sealed under no key.
+            return Ok(ERASED.as_bytes().to_vec());
         }
         let failed = || StoreError::Corrupt("PII encryption failed".into());
         let content: [u8; KEY_LEN] = rand::random();

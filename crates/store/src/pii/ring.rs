@@ -6,7 +6,7 @@ use crate::StoreError;
 use crate::codec::{from_json, to_json};
 use crossdock_model::{Address, Customer, Email, Event, Order, OrderId};
 use serde_json::Value;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 /// What a PII field reads as once its customer's data key has been destroyed.
@@ -65,6 +65,9 @@ pub(crate) struct KeyRing {
     pub enabled: bool,
     pub by_subject: HashMap<String, Arc<DataKey>>,
     pub by_id: HashMap<String, Option<Arc<DataKey>>>,
+    /// Erased subjects: they get no key again, and their values are written as [`ERASED`] (what they would
+    /// read as anyway), whatever plaintext the writer still holds.
+    pub erased: HashSet<String>,
 }
 
 impl KeyRing {
@@ -91,6 +94,9 @@ impl KeyRing {
     /// Region and country stay readable (tax reports are per state), as does the customer id (it names the key).
     fn sealed_copy(&self, order: &Order) -> Result<Order, StoreError> {
         let subject = subject_of(order);
+        if self.erased.contains(&subject) {
+            return Ok(erased_copy(order));
+        }
         let key = self
             .by_subject
             .get(&subject)
@@ -121,6 +127,11 @@ impl KeyRing {
         seal_address(&mut copy.ship_to)?;
         copy.bill_to.as_mut().map(seal_address).transpose()?;
         Ok(copy)
+    }
+
+    /// True when `subject` was erased: its values are written as [`ERASED`].
+    pub fn is_erased(&self, subject: &str) -> bool {
+        self.erased.contains(subject)
     }
 
     pub fn open_order(&self, what: &str, text: &str) -> Result<Order, StoreError> {
@@ -167,5 +178,85 @@ impl KeyRing {
             Value::Array(items) => items.iter_mut().for_each(|item| self.open_value(item)),
             _ => {}
         }
+    }
+}
+
+/// A copy of the order with its PII fields (those [`KeyRing::seal_order`] seals) as they read once erased:
+/// [`ERASED`], and no e-mail address.
+fn erased_copy(order: &Order) -> Order {
+    let erased = || ERASED.to_string();
+    let erase_address = |address: &mut Address| {
+        address.name = erased();
+        address.line1 = erased();
+        address.line2 = address.line2.as_ref().map(|_| erased());
+        address.city = erased();
+        address.postal_code = erased();
+    };
+    let mut copy = order.clone();
+    if let Some(customer) = copy.customer.as_mut() {
+        customer.email = None;
+        customer.name = customer.name.as_ref().map(|_| erased());
+        customer.phone = customer.phone.as_ref().map(|_| erased());
+    }
+    erase_address(&mut copy.ship_to);
+    if let Some(bill_to) = copy.bill_to.as_mut() {
+        erase_address(bill_to);
+    }
+    copy
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crossdock_model::{Command, CustomerId, NewOrderLine, OrderStatus};
+
+    /// An order of customer `c1`, as a batch would hold it (plaintext), built by the engine.
+    fn order() -> Order {
+        let place = crossdock_model::PlaceOrder {
+            id: OrderId::new("o-1").unwrap(),
+            channel: crossdock_model::ChannelId::new("web").unwrap(),
+            external_id: crossdock_model::ExternalId::new("x-1").unwrap(),
+            customer: Some(Customer {
+                id: Some(CustomerId::new("c1").unwrap()),
+                email: Some(Email::new("zeb@example.com").unwrap()),
+                name: Some("Zeb Ramirez".into()),
+                phone: None,
+            }),
+            ship_to: crate::testing::sample_address(),
+            bill_to: Some(crate::testing::sample_address()),
+            currency: crossdock_model::Currency::USD,
+            shipping: None,
+            tax_exempt_certificate: None,
+            lines: vec![NewOrderLine {
+                id: crossdock_model::LineId::new("L1").unwrap(),
+                sku: crossdock_model::Sku::new("S").unwrap(),
+                quantity: crossdock_model::Quantity::new(1).unwrap(),
+                unit_price: crossdock_model::Money::new(100, crossdock_model::Currency::USD),
+            }],
+            placed_at: chrono::Utc::now(),
+            sourcing: Default::default(),
+        };
+        let events = crossdock_engine::decide(&Default::default(), &Command::PlaceOrder(place), chrono::Utc::now())
+            .expect("placed");
+        match events.into_iter().next() {
+            Some(Event::OrderPlaced { order }) => *order,
+            other => panic!("expected order.placed, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn an_erased_subjects_order_is_written_erased_without_a_key() {
+        let ring = KeyRing { enabled: true, erased: ["customer:c1".to_string()].into(), ..KeyRing::default() };
+        let order = order();
+        for text in
+            [ring.seal_order(&order).unwrap(), ring.seal_event(&Event::OrderPlaced { order: Box::new(order) }).unwrap()]
+        {
+            for plain in ["Zeb", "zeb@example.com", "Main St", "Springfield", "62701"] {
+                assert!(!text.contains(plain), "{plain} in {text}");
+            }
+            assert!(text.contains(ERASED) && text.contains("\"IL\""), "{text}");
+        }
+        let written: Order = from_json("order", &ring.seal_order(&self::order()).unwrap()).unwrap();
+        assert_eq!((written.status, written.customer.and_then(|c| c.email)), (OrderStatus::Created, None));
     }
 }

@@ -1,5 +1,10 @@
 //! The key vault: data keys wrapped by the master key in their own table (`pii_keys`), unwrapped on first
 //! use and cached, created the first time a subject needs one, and destroyed by erasure.
+//!
+//! Erasure leaves a tombstone next to the keys (`pii_erased`): no key is created again for an erased subject,
+//! so a write that still holds plaintext read before the erasure (a batch in flight, a delivery result)
+//! cannot seal it under a fresh, readable key; it is written as erased instead. Only a new order of the
+//! customer lifts the tombstone: the customer gave their data again, and the order must reach the warehouse.
 
 use super::cipher::{DataKey, sealed_key_ids};
 use super::provider::{KEY_LEN, KeyProvider};
@@ -7,7 +12,7 @@ use super::ring::KeyRing;
 use crate::StoreError;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -35,8 +40,14 @@ pub(crate) trait KeyTable: Send + Sync + 'static {
     /// Inserts the keys (in one transaction) except those whose subject has one already; returns the ids of
     /// the keys it inserted.
     async fn insert(&self, keys: &[WrappedKey]) -> Result<Vec<String>, StoreError>;
-    /// Deletes the subject's keys; returns how many rows went.
+    /// Records the subject as erased (a tombstone) and deletes its keys, in one transaction; returns how many
+    /// key rows went. `by_subjects`, `by_ids` and `insert` ignore the keys of a subject with a tombstone (one
+    /// that raced the erasure in).
     async fn delete_subject(&self, subject: &str) -> Result<u64, StoreError>;
+    /// Those of `subjects` that have a tombstone.
+    async fn erased(&self, subjects: &[String]) -> Result<Vec<String>, StoreError>;
+    /// Removes the tombstones of `subjects` (a new order of an erased customer).
+    async fn lift_erasure(&self, subjects: &[String]) -> Result<(), StoreError>;
 }
 
 #[derive(Default)]
@@ -79,16 +90,18 @@ impl Vault {
         cache.by_id.insert(key.id.clone(), (now, Some(key.clone())));
     }
 
-    /// Adds the data keys of `subjects` to the ring, creating (and storing) those that do not exist yet.
+    /// Adds the data keys of `subjects` to the ring, creating (and storing) those that do not exist yet; an
+    /// erased subject gets none and is noted in the ring's `erased` (its values are written as erased).
     pub async fn ensure_subjects(&self, ring: &mut KeyRing, subjects: &[String]) -> Result<(), StoreError> {
-        self.ensure(ring, subjects, |_| false).await
+        self.ensure(ring, subjects, |_| false, false).await
     }
 
     /// [`Vault::ensure_subjects`] for orders being placed: the key of an order that names no customer
     /// (`order:<id>`) is new unless the order was placed before (a replay, rare), so it is inserted without
-    /// looking first, and read back only if it was there.
+    /// looking first, and read back only if it was there. A customer erased before gets a new key: placing an
+    /// order lifts the tombstone.
     pub async fn ensure_placed(&self, ring: &mut KeyRing, subjects: &[String]) -> Result<(), StoreError> {
-        self.ensure(ring, subjects, super::ring::is_own_order_subject).await
+        self.ensure(ring, subjects, super::ring::is_own_order_subject, true).await
     }
 
     async fn ensure(
@@ -96,6 +109,7 @@ impl Vault {
         ring: &mut KeyRing,
         subjects: &[String],
         likely_new: impl Fn(&str) -> bool,
+        placing: bool,
     ) -> Result<(), StoreError> {
         let mut missing: Vec<String> = Vec::new();
         // A batch may name a subject many times (one customer's orders): dedup in a set, not by scanning.
@@ -103,7 +117,7 @@ impl Vault {
         {
             let cache = self.cache();
             for subject in subjects {
-                if ring.by_subject.contains_key(subject) {
+                if ring.by_subject.contains_key(subject) || ring.erased.contains(subject) {
                     continue;
                 }
                 match cache.by_subject.get(subject) {
@@ -125,15 +139,36 @@ impl Vault {
             self.table.by_subjects(&known).await?.into_iter().map(|k| (k.subject.clone(), k)).collect()
         };
         let absent: Vec<&String> = missing.iter().filter(|s| !found.contains_key(*s)).collect();
+        // Own-order subjects are never erased (erasure is by customer): no need to look for their tombstones.
+        let maybe_erased: Vec<String> = absent.iter().filter(|s| !likely_new(s)).map(|s| (*s).clone()).collect();
+        let mut erased: HashSet<String> = if maybe_erased.is_empty() {
+            HashSet::new()
+        } else {
+            self.table.erased(&maybe_erased).await?.into_iter().collect()
+        };
+        if placing && !erased.is_empty() {
+            let lifted: Vec<String> = erased.drain().collect();
+            self.table.lift_erasure(&lifted).await?;
+        }
+        let absent: Vec<&String> = absent.into_iter().filter(|s| !erased.contains(*s)).collect();
         let mut created = HashMap::new();
         if !absent.is_empty() {
             let raced;
             (created, raced) = self.create(&absent).await?;
             if !raced.is_empty() {
                 found.extend(self.table.by_subjects(&raced).await?.into_iter().map(|k| (k.subject.clone(), k)));
+                // Neither inserted nor found: erased meanwhile (by another process).
+                let lost: Vec<String> = raced.into_iter().filter(|s| !found.contains_key(s)).collect();
+                if !lost.is_empty() {
+                    erased.extend(self.table.erased(&lost).await?);
+                }
             }
         }
         for subject in missing {
+            if erased.contains(&subject) {
+                ring.erased.insert(subject);
+                continue;
+            }
             let key = match created.remove(&subject) {
                 Some(key) => key,
                 None => {
@@ -255,17 +290,27 @@ mod tests {
         lookups: std::sync::atomic::AtomicUsize,
         /// Keys given to `insert`.
         offered: std::sync::atomic::AtomicUsize,
+        /// Tombstones of erased subjects.
+        erased: Mutex<Vec<String>>,
+    }
+
+    impl Table {
+        fn is_erased(&self, subject: &str) -> bool {
+            self.erased.lock().unwrap().iter().any(|s| s == subject)
+        }
     }
 
     #[async_trait]
     impl KeyTable for Arc<Table> {
         async fn by_subjects(&self, subjects: &[String]) -> Result<Vec<WrappedKey>, StoreError> {
             self.lookups.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            Ok(self.rows.lock().unwrap().iter().filter(|r| subjects.contains(&r.subject)).cloned().collect())
+            let rows = self.rows.lock().unwrap();
+            Ok(rows.iter().filter(|r| subjects.contains(&r.subject) && !self.is_erased(&r.subject)).cloned().collect())
         }
 
         async fn by_ids(&self, ids: &[String]) -> Result<Vec<WrappedKey>, StoreError> {
-            Ok(self.rows.lock().unwrap().iter().filter(|r| ids.contains(&r.key_id)).cloned().collect())
+            let rows = self.rows.lock().unwrap();
+            Ok(rows.iter().filter(|r| ids.contains(&r.key_id) && !self.is_erased(&r.subject)).cloned().collect())
         }
 
         async fn insert(&self, keys: &[WrappedKey]) -> Result<Vec<String>, StoreError> {
@@ -274,7 +319,7 @@ mod tests {
             rows.extend(self.preempt.lock().unwrap().take());
             let mut inserted = Vec::new();
             for key in keys {
-                if !rows.iter().any(|r| r.subject == key.subject) {
+                if !rows.iter().any(|r| r.subject == key.subject) && !self.is_erased(&key.subject) {
                     rows.push(key.clone());
                     inserted.push(key.key_id.clone());
                 }
@@ -283,10 +328,22 @@ mod tests {
         }
 
         async fn delete_subject(&self, subject: &str) -> Result<u64, StoreError> {
+            if !self.is_erased(subject) {
+                self.erased.lock().unwrap().push(subject.to_string());
+            }
             let mut rows = self.rows.lock().unwrap();
             let before = rows.len();
             rows.retain(|r| r.subject != subject);
             Ok((before - rows.len()) as u64)
+        }
+
+        async fn erased(&self, subjects: &[String]) -> Result<Vec<String>, StoreError> {
+            Ok(subjects.iter().filter(|s| self.is_erased(s)).cloned().collect())
+        }
+
+        async fn lift_erasure(&self, subjects: &[String]) -> Result<(), StoreError> {
+            self.erased.lock().unwrap().retain(|s| !subjects.contains(s));
+            Ok(())
         }
     }
 
@@ -365,5 +422,32 @@ mod tests {
         for subject in ["customer:c1", "customer:c2"] {
             assert_eq!(round_trip(&master, &table, &ring, subject).await.as_deref(), Some("Zeb Ramirez"), "{subject}");
         }
+    }
+
+    #[tokio::test]
+    async fn an_erased_subject_gets_no_new_key_until_a_new_order_of_it_is_placed() {
+        let master = Arc::new(MasterKey::from_bytes(&[7; KEY_LEN], "test"));
+        let table = Arc::new(Table::default());
+        let vault = vault(&master, &table);
+        let c1 = || vec!["customer:c1".to_string()];
+        vault.ensure_subjects(&mut KeyRing::default(), &c1()).await.unwrap();
+        assert!(vault.erase("customer:c1").await.unwrap());
+
+        // A write after the erasure (a batch or a delivery result holding plaintext read before it).
+        let mut ring = KeyRing::default();
+        vault.ensure_subjects(&mut ring, &[c1(), vec!["customer:c2".into()]].concat()).await.unwrap();
+        assert!(ring.is_erased("customer:c1") && !ring.by_subject.contains_key("customer:c1"));
+        assert!(ring.by_subject.contains_key("customer:c2"), "other subjects get their keys");
+        assert!(table.rows.lock().unwrap().iter().all(|r| r.subject != "customer:c1"), "no key created");
+        // The same from a vault with a cold cache (another process).
+        let mut cold = KeyRing::default();
+        super::Vault::new(master.clone(), Box::new(table.clone())).ensure_subjects(&mut cold, &c1()).await.unwrap();
+        assert!(cold.is_erased("customer:c1"));
+
+        // The customer places a new order: the tombstone is lifted and a new key made.
+        let mut placing = KeyRing::default();
+        vault.ensure_placed(&mut placing, &c1()).await.unwrap();
+        assert!(!placing.is_erased("customer:c1"));
+        assert_eq!(round_trip(&master, &table, &placing, "customer:c1").await.as_deref(), Some("Zeb Ramirez"));
     }
 }

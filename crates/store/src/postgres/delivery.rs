@@ -334,16 +334,12 @@ async fn complete_one(
              last_response = $7, first_attempt_at = COALESCE(first_attempt_at, $3), last_attempt_at = $3, \
              lease_owner = NULL, lease_expires_at = NULL, next_attempt_at = COALESCE($4, next_attempt_at)"
         ),
-        DeliveryOutcome::Deferred { .. } => held!(
-            "UPDATE deliveries SET next_attempt_at = $4, lease_owner = NULL, lease_expires_at = NULL, \
-             last_error = COALESCE($5, last_error), last_request = COALESCE($6, last_request), \
-             last_response = COALESCE($7, last_response), last_attempt_at = COALESCE(last_attempt_at, $3)"
-        ),
+        // Nothing was sent: no attempt is recorded (as in SQLite); the unused parameters are bound all the same.
+        DeliveryOutcome::Deferred { .. } => {
+            held!("UPDATE deliveries SET next_attempt_at = $4, lease_owner = NULL, lease_expires_at = NULL")
+        }
         DeliveryOutcome::Discarded { .. } => held!(
-            "UPDATE deliveries SET status = 'discarded', last_error = $5, lease_owner = NULL, \
-             lease_expires_at = NULL, next_attempt_at = COALESCE($4, next_attempt_at), \
-             last_request = COALESCE($6, last_request), last_response = COALESCE($7, last_response), \
-             last_attempt_at = COALESCE(last_attempt_at, $3)"
+            "UPDATE deliveries SET status = 'discarded', last_error = $5, lease_owner = NULL, lease_expires_at = NULL"
         ),
     });
     let (at, error, request, response) = match &result.outcome {

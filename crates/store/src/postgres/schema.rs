@@ -107,6 +107,15 @@ CREATE TABLE pii_keys (
         sql: "ALTER TABLE subscriptions ADD COLUMN IF NOT EXISTS sender TEXT;
 ALTER TABLE subscriptions ADD COLUMN IF NOT EXISTS sender_until TIMESTAMPTZ;",
     },
+    // Version 9: tombstones of erased PII subjects, so that no data key is created for them again.
+    Migration {
+        version: 9,
+        name: "pii erasure tombstones",
+        sql: "CREATE TABLE IF NOT EXISTS pii_erased (
+    subject   TEXT        PRIMARY KEY,
+    erased_at TIMESTAMPTZ NOT NULL
+);",
+    },
 ];
 
 /// Migration 5: a rotated key's previous secret (valid until the overlap ends) and a per-key rate limit.

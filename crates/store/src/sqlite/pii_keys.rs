@@ -9,12 +9,17 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{Connection, QueryBuilder, Row, Sqlite, SqliteConnection, SqlitePool};
 use std::path::{Path, PathBuf};
 
+/// Idempotent: a key file written before tombstones existed gains `pii_erased` when it is opened.
 const SCHEMA: &str = "CREATE TABLE IF NOT EXISTS pii_keys (
     key_id     TEXT PRIMARY KEY,
     subject    TEXT NOT NULL UNIQUE,
     wrapped    BLOB NOT NULL,
     created_at TEXT NOT NULL
-) STRICT";
+) STRICT;
+CREATE TABLE IF NOT EXISTS pii_erased (
+    subject   TEXT PRIMARY KEY,
+    erased_at TEXT NOT NULL
+) STRICT;";
 
 /// Where the key file of the store file `store` lives.
 pub fn key_file_for(store: &Path) -> PathBuf {
@@ -56,8 +61,10 @@ impl SqliteKeyTable {
     async fn select_in(&self, column: &'static str, values: &[String]) -> Result<Vec<WrappedKey>, StoreError> {
         let mut out = Vec::new();
         for chunk in values.chunks(crate::codec::rows_per_statement(1)) {
-            let mut query =
-                QueryBuilder::<Sqlite>::new("SELECT key_id, subject, wrapped, created_at FROM pii_keys WHERE ");
+            let mut query = QueryBuilder::<Sqlite>::new(
+                "SELECT key_id, subject, wrapped, created_at FROM pii_keys \
+                 WHERE subject NOT IN (SELECT subject FROM pii_erased) AND ",
+            );
             query.push(column).push(" IN (");
             let mut list = query.separated(", ");
             for value in chunk {
@@ -72,16 +79,23 @@ impl SqliteKeyTable {
     }
 }
 
-/// Inserts the keys whose subject has none yet; returns the ids of those inserted.
+/// Inserts the keys whose subject has none yet and was not erased; returns the ids of those inserted.
 async fn insert_chunk(conn: &mut SqliteConnection, keys: &[WrappedKey]) -> Result<Vec<String>, StoreError> {
-    let mut query = QueryBuilder::<Sqlite>::new("INSERT INTO pii_keys (key_id, subject, wrapped, created_at) ");
+    let mut query = QueryBuilder::<Sqlite>::new(
+        "INSERT INTO pii_keys (key_id, subject, wrapped, created_at) \
+         SELECT column1, column2, column3, column4 FROM (",
+    );
     query.push_values(keys, |mut row, key| {
         row.push_bind(key.key_id.clone())
             .push_bind(key.subject.clone())
             .push_bind(key.wrapped.clone())
             .push_bind(time_text(key.created_at));
     });
-    query.push(" ON CONFLICT (subject) DO NOTHING RETURNING key_id");
+    // The WHERE also keeps SQLite from reading `ON CONFLICT` as a join constraint of the SELECT.
+    query.push(
+        ") WHERE column2 NOT IN (SELECT subject FROM pii_erased) \
+         ON CONFLICT (subject) DO NOTHING RETURNING key_id",
+    );
     query.build().fetch_all(conn).await.map_err(db)?.iter().map(|row| row.try_get("key_id").map_err(db)).collect()
 }
 
@@ -112,13 +126,50 @@ impl KeyTable for SqliteKeyTable {
     }
 
     async fn delete_subject(&self, subject: &str) -> Result<u64, StoreError> {
-        let done = sqlx::query("DELETE FROM pii_keys WHERE subject = ?")
+        let mut tx = self.pool.begin().await.map_err(db)?;
+        sqlx::query("INSERT INTO pii_erased (subject, erased_at) VALUES (?, ?) ON CONFLICT (subject) DO NOTHING")
             .bind(subject.to_string())
-            .execute(&self.pool)
+            .bind(time_text(chrono::Utc::now()))
+            .execute(&mut *tx)
             .await
             .map_err(db)?;
+        let done = sqlx::query("DELETE FROM pii_keys WHERE subject = ?")
+            .bind(subject.to_string())
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+        tx.commit().await.map_err(db)?;
         // Checkpoint so the deleted row does not linger in the WAL file either.
         sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)").execute(&self.pool).await.map_err(db)?;
         Ok(done.rows_affected())
+    }
+
+    async fn erased(&self, subjects: &[String]) -> Result<Vec<String>, StoreError> {
+        let mut out = Vec::new();
+        for chunk in subjects.chunks(crate::codec::rows_per_statement(1)) {
+            let mut query = QueryBuilder::<Sqlite>::new("SELECT subject FROM pii_erased WHERE subject IN (");
+            let mut list = query.separated(", ");
+            for subject in chunk {
+                list.push_bind(subject.clone());
+            }
+            query.push(")");
+            for row in query.build().fetch_all(&self.pool).await.map_err(db)? {
+                out.push(row.try_get("subject").map_err(db)?);
+            }
+        }
+        Ok(out)
+    }
+
+    async fn lift_erasure(&self, subjects: &[String]) -> Result<(), StoreError> {
+        for chunk in subjects.chunks(crate::codec::rows_per_statement(1)) {
+            let mut query = QueryBuilder::<Sqlite>::new("DELETE FROM pii_erased WHERE subject IN (");
+            let mut list = query.separated(", ");
+            for subject in chunk {
+                list.push_bind(subject.clone());
+            }
+            query.push(")");
+            query.build().execute(&self.pool).await.map_err(db)?;
+        }
+        Ok(())
     }
 }

@@ -336,3 +336,50 @@ async fn claim_until_done(
     }
     mine
 }
+
+/// A deferred or discarded delivery was not attempted: both backends record no attempt for it (no attempt
+/// count, no first or last attempt time), and a deferral keeps what an earlier attempt recorded.
+pub async fn deferred_and_discarded_deliveries_record_no_attempt(db: &TestDb) {
+    let store = db.open_store().await;
+    let events = seed(store.as_ref()).await;
+    let t = now();
+    assert!(store.schedule(&batch("erp", 0, &events, t)).await.unwrap());
+    // The heads of o-1 and o-2.
+    let claimed = store.claim("a", LEASE, t, 10).await.unwrap();
+    assert_eq!(claimed.len(), 2);
+    let later = t + Duration::seconds(60);
+    let results = [
+        DeliveryResult { id: claimed[0].id, outcome: DeliveryOutcome::Deferred { until: later } },
+        DeliveryResult { id: claimed[1].id, outcome: DeliveryOutcome::Discarded { reason: "filtered out".into() } },
+    ];
+    assert_eq!(store.complete("a", &results).await.unwrap(), 2);
+    let deferred = store.delivery(claimed[0].id).await.unwrap().unwrap();
+    assert_eq!((deferred.status, deferred.attempts, deferred.next_attempt_at), (DeliveryStatus::Pending, 0, later));
+    assert_eq!((deferred.first_attempt_at, deferred.last_attempt_at, deferred.last_error), (None, None, None));
+    let discarded = store.delivery(claimed[1].id).await.unwrap().unwrap();
+    assert_eq!((discarded.status, discarded.attempts), (DeliveryStatus::Discarded, 0));
+    assert_eq!((discarded.first_attempt_at, discarded.last_attempt_at), (None, None));
+    assert_eq!(discarded.last_error.as_deref(), Some("filtered out"));
+
+    // Attempted and failed, then deferred: the failed attempt's record stays as it was.
+    let again = store.claim("a", LEASE, later, 10).await.unwrap();
+    assert_eq!(again.iter().map(|c| c.id).collect::<Vec<_>>(), [claimed[0].id]);
+    let retry = DeliveryOutcome::Retry {
+        at: later,
+        error: "http 503".into(),
+        request: Some(json!({"url": "http://erp"})),
+        response: Some(json!({"status": 503})),
+    };
+    assert_eq!(store.complete("a", &[DeliveryResult { id: claimed[0].id, outcome: retry }]).await.unwrap(), 1);
+    let failed = store.delivery(claimed[0].id).await.unwrap().unwrap();
+    assert!(failed.last_attempt_at.is_some());
+    store.claim("a", LEASE, later, 10).await.unwrap();
+    let deferral = DeliveryResult { id: claimed[0].id, outcome: DeliveryOutcome::Deferred { until: later } };
+    assert_eq!(store.complete("a", &[deferral]).await.unwrap(), 1);
+    let deferred = store.delivery(claimed[0].id).await.unwrap().unwrap();
+    assert_eq!(
+        (deferred.attempts, deferred.first_attempt_at, deferred.last_attempt_at, deferred.last_error),
+        (1, failed.first_attempt_at, failed.last_attempt_at, failed.last_error)
+    );
+    assert_eq!(deferred.last_response, Some(json!({"status": 503})));
+}

@@ -288,3 +288,51 @@ pub async fn two_stores_creating_a_customers_key_at_once_both_seal_under_the_sto
         person.assert_readable(&reader.order(&order_id(on_b)).await.unwrap().unwrap());
     }
 }
+
+/// An order sourced automatically to a destination sourcing cannot place on the map (a British postcode):
+/// the `order.sourced` event explains the failure without the address, so no postal code is stored outside
+/// the sealed fields.
+pub async fn a_failed_sourcing_stores_no_postal_code(db: &TestDb) {
+    let store = db.open_store().await;
+    let site = Command::UpsertLocation { location: crate::fixtures::location("CHI", "Chicago") };
+    store.submit(request("k-site", site)).await.unwrap();
+    store.submit(request("k-stock", adjust("SKU-1", "CHI", 5))).await.unwrap();
+    let Command::PlaceOrder(mut place) = place("o-gb", "web") else { unreachable!("place builds PlaceOrder") };
+    place.ship_to.postal_code = "SW1A 1AA".into();
+    place.ship_to.region = None;
+    place.ship_to.country = Country::new("GB").unwrap();
+    store.submit(request("k-gb", Command::PlaceOrder(place))).await.unwrap();
+
+    let events = all_events(store.as_ref()).await;
+    let sourced = events.iter().find(|e| e.event_type == "order.sourced").expect("the order was sourced");
+    let Event::OrderSourced { explanation, allocations, .. } = &sourced.payload else { unreachable!("sourced") };
+    assert!(allocations.is_empty());
+    assert_eq!(explanation["error"]["code"], "unknown_destination");
+    assert!(!explanation.to_string().contains("SW1A"), "{explanation}");
+    let Some(raw) = raw_bytes(db) else { return };
+    assert!(contains(&raw, "unknown_destination"), "the dump holds the explanation");
+    assert!(!contains(&raw, "SW1A"), "the postal code is stored in plaintext");
+}
+
+/// The tax report of an order to Chicago (state and city rate, found by the ZIP code) is the same after the
+/// customer's PII is erased: the ZIP3 the local rate needs is kept readable with the order.
+pub async fn the_tax_report_is_the_same_after_erasure(db: &TestDb) {
+    let store = db.open_store().await;
+    let chicagoan = Person { customer: "cust-chicago", postal_code: "60601-4477", ..ZEB };
+    store.submit(request("k-chi", chicagoan.place("o-chi"))).await.unwrap();
+    let report = |store: std::sync::Arc<dyn Store>| async move {
+        let mut builder = crossdock_engine::tax::TaxReportBuilder::new(crossdock_engine::period::Period::ALL);
+        let filter = crossdock_store::OrderFilter { limit: 100, ..Default::default() };
+        store.list_orders(&filter).await.unwrap().iter().for_each(|row| builder.add(&row.order));
+        builder.finish()
+    };
+    let before = report(store.clone()).await;
+    assert_eq!(before.states.len(), 1);
+    // 2 × 19.99 in Chicago: 6.25% state and 4% city on each line.
+    assert_eq!((before.states[0].state.as_str(), before.states[0].tax_minor), ("IL", 410));
+    let customer = CustomerId::new(chicagoan.customer).unwrap();
+    assert_eq!(store.erase_customer_pii(&customer, "key-admin", &Default::default()).await.unwrap(), Erasure::Erased);
+    let order = db.open_store().await.order(&order_id("o-chi")).await.unwrap().unwrap();
+    assert_erased(&order, chicagoan.customer);
+    assert_eq!(report(db.open_store().await).await, before);
+}

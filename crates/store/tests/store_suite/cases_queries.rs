@@ -130,3 +130,30 @@ pub async fn api_keys_insert_get_list_revoke(db: &TestDb) {
     assert_eq!(store.api_key("ck_b").await.unwrap().unwrap().secret_hash, "ab".repeat(32));
     assert!(!store.rotate_api_key("ck_zz", &"ef".repeat(32), overlap_end).await.unwrap());
 }
+
+/// Ids may contain `/`: the position (`WH/1`, `X`) and the position (`WH`, `1/X`) are two aggregates, as are
+/// the availability of `X` on channel `web/1` and of `1/X` on channel `web`.
+pub async fn ids_with_slashes_name_separate_aggregates(db: &TestDb) {
+    let store = db.open_store().await;
+    let first = store.submit(request("a", adjust("X", "WH/1", 5))).await.unwrap();
+    let second = store.submit(request("b", adjust("1/X", "WH", 7))).await.unwrap();
+    assert_ne!(first.aggregate_id, second.aggregate_id);
+    assert_eq!((first.version, second.version), (1, 1));
+    let again = store.submit(request("c", adjust("1/X", "WH", 1))).await.unwrap();
+    assert_eq!((again.aggregate_id.as_str(), again.version), (second.aggregate_id.as_str(), 2));
+    let one = store.inventory(Some(&sku("X")), Some(&loc("WH/1"))).await.unwrap();
+    assert_eq!((one.len(), one[0].on_hand, one[0].version), (1, 5, 1));
+    let other = store.inventory(Some(&sku("1/X")), Some(&loc("WH"))).await.unwrap();
+    assert_eq!((other.len(), other[0].on_hand, other[0].version), (1, 8, 2));
+    // Ids without `/` or `%` keep the plain `location/sku` form.
+    assert_eq!(store.submit(request("d", adjust("S1", "L1", 1))).await.unwrap().aggregate_id, "L1/S1");
+
+    let refresh = |channel: &str, s: &str| Command::RefreshAvailability {
+        channel: crossdock_model::ChannelId::new(channel).unwrap(),
+        sku: sku(s),
+    };
+    let web_1 = store.submit(request("r1", refresh("web/1", "X"))).await.unwrap();
+    let web = store.submit(request("r2", refresh("web", "1/X"))).await.unwrap();
+    assert_ne!(web_1.aggregate_id, web.aggregate_id);
+    assert_consecutive_versions(&all_events(store.as_ref()).await);
+}

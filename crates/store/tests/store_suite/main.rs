@@ -43,12 +43,14 @@ macro_rules! store_test_suite {
                 cases_log::reopened_store_has_everything,
                 cases_queries::list_orders_filters_and_pages,
                 cases_queries::inventory_and_locations,
+                cases_queries::ids_with_slashes_name_separate_aggregates,
                 cases_queries::api_keys_insert_get_list_revoke,
                 cases_console::one_aggregate_has_its_events_and_deliveries,
                 cases_delivery::schedule_moves_the_cursor_with_compare_and_set,
                 cases_delivery::schedule_many_applies_each_subscription_in_one_transaction,
                 cases_delivery::claim_orders_per_aggregate_and_respects_leases,
                 cases_delivery::retries_wait_and_dead_letters_do_not_block,
+                cases_delivery::deferred_and_discarded_deliveries_record_no_attempt,
                 cases_delivery::dead_letters_filter_page_replay_and_discard,
                 cases_delivery::replay_a_subscription_from_a_sequence_number,
                 cases_delivery::concurrent_claimers_share_work_without_overlap,
@@ -70,8 +72,12 @@ macro_rules! store_test_suite {
                 cases_pii::erasure_shreds_a_customers_pii_and_keeps_the_orders,
                 cases_pii::export_gathers_a_customers_orders_and_events,
                 cases_pii::a_store_without_a_master_key_never_shows_sealed_values,
+                cases_pii::a_failed_sourcing_stores_no_postal_code,
+                cases_pii::the_tax_report_is_the_same_after_erasure,
                 cases_pii_records::dead_letters_and_interchanges_are_sealed_at_rest,
                 cases_pii_records::erasure_shreds_dead_letters_and_interchanges_and_is_audited,
+                cases_pii_records::pii_recorded_after_erasure_stays_erased,
+                cases_pii_records::a_key_file_without_tombstones_opens,
             );
         }
     };
