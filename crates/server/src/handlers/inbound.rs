@@ -134,9 +134,19 @@ async fn map_payload(inbound: &LoadedInbound, payload: Value) -> Result<Option<C
     command_from(output).map(Some)
 }
 
+/// A mapping error as the sender sees it: 503 with `Retry-After` when running it again later may succeed
+/// (a time-out, whose limit counts the wait for a free worker, or a failed worker), else 422 with jq's error.
 fn mapping_failed(error: MappingError) -> ApiError {
+    if error.is_retryable() {
+        let mut busy = ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "mapping_unavailable", error.to_string());
+        busy.retry_after_secs = std::num::NonZeroU32::new(MAPPING_RETRY_AFTER_SECS);
+        return busy;
+    }
     ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "mapping_failed", error.to_string())
 }
+
+/// `Retry-After` of a mapping that ran out of time.
+const MAPPING_RETRY_AFTER_SECS: u32 = 5;
 
 /// A command from the mapping's output: tagged with `type`, or a PlaceOrder without a tag.
 fn command_from(output: Value) -> Result<Command, ApiError> {
@@ -152,4 +162,19 @@ fn command_from(output: Value) -> Result<Command, ApiError> {
         error.pointer = e.pointer;
         error
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_mapping_time_out_asks_the_sender_to_retry_and_a_mapping_error_does_not() {
+        let timeout = mapping_failed(MappingError::Timeout { origin: "shop.jq".into(), limit_ms: 1000 });
+        assert_eq!((timeout.status, timeout.code), (StatusCode::SERVICE_UNAVAILABLE, "mapping_unavailable"));
+        assert_eq!(timeout.retry_after_secs.map(|s| s.get()), Some(MAPPING_RETRY_AFTER_SECS));
+        let refused = mapping_failed(MappingError::TooManyOutputs { origin: "shop.jq".into(), count: 2 });
+        assert_eq!((refused.status, refused.code), (StatusCode::UNPROCESSABLE_ENTITY, "mapping_failed"));
+        assert_eq!(refused.retry_after_secs, None);
+    }
 }
