@@ -25,7 +25,7 @@ fn config() -> EdiConfig {
 }
 
 /// An 850 interchange from acme with one PO per number, 2 units of SKU-1 each.
-fn po_850(isa: u32, pos: &[u32]) -> Vec<u8> {
+fn po_850(isa: u32, pos: &[u64]) -> Vec<u8> {
     let mut out = format!(
         "ISA*00*          *00*          *ZZ*BUYER          *ZZ*CROSSDOCK      *260709*1200*U*00401*{isa:09}*0*P*>~\n\
          GS*PO*BUYER*CROSSDOCK*20260709*1200*{isa}*X*004010~\n"
@@ -320,4 +320,76 @@ async fn a_recording_failure_leaves_no_acknowledgement_behind() {
     let recorded = store.interchange(received.ack_id.unwrap()).await.unwrap().unwrap();
     assert_eq!(recorded.file, received.ack_file, "the record names the file written");
     assert_eq!(std::fs::read(&written()[0]).unwrap(), received.ack.unwrap());
+}
+
+/// An order id over W0502's 22 characters (`edi-acme-PO2026000123456`) goes to a 3PL as its short
+/// reference; the 945 that echoes the reference in W0602 confirms the shipment of that order.
+#[tokio::test]
+async fn a_945_echoing_the_short_reference_of_a_long_order_id_ships_that_order() {
+    let dir = tempfile::tempdir().expect("dir");
+    let store = store(dir.path()).await;
+    let mut config = config();
+    let tpl = r#"{"id": "tpl", "isa_qualifier": "ZZ", "isa_id": "THREEPL", "gs_id": "THREEPL",
+                  "documents": ["940"], "warehouses": ["DC1"]}"#;
+    config.partners.push(serde_json::from_str(tpl).expect("partner parses"));
+    config.validate().expect("config is valid");
+    let root = dir.path().join("edi");
+    submit(store.as_ref(), "loc", Command::UpsertLocation { location: location() }).await;
+    let (sku, dc1) = (Sku::new("SKU-1").unwrap(), LocationId::new("DC1").unwrap());
+    let stock = Command::AdjustInventory { sku, location: dc1.clone(), delta: 10, reason: "receipt".into() };
+    submit(store.as_ref(), "stock", stock).await;
+    send_from_events(store.as_ref(), &config, &root, 100, now()).await.unwrap();
+
+    receive(store.as_ref(), &config, &po_850(51, &[2026000123456]), Source::default(), None, now()).await.unwrap();
+    let order_id = OrderId::new("edi-acme-PO2026000123456").unwrap();
+    assert!(order_id.as_str().len() > 22);
+    let order = store.order(&order_id).await.unwrap().expect("placed");
+    if order.lines[0].quantities.allocated == 0 {
+        let allocation = crossdock_model::Allocation {
+            line_id: LineId::new("1").unwrap(),
+            location: dc1.clone(),
+            quantity: Quantity::new(2).unwrap(),
+        };
+        submit(
+            store.as_ref(),
+            "alloc",
+            Command::AllocateLines { order_id: order_id.clone(), allocations: vec![allocation] },
+        )
+        .await;
+    }
+    submit(store.as_ref(), "release", Command::ReleaseToWarehouse { order_id: order_id.clone(), location: None }).await;
+    let report = send_from_events(store.as_ref(), &config, &root, 100, now()).await.unwrap();
+    assert!(report.failed.is_empty() && report.blocked.is_none(), "{report:?}");
+    let mut sent_940 = None;
+    for id in &report.sent {
+        let record = store.interchange(*id).await.unwrap().unwrap();
+        if record.set_ids() == ["940"] {
+            sent_940 = Some(std::fs::read_to_string(record.file.expect("written")).unwrap());
+        }
+    }
+    let sent_940 = sent_940.expect("a 940 went to the 3PL");
+    let w05 = sent_940.split('~').map(str::trim).find(|s| s.starts_with("W05*")).expect("W05");
+    let reference = w05.split('*').nth(2).unwrap().to_string();
+    assert_eq!(reference, crossdock_edi::outbound::fit_reference(order_id.as_str(), 22), "{w05}");
+
+    let body = [
+        format!("W06*F*{reference}*20260709*SHP-3PL-1"),
+        "N1*SF*3PL East*92*DC1".to_string(),
+        "W27*M*FDEG".to_string(),
+        "LX*1".to_string(),
+        "W12*CC*2*2*0*EA**VN*SKU-1".to_string(),
+        "N9*LI*1".to_string(),
+        "W03*2".to_string(),
+    ];
+    let advice = format!(
+        "ISA*00*          *00*          *ZZ*THREEPL        *ZZ*CROSSDOCK      *260709*1300*U*00401*000000071*0*P*>~\
+         GS*SW*THREEPL*CROSSDOCK*20260709*1300*71*X*004010~ST*945*0001~{}~SE*{}*0001~GE*1*71~IEA*1*000000071~",
+        body.join("~"),
+        body.len() + 2
+    );
+    let received = receive(store.as_ref(), &config, advice.as_bytes(), Source::default(), None, now()).await.unwrap();
+    assert!(received.issues.is_empty(), "{:?}", received.issues);
+    let shipped = store.order(&order_id).await.unwrap().expect("the order");
+    assert_eq!(shipped.shipments.len(), 1, "the 945 confirmed the long-id order's shipment");
+    assert_eq!(shipped.lines[0].quantities.shipped, 2);
 }

@@ -400,3 +400,31 @@ fn shipping_order_940_to_warehouse_advice_945_round_trip() {
     let shipped: Vec<(&str, u32)> = lines.iter().map(|l| (l.line_id.as_str(), l.quantity.get())).collect();
     assert_eq!(shipped, [("1", 10), ("2", 4)]);
 }
+
+#[test]
+fn a_940_for_an_order_id_over_22_characters_sends_its_short_reference() {
+    let mut long = order();
+    long.id = OrderId::new("0193a5b2-7c4e-7f00-8a1b-2c3d4e5f6a7b").expect("a UUID order id");
+    long.external_id = ExternalId::new("112-1234567-1234567-GIFT").expect("a 24-character PO");
+    let input = ShippingOrderInput {
+        order: long,
+        warehouse: LocationId::new("3PL-EAST").expect("loc"),
+        lines: Vec::new(),
+        carrier: None,
+        ship_by: None,
+    };
+    // `emit` writes it through write_interchange, which refuses anything that does not validate strictly.
+    let sent = emit(&shipping_order_940(&input, &OutboundOptions::default()).expect("builds"));
+    let reference = crossdock_edi::outbound::fit_reference(input.order.id.as_str(), 22);
+    let po = crossdock_edi::outbound::fit_reference(input.order.external_id.as_str(), 22);
+    assert_eq!(body_lines(&sent)[0], format!("W05*N*{reference}*{po}"));
+    // The 945 echoes the reference, and it leads back to the order's id.
+    let answer = warehouse_answers(&sent);
+    let mapped = crossdock_edi::to_canonical(answer.as_bytes(), &InboundOptions::new("3pl")).expect("parses");
+    let Some(crossdock_edi::Canonical::Shipment { confirmation, .. }) = &mapped[0].canonical else {
+        panic!("{:?}", mapped[0].errors)
+    };
+    assert_eq!(confirmation.order_id.as_str(), reference);
+    let prefix = crossdock_edi::outbound::shortened_prefix(confirmation.order_id.as_str(), 22).expect("shortened");
+    assert!(input.order.id.as_str().starts_with(prefix));
+}

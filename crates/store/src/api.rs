@@ -182,6 +182,9 @@ pub trait Store: Send + Sync + 'static {
 
     async fn order(&self, id: &OrderId) -> Result<Option<Order>, StoreError>;
     async fn list_orders(&self, filter: &OrderFilter) -> Result<Vec<OrderRow>, StoreError>;
+    /// Ids of the orders whose id starts with `prefix`, in id order, at most `limit`: the candidates for a
+    /// reference that a partner echoes after it was shortened to fit an EDI element.
+    async fn order_ids_with_prefix(&self, prefix: &str, limit: u32) -> Result<Vec<OrderId>, StoreError>;
     async fn inventory(
         &self,
         sku: Option<&Sku>,

@@ -62,6 +62,7 @@ pub async fn receive(
 ) -> Result<ReceiveOutcome, EdiError> {
     let partner = identify_partner(input, config, source.partner)?;
     let mut plan = plan_inbound(input, partner, now);
+    resolve_references(store, &mut plan).await?;
     let origin = crossdock_store::Origin { source: source.file.clone(), request_id: None };
     let (commands, replayed) = submit(store, &mut plan, origin).await?;
     let acknowledged = apply_acks(store, partner, &plan.acks, now).await?;
@@ -139,6 +140,31 @@ pub async fn receive(
         ack_file,
         issues: plan.issues,
     })
+}
+
+/// How many orders sharing a short reference's prefix are hashed against it at most.
+const REFERENCE_CANDIDATES: u32 = 100_000;
+
+/// Puts back the order id of a shipment confirmation whose W0602 echoes the short reference a 940 sent in
+/// W0502 for an id over 22 characters (`fit_reference`): among the orders whose id starts with the
+/// reference's prefix, the one that shortens to it. A W0602 that names an order as it is, or that no
+/// order shortens to, is left as it came (and refused as an unknown order if it is one).
+async fn resolve_references(store: &dyn Store, plan: &mut InboundPlan) -> Result<(), EdiError> {
+    use crossdock_edi::outbound::{W05_REFERENCE, fit_reference, shortened_prefix};
+    for planned in &mut plan.commands {
+        let crossdock_model::Command::ConfirmShipment { order_id, .. } = &mut planned.command else { continue };
+        let Some(prefix) = shortened_prefix(order_id.as_str(), W05_REFERENCE) else { continue };
+        if store.order(order_id).await?.is_some() {
+            continue;
+        }
+        let candidates = store.order_ids_with_prefix(prefix, REFERENCE_CANDIDATES).await?;
+        if let Some(id) =
+            candidates.into_iter().find(|id| fit_reference(id.as_str(), W05_REFERENCE) == order_id.as_str())
+        {
+            *order_id = id;
+        }
+    }
+    Ok(())
 }
 
 /// The data-key subjects of the customers whose PII the interchange carries: those of the orders it

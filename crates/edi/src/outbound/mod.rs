@@ -17,9 +17,9 @@ pub use asn856::{AsnInput, Pack, ship_notice_856};
 pub use avail846::availability_846;
 pub use envelope::{Envelope, OutboundSet, interchange, write_interchange};
 pub use invoice810::{Charge, InvoiceInput, Tax, invoice_810};
-pub use order940::{ShippingOrderInput, shipping_order_940};
+pub use order940::{ShippingOrderInput, W05_REFERENCE, shipping_order_940};
 pub use sscc::{Sscc, SsccError, gs1_check_digit};
-pub use view::{OrderLineView, OrderView, fit_reference};
+pub use view::{OrderLineView, OrderView, fit_reference, shortened_prefix};
 
 /// Why an outbound set could not be built.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -1,8 +1,8 @@
 //! 940 Warehouse Shipping Order to a 3PL: W05 with the order id (the depositor order number a 945
-//! returns) and PO number, ship-to and warehouse N1 loops, requested ship date, carrier, and per
+//! returns; an id over 22 characters as its short reference, `fit_reference`) and PO number, ship-to and warehouse N1 loops, requested ship date, carrier, and per
 //! line an LX loop with W01 and an N9*LI carrying the line id back in the 945.
 
-use super::view::{OrderView, location_party, party, seg};
+use super::view::{OrderView, fit_reference, location_party, party, seg};
 use super::{OutboundError, OutboundOptions, OutboundSet};
 use chrono::NaiveDate;
 use crossdock_model::{LineQuantity, LocationId};
@@ -23,6 +23,9 @@ pub struct ShippingOrderInput {
     pub ship_by: Option<NaiveDate>,
 }
 
+/// The longest W0502 and W0503 (AN 1-22).
+pub const W05_REFERENCE: usize = 22;
+
 /// A 940 for `input`.
 pub fn shipping_order_940(input: &ShippingOrderInput, opts: &OutboundOptions) -> Result<OutboundSet, OutboundError> {
     let order = &input.order;
@@ -31,7 +34,11 @@ pub fn shipping_order_940(input: &ShippingOrderInput, opts: &OutboundOptions) ->
     } else {
         input.lines.iter().map(|l| (l.line_id.to_string(), l.quantity.get())).collect()
     };
-    let mut body = vec![seg("W05", &["N", order.id.as_str(), order.external_id.as_str()])];
+    // W0502 (the depositor order number the 945 echoes in W0602) and W0503 are AN 1-22: a longer id (a
+    // UUID, `edi-<partner>-<PO>`) goes as its stable short reference, resolved back when the 945 arrives.
+    let depositor_order = fit_reference(order.id.as_str(), W05_REFERENCE);
+    let purchase_order = fit_reference(order.external_id.as_str(), W05_REFERENCE);
+    let mut body = vec![seg("W05", &["N", &depositor_order, &purchase_order])];
     body.extend(party("ST", &order.ship_to, None));
     body.push(location_party("WH", &input.warehouse));
     if let Some(date) = input.ship_by {

@@ -198,9 +198,23 @@ pub fn fit_reference(id: &str, max: usize) -> String {
     format!("{prefix}-{:012X}", hash & 0xFFFF_FFFF_FFFF)
 }
 
+/// The first characters of the ids `reference` may stand for, when it has the shape [`fit_reference`]
+/// gives a shortened id of `max` characters; `None` when it cannot be one (an id that fitted as it was).
+/// A partner echoes the reference (a 945's W0602 echoes the 940's W0502), and the ids that start with the
+/// prefix are the candidates to hash against it.
+pub fn shortened_prefix(reference: &str, max: usize) -> Option<&str> {
+    if max < 14 || reference.chars().count() != max {
+        return None;
+    }
+    let split = reference.char_indices().nth(max - 13)?.0;
+    let (prefix, tail) = reference.split_at(split);
+    let hex = tail.strip_prefix('-')?;
+    (hex.len() == 12 && hex.bytes().all(|b| b.is_ascii_digit() || (b'A'..=b'F').contains(&b))).then_some(prefix)
+}
+
 #[cfg(test)]
 mod reference_tests {
-    use super::{fit_reference, fit_text, split_within};
+    use super::{fit_reference, fit_text, shortened_prefix, split_within};
 
     #[test]
     fn text_is_fitted_in_bytes_on_character_boundaries() {
@@ -222,5 +236,17 @@ mod reference_tests {
         assert_eq!(short, fit_reference(long, 22), "stable");
         assert_ne!(short, fit_reference("edi-acme-ACME000007-wh-central-w2", 22), "distinct");
         assert_eq!(fit_reference(long, 30).len(), 30);
+    }
+
+    #[test]
+    fn a_shortened_reference_gives_the_prefix_of_its_id() {
+        let id = "0193a5b2-7c4e-7f00-8a1b-2c3d4e5f6a7b";
+        let short = fit_reference(id, 22);
+        assert_eq!(shortened_prefix(&short, 22), Some("0193a5b2-"));
+        assert!(id.starts_with(shortened_prefix(&short, 22).unwrap()));
+        assert_eq!(shortened_prefix("W000123", 22), None, "an id that fitted as it was");
+        assert_eq!(shortened_prefix("edi-acme-PO-0000000001x", 22), None, "23 characters");
+        assert_eq!(shortened_prefix("edi-acme--00000000000g", 22), None, "not upper-case hex");
+        assert_eq!(shortened_prefix("Zoë-000000-ABCDEF012345", 22), None, "no dash after the prefix");
     }
 }

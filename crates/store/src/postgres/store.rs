@@ -110,6 +110,18 @@ impl Store for PgStore {
         row.as_ref().map(|row| rows::order(row, &ring)).transpose()
     }
 
+    async fn order_ids_with_prefix(&self, prefix: &str, limit: u32) -> Result<Vec<OrderId>, StoreError> {
+        let rows = sqlx::query("SELECT id FROM orders WHERE starts_with(id, $1) ORDER BY id LIMIT $2")
+            .bind(prefix.to_string())
+            .bind(i64::from(limit))
+            .fetch_all(&self.read)
+            .await
+            .map_err(db)?;
+        rows.iter()
+            .map(|row| crate::codec::parse_id("order id", row.try_get("id").map_err(db)?, OrderId::new))
+            .collect()
+    }
+
     async fn list_orders(&self, filter: &OrderFilter) -> Result<Vec<OrderRow>, StoreError> {
         let mut query = QueryBuilder::<Postgres>::new("SELECT state, last_seq FROM orders WHERE 1 = 1");
         if let Some(status) = filter.status {

@@ -161,6 +161,20 @@ impl Store for SqliteStore {
         row.as_ref().map(|row| rows::order(row, &ring)).transpose()
     }
 
+    async fn order_ids_with_prefix(&self, prefix: &str, limit: u32) -> Result<Vec<OrderId>, StoreError> {
+        // Text compares byte by byte here, so [prefix, prefix + U+10FFFF) is a range of the id index.
+        let rows = sqlx::query("SELECT id FROM orders WHERE id >= ? AND id < ? ORDER BY id LIMIT ?")
+            .bind(prefix.to_string())
+            .bind(format!("{prefix}{}", char::MAX))
+            .bind(i64::from(limit))
+            .fetch_all(&self.read)
+            .await
+            .map_err(db)?;
+        rows.iter()
+            .map(|row| crate::codec::parse_id("order id", row.try_get("id").map_err(db)?, OrderId::new))
+            .collect()
+    }
+
     async fn list_orders(&self, filter: &OrderFilter) -> Result<Vec<OrderRow>, StoreError> {
         let mut query = QueryBuilder::<Sqlite>::new("SELECT state, last_seq FROM orders WHERE 1 = 1");
         if let Some(status) = filter.status {

@@ -58,6 +58,24 @@ pub async fn list_orders_filters_and_pages(db: &TestDb) {
     assert_eq!(ids(store.as_ref(), rest).await, ["q-7"]);
 }
 
+pub async fn order_ids_with_a_prefix(db: &TestDb) {
+    let store = db.open_store().await;
+    for id in ["ab-1", "ab-2", "abc", "a", "b-1", "ab\u{e9}"] {
+        store.submit(request(&format!("k-{id}"), place(id, "web"))).await.unwrap();
+    }
+    let with = |prefix: &'static str, limit| {
+        let store = store.clone();
+        async move {
+            let found = store.order_ids_with_prefix(prefix, limit).await.unwrap();
+            found.into_iter().map(|id| id.to_string()).collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(with("ab", 10).await, ["ab-1", "ab-2", "abc", "ab\u{e9}"], "in id order, bytes compared");
+    assert_eq!(with("ab-", 10).await, ["ab-1", "ab-2"]);
+    assert_eq!(with("ab", 2).await, ["ab-1", "ab-2"], "at most the limit");
+    assert!(with("zz", 10).await.is_empty());
+}
+
 pub async fn inventory_and_locations(db: &TestDb) {
     let store = db.open_store().await;
     store.submit(request("a", adjust("S1", "L1", 5))).await.unwrap();

@@ -42,6 +42,7 @@ macro_rules! store_test_suite {
                 cases_log::heads_and_kind_pages_match_the_full_log,
                 cases_log::reopened_store_has_everything,
                 cases_queries::list_orders_filters_and_pages,
+                cases_queries::order_ids_with_a_prefix,
                 cases_queries::inventory_and_locations,
                 cases_queries::ids_with_slashes_name_separate_aggregates,
                 cases_queries::api_keys_insert_get_list_revoke,
