@@ -105,7 +105,7 @@ struct PositionTrack {
 
 impl PositionTrack {
     fn excess(&self) -> i64 {
-        (self.reserved - self.on_hand.max(0)).max(0)
+        self.reserved.saturating_sub(self.on_hand.max(0)).max(0)
     }
 }
 
@@ -205,25 +205,28 @@ impl KpiFold {
             Event::InventoryReserved { sku, location, quantity, .. } => {
                 let position = self.position(sku, location);
                 let before = position.excess();
-                position.reserved += quantity;
-                let added = position.excess() - before;
+                position.reserved = position.reserved.saturating_add(*quantity);
+                let added = position.excess().saturating_sub(before);
                 if added > 0 {
                     self.oversells.push((recorded_at, added as u64));
                 }
             }
             Event::InventoryReservationReleased { sku, location, quantity, .. } => {
-                self.position(sku, location).reserved -= quantity;
+                let position = self.position(sku, location);
+                position.reserved = position.reserved.saturating_sub(*quantity);
             }
             Event::InventoryShipped { sku, location, quantity, .. } => {
                 let position = self.position(sku, location);
-                position.on_hand -= quantity;
-                position.reserved -= quantity;
+                position.on_hand = position.on_hand.saturating_sub(*quantity);
+                position.reserved = position.reserved.saturating_sub(*quantity);
             }
             Event::InventoryRestocked { sku, location, quantity, .. } => {
-                self.position(sku, location).on_hand += quantity;
+                let position = self.position(sku, location);
+                position.on_hand = position.on_hand.saturating_add(*quantity);
             }
             Event::InventoryAdjusted { sku, location, delta, .. } => {
-                self.position(sku, location).on_hand += delta;
+                let position = self.position(sku, location);
+                position.on_hand = position.on_hand.saturating_add(*delta);
             }
             Event::InventoryCounted { sku, location, counted, previous } => {
                 self.position(sku, location).on_hand = *counted;
@@ -306,8 +309,9 @@ impl KpiFold {
         report.sku_locations_counted = last_counts.len() as u64;
         let matching = last_counts.iter().filter(|c| c.hub == c.counted).count() as u64;
         report.inventory_accuracy = share(matching, report.sku_locations_counted);
-        let counted: i64 = last_counts.iter().map(|c| c.counted).sum();
-        let off: i64 = last_counts.iter().map(|c| (c.hub - c.counted).abs()).sum();
+        // In i128: counts come from outside, and a few near i64::MAX must not overflow the sums.
+        let counted: i128 = last_counts.iter().map(|c| i128::from(c.counted)).sum();
+        let off: i128 = last_counts.iter().map(|c| (i128::from(c.hub) - i128::from(c.counted)).abs()).sum();
         report.inventory_unit_accuracy = (counted > 0).then(|| (1.0 - off as f64 / counted as f64).max(0.0));
         report.oversold_units = self.oversells.iter().filter(|(at, _)| holds(period, *at)).map(|(_, n)| n).sum();
         report

@@ -265,6 +265,24 @@ fn inventory_accuracy_uses_the_last_count_of_each_sku_location() {
 }
 
 #[test]
+fn counts_near_the_limit_of_i64_do_not_overflow_the_report() {
+    let count = |at: &str, counted: i64, previous: i64| Event::InventoryCounted {
+        sku: sku("SKU-A"),
+        location: loc(at),
+        counted,
+        previous,
+    };
+    let report = fold(&[count("W1", i64::MAX, 0), count("W2", i64::MAX, i64::MAX)]);
+    assert_eq!((report.sku_locations_counted, report.inventory_accuracy), (2, Some(0.5)));
+    // Σ|hub − count| = i64::MAX over Σ count = 2 · i64::MAX.
+    let unit = report.inventory_unit_accuracy.unwrap();
+    assert!((unit - 0.5).abs() < 1e-12, "{unit}");
+    let adjust =
+        |delta: i64| Event::InventoryAdjusted { sku: sku("SKU-A"), location: loc("W1"), delta, reason: "r".into() };
+    assert_eq!(fold(&[adjust(i64::MAX), adjust(i64::MAX)]).oversold_units, 0);
+}
+
+#[test]
 fn oversold_units_are_reservations_beyond_stock_on_hand() {
     let order = OrderId::new("o-1").unwrap();
     let reserve = |quantity: i64| Event::InventoryReserved {
