@@ -202,7 +202,8 @@ async fn round(
                 Fate::Delivered { at, latency_ms } => Some(Sent::Delivered { at, latency_ms }),
                 Fate::Held(outcome) => {
                     held.push((delivery.seq, outcome));
-                    Some(Sent::Held { owner: inner.options.owner.clone(), until: lease_until })
+                    // The lease runs from when the row is written (see `Sent::Held`).
+                    Some(Sent::Held { owner: inner.options.owner.clone(), lease: inner.options.lease })
                 }
             };
             delivery

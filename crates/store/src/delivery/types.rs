@@ -78,9 +78,11 @@ pub enum Sent {
     /// attempt, without ever being pending.
     Delivered { at: DateTime<Utc>, latency_ms: i64 },
     /// Attempted (or held back by the circuit) without success: recorded pending and leased to `owner`
-    /// until `until`, so that the owner records the attempt's outcome with `complete` (which seals its
-    /// request and response) and nobody else sends it meanwhile.
-    Held { owner: String, until: DateTime<Utc> },
+    /// for `lease`, so that the owner records the attempt's outcome with `complete` (which seals its
+    /// request and response) and nobody else sends it meanwhile. The lease starts when the row is written,
+    /// not when the sender's round began: after a long round it would otherwise be over on arrival, and a
+    /// claimer would send the delivery again at once, ignoring its backoff.
+    Held { owner: String, lease: std::time::Duration },
 }
 
 /// Deliveries to insert for one subscription and the cursor move that covers them, applied atomically.

@@ -153,18 +153,7 @@ pub(crate) async fn replay_subscription(
     now: DateTime<Utc>,
 ) -> Result<Option<SubscriptionReplay>, StoreError> {
     let mut tx = pool.begin().await.map_err(db)?;
-    // Deliveries before the subscription row, the order `complete` locks them in.
-    let requeued = sqlx::query(
-        "UPDATE deliveries SET status = 'pending', attempts = 0, next_attempt_at = $1, queued_at = $1, \
-         lease_owner = NULL, lease_expires_at = NULL WHERE subscription = $2 AND seq >= $3",
-    )
-    .bind(now)
-    .bind(subscription.to_string())
-    .bind(from_seq)
-    .execute(&mut *tx)
-    .await
-    .map_err(db)?
-    .rows_affected();
+    // The subscription row first, the order every transaction touching both locks them in (see `complete`).
     let Some(row) = sqlx::query("UPDATE subscriptions SET cursor = LEAST(cursor, $1) WHERE name = $2 RETURNING cursor")
         .bind(from_seq.saturating_sub(1).max(0))
         .bind(subscription.to_string())
@@ -175,6 +164,21 @@ pub(crate) async fn replay_subscription(
         return Ok(None);
     };
     let cursor: i64 = row.try_get("cursor").map_err(db)?;
+    // Requeued rows start over as freshly scheduled ones: a delivered row keeping its acknowledgement would
+    // count as acknowledged while pending, and its old latency would outlive the redelivery.
+    let requeued = sqlx::query(
+        "UPDATE deliveries SET status = 'pending', attempts = 0, next_attempt_at = $1, queued_at = $1, \
+         delivered_at = NULL, latency_ms = NULL, first_attempt_at = NULL, last_attempt_at = NULL, \
+         last_error = NULL, last_request = NULL, last_response = NULL, \
+         lease_owner = NULL, lease_expires_at = NULL WHERE subscription = $2 AND seq >= $3",
+    )
+    .bind(now)
+    .bind(subscription.to_string())
+    .bind(from_seq)
+    .execute(&mut *tx)
+    .await
+    .map_err(db)?
+    .rows_affected();
     tx.commit().await.map_err(db)?;
     Ok(Some(SubscriptionReplay { requeued, cursor }))
 }

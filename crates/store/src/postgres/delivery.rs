@@ -9,6 +9,7 @@ use crate::delivery::outcomes::{LastOutcomes, note_outcome};
 use crate::delivery::sealing::{delivery_subject, ids_to_seal, seal_results};
 use crate::delivery::{
     ClaimedDelivery, DeliveryOutcome, DeliveryResult, ScheduleBatch, SubscriptionStart, idempotency_key,
+    unreadable_event,
 };
 use chrono::{DateTime, Utc};
 use sqlx::{PgPool, Postgres, QueryBuilder, Row, Transaction};
@@ -30,6 +31,7 @@ pub(crate) async fn register(
         SubscriptionStart::Beginning => 0,
         SubscriptionStart::Head => head_seq(pool).await?,
     };
+    let mut tx = pool.begin().await.map_err(db)?;
     let row = sqlx::query(
         "INSERT INTO subscriptions (name, system, cursor, created_at) VALUES ($1, $2, $3, $4) \
          ON CONFLICT (name) DO UPDATE SET system = excluded.system RETURNING cursor",
@@ -38,10 +40,23 @@ pub(crate) async fn register(
     .bind(system.to_string())
     .bind(cursor)
     .bind(now_micros())
-    .fetch_one(pool)
+    .fetch_one(&mut *tx)
     .await
     .map_err(db)?;
-    row.try_get("cursor").map_err(db)
+    let cursor = row.try_get("cursor").map_err(db)?;
+    // A subscription re-pointed at another system takes its backlog along: the worker routes by the row's
+    // system, and rows left on a system no longer configured would wait (and block their orders) forever.
+    sqlx::query(
+        "UPDATE deliveries SET system = $1 WHERE subscription = $2 AND status IN ('pending', 'dead') \
+         AND system <> $1",
+    )
+    .bind(system.to_string())
+    .bind(name.to_string())
+    .execute(&mut *tx)
+    .await
+    .map_err(db)?;
+    tx.commit().await.map_err(db)?;
+    Ok(cursor)
 }
 
 pub(crate) async fn cursor(pool: &PgPool, name: &str) -> Result<Option<i64>, StoreError> {
@@ -59,6 +74,14 @@ pub(crate) async fn schedule(pool: &PgPool, batches: &[ScheduleBatch]) -> Result
         batch.check()?;
     }
     let mut tx = pool.begin().await.map_err(db)?;
+    // The subscription rows in name order first, as `complete` does, so that two transactions cannot lock
+    // them in crossed orders.
+    let names: Vec<String> = batches.iter().map(|b| b.subscription.clone()).collect();
+    sqlx::query("SELECT name FROM subscriptions WHERE name = ANY($1) ORDER BY name FOR UPDATE")
+        .bind(names)
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(db)?;
     let mut moved = Vec::with_capacity(batches.len());
     for batch in batches {
         moved.push(schedule_one(&mut tx, batch).await?);
@@ -100,6 +123,7 @@ async fn schedule_one(
             return Ok(false);
         }
     }
+    let written_at = now_micros();
     for chunk in batch.deliveries.chunks(rows_per_statement(18)) {
         let mut query = QueryBuilder::<Postgres>::new(
             "INSERT INTO deliveries (subscription, system, seq, aggregate_id, event_type, status, next_attempt_at, \
@@ -107,7 +131,7 @@ async fn schedule_one(
              delivered_at, latency_ms, lease_owner, lease_expires_at) ",
         );
         query.push_values(chunk, |mut row, d| {
-            let row_state = RowState::of(d);
+            let row_state = RowState::of(d, written_at);
             row.push_bind(batch.subscription.clone())
                 .push_bind(batch.system.clone())
                 .push_bind(d.seq)
@@ -130,7 +154,9 @@ async fn schedule_one(
         query.push(" ON CONFLICT (subscription, seq) DO NOTHING");
         query.build().execute(&mut **tx).await.map_err(db)?;
     }
-    if let Some(at) = batch.deliveries.iter().filter_map(|d| RowState::of(d).delivered.map(|(at, _)| at)).max() {
+    if let Some(at) =
+        batch.deliveries.iter().filter_map(|d| RowState::of(d, written_at).delivered.map(|(at, _)| at)).max()
+    {
         sqlx::query(
             "UPDATE subscriptions SET last_success_at = GREATEST(COALESCE(last_success_at, $1), $1) WHERE name = $2",
         )
@@ -143,25 +169,30 @@ async fn schedule_one(
     Ok(true)
 }
 
-/// Leases the due, unleased, earliest-pending-of-its-aggregate deliveries, oldest first, skipping rows
-/// another process is claiming right now, and returns them with their events.
+/// Leases the due, unleased, earliest-pending-of-its-aggregate deliveries, skipping rows another process is
+/// claiming right now, and returns them with their events. Each subscription's candidates are walked oldest
+/// first on `deliveries_pending_by_subscription` (at most `$4` each), then taken in turns (the oldest of
+/// each, then the second oldest of each, …) so that one subscription's backlog cannot starve the others.
 const CLAIM: &str = "WITH candidates AS ( \
-    SELECT d.id FROM deliveries d \
-    WHERE d.status = 'pending' AND d.next_attempt_at <= $3 \
-      AND (d.lease_expires_at IS NULL OR d.lease_expires_at <= $3) \
-      AND NOT EXISTS (SELECT 1 FROM deliveries p WHERE p.status = 'pending' AND p.subscription = d.subscription \
-                      AND p.aggregate_id = d.aggregate_id AND p.seq < d.seq) \
-    ORDER BY d.seq LIMIT $4 FOR UPDATE SKIP LOCKED), \
+    SELECT c.id, c.seq, ROW_NUMBER() OVER (PARTITION BY c.subscription ORDER BY c.seq) AS turn \
+    FROM subscriptions s CROSS JOIN LATERAL ( \
+      SELECT d.id, d.seq, d.subscription FROM deliveries d \
+      WHERE d.subscription = s.name AND d.status = 'pending' AND d.next_attempt_at <= $3 \
+        AND (d.lease_expires_at IS NULL OR d.lease_expires_at <= $3) \
+        AND NOT EXISTS (SELECT 1 FROM deliveries p WHERE p.status = 'pending' AND p.subscription = d.subscription \
+                        AND p.aggregate_id = d.aggregate_id AND p.seq < d.seq) \
+      ORDER BY d.seq LIMIT $4 FOR UPDATE SKIP LOCKED) c), \
+  chosen AS (SELECT id FROM candidates ORDER BY turn, seq LIMIT $4), \
   leased AS ( \
-    UPDATE deliveries SET lease_owner = $1, lease_expires_at = $2 FROM candidates \
-    WHERE deliveries.id = candidates.id \
+    UPDATE deliveries SET lease_owner = $1, lease_expires_at = $2 FROM chosen \
+    WHERE deliveries.id = chosen.id \
     RETURNING deliveries.id, deliveries.subscription, deliveries.system, deliveries.seq, \
               deliveries.idempotency_key, deliveries.attempts, deliveries.queued_at) \
   SELECT l.id AS delivery_id, l.subscription AS delivery_subscription, l.system AS delivery_system, \
          l.idempotency_key AS delivery_key, l.attempts AS delivery_attempts, l.queued_at AS delivery_queued_at, \
-         e.seq, e.aggregate_kind, e.aggregate_id, e.version, e.event_type, e.schema_version, e.payload, \
-         e.recorded_at, e.idempotency_key \
-  FROM leased l JOIN events e ON e.seq = l.seq";
+         l.seq AS delivery_seq, e.seq, e.aggregate_kind, e.aggregate_id, e.version, e.event_type, \
+         e.schema_version, e.payload, e.recorded_at, e.idempotency_key \
+  FROM leased l LEFT JOIN events e ON e.seq = l.seq";
 
 pub(crate) async fn claim(
     pool: &PgPool,
@@ -174,8 +205,13 @@ pub(crate) async fn claim(
     let until = now + chrono::Duration::from_std(lease).unwrap_or(chrono::Duration::MAX);
     let mut tx = pool.begin().await.map_err(db)?;
     // Walk the pending index in sequence order and stop at the limit. Without this, a freshly filled
-    // table (no statistics yet) gets a bitmap scan that sorts every pending row on each claim.
-    sqlx::query("SET LOCAL enable_bitmapscan = off").execute(&mut *tx).await.map_err(db)?;
+    // table (no statistics yet) gets a bitmap scan that sorts every pending row on each claim. And the
+    // never-analysed subscriptions table makes the estimate large enough to JIT-compile the claim, which
+    // costs far more than running it. (`set_config(…, true)` is `SET LOCAL`, both in one round trip.)
+    sqlx::query("SELECT set_config('enable_bitmapscan', 'off', true), set_config('jit', 'off', true)")
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?;
     let found = sqlx::query(CLAIM)
         .bind(owner.to_string())
         .bind(until)
@@ -184,24 +220,55 @@ pub(crate) async fn claim(
         .fetch_all(&mut *tx)
         .await
         .map_err(db)?;
-    tx.commit().await.map_err(db)?;
+    // Read the events before committing: an error here rolls the leases back instead of leaving the rows
+    // leased to nobody for a whole lease.
     let ring = pii.ring_for(found.iter().filter_map(|r| r.try_get::<&str, _>("payload").ok())).await?;
     let mut claimed = Vec::with_capacity(found.len());
     for row in found {
+        let id: i64 = row.try_get("delivery_id").map_err(db)?;
+        let seq: i64 = row.try_get("delivery_seq").map_err(db)?;
+        let event = if row.try_get::<Option<i64>, _>("seq").map_err(db)?.is_none() {
+            Err(format!("event {seq} is missing from the log"))
+        } else {
+            rows::event(&row, &ring).map_err(|error| unreadable_event(seq, &error))
+        };
+        let event = match event {
+            Ok(event) => event,
+            Err(error) => {
+                dead_on_claim(&mut tx, id, error).await?;
+                continue;
+            }
+        };
         let attempts: i32 = row.try_get("delivery_attempts").map_err(db)?;
         claimed.push(ClaimedDelivery {
-            id: row.try_get("delivery_id").map_err(db)?,
+            id,
             subscription: row.try_get("delivery_subscription").map_err(db)?,
             system: row.try_get("delivery_system").map_err(db)?,
             idempotency_key: row.try_get("delivery_key").map_err(db)?,
             attempts: u32::try_from(attempts).unwrap_or(0),
             queued_at: row.try_get("delivery_queued_at").map_err(db)?,
             lease_expires_at: until,
-            event: std::sync::Arc::new(rows::event(&row, &ring)?),
+            event: std::sync::Arc::new(event),
         });
     }
+    tx.commit().await.map_err(db)?;
     claimed.sort_by_key(|c| c.event.seq);
     Ok(claimed)
+}
+
+/// Moves a claimed delivery whose event cannot be read to the dead-letter queue (no attempt was made), so
+/// that it neither fails every claim nor waits for a lease to expire.
+async fn dead_on_claim(tx: &mut Transaction<'static, Postgres>, id: i64, error: String) -> Result<(), StoreError> {
+    sqlx::query(
+        "UPDATE deliveries SET status = 'dead', last_error = $1, lease_owner = NULL, lease_expires_at = NULL \
+         WHERE id = $2",
+    )
+    .bind(error)
+    .bind(id)
+    .execute(&mut **tx)
+    .await
+    .map_err(db)?;
+    Ok(())
 }
 
 /// The data-key subject of each of these deliveries whose event has one (see `delivery::sealing`).
@@ -242,6 +309,17 @@ pub(crate) async fn complete(
     };
     let now = now_micros();
     let mut tx = pool.begin().await.map_err(db)?;
+    // Every subscription row this touches, locked up front in name order before any delivery row: two
+    // processes completing (or scheduling, or replaying) at once then cannot lock them in crossed orders.
+    let all_ids: Vec<i64> = results.iter().map(|r| r.id).collect();
+    sqlx::query(
+        "SELECT name FROM subscriptions WHERE name IN (SELECT subscription FROM deliveries WHERE id = ANY($1)) \
+         ORDER BY name FOR UPDATE",
+    )
+    .bind(all_ids)
+    .fetch_all(&mut *tx)
+    .await
+    .map_err(db)?;
     let mut last = LastOutcomes::default();
     // Successes, the bulk of the traffic, in one statement.
     let (mut ids, mut ats, mut latencies) = (Vec::new(), Vec::new(), Vec::new());
@@ -284,7 +362,6 @@ pub(crate) async fn complete(
         applied += 1;
         note_outcome(&mut last, subscription, &result.outcome);
     }
-    // In name order, so that two processes completing at once cannot deadlock on these rows.
     for (subscription, at) in &last.success {
         sqlx::query(
             "UPDATE subscriptions SET last_success_at = GREATEST(COALESCE(last_success_at, $1), $1) WHERE name = $2",

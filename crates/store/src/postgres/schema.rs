@@ -116,6 +116,16 @@ ALTER TABLE subscriptions ADD COLUMN IF NOT EXISTS sender_until TIMESTAMPTZ;",
     erased_at TIMESTAMPTZ NOT NULL
 );",
     },
+    // Version 10: each subscription's pending deliveries in sequence order, so that a claim takes a fair share
+    // of every subscription's backlog without sorting it (`delivery` module). It replaces the index of all
+    // pending deliveries by sequence, which planners would otherwise walk past another subscription's backlog.
+    Migration {
+        version: 10,
+        name: "pending deliveries by subscription",
+        sql: "CREATE INDEX IF NOT EXISTS deliveries_pending_by_subscription ON deliveries (subscription, seq) \
+WHERE status = 'pending';
+DROP INDEX IF EXISTS deliveries_pending;",
+    },
 ];
 
 /// Migration 5: a rotated key's previous secret (valid until the overlap ends) and a per-key rate limit.

@@ -179,8 +179,12 @@ pub(crate) async fn replay_subscription(
         return Ok(None);
     };
     let cursor: i64 = row.try_get("cursor").map_err(db)?;
+    // Requeued rows start over as freshly scheduled ones: a delivered row keeping its acknowledgement would
+    // count as acknowledged while pending, and its old latency would outlive the redelivery.
     let requeued = sqlx::query(
         "UPDATE deliveries SET status = 'pending', attempts = 0, next_attempt_at = ?1, queued_at = ?1, \
+         delivered_at = NULL, latency_ms = NULL, first_attempt_at = NULL, last_attempt_at = NULL, \
+         last_error = NULL, last_request = NULL, last_response = NULL, \
          lease_owner = NULL, lease_expires_at = NULL WHERE subscription = ?2 AND seq >= ?3",
     )
     .bind(time_text(now))

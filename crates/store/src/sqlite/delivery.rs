@@ -9,8 +9,10 @@ use crate::delivery::outcomes::{LastOutcomes, note_outcome};
 use crate::delivery::sealing::{delivery_subject, ids_to_seal, seal_results};
 use crate::delivery::{
     ClaimedDelivery, DeliveryOutcome, DeliveryResult, ScheduleBatch, SubscriptionStart, idempotency_key,
+    unreadable_event,
 };
 use chrono::{DateTime, Utc};
+use crossdock_model::RecordedEvent;
 use sqlx::{QueryBuilder, Row, Sqlite, SqlitePool};
 use std::collections::HashMap;
 use std::time::Duration;
@@ -49,6 +51,17 @@ pub(crate) async fn register(
     .await
     .map_err(db)?;
     let cursor = row.try_get("cursor").map_err(db)?;
+    // A subscription re-pointed at another system takes its backlog along: the worker routes by the row's
+    // system, and rows left on a system no longer configured would wait (and block their orders) forever.
+    sqlx::query(
+        "UPDATE deliveries SET system = ?1 WHERE subscription = ?2 AND status IN ('pending', 'dead') \
+         AND system <> ?1",
+    )
+    .bind(system.to_string())
+    .bind(name.to_string())
+    .execute(&mut *tx)
+    .await
+    .map_err(db)?;
     tx.commit().await.map_err(db)?;
     Ok(cursor)
 }
@@ -106,6 +119,7 @@ async fn schedule_one(tx: &mut sqlx::Transaction<'static, Sqlite>, batch: &Sched
         }
     }
     let now = time_text(batch.now);
+    let written_at = now_micros();
     for chunk in batch.deliveries.chunks(rows_per_statement(18)) {
         let mut query = QueryBuilder::<Sqlite>::new(
             "INSERT INTO deliveries (subscription, system, seq, aggregate_id, event_type, status, next_attempt_at, \
@@ -113,7 +127,7 @@ async fn schedule_one(tx: &mut sqlx::Transaction<'static, Sqlite>, batch: &Sched
              delivered_at, latency_ms, lease_owner, lease_expires_at) ",
         );
         query.push_values(chunk, |mut row, d| {
-            let row_state = RowState::of(d);
+            let row_state = RowState::of(d, written_at);
             row.push_bind(batch.subscription.clone())
                 .push_bind(batch.system.clone())
                 .push_bind(d.seq)
@@ -136,7 +150,9 @@ async fn schedule_one(tx: &mut sqlx::Transaction<'static, Sqlite>, batch: &Sched
         query.push(" ON CONFLICT (subscription, seq) DO NOTHING");
         query.build().execute(&mut **tx).await.map_err(db)?;
     }
-    if let Some(at) = batch.deliveries.iter().filter_map(|d| RowState::of(d).delivered.map(|(at, _)| at)).max() {
+    if let Some(at) =
+        batch.deliveries.iter().filter_map(|d| RowState::of(d, written_at).delivered.map(|(at, _)| at)).max()
+    {
         sqlx::query("UPDATE subscriptions SET last_success_at = MAX(COALESCE(last_success_at, ''), ?) WHERE name = ?")
             .bind(time_text(at))
             .bind(batch.subscription.clone())
@@ -147,15 +163,14 @@ async fn schedule_one(tx: &mut sqlx::Transaction<'static, Sqlite>, batch: &Sched
     Ok(true)
 }
 
-/// The due, unleased, earliest-pending-of-its-aggregate deliveries, oldest first.
-const CLAIM: &str = "UPDATE deliveries SET lease_owner = ?1, lease_expires_at = ?2 WHERE id IN ( \
-    SELECT d.id FROM deliveries d \
-    WHERE d.status = 'pending' AND d.next_attempt_at <= ?3 \
-      AND (d.lease_expires_at IS NULL OR d.lease_expires_at <= ?3) \
+/// One subscription's claimable deliveries, oldest first: due, unleased and the earliest pending of their
+/// aggregate. Walks `deliveries_pending_by_subscription` and stops at the limit.
+const CANDIDATES: &str = "SELECT d.id, d.seq FROM deliveries d \
+    WHERE d.subscription = ?1 AND d.status = 'pending' AND d.next_attempt_at <= ?2 \
+      AND (d.lease_expires_at IS NULL OR d.lease_expires_at <= ?2) \
       AND NOT EXISTS (SELECT 1 FROM deliveries p WHERE p.status = 'pending' AND p.subscription = d.subscription \
                       AND p.aggregate_id = d.aggregate_id AND p.seq < d.seq) \
-    ORDER BY d.seq LIMIT ?4) \
-    RETURNING id, subscription, system, seq, idempotency_key, attempts, queued_at, lease_expires_at";
+    ORDER BY d.seq LIMIT ?3";
 
 pub(crate) async fn claim(
     read: &SqlitePool,
@@ -182,45 +197,39 @@ pub(crate) async fn claim(
     }
     let until = now + chrono::Duration::from_std(lease).unwrap_or(chrono::Duration::MAX);
     let mut tx = pool.begin_with("BEGIN IMMEDIATE").await.map_err(db)?;
-    let leased = sqlx::query(CLAIM)
-        .bind(owner.to_string())
-        .bind(time_text(until))
-        .bind(time_text(now))
-        .bind(i64::from(limit.max(1)))
-        .fetch_all(&mut *tx)
-        .await
-        .map_err(db)?;
-    let seqs: Vec<i64> = leased.iter().map(|row| row.try_get("seq")).collect::<Result<_, _>>().map_err(db)?;
-    let mut events = HashMap::with_capacity(seqs.len());
-    let mut unique = seqs.clone();
-    unique.sort_unstable();
-    unique.dedup();
-    for chunk in unique.chunks(rows_per_statement(1)) {
-        let mut query = QueryBuilder::<Sqlite>::new(
-            "SELECT seq, aggregate_kind, aggregate_id, version, event_type, schema_version, payload, recorded_at, \
-             idempotency_key FROM events WHERE seq IN (",
-        );
+    let ids = fair_candidates(&mut tx, now, limit.max(1)).await?;
+    let mut leased = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(rows_per_statement(1)) {
+        let mut query = QueryBuilder::<Sqlite>::new("UPDATE deliveries SET lease_owner = ");
+        query.push_bind(owner.to_string()).push(", lease_expires_at = ").push_bind(time_text(until));
+        query.push(" WHERE id IN (");
         let mut list = query.separated(", ");
-        for seq in chunk {
-            list.push_bind(*seq);
+        for id in chunk {
+            list.push_bind(*id);
         }
-        query.push(")");
-        let found = query.build().fetch_all(&mut *tx).await.map_err(db)?;
-        let ring = pii.ring_for(found.iter().filter_map(|r| r.try_get::<&str, _>("payload").ok())).await?;
-        for row in found {
-            let event = rows::event(&row, &ring)?;
-            events.insert(event.seq, std::sync::Arc::new(event));
-        }
+        query.push(") RETURNING id, subscription, system, seq, idempotency_key, attempts, queued_at");
+        leased.extend(query.build().fetch_all(&mut *tx).await.map_err(db)?);
     }
-    tx.commit().await.map_err(db)?;
+    let seqs: Vec<i64> = leased.iter().map(|row| row.try_get("seq")).collect::<Result<_, _>>().map_err(db)?;
+    let events = read_events(&mut tx, seqs, pii).await?;
     let mut claimed = Vec::with_capacity(leased.len());
     for row in leased {
+        let id: i64 = row.try_get("id").map_err(db)?;
         let seq: i64 = row.try_get("seq").map_err(db)?;
-        let event =
-            events.get(&seq).cloned().ok_or_else(|| StoreError::Corrupt(format!("delivery of missing event {seq}")))?;
+        let event = match events.get(&seq) {
+            Some(Ok(event)) => event.clone(),
+            Some(Err(error)) => {
+                dead_on_claim(&mut tx, id, unreadable_event(seq, error)).await?;
+                continue;
+            }
+            None => {
+                dead_on_claim(&mut tx, id, format!("event {seq} is missing from the log")).await?;
+                continue;
+            }
+        };
         let attempts: i64 = row.try_get("attempts").map_err(db)?;
         claimed.push(ClaimedDelivery {
-            id: row.try_get("id").map_err(db)?,
+            id,
             subscription: row.try_get("subscription").map_err(db)?,
             system: row.try_get("system").map_err(db)?,
             idempotency_key: row.try_get("idempotency_key").map_err(db)?,
@@ -230,8 +239,80 @@ pub(crate) async fn claim(
             event,
         });
     }
+    // Nothing is leased unless every claimed event was read: an error above rolls the leases back.
+    tx.commit().await.map_err(db)?;
     claimed.sort_by_key(|c| c.event.seq);
     Ok(claimed)
+}
+
+/// Up to `limit` claimable deliveries taken in turns from each subscription (the oldest of each, then the
+/// second oldest of each, …), so that one subscription's backlog cannot starve the others.
+async fn fair_candidates(
+    tx: &mut sqlx::Transaction<'static, Sqlite>,
+    now: DateTime<Utc>,
+    limit: u32,
+) -> Result<Vec<i64>, StoreError> {
+    let names = sqlx::query("SELECT name FROM subscriptions").fetch_all(&mut **tx).await.map_err(db)?;
+    let mut ranked: Vec<(usize, i64, i64)> = Vec::new();
+    for name in names {
+        let rows = sqlx::query(CANDIDATES)
+            .bind(name.try_get::<String, _>("name").map_err(db)?)
+            .bind(time_text(now))
+            .bind(i64::from(limit))
+            .fetch_all(&mut **tx)
+            .await
+            .map_err(db)?;
+        for (turn, row) in rows.iter().enumerate() {
+            ranked.push((turn, row.try_get("seq").map_err(db)?, row.try_get("id").map_err(db)?));
+        }
+    }
+    ranked.sort_unstable();
+    ranked.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+    Ok(ranked.into_iter().map(|(_, _, id)| id).collect())
+}
+
+/// The events of these sequence numbers, each read or with the reason it could not be.
+async fn read_events(
+    tx: &mut sqlx::Transaction<'static, Sqlite>,
+    mut seqs: Vec<i64>,
+    pii: &crate::pii::Pii,
+) -> Result<HashMap<i64, Result<std::sync::Arc<RecordedEvent>, StoreError>>, StoreError> {
+    seqs.sort_unstable();
+    seqs.dedup();
+    let mut events = HashMap::with_capacity(seqs.len());
+    for chunk in seqs.chunks(rows_per_statement(1)) {
+        let mut query = QueryBuilder::<Sqlite>::new(
+            "SELECT seq, aggregate_kind, aggregate_id, version, event_type, schema_version, payload, recorded_at, \
+             idempotency_key FROM events WHERE seq IN (",
+        );
+        let mut list = query.separated(", ");
+        for seq in chunk {
+            list.push_bind(*seq);
+        }
+        query.push(")");
+        let found = query.build().fetch_all(&mut **tx).await.map_err(db)?;
+        let ring = pii.ring_for(found.iter().filter_map(|r| r.try_get::<&str, _>("payload").ok())).await?;
+        for row in found {
+            let seq: i64 = row.try_get("seq").map_err(db)?;
+            events.insert(seq, rows::event(&row, &ring).map(std::sync::Arc::new));
+        }
+    }
+    Ok(events)
+}
+
+/// Moves a claimed delivery whose event cannot be read to the dead-letter queue (no attempt was made), so
+/// that it neither fails every claim nor waits for a lease to expire.
+async fn dead_on_claim(tx: &mut sqlx::Transaction<'static, Sqlite>, id: i64, error: String) -> Result<(), StoreError> {
+    sqlx::query(
+        "UPDATE deliveries SET status = 'dead', last_error = ?, lease_owner = NULL, lease_expires_at = NULL \
+         WHERE id = ?",
+    )
+    .bind(error)
+    .bind(id)
+    .execute(&mut **tx)
+    .await
+    .map_err(db)?;
+    Ok(())
 }
 
 /// The data-key subject of each of these deliveries whose event has one (see `delivery::sealing`).

@@ -31,13 +31,35 @@ async fn seed(store: &dyn Store) -> Vec<RecordedEvent> {
     all_events(store).await
 }
 
+/// A sender's round that outlasted a lease still records its held rows leased to it: the lease runs from
+/// when the row is written, not from when the round began (else any claimer would send it again at once).
+pub async fn a_held_delivery_is_leased_from_when_it_is_written(db: &TestDb) {
+    let store = db.open_store().await;
+    let events = seed(store.as_ref()).await;
+    let round_began = now() - Duration::minutes(10);
+    let held = Sent::Held { owner: "a".into(), lease: LEASE };
+    let batch = ScheduleBatch {
+        subscription: "erp".into(),
+        system: "erp-system".into(),
+        expected_cursor: 0,
+        new_cursor: events[0].seq,
+        deliveries: vec![delivery(&events[0], Some(held))],
+        now: round_began,
+    };
+    assert!(store.schedule(&batch).await.unwrap());
+    let written = now();
+    assert!(store.claim("b", LEASE, written, 10).await.unwrap().is_empty(), "the held row is a's");
+    let later = store.claim("b", LEASE, written + Duration::seconds(31), 10).await.unwrap();
+    assert_eq!(later.iter().map(|c| c.event.seq).collect::<Vec<_>>(), [events[0].seq]);
+}
+
 pub async fn sent_deliveries_are_recorded_delivered_or_held_for_their_sender(db: &TestDb) {
     let store = db.open_store().await;
     let events = seed(store.as_ref()).await;
     store.register_subscription("erp", "erp-system", SubscriptionStart::Beginning).await.unwrap();
     let t = now();
     let acked = t + Duration::milliseconds(7);
-    let held = Sent::Held { owner: "a".into(), until: t + Duration::seconds(30) };
+    let held = Sent::Held { owner: "a".into(), lease: LEASE };
     let batch = ScheduleBatch {
         subscription: "erp".into(),
         system: "erp-system".into(),

@@ -2,6 +2,7 @@
 //! fresh schema per test, when `CROSSDOCK_TEST_PG_URL` is set), Quickwit style.
 
 mod cases_audit;
+mod cases_claims;
 mod cases_console;
 mod cases_delivery;
 mod cases_edi;
@@ -55,7 +56,12 @@ macro_rules! store_test_suite {
                 cases_delivery::dead_letters_filter_page_replay_and_discard,
                 cases_delivery::replay_a_subscription_from_a_sequence_number,
                 cases_delivery::concurrent_claimers_share_work_without_overlap,
+                cases_claims::re_pointing_a_subscription_moves_its_pending_and_dead_rows,
+                cases_claims::a_replayed_delivered_row_starts_over,
+                cases_claims::an_unreadable_event_is_dead_lettered_and_the_others_are_claimed,
+                cases_claims::one_subscriptions_backlog_does_not_starve_another,
                 cases_sending::sent_deliveries_are_recorded_delivered_or_held_for_their_sender,
+                cases_sending::a_held_delivery_is_leased_from_when_it_is_written,
                 cases_sending::the_sender_lease_goes_to_one_owner_at_a_time,
                 cases_sending::events_at_reads_those_events_in_order,
                 cases_sending::recent_events_follow_the_cursor_until_an_event_this_process_did_not_commit,
@@ -95,6 +101,13 @@ macro_rules! store_test_suite {
 
 store_test_suite!(sqlite, crate::harness::sqlite);
 store_test_suite!(postgres, crate::harness::postgres);
+
+/// Row-lock order is PostgreSQL's concern only (SQLite has one writer at a time).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn postgres_crossed_completes_do_not_deadlock() {
+    let Some(db) = harness::postgres().await else { return };
+    cases_claims::crossed_completes_do_not_deadlock(&db).await;
+}
 
 #[tokio::test]
 async fn open_refuses_unknown_schemes_and_memory_databases() {
