@@ -1,4 +1,5 @@
-//! `crossdock bench deliver`: commits orders to a fresh store and fans their events out to webhook
+//! `crossdock bench deliver`: commits orders to a store (a fresh SQLite file, or a PostgreSQL database that
+//! may hold earlier runs: keys, subscriptions and counts are this run's own) and fans their events out to webhook
 //! receivers on loopback (keep-alive HTTP), one subscription per receiver; measures deliveries per second
 //! and the sync latency from commit (the store's answer) to the receiver's 2xx. With `--rate`, commands are
 //! committed at a steady rate (open loop) and the latency is the figure to watch. With `--webhook-batch N` the
@@ -29,7 +30,7 @@ pub struct DeliverArgs {
     #[arg(long, default_value_t = 5)]
     pub systems: usize,
     /// Commit at this many commands per second (open loop) instead of as fast as possible.
-    #[arg(long)]
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
     pub rate: Option<u64>,
     /// Concurrent committers in the as-fast-as-possible mode.
     #[arg(long, default_value_t = 64)]
@@ -92,17 +93,35 @@ async fn start_receiver() -> anyhow::Result<(String, Arc<Receiver>)> {
     Ok((url, receiver))
 }
 
-/// Commit times by sequence number, filled as the store answers.
-type Commits = Arc<Mutex<Vec<Option<Instant>>>>;
+/// Commit times of this run's events, by sequence number past `base` (the log's head when the run began:
+/// a database that already holds events costs no memory for them).
+struct CommitTimes {
+    base: i64,
+    times: Mutex<Vec<Option<Instant>>>,
+}
 
-fn note_commit(commits: &Commits, first: i64, last: i64, at: Instant) {
-    let mut times = commits.lock().unwrap_or_else(|e| e.into_inner());
-    for seq in first.max(1)..=last {
-        let i = seq as usize;
-        if times.len() <= i {
-            times.resize(i + 1, None);
+type Commits = Arc<CommitTimes>;
+
+impl CommitTimes {
+    fn new(base: i64) -> Self {
+        Self { base: base.max(0), times: Mutex::new(Vec::new()) }
+    }
+
+    fn note(&self, first: i64, last: i64, at: Instant) {
+        let mut times = self.times.lock().unwrap_or_else(|e| e.into_inner());
+        for seq in first.max(self.base + 1)..=last {
+            let i = (seq - self.base) as usize;
+            if times.len() <= i {
+                times.resize(i + 1, None);
+            }
+            times[i] = Some(at);
         }
-        times[i] = Some(at);
+    }
+
+    /// When event `seq` was committed, if it is one of this run's.
+    fn at(&self, seq: i64) -> Option<Instant> {
+        let i = usize::try_from(seq - self.base).ok()?;
+        self.times.lock().unwrap_or_else(|e| e.into_inner()).get(i).copied().flatten()
     }
 }
 
@@ -121,6 +140,9 @@ pub async fn run(args: DeliverArgs) -> anyhow::Result<()> {
         other => bail!("--store {other:?}: expected `sqlite` or a postgres:// URL"),
     };
     let store = crossdock_store::open(&url).await.context("opening the store")?;
+    // A postgres database may hold earlier runs: this run's subscriptions, keys and counts are its own.
+    let run = format!("deliver{}", chrono::Utc::now().timestamp_micros());
+    let base = store.head_seq().await.context("reading the log's head")?;
     let mut receivers = Vec::new();
     let mut systems = Vec::new();
     let mut subscriptions = Vec::new();
@@ -135,7 +157,12 @@ pub async fn run(args: DeliverArgs) -> anyhow::Result<()> {
         system.batch_size = 64.max(batch);
         system.request_batch = batch;
         systems.push(system);
-        subscriptions.push(DispatchSubscription::new(format!("bench-{i}-all"), format!("bench-{i}"), &["*"]));
+        let mut subscription = DispatchSubscription::new(format!("{run}-{i}-all"), format!("bench-{i}"), &["*"]);
+        subscription.start = crossdock_store::SubscriptionStart::Head;
+        // Registered here, before the first commit, not when the dispatcher gets to it: its cursor is the
+        // head as it is now, so it neither back-fills earlier runs nor skips this run's first events.
+        store.register_subscription(&subscription.name, &subscription.system, subscription.start).await?;
+        subscriptions.push(subscription);
         receivers.push(receiver);
     }
     let options = DispatchOptions { poll_interval: Duration::from_millis(20), ..DispatchOptions::default() };
@@ -150,9 +177,9 @@ pub async fn run(args: DeliverArgs) -> anyhow::Result<()> {
             .await
     });
 
-    let commits: Commits = Arc::new(Mutex::new(Vec::new()));
+    let commits: Commits = Arc::new(CommitTimes::new(base));
     let started = Instant::now();
-    let committed = commit_orders(&args, store.clone(), &dispatcher, &commits).await?;
+    let committed = commit_orders(&args, &run, store.clone(), &dispatcher, &commits).await?;
     let commit_secs = started.elapsed().as_secs_f64();
     let expected = committed * args.systems as u64;
     let deadline = started + Duration::from_secs(args.timeout_secs);
@@ -164,7 +191,6 @@ pub async fn run(args: DeliverArgs) -> anyhow::Result<()> {
     let _ = stop.send(());
     dispatching.await?.context("the dispatcher failed")?;
 
-    let times = commits.lock().unwrap_or_else(|e| e.into_inner()).clone();
     let mut latency = Histogram::<u64>::new_with_bounds(1, 600_000_000, 3)?;
     let (mut received, mut unique, mut last) = (0u64, 0u64, started);
     for receiver in &receivers {
@@ -177,8 +203,8 @@ pub async fn run(args: DeliverArgs) -> anyhow::Result<()> {
                 continue;
             }
             unique += 1;
-            if let Some(Some(committed_at)) = times.get(*seq as usize) {
-                latency.saturating_record(at.saturating_duration_since(*committed_at).as_micros().max(1) as u64);
+            if let Some(committed_at) = commits.at(*seq) {
+                latency.saturating_record(at.saturating_duration_since(committed_at).as_micros().max(1) as u64);
             }
         }
     }
@@ -212,12 +238,12 @@ pub async fn run(args: DeliverArgs) -> anyhow::Result<()> {
 /// Places generated orders until at least `args.events` events are committed; returns the event count.
 async fn commit_orders(
     args: &DeliverArgs,
+    run: &str,
     store: Arc<dyn Store>,
     dispatcher: &Dispatcher,
     commits: &Commits,
 ) -> anyhow::Result<u64> {
-    let run = format!("deliver{}", chrono::Utc::now().timestamp_micros());
-    let mut generator = OrderGenerator::new(1, 1000, &run);
+    let mut generator = OrderGenerator::new(1, 1000, run);
     let events = Arc::new(AtomicU64::new(0));
     let next = Arc::new(AtomicU64::new(0));
     let target = args.events as u64;
@@ -236,7 +262,7 @@ async fn commit_orders(
     for _ in 0..workers {
         let (store, waker, events, next, orders, commits) =
             (store.clone(), dispatcher.waker(), events.clone(), next.clone(), orders.clone(), commits.clone());
-        let rate = args.rate;
+        let (rate, run) = (args.rate, run.to_string());
         tasks.push(tokio::spawn(async move {
             loop {
                 let n = next.fetch_add(1, Ordering::Relaxed);
@@ -247,14 +273,14 @@ async fn commit_orders(
                     tokio::time::sleep_until((start + Duration::from_secs_f64(n as f64 / r as f64)).into()).await;
                 }
                 let request = CommandRequest {
-                    idempotency_key: format!("bench-deliver-{n}"),
+                    idempotency_key: format!("{run}-{n}"),
                     command: Command::PlaceOrder(orders[n as usize].clone()),
                     actor: "bench".into(),
                     expected_version: None,
                     origin: Default::default(),
                 };
                 let receipt = store.submit(request).await.map_err(|e| anyhow::anyhow!("submit failed: {e}"))?;
-                note_commit(&commits, receipt.first_seq, receipt.last_seq, Instant::now());
+                commits.note(receipt.first_seq, receipt.last_seq, Instant::now());
                 events.fetch_add(u64::from(receipt.event_count), Ordering::Relaxed);
                 waker.notify_one();
             }
@@ -263,5 +289,6 @@ async fn commit_orders(
     for task in tasks {
         task.await??;
     }
-    Ok(store.head_seq().await?.max(0) as u64)
+    // This run's events (a shared database's head also counts what was there before).
+    Ok(events.load(Ordering::Relaxed))
 }

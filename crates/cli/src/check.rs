@@ -2,7 +2,7 @@
 //! the store, then a connectivity check of each connected system with a timeout. Never prints a secret.
 
 use crate::config::{self, Checked};
-use crate::serve::open_store;
+use crate::serve::open_existing_store;
 use anyhow::{Context, bail};
 use std::time::{Duration, Instant};
 
@@ -24,15 +24,22 @@ pub async fn run(checked: &Checked) -> anyhow::Result<()> {
     if crate::serve::tls_config(checked)?.is_some() {
         println!("tls: certificate and key usable");
     }
-    let store = open_store(checked).await?;
+    let store = open_existing_store(checked).await?;
     store.ping().await.context("store did not answer")?;
     println!("store: ok");
+    // What `serve` would refuse is a failed check, reported after the systems so one run shows everything.
+    let mut failures = Vec::new();
     match &checked.pii {
         config::PiiSetting::File(path) => println!("pii: master key read from {}", path.display()),
         config::PiiSetting::Env(var) => println!("pii: master key read from environment variable {var}"),
         config::PiiSetting::Missing { dev_mode: true } => println!("pii: plaintext_dev_mode: PII stored unencrypted"),
         config::PiiSetting::Missing { dev_mode: false } => {
-            println!("pii: no master key configured; `serve` refuses to start (see [pii] in the README)")
+            println!("pii: no master key configured; `serve` refuses to start (see [pii] in the README)");
+            failures.push(format!(
+                "{}: pii: no master key configured (pii.master_key_file, pii.master_key_env, or \
+                 pii.plaintext_dev_mode = true for development)",
+                checked.file
+            ));
         }
     }
     let mut unreachable = 0;
@@ -69,7 +76,10 @@ pub async fn run(checked: &Checked) -> anyhow::Result<()> {
         transport.close().await;
     }
     if unreachable > 0 {
-        bail!("{unreachable} of {} system(s) could not be reached", loaded.systems.len());
+        failures.push(format!("{unreachable} of {} system(s) could not be reached", loaded.systems.len()));
+    }
+    if !failures.is_empty() {
+        bail!("{}", failures.join("\n"));
     }
     Ok(())
 }

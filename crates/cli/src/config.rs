@@ -211,8 +211,7 @@ pub fn load(path: Option<&Path>) -> Result<Checked, ConfigErrors> {
                 .into_iter()
                 .map(|e| {
                     let key = e.path.join(".");
-                    let source = e.metadata.as_ref().and_then(|m| m.source.as_ref()).map(|s| s.to_string());
-                    let origin = source.unwrap_or_else(|| shown.clone());
+                    let origin = error_origin(&e, &shown);
                     if key.is_empty() {
                         format!("{origin}: {}", e.kind)
                     } else {
@@ -232,7 +231,27 @@ pub fn load(path: Option<&Path>) -> Result<Checked, ConfigErrors> {
     {
         *path = checked.base_dir.join(&*path);
     }
+    // Like the key and TLS files, a relative SQLite file named in the config file is that file's neighbour,
+    // wherever the command is run from; a default or CROSSDOCK_STORE__URL stays relative to the current folder.
+    let from_file =
+        figment.find_metadata("store.url").is_some_and(|m| matches!(m.source, Some(figment::Source::File(_))));
+    if from_file && checked.base_dir != Path::new(".") {
+        checked.store_url = crate::store_url::resolve(&checked.store_url, &checked.base_dir);
+    }
     Ok(checked)
+}
+
+/// Where a value that failed to parse came from: the file, or the `CROSSDOCK_*` variable that set it
+/// (figment's environment metadata has no source, so it would otherwise be blamed on the file).
+fn error_origin(error: &figment::Error, file: &str) -> String {
+    let Some(metadata) = &error.metadata else { return file.to_string() };
+    match &metadata.source {
+        Some(source) => source.to_string(),
+        None if metadata.name.contains("environment variable") && !error.path.is_empty() => {
+            format!("CROSSDOCK_{}", error.path.join("__").to_ascii_uppercase())
+        }
+        None => file.to_string(),
+    }
 }
 
 /// Validates a parsed configuration, collecting every error.
@@ -404,6 +423,18 @@ mod tests {
         assert!(err.contains("listen") || err.contains("colour"), "{err}");
         let missing = load(Some(&dir.path().join("none.toml"))).unwrap_err().to_string();
         assert!(missing.contains("does not exist"), "{missing}");
+    }
+
+    #[test]
+    fn a_relative_sqlite_file_in_the_config_is_from_its_folder() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("hub.toml");
+        std::fs::write(&path, "[store]\nurl = \"sqlite://data/hub.db\"\n").unwrap();
+        let checked = load(Some(&path)).unwrap();
+        assert_eq!(checked.store_url, format!("sqlite://{}", dir.path().join("data/hub.db").display()));
+        // Without one in the file, the default stays relative to the current folder.
+        std::fs::write(&path, "listen = \"127.0.0.1:9000\"\n").unwrap();
+        assert_eq!(load(Some(&path)).unwrap().store_url, "sqlite://crossdock-data/crossdock.db");
     }
 
     #[test]

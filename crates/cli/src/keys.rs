@@ -1,8 +1,11 @@
 //! `crossdock keys create|list|rotate|revoke`: API keys are printed once and stored only as a hash.
 
-use anyhow::bail;
+use anyhow::{Context, bail};
 use clap::Subcommand;
 use crossdock_store::Store;
+
+/// The latest expiry `keys create` accepts: a hundred years (past it, "never" is the honest setting).
+const MAX_EXPIRY_DAYS: i64 = 36_500;
 
 #[derive(Subcommand)]
 pub enum KeysAction {
@@ -13,8 +16,8 @@ pub enum KeysAction {
         /// Comma-separated scopes, e.g. orders:write,orders:read (admin grants all).
         #[arg(long, value_delimiter = ',', required = true)]
         scopes: Vec<String>,
-        /// Days until the key expires (never by default).
-        #[arg(long)]
+        /// Days until the key expires, 1 to 36500 (never by default).
+        #[arg(long, value_parser = clap::value_parser!(u32).range(1..=MAX_EXPIRY_DAYS))]
         expires_in_days: Option<u32>,
         /// This key's own requests-per-minute limit (default: `api.rate_limit_per_minute`).
         #[arg(long)]
@@ -43,7 +46,14 @@ pub async fn run(store: &dyn Store, action: KeysAction) -> anyhow::Result<()> {
                 bail!("--rate-limit-per-minute must be at least 1");
             }
             crossdock_server::auth::validate_scopes(&scopes).map_err(anyhow::Error::msg)?;
-            let expires = expires_in_days.map(|d| chrono::Utc::now() + chrono::Duration::days(i64::from(d)));
+            let expires = match expires_in_days {
+                Some(days) => Some(
+                    chrono::Duration::try_days(i64::from(days))
+                        .and_then(|span| chrono::Utc::now().checked_add_signed(span))
+                        .with_context(|| format!("--expires-in-days {days} is too far in the future"))?,
+                ),
+                None => None,
+            };
             let (text, mut record) = crossdock_server::auth::new_key(&name, scopes, expires);
             record.rate_limit_per_minute = rate_limit_per_minute;
             store.insert_api_key(&record).await?;

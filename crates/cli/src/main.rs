@@ -16,6 +16,7 @@ mod map_cmd;
 mod orders_gen;
 mod policy_config;
 mod serve;
+mod store_url;
 
 use anyhow::Context;
 
@@ -117,7 +118,7 @@ enum BenchWhich {
         #[arg(long, default_value_t = 64)]
         concurrency: usize,
         /// Send at this many orders per second (open loop) instead of as fast as possible.
-        #[arg(long)]
+        #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
         rate: Option<u64>,
         /// `sqlite` for a fresh temporary file, `postgres` for CROSSDOCK_BENCH_PG_URL, or a postgres:// URL.
         #[arg(long, default_value = "sqlite")]
@@ -130,11 +131,11 @@ enum BenchWhich {
     },
     /// Cost-optimal sourcing on a generated network, against the exact optimum and a nearest-location baseline.
     Sourcing {
-        #[arg(long, default_value_t = 50)]
+        #[arg(long, default_value_t = 50, value_parser = at_least_one())]
         locations: usize,
-        #[arg(long, default_value_t = 10_000)]
+        #[arg(long, default_value_t = 10_000, value_parser = at_least_one())]
         skus: usize,
-        #[arg(long, default_value_t = 100_000)]
+        #[arg(long, default_value_t = 100_000, value_parser = at_least_one())]
         orders: usize,
         #[arg(long, default_value_t = 42)]
         seed: u64,
@@ -147,6 +148,11 @@ enum BenchWhich {
     /// Orders end to end (accepted → sourced → released → delivered to five systems) through the hub and,
     /// in the same run, through a Node-RED flow doing the same fan-out; prints both and the ratio.
     E2e(bench_e2e::E2eArgs),
+}
+
+/// A count that must be at least 1 (a generated network or workload of nothing has nothing to index).
+fn at_least_one() -> clap::builder::RangedU64ValueParser<usize> {
+    clap::builder::RangedU64ValueParser::<usize>::new().range(1..)
 }
 
 fn main() -> std::process::ExitCode {
@@ -185,15 +191,15 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Config { action: ConfigAction::Check } => check::run(&config::load(config_path)?).await,
         Command::Dlq { action } => {
-            let store = serve::open_store(&config::load(config_path)?).await?;
+            let store = serve::open_existing_store(&config::load(config_path)?).await?;
             dlq::run(store.as_ref(), action).await
         }
         Command::Audit { action } => {
-            let store = serve::open_store(&config::load(config_path)?).await?;
+            let store = serve::open_existing_store(&config::load(config_path)?).await?;
             audit::run(store.as_ref(), action).await
         }
         Command::Replay { subscription, from_seq } => {
-            let store = serve::open_store(&config::load(config_path)?).await?;
+            let store = serve::open_existing_store(&config::load(config_path)?).await?;
             dlq::replay_subscription(store.as_ref(), &subscription, from_seq).await
         }
         Command::Map { action: MapAction::Test { mapping, input, expect } } => {
@@ -203,7 +209,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Bench { which: BenchWhich::Deliver(args) } => bench_deliver::run(args).await,
         Command::Keys { action } => {
             let checked = config::load(config_path)?;
-            let store = serve::open_store(&checked).await?;
+            let store = serve::open_existing_store(&checked).await?;
             keys::run(store.as_ref(), action).await
         }
         Command::Bench { which: BenchWhich::Ingest { orders, concurrency, rate, store, seed, no_pii } } => {

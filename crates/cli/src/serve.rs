@@ -17,6 +17,14 @@ pub async fn open_store(checked: &Checked) -> anyhow::Result<Arc<dyn Store>> {
     open_store_with(&checked.store_url, options).await
 }
 
+/// [`open_store`] for the commands that work on an existing store (all but `serve`): a SQLite file that is
+/// not there is an error naming `store.url`, not a new empty database.
+pub async fn open_existing_store(checked: &Checked) -> anyhow::Result<Arc<dyn Store>> {
+    let options = checked.store_options().map_err(anyhow::Error::msg)?;
+    crate::store_url::require_existing(&checked.store_url, &checked.file).map_err(anyhow::Error::msg)?;
+    open_store_with(&checked.store_url, options).await
+}
+
 /// Opens the store named by `url`, creating a SQLite file's folder first.
 pub async fn open_store_with(url: &str, options: crossdock_store::StoreOptions) -> anyhow::Result<Arc<dyn Store>> {
     if let Some(path) = url.strip_prefix("sqlite://")

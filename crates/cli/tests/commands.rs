@@ -47,7 +47,12 @@ fn map_test_compares_with_the_expected_output() {
 fn dlq_and_replay_work_on_the_store_and_refuse_unclear_selections() {
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("crossdock.toml");
-    std::fs::write(&config, format!("[store]\nurl = \"sqlite://{}/hub.db\"\n", dir.path().display())).unwrap();
+    std::fs::write(
+        &config,
+        format!("[store]\nurl = \"sqlite://{}/hub.db\"\n[pii]\nplaintext_dev_mode = true\n", dir.path().display()),
+    )
+    .unwrap();
+    support::create_store(&config);
     let out = run(&config, &["dlq", "list"]);
     assert!(out.status.success(), "{}", text(&out));
     assert!(text(&out).contains("0 dead letter(s)"));
@@ -72,6 +77,10 @@ fn config_check_reports_each_system_without_secrets() {
         l.local_addr().unwrap()
     };
     let secret = "whsec_dG9wLXNlY3JldC10b3Atc2VjcmV0LXRvcC1zZWNyZXQ=";
+    let store_only =
+        format!("[store]\nurl = \"sqlite://{}/hub.db\"\n[pii]\nplaintext_dev_mode = true\n", dir.path().display());
+    std::fs::write(&config, store_only).unwrap();
+    support::create_store(&config);
     std::fs::write(
         &config,
         format!(
@@ -137,6 +146,99 @@ fn serve_refuses_to_start_without_a_pii_master_key() {
     assert!(said.contains("pii.master_key_file") && said.contains("64 hex characters"), "{said}");
     assert!(!said.contains("not a key"), "the file's text is never echoed: {said}");
     std::fs::write(&key, "0f".repeat(32)).unwrap();
+    support::create_store(&config);
     let said = text(&run(&config, &["config", "check"]));
     assert!(said.contains("pii: master key read from") && !said.contains(&"0f".repeat(32)), "{said}");
+}
+
+#[test]
+fn admin_commands_refuse_a_missing_store_and_relative_files_are_from_the_config_folder() {
+    let hub = tempfile::tempdir().unwrap();
+    let elsewhere = tempfile::tempdir().unwrap();
+    let config = hub.path().join("crossdock.toml");
+    std::fs::write(&config, "[store]\nurl = \"sqlite://missing/hub.db\"\n[pii]\nplaintext_dev_mode = true\n").unwrap();
+    let in_elsewhere =
+        |args: &[&str]| support::crossdock(&config).args(args).current_dir(elsewhere.path()).output().unwrap();
+    let expected = hub.path().join("missing/hub.db");
+    for args in
+        [&["audit", "verify"][..], &["keys", "create", "--name", "ops", "--scopes", "admin"], &["config", "check"]]
+    {
+        let out = in_elsewhere(args);
+        let said = text(&out);
+        assert!(!out.status.success(), "{args:?}: {said}");
+        assert!(
+            said.contains("crossdock.toml: store.url:") && said.contains(&expected.display().to_string()),
+            "{args:?}: {said}"
+        );
+    }
+    assert!(!expected.exists() && !elsewhere.path().join("missing").exists(), "a refused command created a store");
+
+    // `serve` creates it beside the config, whatever the current folder; then the others find it there.
+    let mut serve = support::crossdock(&config)
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .current_dir(elsewhere.path())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufRead::read_line(&mut std::io::BufReader::new(serve.stdout.take().unwrap()), &mut line).unwrap();
+    serve.kill().unwrap();
+    serve.wait().unwrap();
+    assert!(expected.exists(), "serve did not create {}: {line}", expected.display());
+    let out = in_elsewhere(&["audit", "verify"]);
+    assert!(out.status.success() && text(&out).contains("0 entries verified"), "{}", text(&out));
+}
+
+#[test]
+fn out_of_range_numbers_are_refused_with_a_message_not_a_panic() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("crossdock.toml");
+    std::fs::write(&config, format!("[store]\nurl = \"sqlite://{}/hub.db\"\n", dir.path().display())).unwrap();
+    let key = ["keys", "create", "--name", "ops", "--scopes", "admin", "--expires-in-days"];
+    for args in [
+        [&key[..], &["4294967295"]].concat(),
+        [&key[..], &["0"]].concat(),
+        vec!["bench", "ingest", "--rate", "0"],
+        vec!["bench", "deliver", "--rate", "0"],
+        vec!["bench", "sourcing", "--locations", "0"],
+        vec!["bench", "sourcing", "--skus", "0"],
+    ] {
+        let out = run(&config, &args);
+        let said = text(&out);
+        assert!(matches!(out.status.code(), Some(1 | 2)), "{args:?}: {:?} {said}", out.status);
+        assert!(!said.contains("panicked") && said.contains("is not in 1.."), "{args:?}: {said}");
+    }
+}
+
+#[test]
+fn config_check_fails_for_a_config_that_serve_refuses_for_want_of_a_pii_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("crossdock.toml");
+    let store = format!("[store]\nurl = \"sqlite://{}/hub.db\"\n", dir.path().display());
+    std::fs::write(&config, format!("{store}[pii]\nplaintext_dev_mode = true\n")).unwrap();
+    support::create_store(&config);
+    let out = run(&config, &["config", "check"]);
+    assert!(out.status.success(), "{}", text(&out));
+
+    std::fs::write(&config, &store).unwrap();
+    let out = run(&config, &["config", "check"]);
+    let said = text(&out);
+    assert!(!out.status.success(), "{said}");
+    assert!(said.contains("store: ok") && said.contains("crossdock.toml: pii: no master key configured"), "{said}");
+}
+
+#[test]
+fn a_bad_environment_override_is_named_by_its_variable_not_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("crossdock.toml");
+    std::fs::write(&config, "[pii]\nplaintext_dev_mode = true\n").unwrap();
+    let out = support::crossdock(&config)
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .env("CROSSDOCK_API__BODY_LIMIT_BYTES", "abc")
+        .output()
+        .unwrap();
+    let said = text(&out);
+    assert!(!out.status.success(), "{said}");
+    assert!(said.contains("CROSSDOCK_API__BODY_LIMIT_BYTES: api.body_limit_bytes: invalid type"), "{said}");
+    assert!(!said.contains("crossdock.toml:"), "{said}");
 }

@@ -173,3 +173,31 @@ async fn two_processes_on_one_postgres_schema_deliver_each_event_once() {
     assert!(twice.is_empty(), "delivered more than once: {twice:?}");
     println!("two processes: {head} events, each delivered once");
 }
+
+#[tokio::test]
+async fn bench_deliver_counts_only_its_own_run_on_a_database_that_has_earlier_ones() {
+    let Some(db) = crossdock_store::testing::postgres().await.expect("a fresh PostgreSQL schema") else {
+        println!("skipped: CROSSDOCK_TEST_PG_URL is not set");
+        return;
+    };
+    for run in 1..=2 {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_crossdock"))
+            .args(["bench", "deliver", "--events", "40", "--systems", "2", "--timeout-secs", "60", "--store", &db.url])
+            .env("CROSSDOCK_LOG", "warn")
+            .output()
+            .unwrap();
+        let said = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        assert!(out.status.success(), "run {run}: {said}");
+        // Each run commits its own events (earlier runs' keys would be duplicates that commit nothing) and
+        // waits only for their deliveries.
+        let committed: u64 = said
+            .split(" events committed")
+            .next()
+            .and_then(|s| s.rsplit(' ').next())
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(0);
+        assert!((40..400).contains(&committed), "run {run}: {said}");
+        let expected = format!("{0} of {0} deliveries", committed * 2);
+        assert!(said.contains(&expected) && !said.contains("gave up"), "run {run}: {said}");
+    }
+}

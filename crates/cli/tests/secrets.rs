@@ -91,6 +91,17 @@ async fn a_full_run_logs_no_secret() {
     .unwrap();
 
     let mut logs = String::new();
+    // `serve` creates the store (the other commands refuse a missing one); it runs until it listens.
+    let mut first = crossdock(&config, &["serve", "--listen", "127.0.0.1:0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(first.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    first.kill().unwrap();
+    first.wait().unwrap();
+    assert!(line.contains("listening"), "{line}");
     let created = crossdock(&config, &["keys", "create", "--name", "ops", "--scopes", "admin"]).output().unwrap();
     assert!(created.status.success(), "{}", String::from_utf8_lossy(&created.stderr));
     let admin = String::from_utf8(created.stdout).unwrap().trim().to_string();

@@ -85,15 +85,8 @@ pub async fn start(dir: &Path, receivers: &[String], skus: usize, delivery: Deli
     std::fs::write(&config, config_text(&listen, &store_url, &key_file, receivers, delivery))
         .with_context(|| format!("writing {}", config.display()))?;
     let exe = std::env::current_exe().context("finding the crossdock binary")?;
-    let child = Command::new(exe)
-        .arg("--config")
-        .arg(&config)
-        .arg("serve")
-        .env("CROSSDOCK_LOG", "warn")
-        .stdout(std::process::Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .context("starting crossdock serve")?;
+    let inherited = std::env::vars_os().map(|(name, _)| name);
+    let child = serve_command(&exe, &config, inherited).spawn().context("starting crossdock serve")?;
     let pid = child.id().context("the hub exited at once")?;
     let hub = Hub { child, base: format!("http://{listen}"), key, pid };
 
@@ -111,6 +104,19 @@ pub async fn start(dir: &Path, receivers: &[String], skus: usize, delivery: Deli
     }
     stock(&client, &hub, skus).await?;
     Ok(hub)
+}
+
+/// `crossdock --config <config> serve`, with none of the `CROSSDOCK_*` variables among `inherited` (the
+/// names of this process's environment): the hub measured is the one `config` describes, not one with the
+/// user's overrides (a rate limit would measure 429s). Only its log level is set.
+fn serve_command(exe: &Path, config: &Path, inherited: impl Iterator<Item = std::ffi::OsString>) -> Command {
+    let mut command = Command::new(exe);
+    command.arg("--config").arg(config).arg("serve");
+    for name in inherited.filter(|n| n.to_str().is_some_and(|n| n.starts_with("CROSSDOCK_"))) {
+        command.env_remove(name);
+    }
+    command.env("CROSSDOCK_LOG", "warn").stdout(std::process::Stdio::null()).kill_on_drop(true);
+    command
 }
 
 async fn stock(client: &reqwest::Client, hub: &Hub, skus: usize) -> anyhow::Result<()> {
@@ -161,4 +167,26 @@ pub async fn sync_latencies(hub: &Hub) -> anyhow::Result<Vec<(String, f64, f64)>
             Some((s["name"].as_str().unwrap_or("?").to_string(), ms("p50")?, ms("p99")?))
         })
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_child_hub_gets_no_crossdock_variable_but_its_log_level() {
+        let inherited = ["CROSSDOCK_API__RATE_LIMIT_PER_MINUTE", "CROSSDOCK_STORE__URL", "CROSSDOCK_LOG", "PATH"];
+        let command =
+            serve_command(Path::new("crossdock"), Path::new("hub.toml"), inherited.map(Into::into).into_iter());
+        let envs: Vec<_> = command
+            .as_std()
+            .get_envs()
+            .map(|(k, v)| (k.to_string_lossy().into_owned(), v.map(|v| v.to_string_lossy().into_owned())))
+            .collect();
+        let set = |name: &str| envs.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
+        assert_eq!(set("CROSSDOCK_API__RATE_LIMIT_PER_MINUTE"), Some(None), "{envs:?}");
+        assert_eq!(set("CROSSDOCK_STORE__URL"), Some(None), "{envs:?}");
+        assert_eq!(set("CROSSDOCK_LOG"), Some(Some("warn".to_string())), "{envs:?}");
+        assert_eq!(set("PATH"), None, "other variables are inherited untouched: {envs:?}");
+    }
 }

@@ -45,7 +45,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         start_hub_with_dispatcher(store.clone(), listener, &network.systems_toml(), edi_toml.as_deref(), &args.dir)
             .await?;
     network.seed_hub().await.context("putting locations and opening stock on the hub")?;
-    eprintln!("console (live while the demo runs): {base}/console  sign in with the admin key {user_key}");
+    eprintln!("{}", key_line(&base, &user_key));
     skip_prelude(network.clock());
     let traffic_start = network.clock().now();
     network.start_traffic();
@@ -84,15 +84,28 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         print_tables(&kpis, &story);
     }
     if !args.exit {
-        // The one key meant for the user: printed to the terminal, its hash alone is stored.
         eprintln!();
-        eprintln!("the hub is running at {base} (store: {})", args.dir.join(DB_FILE).display());
-        eprintln!("API key (admin): {user_key}");
-        eprintln!("console: {base}/console (sign in with that key)");
-        eprintln!("try: curl -s {base}/v1/kpis -H \"authorization: Bearer $KEY\"    (Ctrl-C to stop)");
+        for line in closing_lines(&base, &args.dir.join(DB_FILE)) {
+            eprintln!("{line}");
+        }
         let _ = tokio::signal::ctrl_c().await;
     }
     hub.stop().await
+}
+
+/// The one line that shows the key meant for the user (its hash alone is stored): printed once, as soon as
+/// the console can be used, so that it is not repeated on the terminal (and in its scrollback or logs).
+fn key_line(base: &str, user_key: &str) -> String {
+    format!("console (live while the demo runs): {base}/console  sign in with the admin API key {user_key}")
+}
+
+/// What the demo says when it keeps serving after the report: where things are, referring to the key above.
+fn closing_lines(base: &str, store: &Path) -> Vec<String> {
+    vec![
+        format!("the hub is running at {base} (store: {})", store.display()),
+        format!("console: {base}/console (sign in with the admin API key printed when the demo started)"),
+        format!("try: curl -s {base}/v1/kpis -H \"authorization: Bearer $KEY\"    (KEY: that key; Ctrl-C to stop)"),
+    ]
 }
 
 /// The demo's PII master key, in its working folder.
@@ -210,4 +223,20 @@ async fn wait_until_done(
         }
     }
     Ok(false)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_admin_key_is_printed_once() {
+        let key = "cdk_demo_0123456789abcdef";
+        let base = "http://127.0.0.1:8080";
+        let mut printed = vec![key_line(base, key)];
+        printed.extend(closing_lines(base, Path::new("crossdock-demo/crossdock.db")));
+        let all = printed.join("\n");
+        assert_eq!(all.matches(key).count(), 1, "{all}");
+        assert!(all.contains("/console"), "{all}");
+    }
 }

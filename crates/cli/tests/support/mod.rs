@@ -35,8 +35,25 @@ pub fn start(config: &Path) -> (Child, String) {
     (child, url)
 }
 
-/// Creates an admin key named `name` with `keys create`; returns its text.
+/// Creates the configured store the way an operator does: `serve` runs once (until it listens), then stops.
+/// The other commands refuse a SQLite file that is not there.
+pub fn create_store(config: &Path) {
+    let mut child = crossdock(config)
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().expect("stdout")).read_line(&mut line).expect("read the listening line");
+    let _ = child.kill();
+    let out = child.wait_with_output().expect("wait for serve");
+    assert!(line.contains("listening"), "serve did not start: {line}{}", String::from_utf8_lossy(&out.stderr));
+}
+
+/// Creates the store (see [`create_store`]) and an admin key named `name` with `keys create`; returns its text.
 pub fn create_key(config: &Path, name: &str) -> String {
+    create_store(config);
     let out = crossdock(config).args(["keys", "create", "--name", name, "--scopes", "admin"]).output().unwrap();
     assert!(out.status.success(), "keys create failed: {}", String::from_utf8_lossy(&out.stderr));
     String::from_utf8(out.stdout).unwrap().trim().to_string()

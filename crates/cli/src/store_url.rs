@@ -1,0 +1,76 @@
+//! The file behind a SQLite `store.url`: resolving a relative one against the configuration's folder, and
+//! refusing a missing one for commands that must not create a store.
+
+use std::path::Path;
+
+/// The scheme prefixes of a SQLite store URL, longest first (a bare path has none).
+const SQLITE_PREFIXES: [&str; 2] = ["sqlite://", "sqlite:"];
+
+/// Splits a SQLite store URL into its prefix, file path and `?query`; `None` for any other store.
+fn split(url: &str) -> Option<(&str, &str, &str)> {
+    let (prefix, rest) = match SQLITE_PREFIXES.iter().find(|p| url.starts_with(*p)) {
+        Some(p) => (*p, &url[p.len()..]),
+        None if !url.contains("://") => ("", url),
+        None => return None,
+    };
+    let (path, query) = rest.split_at(rest.find('?').unwrap_or(rest.len()));
+    Some((prefix, path, query))
+}
+
+/// The file of a SQLite store URL (`sqlite://path`, `sqlite:path` or a bare path); `None` for other stores.
+pub fn sqlite_file(url: &str) -> Option<&Path> {
+    split(url).map(|(_, path, _)| Path::new(path))
+}
+
+/// `url` with a relative SQLite file joined to `base` (the configuration file's folder); other URLs as
+/// they are.
+pub fn resolve(url: &str, base: &Path) -> String {
+    match split(url) {
+        Some((prefix, path, query)) if !path.is_empty() && Path::new(path).is_relative() => {
+            format!("{prefix}{}{query}", base.join(path).display())
+        }
+        _ => url.to_string(),
+    }
+}
+
+/// Fails, naming `store.url` and the file, when `url` is a SQLite file that does not exist: every command
+/// but `serve` (which creates the store) works on an existing one, not on a fresh empty database.
+pub fn require_existing(url: &str, config_file: &str) -> Result<(), String> {
+    match sqlite_file(url) {
+        Some(path) if !path.exists() => Err(format!(
+            "{config_file}: store.url: the SQLite file {} does not exist (`crossdock serve` creates it)",
+            path.display()
+        )),
+        _ => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn relative_sqlite_files_are_joined_to_the_base_and_the_rest_is_kept() {
+        let base = Path::new("/srv/hub");
+        for (url, expect) in [
+            ("sqlite://data/hub.db", "sqlite:///srv/hub/data/hub.db"),
+            ("sqlite:hub.db?mode=rwc", "sqlite:/srv/hub/hub.db?mode=rwc"),
+            ("hub.db", "/srv/hub/hub.db"),
+            ("sqlite:///var/lib/hub.db", "sqlite:///var/lib/hub.db"),
+            ("postgres://u@h/db", "postgres://u@h/db"),
+        ] {
+            assert_eq!(resolve(url, base), expect, "{url}");
+        }
+    }
+
+    #[test]
+    fn a_missing_sqlite_file_is_refused_with_key_and_path() {
+        let dir = tempfile::tempdir().unwrap();
+        let missing = format!("sqlite://{}/none.db", dir.path().display());
+        let err = require_existing(&missing, "hub.toml").unwrap_err();
+        assert!(err.starts_with("hub.toml: store.url:") && err.contains("none.db"), "{err}");
+        std::fs::write(dir.path().join("there.db"), "").unwrap();
+        assert!(require_existing(&format!("sqlite://{}/there.db", dir.path().display()), "hub.toml").is_ok());
+        assert!(require_existing("postgres://u@h/db", "hub.toml").is_ok());
+    }
+}
