@@ -147,6 +147,30 @@ fn isa_control(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).split('*').nth(13).unwrap_or_default().to_string()
 }
 
+/// Location DC1 with 10 units of SKU-1.
+async fn stock_dc1(store: &dyn Store) -> LocationId {
+    submit(store, "loc", Command::UpsertLocation { location: location() }).await;
+    let (sku, dc1) = (Sku::new("SKU-1").unwrap(), LocationId::new("DC1").unwrap());
+    let stock = Command::AdjustInventory { sku, location: dc1.clone(), delta: 10, reason: "receipt".into() };
+    submit(store, "stock", stock).await;
+    dc1
+}
+
+/// Allocates line 1 of `order_id` (2 units) at `location` unless sourcing already did, and releases it.
+async fn allocate_and_release(store: &dyn Store, order_id: &OrderId, location: &LocationId) {
+    let order = store.order(order_id).await.unwrap().expect("placed");
+    if order.lines[0].quantities.allocated == 0 {
+        let allocation = crossdock_model::Allocation {
+            line_id: LineId::new("1").unwrap(),
+            location: location.clone(),
+            quantity: Quantity::new(2).unwrap(),
+        };
+        let allocate = Command::AllocateLines { order_id: order_id.clone(), allocations: vec![allocation] };
+        submit(store, "alloc", allocate).await;
+    }
+    submit(store, "release", Command::ReleaseToWarehouse { order_id: order_id.clone(), location: None }).await;
+}
+
 async fn submit(store: &dyn Store, key: &str, command: Command) {
     let request = CommandRequest {
         idempotency_key: key.into(),
@@ -164,27 +188,14 @@ async fn acceptance_and_shipment_go_out_as_855_and_856_and_the_997_reconciles() 
     let store = store(dir.path()).await;
     let config = config();
     let root = dir.path().join("edi");
-    submit(store.as_ref(), "loc", Command::UpsertLocation { location: location() }).await;
-    let (sku, dc1) = (Sku::new("SKU-1").unwrap(), LocationId::new("DC1").unwrap());
-    let stock = Command::AdjustInventory { sku, location: dc1.clone(), delta: 10, reason: "receipt".into() };
-    submit(store.as_ref(), "stock", stock).await;
+    let dc1 = stock_dc1(store.as_ref()).await;
     // Start the outbound cursor at the head: what happened before is not sent.
     let first = send_from_events(store.as_ref(), &config, &root, 100, now()).await.unwrap();
     assert!(first.sent.is_empty());
 
     receive(store.as_ref(), &config, &po_850(50, &[4001]), Source::default(), None, now()).await.unwrap();
     let order_id = OrderId::new("edi-acme-PO4001").unwrap();
-    let order = store.order(&order_id).await.unwrap().expect("placed");
-    if order.lines[0].quantities.allocated == 0 {
-        let allocation = crossdock_model::Allocation {
-            line_id: LineId::new("1").unwrap(),
-            location: dc1.clone(),
-            quantity: Quantity::new(2).unwrap(),
-        };
-        let allocate = Command::AllocateLines { order_id: order_id.clone(), allocations: vec![allocation] };
-        submit(store.as_ref(), "alloc", allocate).await;
-    }
-    submit(store.as_ref(), "release", Command::ReleaseToWarehouse { order_id: order_id.clone(), location: None }).await;
+    allocate_and_release(store.as_ref(), &order_id, &dc1).await;
     let ship = Command::ConfirmShipment {
         order_id: order_id.clone(),
         shipment_id: ShipmentId::new("SHIP-1").unwrap(),
@@ -334,30 +345,13 @@ async fn a_945_echoing_the_short_reference_of_a_long_order_id_ships_that_order()
     config.partners.push(serde_json::from_str(tpl).expect("partner parses"));
     config.validate().expect("config is valid");
     let root = dir.path().join("edi");
-    submit(store.as_ref(), "loc", Command::UpsertLocation { location: location() }).await;
-    let (sku, dc1) = (Sku::new("SKU-1").unwrap(), LocationId::new("DC1").unwrap());
-    let stock = Command::AdjustInventory { sku, location: dc1.clone(), delta: 10, reason: "receipt".into() };
-    submit(store.as_ref(), "stock", stock).await;
+    let dc1 = stock_dc1(store.as_ref()).await;
     send_from_events(store.as_ref(), &config, &root, 100, now()).await.unwrap();
 
     receive(store.as_ref(), &config, &po_850(51, &[2026000123456]), Source::default(), None, now()).await.unwrap();
     let order_id = OrderId::new("edi-acme-PO2026000123456").unwrap();
     assert!(order_id.as_str().len() > 22);
-    let order = store.order(&order_id).await.unwrap().expect("placed");
-    if order.lines[0].quantities.allocated == 0 {
-        let allocation = crossdock_model::Allocation {
-            line_id: LineId::new("1").unwrap(),
-            location: dc1.clone(),
-            quantity: Quantity::new(2).unwrap(),
-        };
-        submit(
-            store.as_ref(),
-            "alloc",
-            Command::AllocateLines { order_id: order_id.clone(), allocations: vec![allocation] },
-        )
-        .await;
-    }
-    submit(store.as_ref(), "release", Command::ReleaseToWarehouse { order_id: order_id.clone(), location: None }).await;
+    allocate_and_release(store.as_ref(), &order_id, &dc1).await;
     let report = send_from_events(store.as_ref(), &config, &root, 100, now()).await.unwrap();
     assert!(report.failed.is_empty() && report.blocked.is_none(), "{report:?}");
     let mut sent_940 = None;
