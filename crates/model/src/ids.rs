@@ -99,23 +99,21 @@ id_type!(
     /// A return of an order.
     ReturnId, "return id");
 
-/// The id of an aggregate named by two ids (`location/sku`, `channel/sku`): the parts joined by `/`, each with
-/// `%` and `/` percent-escaped, so that no two pairs share an id (ids may contain `/`). Ids without either
-/// character read as they did before the escaping, so existing logs keep their aggregate ids.
+/// The id of an aggregate named by two ids (`location/sku`, `channel/sku`): the parts joined by `/`, the
+/// first with `%` and `/` percent-escaped, so that no two pairs share an id (ids may contain `/`): the first
+/// unescaped `/` ends the first part. The second part is left as it is, so a sku with `/` in it (`TEE/BLK/M`)
+/// keeps the id it had before the escaping; only a location or channel id with `/` or `%` reads differently.
 pub(crate) fn compound_id(first: &str, second: &str) -> String {
-    fn escaped(part: &str, out: &mut String) {
-        for c in part.chars() {
-            match c {
-                '%' => out.push_str("%25"),
-                '/' => out.push_str("%2F"),
-                c => out.push(c),
-            }
+    let mut id = String::with_capacity(first.len() + second.len() + 1);
+    for c in first.chars() {
+        match c {
+            '%' => id.push_str("%25"),
+            '/' => id.push_str("%2F"),
+            c => id.push(c),
         }
     }
-    let mut id = String::with_capacity(first.len() + second.len() + 1);
-    escaped(first, &mut id);
     id.push('/');
-    escaped(second, &mut id);
+    id.push_str(second);
     id
 }
 
@@ -127,9 +125,11 @@ mod tests {
     fn compound_ids_are_unambiguous_and_unchanged_without_special_characters() {
         assert_eq!(compound_id("WH-1", "SKU-9"), "WH-1/SKU-9");
         assert_eq!(compound_id("WH/1", "X"), "WH%2F1/X");
-        assert_eq!(compound_id("WH", "1/X"), "WH/1%2FX");
+        assert_eq!(compound_id("WH", "1/X"), "WH/1/X", "a sku with `/` keeps its earlier id");
         assert_eq!(compound_id("a%2F", "b"), "a%252F/b");
         assert_ne!(compound_id("a%2Fb", "c"), compound_id("a/b", "c"));
+        assert_ne!(compound_id("WH/1", "X"), compound_id("WH", "1/X"));
+        assert_ne!(compound_id("WH%", "2F1/X"), compound_id("WH/1", "X"));
     }
 
     #[test]
