@@ -164,6 +164,9 @@ pub struct Checked {
     pub feed: Option<crossdock_store::feed::FeedSettings>,
     /// `[pii]`: where the master key comes from.
     pub pii: PiiSetting,
+    /// `store.url` as written, when a relative SQLite file in it was resolved against `base_dir` (earlier
+    /// versions took it from the current folder: `serve` checks that no store was left there).
+    pub store_url_as_written: Option<String>,
 }
 
 impl Checked {
@@ -236,7 +239,10 @@ pub fn load(path: Option<&Path>) -> Result<Checked, ConfigErrors> {
     let from_file =
         figment.find_metadata("store.url").is_some_and(|m| matches!(m.source, Some(figment::Source::File(_))));
     if from_file && checked.base_dir != Path::new(".") {
-        checked.store_url = crate::store_url::resolve(&checked.store_url, &checked.base_dir);
+        let resolved = crate::store_url::resolve(&checked.store_url, &checked.base_dir);
+        if resolved != checked.store_url {
+            checked.store_url_as_written = Some(std::mem::replace(&mut checked.store_url, resolved));
+        }
     }
     Ok(checked)
 }
@@ -343,6 +349,7 @@ pub fn check(config: &Config, file: &str) -> Result<Checked, ConfigErrors> {
             policy,
             feed,
             pii,
+            store_url_as_written: None,
         }),
         _ => Err(ConfigErrors(errors)),
     }

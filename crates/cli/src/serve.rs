@@ -105,6 +105,8 @@ pub async fn serve(checked: Checked) -> anyhow::Result<()> {
         }
         _ => {}
     }
+    crate::store_url::refuse_moved(&checked.store_url, checked.store_url_as_written.as_deref(), &checked.file)
+        .map_err(anyhow::Error::msg)?;
     let store = open_store(&checked).await?;
     store.set_policy(checked.policy.clone());
     let dispatcher = dispatcher(&checked, &loaded, store.clone())?;

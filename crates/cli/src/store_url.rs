@@ -45,6 +45,23 @@ pub fn require_existing(url: &str, config_file: &str) -> Result<(), String> {
     }
 }
 
+/// Fails when the store `url` names (resolved against the config's folder) does not exist but the file
+/// `as_written` names from the current folder does: versions before 2026-11-29 took a relative SQLite file
+/// from the current folder, and `serve` must not start on a new empty database beside an existing one.
+pub fn refuse_moved(url: &str, as_written: Option<&str>, config_file: &str) -> Result<(), String> {
+    let (Some(resolved), Some(earlier)) = (sqlite_file(url), as_written.and_then(sqlite_file)) else { return Ok(()) };
+    if resolved.exists() || !earlier.exists() {
+        return Ok(());
+    }
+    Err(format!(
+        "{config_file}: store.url: a relative SQLite file is now taken from the configuration's folder ({}), \
+         where there is none, but {} exists in the current folder (where earlier versions put it): move it \
+         there, or make store.url absolute",
+        resolved.display(),
+        earlier.display()
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -61,6 +78,21 @@ mod tests {
         ] {
             assert_eq!(resolve(url, base), expect, "{url}");
         }
+    }
+
+    #[test]
+    fn a_store_left_in_the_current_folder_by_an_earlier_version_is_not_replaced_by_a_new_one() {
+        let config_dir = tempfile::tempdir().unwrap();
+        let cwd = tempfile::tempdir().unwrap();
+        let written = format!("sqlite://{}/hub.db", cwd.path().display());
+        let resolved = format!("sqlite://{}/hub.db", config_dir.path().display());
+        assert!(refuse_moved(&resolved, Some(&written), "hub.toml").is_ok(), "neither exists: a new store");
+        std::fs::write(cwd.path().join("hub.db"), "").unwrap();
+        let err = refuse_moved(&resolved, Some(&written), "hub.toml").unwrap_err();
+        assert!(err.starts_with("hub.toml: store.url:") && err.contains("current folder"), "{err}");
+        std::fs::write(config_dir.path().join("hub.db"), "").unwrap();
+        assert!(refuse_moved(&resolved, Some(&written), "hub.toml").is_ok(), "the resolved one exists");
+        assert!(refuse_moved(&resolved, None, "hub.toml").is_ok(), "nothing was resolved");
     }
 
     #[test]
