@@ -24,11 +24,25 @@ pub async fn run(checked: &Checked) -> anyhow::Result<()> {
     if crate::serve::tls_config(checked)?.is_some() {
         println!("tls: certificate and key usable");
     }
-    let store = open_existing_store(checked).await?;
-    store.ping().await.context("store did not answer")?;
-    println!("store: ok");
     // What `serve` would refuse is a failed check, reported after the systems so one run shows everything.
     let mut failures = Vec::new();
+    // A SQLite file not made yet is what a fresh install has: `serve` creates it, and a check must not.
+    match crate::store_url::sqlite_file(&checked.store_url).filter(|file| !file.exists()) {
+        Some(file) => {
+            // The master key is still read and checked, as opening the store would.
+            checked.store_options().map_err(anyhow::Error::msg)?;
+            println!("store: {} does not exist yet; `serve` creates it", file.display());
+            let as_written = checked.store_url_as_written.as_deref();
+            if let Err(moved) = crate::store_url::refuse_moved(&checked.store_url, as_written, &checked.file) {
+                failures.push(moved);
+            }
+        }
+        None => {
+            let store = open_existing_store(checked).await?;
+            store.ping().await.context("store did not answer")?;
+            println!("store: ok");
+        }
+    }
     match &checked.pii {
         config::PiiSetting::File(path) => println!("pii: master key read from {}", path.display()),
         config::PiiSetting::Env(var) => println!("pii: master key read from environment variable {var}"),
