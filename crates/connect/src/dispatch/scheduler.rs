@@ -142,19 +142,27 @@ pub(crate) fn select_head(subscription: &DispatchSubscription, head: &EventHead)
 
 /// The delivery to schedule for an event, if the subscription selects it. A filter that fails for good
 /// records the delivery straight as a dead letter, with the error; one that failed for now (timed out)
-/// schedules it, and the filter is run again before sending (see `send`).
+/// schedules it, and the claim path runs the filter again before sending (see `send`).
 pub(crate) fn select(subscription: &DispatchSubscription, event: &RecordedEvent) -> Option<NewDelivery> {
+    select_decided(subscription, event).map(|(delivery, _)| delivery)
+}
+
+/// [`select`], and whether the filter decided (false: it failed for now, to be decided at sending).
+pub(crate) fn select_decided(
+    subscription: &DispatchSubscription,
+    event: &RecordedEvent,
+) -> Option<(NewDelivery, bool)> {
     if !any_pattern_matches(&subscription.event_types, &event.event_type) {
         return None;
     }
-    let dead_error = match subscription.shape.selects(event) {
-        Ok(true) => None,
+    let (dead_error, decided) = match subscription.shape.selects(event) {
+        Ok(true) => (None, true),
         Ok(false) => return None,
         Err(error) if error.retryable => {
             tracing::debug!(subscription = %subscription.name, seq = event.seq, %error, "filter decided at sending");
-            None
+            (None, false)
         }
-        Err(error) => Some(format!("filter failed: {error}")),
+        Err(error) => (Some(format!("filter failed: {error}")), true),
     };
-    Some(delivery(event.seq, &event.aggregate_id, &event.event_type, dead_error))
+    Some((delivery(event.seq, &event.aggregate_id, &event.event_type, dead_error), decided))
 }

@@ -20,6 +20,7 @@ pub(crate) async fn send(
     inner: Arc<Inner>,
     system: &str,
     deliveries: Vec<ClaimedDelivery>,
+    refilter: Refilter,
 ) -> Vec<(ClaimedDelivery, DeliveryOutcome)> {
     let Some(runtime) = inner.systems.get(system) else {
         let until = Utc::now() + chrono::Duration::seconds(60);
@@ -30,7 +31,7 @@ pub(crate) async fn send(
     // Mappings may take a while (jq runs on its own threads with a deadline): keep them off the runtime.
     let shaper = inner.clone();
     let shaped = tokio::task::spawn_blocking(move || {
-        deliveries.into_iter().map(|delivery| (shaped_body(&shaper, &delivery), delivery)).collect::<Vec<_>>()
+        deliveries.into_iter().map(|delivery| (shaped_body(&shaper, &delivery, refilter), delivery)).collect::<Vec<_>>()
     })
     .await;
     let Ok(shaped) = shaped else {
@@ -206,13 +207,22 @@ enum Shaped {
     Dropped(&'static str),
 }
 
-/// The body of a delivery. A filtering subscription's filter runs again first: scheduling lets through an
-/// event whose filter failed for now, and a replayed dead letter meets the current filter.
-fn shaped_body(inner: &Inner, delivery: &ClaimedDelivery) -> Result<Shaped, ShapeError> {
+/// Whether [`send`] runs a filtering subscription's filter again before shaping.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Refilter {
+    /// Deliveries claimed from the store: scheduling let through events whose filter failed for now, and a
+    /// replayed dead letter meets the current filter.
+    Yes,
+    /// Deliveries sent on schedule, whose filter has just decided (undecided ones are left to the claim path).
+    No,
+}
+
+/// The body of a delivery, after its filter (see [`Refilter`]).
+fn shaped_body(inner: &Inner, delivery: &ClaimedDelivery, refilter: Refilter) -> Result<Shaped, ShapeError> {
     let subscription =
         inner.subscription(&delivery.subscription).ok_or_else(|| ShapeError::permanent("unknown subscription"))?;
     let shape = &subscription.shape;
-    if shape.filters() && !shape.selects(&delivery.event)? {
+    if refilter == Refilter::Yes && shape.filters() && !shape.selects(&delivery.event)? {
         return Ok(Shaped::Dropped("the subscription's filter drops this event"));
     }
     Ok(match shape.body_bytes(&delivery.event)? {

@@ -6,8 +6,8 @@
 //! takes everything over if this process stops.
 
 use super::dispatcher::Inner;
-use super::scheduler::select;
-use super::send::send;
+use super::scheduler::select_decided;
+use super::send::{Refilter, send};
 use super::setup::DispatchSubscription;
 use chrono::{DateTime, Utc};
 use crossdock_model::RecordedEvent;
@@ -122,7 +122,9 @@ async fn round(
     recorder: &mpsc::Sender<Record>,
 ) -> Result<Idle, StoreError> {
     let page_size = inner.options.schedule_page;
-    let Some((last, page_len, deliveries, mut events)) = read_page(inner, subscription, *cursor).await? else {
+    let Some(Page { last, len: page_len, deliveries, mut events, undecided }) =
+        read_page(inner, subscription, *cursor).await?
+    else {
         return Ok(Idle::For(inner.options.poll_interval));
     };
     let now = Utc::now();
@@ -133,6 +135,9 @@ async fn round(
         unique.into_iter().map(str::to_string).collect()
     };
     let mut blocked = inner.store.pending_aggregates(&subscription.name, &aggregates).await?;
+    // An event whose filter could not decide (it timed out) is left to the claim path, which decides it
+    // before sending; its aggregate's other events of the page queue with it, in order.
+    blocked.extend(undecided);
     let mut fates: Vec<Fate> =
         deliveries.iter().map(|d| if d.dead_error.is_some() { Fate::Queued } else { Fate::Open }).collect();
     // Waves: each sends at most one event per aggregate, the earliest still open, so that a system sees an
@@ -240,11 +245,22 @@ async fn round(
 /// deliveries the subscription selects and their events by sequence number. `None` when the log has nothing
 /// new. Events this process has just committed come from the store's memory; otherwise only the events'
 /// heads are read unless the subscription filters on payloads.
+/// One page of the log as a subscription sees it.
+struct Page {
+    /// The last sequence number read, and how many events were.
+    last: i64,
+    len: usize,
+    deliveries: Vec<NewDelivery>,
+    events: HashMap<i64, Arc<RecordedEvent>>,
+    /// Aggregates with an event whose filter could not decide.
+    undecided: HashSet<String>,
+}
+
 async fn read_page(
     inner: &Inner,
     subscription: &DispatchSubscription,
     cursor: i64,
-) -> Result<Option<(i64, usize, Vec<NewDelivery>, HashMap<i64, Arc<RecordedEvent>>)>, StoreError> {
+) -> Result<Option<Page>, StoreError> {
     let page_size = inner.options.schedule_page;
     let recent = inner.store.recent_events_after(cursor, page_size);
     if !recent.is_empty() || subscription.shape.filters() {
@@ -255,8 +271,8 @@ async fn read_page(
         };
         let Some(last) = events.last().map(|e| e.seq) else { return Ok(None) };
         let len = events.len();
-        let (deliveries, by_seq) = select_events(subscription, events).await?;
-        return Ok(Some((last, len, deliveries, by_seq)));
+        let (deliveries, events, undecided) = select_events(subscription, events).await?;
+        return Ok(Some(Page { last, len, deliveries, events, undecided }));
     }
     let heads = inner.store.event_heads_after(cursor, page_size).await?;
     let Some(last) = heads.last().map(|h| h.seq) else { return Ok(None) };
@@ -264,18 +280,25 @@ async fn read_page(
         heads.iter().filter_map(|h| super::scheduler::select_head(subscription, h)).collect();
     let seqs: Vec<i64> = deliveries.iter().map(|d| d.seq).collect();
     let events = inner.store.events_at(&seqs).await?.into_iter().map(|e| (e.seq, e)).collect();
-    Ok(Some((last, heads.len(), deliveries, events)))
+    Ok(Some(Page { last, len: heads.len(), deliveries, events, undecided: HashSet::new() }))
 }
 
-/// The deliveries the subscription selects of `events`, and the events by sequence number. A jq filter runs
-/// on a blocking thread.
+/// The deliveries the subscription selects of `events`, the events by sequence number, and the aggregates
+/// of the events whose filter could not decide. A jq filter runs on a blocking thread.
 async fn select_events(
     subscription: &DispatchSubscription,
     events: Vec<Arc<RecordedEvent>>,
-) -> Result<(Vec<NewDelivery>, HashMap<i64, Arc<RecordedEvent>>), StoreError> {
+) -> Result<(Vec<NewDelivery>, HashMap<i64, Arc<RecordedEvent>>, HashSet<String>), StoreError> {
     let pick = |selector: &DispatchSubscription, events: Vec<Arc<RecordedEvent>>| {
-        let deliveries: Vec<NewDelivery> = events.iter().filter_map(|e| select(selector, e)).collect();
-        (deliveries, events.into_iter().map(|e| (e.seq, e)).collect())
+        let mut undecided = HashSet::new();
+        let mut deliveries = Vec::new();
+        for (delivery, decided) in events.iter().filter_map(|e| select_decided(selector, e)) {
+            if !decided {
+                undecided.insert(delivery.aggregate_id.clone());
+            }
+            deliveries.push(delivery);
+        }
+        (deliveries, events.into_iter().map(|e| (e.seq, e)).collect(), undecided)
     };
     if !subscription.shape.filters() {
         return Ok(pick(subscription, events));
@@ -296,7 +319,7 @@ async fn send_wave(
     let Some(runtime) = inner.systems.get(system) else { return Vec::new() };
     let sends = runtime.spec.send_batches(claimed).into_iter().map(|batch| async move {
         let Ok(_permits) = runtime.permits.acquire_many(batch.len() as u32).await else { return Vec::new() };
-        send(inner.clone(), system, batch).await
+        send(inner.clone(), system, batch, Refilter::No).await
     });
     futures::future::join_all(sends).await.into_iter().flatten().collect()
 }

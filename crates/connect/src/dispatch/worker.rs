@@ -125,7 +125,7 @@ async fn send_batch(
         return;
     }
     // Deliveries missing from the answer (shaping failed) keep their lease until it runs out: sent again.
-    for (delivery, outcome) in send::send(inner.clone(), &system, fresh).await {
+    for (delivery, outcome) in send::send(inner.clone(), &system, fresh, send::Refilter::Yes).await {
         if let Some(permit) = permits.remove(&delivery.id) {
             record(delivery.id, outcome, permit);
         }
