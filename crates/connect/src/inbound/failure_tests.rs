@@ -1,9 +1,9 @@
 //! Inbound failures that must not lose a message: a NATS message failing for now however often (growing
 //! nak delay, no delivery limit), a file name reused by a partner, a mapping that timed out.
 
-use super::file::{FileInboundConfig, FileOutcome, poll_once};
+use super::file::{FileOutcome, poll_once};
 use super::nats::NatsInboundConfig;
-use super::tests::{created_stream_consumer, publish_kept, wait_for};
+use super::tests::{created_stream_consumer, inbox_of, publish_kept, wait_for};
 use super::*;
 use crate::config::NatsConsumerConfig;
 use std::sync::{Arc, Mutex};
@@ -80,11 +80,7 @@ async fn a_new_file_under_a_reused_name_is_applied_and_the_same_file_again_repla
     let db = crossdock_store::testing::sqlite().expect("temporary folder");
     let store = db.open_store().await;
     let folder = tempfile::tempdir().unwrap();
-    let config = FileInboundConfig {
-        system: "wms".into(),
-        folder: folder.path().to_path_buf(),
-        poll_interval: Duration::from_millis(10),
-    };
+    let config = inbox_of("wms", folder.path());
     let handler = SubmitHandler::new(store.clone(), "wms", None, None);
     let adjust = |delta: i64| {
         let line = serde_json::json!({"type": "adjust_inventory", "sku": "SKU-1", "location": "CHI", "delta": delta,

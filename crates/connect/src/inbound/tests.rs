@@ -69,7 +69,12 @@ fn ids(seen: &Seen) -> Vec<String> {
 }
 
 fn inbox(dir: &Path) -> FileInboundConfig {
-    FileInboundConfig { system: "partner".into(), folder: dir.into(), poll_interval: Duration::from_millis(20) }
+    FileInboundConfig { poll_interval: Duration::from_millis(20), ..inbox_of("partner", dir) }
+}
+
+/// The file inbox of `system` in `dir`, polled every 10 ms.
+pub(super) fn inbox_of(system: &str, dir: &Path) -> FileInboundConfig {
+    FileInboundConfig { system: system.into(), folder: dir.into(), poll_interval: Duration::from_millis(10) }
 }
 
 #[tokio::test]
@@ -373,11 +378,7 @@ async fn inbox_commands_are_submitted_and_audited_as_the_system() {
     let db = crossdock_store::testing::sqlite().expect("temporary folder");
     let store = db.open_store().await;
     let folder = tempfile::tempdir().unwrap();
-    let config = FileInboundConfig {
-        system: "wms".into(),
-        folder: folder.path().to_path_buf(),
-        poll_interval: Duration::from_millis(10),
-    };
+    let config = inbox_of("wms", folder.path());
     let receipt = serde_json::json!({"type": "adjust_inventory", "sku": "SKU-1", "location": "CHI", "delta": 5,
                                      "reason": "receipt"});
     let adjust = serde_json::json!({"type": "adjust_inventory", "sku": "SKU-1", "location": "CHI", "delta": -2,
@@ -426,8 +427,7 @@ async fn inbox_links_to_files_outside_are_not_followed() {
     std::fs::write(&secret, "{\"n\": 1}\n").unwrap();
     std::os::unix::fs::symlink(&secret, inbox.join("link.jsonl")).unwrap();
     std::os::unix::fs::symlink(outer.path(), inbox.join("up")).unwrap();
-    let config =
-        FileInboundConfig { system: "wms".into(), folder: inbox.clone(), poll_interval: Duration::from_millis(10) };
+    let config = inbox_of("wms", &inbox);
     let seen: Seen = Arc::default();
     assert_eq!(poll_once(&config, &handler(seen.clone())).await.unwrap(), []);
     assert!(seen.lock().unwrap().is_empty(), "the link was not read");
