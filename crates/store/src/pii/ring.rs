@@ -4,7 +4,7 @@
 use super::cipher::{DataKey, parse_sealed};
 use crate::StoreError;
 use crate::codec::{from_json, to_json};
-use crossdock_model::{Address, Customer, Email, Event, Order, OrderId};
+use crossdock_model::{Customer, Email, Event, Order, OrderId};
 use serde_json::Value;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -107,25 +107,15 @@ impl KeyRing {
             }
             Ok(())
         };
-        let seal_address = |address: &mut Address| -> Result<(), StoreError> {
-            seal(&mut address.name)?;
-            seal(&mut address.line1)?;
-            address.line2.as_mut().map(seal).transpose()?;
-            seal(&mut address.city)?;
-            seal(&mut address.postal_code)
-        };
         let mut copy = order.clone();
-        if let Some(customer) = copy.customer.as_mut() {
-            if let Some(email) = customer.email.take() {
-                let mut text = String::from(email);
-                seal(&mut text)?;
-                customer.email = Some(Email::sealed(text));
-            }
-            customer.name.as_mut().map(seal).transpose()?;
-            customer.phone.as_mut().map(seal).transpose()?;
+        if let Some(customer) = copy.customer.as_mut()
+            && let Some(email) = customer.email.take()
+        {
+            let mut text = String::from(email);
+            seal(&mut text)?;
+            customer.email = Some(Email::sealed(text));
         }
-        seal_address(&mut copy.ship_to)?;
-        copy.bill_to.as_mut().map(seal_address).transpose()?;
+        for_each_pii_text(&mut copy, seal)?;
         Ok(copy)
     }
 
@@ -184,25 +174,38 @@ impl KeyRing {
 /// A copy of the order with its PII fields (those [`KeyRing::seal_order`] seals) as they read once erased:
 /// [`ERASED`], and no e-mail address.
 fn erased_copy(order: &Order) -> Order {
-    let erased = || ERASED.to_string();
-    let erase_address = |address: &mut Address| {
-        address.name = erased();
-        address.line1 = erased();
-        address.line2 = address.line2.as_ref().map(|_| erased());
-        address.city = erased();
-        address.postal_code = erased();
-    };
     let mut copy = order.clone();
     if let Some(customer) = copy.customer.as_mut() {
         customer.email = None;
-        customer.name = customer.name.as_ref().map(|_| erased());
-        customer.phone = customer.phone.as_ref().map(|_| erased());
     }
-    erase_address(&mut copy.ship_to);
-    if let Some(bill_to) = copy.bill_to.as_mut() {
-        erase_address(bill_to);
-    }
+    let erase = |text: &mut String| -> Result<(), StoreError> {
+        *text = ERASED.to_string();
+        Ok(())
+    };
+    // `erase` never fails.
+    let _ = for_each_pii_text(&mut copy, erase);
     copy
+}
+
+/// Applies `field` to each PII text field of the order but the e-mail (whose type differs): the customer's
+/// name and phone, and the name, lines, city and postal code of each address. The one list of them, for
+/// sealing and for erasing alike.
+fn for_each_pii_text(
+    order: &mut Order,
+    mut field: impl FnMut(&mut String) -> Result<(), StoreError>,
+) -> Result<(), StoreError> {
+    if let Some(customer) = order.customer.as_mut() {
+        customer.name.as_mut().map(&mut field).transpose()?;
+        customer.phone.as_mut().map(&mut field).transpose()?;
+    }
+    for address in std::iter::once(&mut order.ship_to).chain(order.bill_to.as_mut()) {
+        field(&mut address.name)?;
+        field(&mut address.line1)?;
+        address.line2.as_mut().map(&mut field).transpose()?;
+        field(&mut address.city)?;
+        field(&mut address.postal_code)?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]
