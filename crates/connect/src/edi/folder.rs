@@ -8,7 +8,7 @@
 
 use super::receive::{Source, receive};
 use super::{EdiError, ReceiveOutcome};
-use crate::inbound::file::MAX_FILE_BYTES;
+use crate::inbound::file::{MAX_FILE_BYTES, still_written};
 use chrono::{DateTime, Utc};
 use crossdock_edi::EdiConfig;
 use crossdock_store::{InterchangeStatus, Store};
@@ -189,11 +189,6 @@ async fn receive_file(
         }
     });
     FileOutcome { partner: partner.into(), file, moved_to, result }
-}
-
-/// Whether an inbox file's name says it is still being written (the file inbox's convention).
-fn still_written(name: &str) -> bool {
-    name.starts_with('.') || name.ends_with(".tmp") || name.ends_with(".part")
 }
 
 /// The file's bytes, or [`EdiError::TooLarge`] when it holds more than [`MAX_FILE_BYTES`] (checked before

@@ -142,13 +142,19 @@ fn ready_files(folder: &Path) -> std::io::Result<Vec<String>> {
             continue;
         }
         let Ok(name) = entry.file_name().into_string() else { continue };
-        if name.starts_with('.') || name.ends_with(".tmp") || name.ends_with(".part") {
+        if still_written(&name) {
             continue;
         }
         names.push(name);
     }
     names.sort();
     Ok(names)
+}
+
+/// Whether an inbox file's name says it is still being written (a dot-name, or `.tmp` / `.part`): partners
+/// upload under such a name and rename. The EDI inbox keeps the same convention.
+pub(crate) fn still_written(name: &str) -> bool {
+    name.starts_with('.') || name.ends_with(".tmp") || name.ends_with(".part")
 }
 
 /// How the file `name` ended, or `None` when `stopping` was set before its last line.
