@@ -24,14 +24,17 @@ impl OwnedSegment {
         }
     }
 
-    /// Splits a borrowed segment. ISA elements are never split: ISA11 and ISA16 hold delimiters.
+    /// Splits a borrowed segment. ISA elements are never split: ISA11 and ISA16 hold delimiters;
+    /// nor is the binary data of BIN and BDS, which may hold any byte.
     pub fn from_segment(seg: &Segment<'_>) -> Self {
         let d = seg.delimiters();
         let is_isa = seg.is(b"ISA");
+        let binary = seg.binary_element();
         let elements = seg
             .elements()
-            .map(|e| {
-                if is_isa {
+            .enumerate()
+            .map(|(i, e)| {
+                if is_isa || binary == Some(i + 1) {
                     return vec![vec![e.to_vec()]];
                 }
                 split(e, d.repetition)
@@ -79,6 +82,13 @@ mod tests {
         assert_eq!(owned.elements[0], vec![vec![b"A".to_vec()], vec![b"B".to_vec(), b"2".to_vec()]]);
         assert_eq!(owned.value(2), Some(&b"C"[..]));
         assert_eq!(owned.value(1), None);
+    }
+
+    #[test]
+    fn binary_data_is_not_split() {
+        let d = Delimiters::new(b'*', b':', Some(b'^'), b'~');
+        let owned = OwnedSegment::from_segment(&Segment::parse(b"BIN*5*a:b^c", d));
+        assert_eq!((owned.value(1), owned.value(2)), (Some(&b"5"[..]), Some(&b"a:b^c"[..])));
     }
 
     #[test]

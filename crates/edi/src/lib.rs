@@ -16,6 +16,7 @@
 
 mod ack;
 mod bench;
+mod binary;
 mod delimiters;
 mod document;
 mod envelope;

@@ -53,6 +53,7 @@ impl<R: Read> SegmentReader<R> {
     }
 
     /// The next segment, `Ok(None)` at the end of input.
+    #[inline]
     pub fn next_segment(&mut self) -> Result<Option<Segment<'_>>, EdiError> {
         if self.done {
             return Ok(None);
@@ -162,6 +163,33 @@ mod tests {
         for n in [1, 2, 3, 7, 64, 4096] {
             assert_eq!(collect(SegmentReader::new(Trickle(input.as_bytes(), n))), expected, "chunk {n}");
         }
+    }
+
+    /// A BIN whose data (holding terminators) crosses the reader's chunk boundary, or arrives a few
+    /// bytes at a time, is read whole, as the slice tokenizer reads it.
+    #[test]
+    fn binary_data_spanning_read_buffers_is_read_whole() {
+        let isa = "ISA*00*          *00*          *ZZ*SENDER         *ZZ*RECEIVER       *260709*1200*^*00501*000000001*0*T*:~";
+        let data: Vec<u8> = (0..CHUNK_SIZE + 5000).map(|i| b"~*:^\nx"[i % 6]).collect();
+        let mut input = format!("{isa}GS*PO*A*B~ST*841*0001~BIN*{}*", data.len()).into_bytes();
+        input.extend_from_slice(&data);
+        input.extend_from_slice(b"~SE*3*0001~GE*1*B~IEA*1*000000001~");
+        let expected: Vec<(Vec<u8>, u64)> =
+            Segments::new(&input).filter_map(Result::ok).map(|s| (s.raw().to_vec(), s.offset())).collect();
+        assert_eq!(expected.len(), 7);
+        assert!(expected[3].0.ends_with(&data));
+        for n in [3, 4096, CHUNK_SIZE] {
+            assert_eq!(collect(SegmentReader::new(Trickle(&input, n))), expected, "chunk {n}");
+        }
+        let mut small = SegmentReader::with_limit(&input[..], 1000);
+        let rule = loop {
+            match small.next_segment() {
+                Ok(Some(_)) => continue,
+                Ok(None) => break None,
+                Err(e) => break e.issue().map(|i| i.rule),
+            }
+        };
+        assert_eq!(rule, Some(Rule::SegmentTooLong), "binary data is held to the segment limit");
     }
 
     #[test]

@@ -83,6 +83,9 @@ rules! {
     IeaControlMismatch => "iea-control-mismatch", Ta1("001");
     /// IEA02 equals ISA13 numerically but not byte for byte (e.g. missing leading zeros).
     IeaControlNotIdentical => "iea-control-not-identical", Ta1("018");
+    /// ISA13 repeats the control number of an earlier interchange from the same sender (ISA05/ISA06) in
+    /// the same input.
+    InterchangeControlNotUnique => "interchange-control-not-unique", Ta1("025");
     /// IEA01 differs from the number of functional groups in the interchange.
     IeaGroupCount => "iea-group-count", Ta1("021");
     /// A segment appears between interchanges, or after the last IEA.
@@ -120,6 +123,9 @@ rules! {
     UnterminatedSegment => "unterminated-segment", Ta1("023");
     /// A segment is longer than the reader's limit.
     SegmentTooLong => "segment-too-long", Ta1("024");
+    /// BIN01 or BDS02 is not a length (1 to 15 digits) of binary data that the input holds and the
+    /// segment terminator follows; the rest of the input cannot be split into segments.
+    BinaryLengthInvalid => "binary-length-invalid", Ta1("024");
     /// A segment the transaction-set schema requires is absent.
     MandatorySegmentMissing => "mandatory-segment-missing", Sg("3");
     /// A segment the set defines elsewhere appears where its structure does not allow it.

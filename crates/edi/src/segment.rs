@@ -1,6 +1,7 @@
 //! A borrowed X12 segment: a slice of the input buffer plus the delimiters needed to split it into
 //! elements, components and repetitions on demand. Nothing is copied.
 
+use crate::binary;
 use crate::delimiters::Delimiters;
 
 /// One segment, borrowed from the buffer it was read from; the terminator is not included.
@@ -64,17 +65,33 @@ impl<'a> Segment<'a> {
         self.terminated
     }
 
+    /// How many parts (the id and the elements) splitting may yield: the binary data that ends a BIN
+    /// or BDS segment is one element, whatever separators it holds.
+    #[inline]
+    fn max_parts(&self) -> usize {
+        match binary::length_element(self.raw, self.delimiters.element) {
+            Some(length) => length + 2,
+            None => usize::MAX,
+        }
+    }
+
     /// The elements after the id, in order (element 1 first); empty elements are empty slices.
     pub fn elements(&self) -> impl Iterator<Item = &'a [u8]> + 'a {
         let sep = self.delimiters.element;
-        let mut parts = self.raw.split(move |b| *b == sep);
+        let mut parts = self.raw.splitn(self.max_parts(), move |b| *b == sep);
         parts.next();
         parts
     }
 
     /// The number of elements after the id, counting trailing empty ones.
     pub fn element_count(&self) -> usize {
-        memchr::memchr_iter(self.delimiters.element, self.raw).count()
+        memchr::memchr_iter(self.delimiters.element, self.raw).take(self.max_parts() - 1).count()
+    }
+
+    /// The 1-based position of the binary data element of a BIN (2) or BDS (3) segment, which is
+    /// not split into repetitions or components.
+    pub fn binary_element(&self) -> Option<usize> {
+        binary::length_element(self.raw, self.delimiters.element).map(|length| length + 1)
     }
 
     /// Element `n` (1-based, as in `SE01`); `None` when the segment has fewer elements.
@@ -129,6 +146,19 @@ mod tests {
         assert_eq!(s.element(0), None);
         assert_eq!(s.components(1), vec![&b"2"[..], &b"1"[..]]);
         assert_eq!(s.element_str(2), "235");
+    }
+
+    /// The binary data of BIN and BDS is one element, separators and all.
+    #[test]
+    fn binary_data_is_one_element() {
+        let bin = seg("BIN*7*a*b:c^d");
+        assert_eq!(bin.element(2), Some(&b"a*b:c^d"[..]));
+        assert_eq!((bin.element_count(), bin.elements().count(), bin.element(3)), (2, 2, None));
+        assert_eq!(bin.binary_element(), Some(2));
+        let bds = seg("BDS*ASC*3***");
+        assert_eq!((bds.element(1), bds.element(3)), (Some(&b"ASC"[..]), Some(&b"**"[..])));
+        assert_eq!((bds.element_count(), bds.binary_element()), (3, Some(3)));
+        assert_eq!(seg("BEG*00*SA").binary_element(), None);
     }
 
     #[test]

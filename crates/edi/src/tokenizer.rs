@@ -1,7 +1,9 @@
 //! Splitting X12 bytes into segments: [`Segments`] over an in-memory buffer (zero-copy), built on a
 //! scanning step that the streaming [`crate::SegmentReader`] shares. Delimiters are re-read from
-//! every ISA; a BOM, and whitespace or CR/LF between segments, are skipped.
+//! every ISA; a BOM, and whitespace or CR/LF between segments, are skipped. BIN and BDS segments end
+//! after the binary data their length element declares (see [`crate::binary`]).
 
+use crate::binary::{self, Framing};
 use crate::delimiters::Delimiters;
 use crate::error::{EdiError, Issue, Position, Severity};
 use crate::isa::{IsaOutcome, control_number, is_fixed_layout, scan_isa};
@@ -102,6 +104,14 @@ pub(crate) fn step(state: &mut ScanState, buf: &[u8], mut pos: usize, eof: bool,
         };
     }
     let Some(d) = state.delimiters else { return Step::End };
+    // One byte compare per segment keeps the common path fast; BIN and BDS carry binary data that
+    // may hold the terminator, so they end where their declared length says.
+    if rest[0] == b'B'
+        && binary::length_element(rest, d.element).is_some()
+        && let Some(step) = binary_step(state, rest, pos, eof, offset)
+    {
+        return step;
+    }
     let term = d.segment.as_bytes();
     let mut from = 0;
     let found = loop {
@@ -132,6 +142,23 @@ pub(crate) fn step(state: &mut ScanState, buf: &[u8], mut pos: usize, eof: bool,
         end -= 1;
     }
     Step::Segment { start: pos, end, next, terminated }
+}
+
+/// The step for a BIN or BDS segment at `rest[0]` (= `buf[pos]`), `None` for any other segment.
+/// Kept out of [`step`] so that the common path stays small.
+#[inline(never)]
+fn binary_step(state: &ScanState, rest: &[u8], pos: usize, eof: bool, offset: u64) -> Option<Step> {
+    let d = state.delimiters?;
+    Some(match binary::frame(rest, &d, eof) {
+        Framing::Plain => return None,
+        Framing::NeedMore => Step::NeedMore { skip_to: pos },
+        Framing::Found { len, next, terminated } => {
+            Step::Segment { start: pos, end: pos + len, next: pos + next, terminated }
+        }
+        Framing::Fatal { id, element, message } => {
+            fatal(Rule::BinaryLengthInvalid, state.index, offset, id, Some(element), message)
+        }
+    })
 }
 
 /// The segments of an in-memory X12 input, borrowed from it.
@@ -222,6 +249,43 @@ mod tests {
     fn garbage_is_no_isa() {
         assert_eq!(ids(b"bad_file\n"), ["Some(NoIsa)"]);
         assert_eq!(ids(b""), Vec::<String>::new());
+    }
+
+    /// BIN02 is read as exactly BIN01 bytes: the terminator, separators and line breaks inside it are
+    /// data, and the segments after it are read as usual. Likewise BDS03 by BDS02.
+    #[test]
+    fn binary_data_is_read_by_its_declared_length() {
+        let data = b"a~b*c:d^e\r\n\0\xff~";
+        let mut input = format!("{ISA}\nGS*PO*A*B~ST*841*0001~BIN*{}*", data.len()).into_bytes();
+        input.extend_from_slice(data);
+        input.extend_from_slice(b"~\nBDS*ASC*3*~*~~SE*4*0001~");
+        assert_eq!(ids(&input), ["ISA", "GS", "ST", "BIN", "BDS", "SE"]);
+        let segs: Vec<_> = Segments::new(&input).filter_map(Result::ok).collect();
+        assert_eq!(segs[3].element(1), Some(&b"14"[..]));
+        assert_eq!(segs[3].element(2), Some(&data[..]));
+        assert_eq!(segs[4].element(3), Some(&b"~*~"[..]));
+        assert_eq!(segs[5].element(1), Some(&b"4"[..]));
+    }
+
+    /// A BIN01 that cannot frame the data is an error naming the segment and BIN01, not a panic.
+    #[test]
+    fn bad_binary_lengths_are_errors_at_bin01() {
+        let head = format!("{ISA}GS*PO*A*B~ST*841*0001~");
+        let cases = [
+            ("BIN*ab*xyz~SE*3*0001~", "BIN01 is not a number: it must be the length of the binary data in bytes"),
+            ("BIN*-2*xy~SE*3*0001~", "BIN01 is negative: it must be the length of the binary data in bytes"),
+            ("BIN*999*xy~SE*3*0001~", "BIN01 declares 999 bytes of binary data but the input ends after 13"),
+            ("BIN*18446744073709551616*xy~", "BIN01 has more than 15 digits"),
+        ];
+        for (tail, message) in cases {
+            let input = format!("{head}{tail}");
+            let err = Segments::new(input.as_bytes()).find_map(Result::err).expect("an error");
+            let issue = err.issue().expect("a fatal issue");
+            assert_eq!(issue.rule, Rule::BinaryLengthInvalid);
+            assert_eq!(issue.message, message);
+            let offset = head.len();
+            assert_eq!(issue.position.to_string(), format!("segment 3 (BIN01) at byte {offset}"));
+        }
     }
 
     #[test]

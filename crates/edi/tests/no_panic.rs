@@ -1,13 +1,14 @@
 //! No panic on any input: corpus files mutated (truncated, bytes flipped, segments dropped,
 //! duplicated or swapped, delimiters changed, garbage inserted) go through every entry point:
 //! validation with and without schemas, acknowledgements, parsing to a tree and JSON, mapping to
-//! canonical (in memory and streaming), and reading acknowledgements for reconciliation.
+//! canonical (in memory and streaming), and reading acknowledgements for reconciliation. BIN
+//! segments with random data and random, often wrong, lengths go through the same entry points.
 
 mod common;
 
 use crossdock_edi::{
-    AckOptions, ControlNumbers, Delimiters, InboundOptions, Mode, SegmentReader, Segments, acknowledge, map_reader,
-    parse, read_segments, reconcile, to_canonical, validate, validate_reader, validate_reader_with_schemas,
+    AckOptions, ControlNumbers, Delimiters, InboundOptions, Mode, Rule, SegmentReader, Segments, acknowledge,
+    map_reader, parse, read_segments, reconcile, to_canonical, validate, validate_reader, validate_reader_with_schemas,
     validate_with_schemas, write_to_vec,
 };
 use proptest::prelude::*;
@@ -168,5 +169,79 @@ proptest! {
     fn random_bytes_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..512), isa in any::<bool>()) {
         let input = if isa { [FALLBACK.as_bytes()[..106].to_vec(), bytes].concat() } else { bytes };
         exercise(&input);
+    }
+}
+
+/// What a BIN segment declares in BIN01.
+#[derive(Debug, Clone)]
+enum BinLength {
+    /// The length of its data.
+    Exact,
+    /// Any number, most likely not the length of its data.
+    Number(u64),
+    /// `-n`.
+    Negative(u64),
+    /// Bytes that do not start with a digit.
+    Text(Vec<u8>),
+}
+
+fn bin_length() -> impl Strategy<Value = BinLength> {
+    prop_oneof![
+        3 => Just(BinLength::Exact),
+        1 => (0u64..400).prop_map(BinLength::Number),
+        1 => any::<u64>().prop_map(BinLength::Number),
+        1 => any::<u64>().prop_map(BinLength::Negative),
+        1 => (any::<u8>().prop_filter("not a digit", |b| !b.is_ascii_digit()), prop::collection::vec(any::<u8>(), 0..8))
+            .prop_map(|(first, rest)| BinLength::Text([vec![first], rest].concat())),
+    ]
+}
+
+/// An 850 whose fourth segment (index 4) is `BIN*<declared>*<data>~`.
+fn with_bin(declared: &[u8], data: &[u8]) -> Vec<u8> {
+    let mut out = FALLBACK.as_bytes()[..FALLBACK.find("~PO1*").map_or(0, |i| i + 1)].to_vec();
+    out.extend_from_slice(b"BIN*");
+    out.extend_from_slice(declared);
+    out.push(b'*');
+    out.extend_from_slice(data);
+    out.extend_from_slice(b"~PO1*1*2*EA*1.5**UP*012345678905~CTT*1~SE*6*0001~GE*1*1~IEA*1*000000001~");
+    out
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 1500, failure_persistence: None, ..ProptestConfig::default() })]
+
+    /// Random bytes in a BIN come back whole when BIN01 is their length; any other BIN01 is an error or
+    /// another framing, never a panic, in every entry point and at every truncation.
+    #[test]
+    fn random_binary_lengths_and_data_never_panic(
+        data in prop::collection::vec(any::<u8>(), 0..300),
+        length in bin_length(),
+        cut in any::<usize>(),
+    ) {
+        let declared = match &length {
+            BinLength::Exact => data.len().to_string().into_bytes(),
+            BinLength::Number(n) => n.to_string().into_bytes(),
+            BinLength::Negative(n) => format!("-{n}").into_bytes(),
+            BinLength::Text(t) => t.clone(),
+        };
+        let input = with_bin(&declared, &data);
+        let read: Vec<_> = Segments::new(&input).collect();
+        match &length {
+            BinLength::Exact => {
+                let segs: Vec<_> = read.iter().filter_map(|s| s.as_ref().ok()).collect();
+                let ids: Vec<String> = segs.iter().map(|s| s.id_str()).collect();
+                prop_assert_eq!(ids, ["ISA", "GS", "ST", "BEG", "BIN", "PO1", "CTT", "SE", "GE", "IEA"]);
+                prop_assert_eq!(segs[4].element(2), Some(&data[..]));
+                prop_assert!(validate(&input, Mode::Strict).is_valid());
+            }
+            BinLength::Negative(_) | BinLength::Text(_) => {
+                let issue = read.iter().find_map(|s| s.as_ref().err()).and_then(|e| e.issue().cloned());
+                let at = issue.map(|i| (i.rule, i.position.segment_index, i.position.element));
+                prop_assert_eq!(at, Some((Rule::BinaryLengthInvalid, 4, Some(1))));
+            }
+            BinLength::Number(_) => {}
+        }
+        exercise(&input);
+        exercise(&input[..cut % (input.len() + 1)]);
     }
 }

@@ -1,6 +1,8 @@
 //! The pure half of the EDI pipeline on plain data: which partner sent a file, which commands its sets
 //! become under which idempotency keys, and what is acknowledged (documents from events: connect's tests).
 
+mod common;
+
 use crossdock_edi::EdiConfig;
 use crossdock_edi::pipeline::{InboundError, InboundIssue, Outcome, idempotency_key, identify_partner, plan_inbound};
 use crossdock_edi::{ControlNumbers, Mode, Rule, validate_with_schemas};
@@ -198,4 +200,65 @@ fn a_fault_inside_a_composite_is_acknowledged_with_the_files_separator() {
         let ack = String::from_utf8(ack).unwrap();
         assert!(ack.contains(&format!("~AK3*REF*3**8~AK4*4{sep}1*128*4~AK4*4{sep}2*127*1~AK5*R*5~")), "{ack}");
     }
+}
+
+/// ISA13 must not repeat for a sender within the input: the second interchange with the same number
+/// is refused with TA1*R*025 and none of its sets is submitted (they would be the first's commands a
+/// second time), while the first is taken as usual. A lenient partner is warned (TA1*E*025) and the
+/// repeat is mapped under keys of its own. The same ISA13 from another sender is no repeat, but its
+/// keys are told apart too, since keys do not name the ISA sender.
+#[test]
+fn a_repeated_interchange_control_number_is_refused_with_ta1_025() {
+    let c = config();
+    let first = interchange("000000042", &[("42", &[("0001", "PO1")])]);
+    let input = [first.clone(), interchange("000000042", &[("43", &[("0001", "PO2")])])].concat();
+    let plan = plan_inbound(&input, &c.partners[0], chrono::Utc::now());
+    assert_eq!(rules(&plan), [Rule::InterchangeControlNotUnique]);
+    let issue = &plan.report.issues[0];
+    assert_eq!((issue.position.segment_index, issue.position.element), (12, Some(13)));
+    assert_eq!(po_numbers(&plan), [("edi:acme:000000042:42:0001".to_string(), "PO1".to_string())]);
+    assert_eq!(plan.set_counts(), (2, 1), "the repeat's set is counted, not accepted");
+    let ack = plan.acknowledgement(&mut ControlNumbers::after(0, 0), chrono::Utc::now()).expect("a 997");
+    let text = String::from_utf8(ack.clone()).unwrap();
+    assert_eq!(text.matches("TA1*").count(), 1, "only the repeat gets a TA1: {text}");
+    assert!(text.contains("TA1*000000042*260709*1200*R*025~"), "{text}");
+    assert!(validate_with_schemas(&ack, Mode::Strict).is_valid(), "the reply itself is valid: {text}");
+
+    let mut lenient = c.partners[0].clone();
+    lenient.lenient = true;
+    let plan = plan_inbound(&input, &lenient, chrono::Utc::now());
+    assert!(plan.report.is_valid() && rules(&plan) == [Rule::InterchangeControlNotUnique], "{:?}", plan.issues);
+    let keys: Vec<String> = po_numbers(&plan).into_iter().map(|(k, po)| format!("{k} {po}")).collect();
+    assert_eq!(keys, ["edi:acme:000000042:42:0001 PO1", "edi:acme:000000042.2:43:0001 PO2"]);
+    let ack = plan.acknowledgement(&mut ControlNumbers::after(0, 0), chrono::Utc::now()).expect("a 997");
+    assert!(String::from_utf8_lossy(&ack).contains("TA1*000000042*260709*1200*E*025~"));
+
+    let other = String::from_utf8(interchange("000000042", &[("43", &[("0001", "PO2")])])).unwrap();
+    let other = other.replacen("*ZZ*BUYER          *", "*ZZ*OTHER          *", 1);
+    let input = [first, other.into_bytes()].concat();
+    let plan = plan_inbound(&input, &c.partners[0], chrono::Utc::now());
+    assert!(plan.issues.is_empty(), "{:?}", plan.issues);
+    let keys: Vec<String> = po_numbers(&plan).into_iter().map(|(k, _)| k).collect();
+    assert_eq!(keys, ["edi:acme:000000042:42:0001", "edi:acme:000000042.2:43:0001"]);
+}
+
+/// A real file (node-x12's 850_fat.edi) holds the same interchange twice, ISA13 000003438 both times:
+/// its order is submitted once, and the copy is answered TA1*R*025.
+#[test]
+fn the_corpus_file_that_repeats_its_interchange_submits_its_order_once() {
+    let Some(dir) = common::corpus_dir() else { return };
+    let input = common::read(&dir, "850/nodex12__850_fat.edi");
+    let config: EdiConfig = serde_json::from_value(serde_json::json!({
+        "local": { "isa_qualifier": "01", "isa_id": "999999999", "gs_id": "999999999" },
+        "partners": [{ "id": "abc", "isa_qualifier": "12", "isa_id": "4405197800", "gs_id": "4405197800" }]
+    }))
+    .expect("config");
+    let partner = identify_partner(&input, &config, None).expect("the sender is the partner");
+    let plan = plan_inbound(&input, partner, chrono::Utc::now());
+    assert_eq!(rules(&plan), [Rule::InterchangeControlNotUnique]);
+    let keys: Vec<&str> = plan.commands.iter().map(|c| c.idempotency_key.as_str()).collect();
+    assert_eq!(keys, ["edi:abc:000003438:1421:000000010"]);
+    assert_eq!(plan.set_counts(), (2, 1));
+    let ack = plan.acknowledgement(&mut ControlNumbers::after(0, 0), chrono::Utc::now()).expect("a 997");
+    assert!(String::from_utf8_lossy(&ack).contains("TA1*000003438*101127*1719*R*025~"));
 }

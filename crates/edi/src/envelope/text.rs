@@ -19,6 +19,12 @@ pub(super) fn parse_count(b: &[u8]) -> Option<u32> {
     s.parse().ok()
 }
 
+/// What identifies an interchange control number (ISA13): its number when it is one, so that
+/// `000000042` and a lenient partner's `42       ` are the same interchange; else its trimmed text.
+pub(crate) fn control_identity(b: &[u8]) -> String {
+    parse_count(b).map_or_else(|| trimmed(b), |n| n.to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -30,5 +36,7 @@ mod tests {
         assert_eq!(parse_count(b"1~"), None);
         assert_eq!(parse_count(b"1234567890"), None);
         assert_eq!(parse_count(b""), None);
+        assert_eq!(control_identity(b"000000042"), control_identity(b"42       "));
+        assert_eq!(control_identity(b" X1 "), "X1");
     }
 }

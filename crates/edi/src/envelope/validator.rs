@@ -3,13 +3,13 @@
 
 use super::Mode;
 use super::summary::{ElementFault, GroupSummary, InterchangeSummary, SegmentFault, SetSummary};
-use super::text::{parse_count, text, trimmed};
+use super::text::{control_identity, parse_count, text, trimmed};
 use crate::error::{Issue, Position, Severity};
 use crate::isa::{check_isa, isa_element_ta1_code};
 use crate::rule::{Rule, X12Code};
 use crate::schema::SetChecker;
 use crate::segment::Segment;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 /// An open transaction set and the segments counted so far.
 pub(super) struct OpenSet {
@@ -35,6 +35,10 @@ pub struct Validator {
     /// them unique there, and a repeat would make two groups or sets indistinguishable downstream.
     pub(super) group_controls: HashSet<String>,
     pub(super) set_controls: HashSet<String>,
+    /// (ISA05, ISA06, ISA13) of every interchange of the input so far, with the 1-based position of
+    /// the first to use them: a sender's ISA13 must not repeat, or one interchange would be taken twice.
+    pub(super) interchange_controls: HashMap<(String, String, String), usize>,
+    pub(super) interchanges_seen: usize,
     /// Whether the previous segment was already reported as outside its envelope.
     pub(super) outside_reported: bool,
     pub(super) segments: u64,
@@ -54,6 +58,8 @@ impl Validator {
             headers_seen: 0,
             group_controls: HashSet::new(),
             set_controls: HashSet::new(),
+            interchange_controls: HashMap::new(),
+            interchanges_seen: 0,
             outside_reported: false,
             segments: 0,
         }
@@ -96,6 +102,7 @@ impl Validator {
                 | Rule::SeControlMismatch
                 | Rule::SeSegmentCount
                 | Rule::UnterminatedSegment
+                | Rule::InterchangeControlNotUnique
                 | Rule::GroupControlNotUnique
                 | Rule::SetControlNotUnique
         );
@@ -291,6 +298,17 @@ impl Validator {
                     issue.x12_code = X12Code::Ta1(code);
                 }
             }
+        }
+        self.interchanges_seen += 1;
+        let isa13 = e(13).unwrap_or_default();
+        let key = (trimmed(e(5).unwrap_or_default()), trimmed(e(6).unwrap_or_default()), control_identity(isa13));
+        let first = *self.interchange_controls.entry(key).or_insert(self.interchanges_seen);
+        if first != self.interchanges_seen {
+            let message = format!(
+                "ISA13 {:?} repeats the control number of interchange {first} of this input from the same sender",
+                text(Some(isa13))
+            );
+            self.report(Rule::InterchangeControlNotUnique, seg, Some(13), message);
         }
     }
 

@@ -4,7 +4,7 @@
 
 use super::Stage;
 use crate::ack::{AckKind, AckOptions, acknowledge};
-use crate::envelope::{Acceptance, Mode, Report, validate_with_schemas};
+use crate::envelope::{Acceptance, Mode, Report, control_identity, validate_with_schemas};
 use crate::error::Issue;
 use crate::map::{MapError, map_set};
 use crate::partner::{EdiConfig, PartnerConfig};
@@ -71,8 +71,8 @@ pub struct PlannedGroup {
 #[derive(Debug, Clone, PartialEq)]
 pub struct PlannedCommand {
     /// `edi:<partner>:<ISA13>:<GS06>:<ST02>`, with `:<n>` after it when a set yields several commands;
-    /// a GS06 or ST02 that repeats an earlier one (accepted only from a lenient partner) is written
-    /// `<control>.<position>`.
+    /// an ISA13, GS06 or ST02 that repeats an earlier one of the input, interchange or group (accepted
+    /// only from a lenient partner) is written `<control>.<position>`.
     pub idempotency_key: String,
     /// ST01 and ST02 of the set it came from.
     pub set: String,
@@ -159,11 +159,23 @@ pub fn plan_inbound(input: &[u8], partner: &PartnerConfig, received_at: DateTime
             ));
         }
     }
+    // An interchange with an envelope error (a TA1 rejection: a repeated ISA13, a wrong IEA) is refused
+    // whole; the others in the same input are taken as usual.
+    let refused: Vec<bool> =
+        report.interchanges.iter().map(|i| i.codes.iter().any(|c| c.1 == crate::Severity::Error)).collect();
+    for ((ii, _), g) in &mut groups {
+        if refused.get(*ii).copied().unwrap_or(true) {
+            g.sets.iter_mut().for_each(|s| s.accepted = false);
+        }
+    }
     let mut commands = Vec::new();
-    let envelope_ok = report.interchanges.iter().all(|i| !i.codes.iter().any(|c| c.1 == crate::Severity::Error));
-    if envelope_ok && let Ok(doc) = parse(input) {
+    if let Ok(doc) = parse(input) {
         let opts = partner.inbound_options();
         for (ii, i) in doc.interchanges.iter().enumerate() {
+            if refused.get(ii).copied().unwrap_or(false) {
+                continue;
+            }
+            let isa_identity = control_identity(i.control.as_bytes());
             for (gi, g) in i.groups.iter().enumerate() {
                 for (si, set) in g.sets.iter().enumerate() {
                     if matches!(set.id.as_str(), "997" | "999") {
@@ -193,8 +205,12 @@ pub fn plan_inbound(input: &[u8], partner: &PartnerConfig, received_at: DateTime
                     if !ps.accepted {
                         continue;
                     }
-                    // A repeated GS06 or ST02 (tolerated in lenient mode) is told apart by its
-                    // position, so the repeat gets keys of its own, the same on every resubmission.
+                    // A repeated ISA13, GS06 or ST02 (tolerated in lenient mode) is told apart by its
+                    // position, so the repeat gets keys of its own, the same on every resubmission. Keys do
+                    // not name the ISA sender, so an ISA13 repeated by another sender in the input counts.
+                    let earlier = &doc.interchanges[..ii];
+                    let isa_repeated = earlier.iter().any(|e| control_identity(e.control.as_bytes()) == isa_identity);
+                    let isa = unique_control(&i.control, isa_repeated, ii);
                     let gs = unique_control(&g.control, i.groups[..gi].iter().any(|e| e.control == g.control), gi);
                     let st = unique_control(&set.control, g.sets[..si].iter().any(|e| e.control == set.control), si);
                     match map_set(set, &opts) {
@@ -203,7 +219,7 @@ pub fn plan_inbound(input: &[u8], partner: &PartnerConfig, received_at: DateTime
                             let count = cmds.len();
                             for (n, command) in cmds.into_iter().enumerate() {
                                 commands.push(PlannedCommand {
-                                    idempotency_key: idempotency_key(&partner.id, &i.control, &gs, &st, n, count),
+                                    idempotency_key: idempotency_key(&partner.id, &isa, &gs, &st, n, count),
                                     set: set.id.clone(),
                                     control: set.control.clone(),
                                     command,
@@ -238,7 +254,7 @@ pub fn plan_inbound(input: &[u8], partner: &PartnerConfig, received_at: DateTime
 }
 
 /// A control number for an idempotency key: itself, or `<control>.<n>` (1-based position `index`)
-/// when it repeats an earlier one of its interchange or group.
+/// when it repeats an earlier one of its input, interchange or group.
 fn unique_control(control: &str, repeated: bool, index: usize) -> String {
     if repeated { format!("{}.{}", control.trim(), index + 1) } else { control.to_string() }
 }
