@@ -56,6 +56,19 @@ pub async fn run(checked: &Checked) -> anyhow::Result<()> {
             ));
         }
     }
+    match &checked.retention {
+        Some(r) => {
+            let days =
+                |d: Option<chrono::TimeDelta>| d.map_or("kept".to_string(), |d| format!("{} days", d.num_days()));
+            println!(
+                "retention: deliveries {}, idempotency records {}, pruned every {} min",
+                days(r.deliveries),
+                days(r.idempotency),
+                r.interval.as_secs() / 60
+            );
+        }
+        None => println!("retention: none ([retention] absent: nothing is pruned)"),
+    }
     let mut unreachable = 0;
     for system in &loaded.systems {
         let name = &system.config.name;

@@ -45,6 +45,9 @@ pub struct Config {
     pub returns: Option<serde_json::Value>,
     #[serde(default, skip_serializing)]
     pub availability: Option<serde_json::Value>,
+    /// `[retention]`: how long settled deliveries and idempotency records are kept (absent: for ever).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retention: Option<crate::retention_config::RetentionConfig>,
 }
 
 /// `[dispatch]`: the delivery leases and polling of this process.
@@ -136,6 +139,7 @@ impl Default for Config {
             channels: Vec::new(),
             returns: None,
             availability: None,
+            retention: None,
         }
     }
 }
@@ -164,6 +168,8 @@ pub struct Checked {
     pub feed: Option<crossdock_store::feed::FeedSettings>,
     /// `[pii]`: where the master key comes from.
     pub pii: PiiSetting,
+    /// `[retention]`: what `serve` and `prune` delete, `None` when the section is absent.
+    pub retention: Option<crossdock_store::retention::RetentionSettings>,
     /// `store.url` as written, when a relative SQLite file in it was resolved against `base_dir` (earlier
     /// versions took it from the current folder: `serve` checks that no store was left there).
     pub store_url_as_written: Option<String>,
@@ -334,6 +340,9 @@ pub fn check(config: &Config, file: &str) -> Result<Checked, ConfigErrors> {
     let (policy, feed) = crate::policy_config::check_policy(&sections, file)
         .map_err(|problems| errors.extend(problems))
         .unwrap_or_default();
+    let retention = crate::retention_config::check_retention(config.retention.as_ref(), file)
+        .map_err(|problems| errors.extend(problems))
+        .unwrap_or_default();
     match (listen, pii, errors.is_empty()) {
         (Some(listen), Some(pii), true) => Ok(Checked {
             listen,
@@ -349,6 +358,7 @@ pub fn check(config: &Config, file: &str) -> Result<Checked, ConfigErrors> {
             policy,
             feed,
             pii,
+            retention,
             store_url_as_written: None,
         }),
         _ => Err(ConfigErrors(errors)),
@@ -442,6 +452,28 @@ mod tests {
         // Without one in the file, the default stays relative to the current folder.
         std::fs::write(&path, "listen = \"127.0.0.1:9000\"\n").unwrap();
         assert_eq!(load(Some(&path)).unwrap().store_url, "sqlite://crossdock-data/crossdock.db");
+    }
+
+    #[test]
+    fn retention_errors_name_file_and_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("hub.toml");
+        std::fs::write(&path, "[retention]\ndeliveries_days = 0\ninterval_minutes = 0\n").unwrap();
+        let err = load(Some(&path)).unwrap_err().to_string();
+        assert!(err.contains("hub.toml: retention.deliveries_days: 0 is outside"), "{err}");
+        assert!(err.contains("hub.toml: retention.interval_minutes: 0 is outside"), "{err}");
+        for (text, key) in [("deliveries_days = -3", "deliveries_days"), ("keep_days = 3", "keep_days")] {
+            std::fs::write(&path, format!("[retention]\n{text}\n")).unwrap();
+            let err = load(Some(&path)).unwrap_err().to_string();
+            assert!(err.contains("hub.toml") && err.contains(key), "{text}: {err}");
+        }
+        std::fs::write(&path, "[retention]\ndeliveries_days = 30\nidempotency_days = 90\n").unwrap();
+        let settings = load(Some(&path)).unwrap().retention.unwrap();
+        assert_eq!(settings.deliveries, Some(chrono::TimeDelta::days(30)));
+        assert_eq!(settings.idempotency, Some(chrono::TimeDelta::days(90)));
+        assert_eq!(settings.interval, std::time::Duration::from_secs(3600), "hourly unless set");
+        std::fs::write(&path, "listen = \"127.0.0.1:9000\"\n").unwrap();
+        assert_eq!(load(Some(&path)).unwrap().retention, None, "no section: nothing is pruned");
     }
 
     #[test]

@@ -1,7 +1,9 @@
-//! The `crossdock` binary: serve the hub, manage API keys, check config, dead letters and replay, jq mapping
-//! tests, benchmarks. Each command lives in its own module; this file only dispatches.
+//! The `crossdock` binary: serve the hub, manage API keys, check config, dead letters and replay, prune and
+//! back up the store, jq mapping tests, benchmarks. Each command lives in its own module; this file only
+//! dispatches.
 
 mod audit;
+mod backup;
 mod bench;
 mod bench_deliver;
 mod bench_e2e;
@@ -15,6 +17,8 @@ mod keys;
 mod map_cmd;
 mod orders_gen;
 mod policy_config;
+mod prune;
+mod retention_config;
 mod serve;
 mod store_url;
 
@@ -66,6 +70,14 @@ enum Command {
     Audit {
         #[command(subcommand)]
         action: audit::AuditAction,
+    },
+    /// Delete delivered and discarded deliveries and idempotency records older than a number of days
+    /// (defaults from [retention]); the event log and the audit trail are never pruned.
+    Prune(prune::PruneArgs),
+    /// Copy the SQLite store and its PII key file into DIR while the hub runs (PostgreSQL: use pg_dump).
+    Backup {
+        /// Folder to write the copies into (created if missing); existing files are never overwritten.
+        dir: PathBuf,
     },
     /// Re-send a subscription's history from a sequence number (back-fill a new system).
     Replay {
@@ -198,6 +210,13 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let store = serve::open_existing_store(&config::load(config_path)?).await?;
             audit::run(store.as_ref(), action).await
         }
+        Command::Prune(args) => {
+            let checked = config::load(config_path)?;
+            let settings = prune::settings(&args, checked.retention.as_ref(), &checked.file)?;
+            let store = serve::open_existing_store(&checked).await?;
+            prune::run(store.as_ref(), &settings, args.dry_run).await
+        }
+        Command::Backup { dir } => backup::run(&config::load(config_path)?, &dir).await,
         Command::Replay { subscription, from_seq } => {
             let store = serve::open_existing_store(&config::load(config_path)?).await?;
             dlq::replay_subscription(store.as_ref(), &subscription, from_seq).await

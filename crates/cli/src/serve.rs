@@ -131,7 +131,8 @@ pub async fn serve(checked: Checked) -> anyhow::Result<()> {
     state.dispatcher = dispatcher;
     state.edi = checked.edi.clone().map(Arc::new);
     state.console.secure_cookies = tls.is_some();
-    let running = start(listener, state, Extras { tls, feed: checked.feed, edi_every: None });
+    let extras = Extras { tls, feed: checked.feed, edi_every: None, retention: checked.retention };
+    let running = start(listener, state, extras);
     let on_signal = running.stopper();
     let signals = tokio::spawn(async move {
         stop_signal().await;
@@ -152,6 +153,8 @@ pub struct Extras {
     /// Time between two passes of the EDI loop, when the state has an `[edi]` configuration (`None`: its
     /// `poll_seconds`).
     pub edi_every: Option<Duration>,
+    /// Pruning of settled deliveries and idempotency records (`[retention]`; `None`: nothing is pruned).
+    pub retention: Option<crossdock_store::retention::RetentionSettings>,
 }
 
 /// The API and what runs beside it, started by [`start`], until [`Running::stop`] or the API ends.
@@ -161,14 +164,15 @@ pub struct Running {
     delivering: Option<tokio::task::JoinHandle<Result<(), crossdock_connect::dispatch::DispatchError>>>,
     edi: Option<tokio::task::JoinHandle<()>>,
     feed: Option<tokio::task::JoinHandle<()>>,
+    retention: Option<tokio::task::JoinHandle<()>>,
     consumers: Vec<tokio::task::JoinHandle<Result<(), crossdock_connect::inbound::InboundRunError>>>,
     /// The KPI fold's catch-up at start (see `crossdock_server::warm_kpis`).
     warm: tokio::task::JoinHandle<()>,
 }
 
 /// Starts the API on `listener` and, beside it, the state's dispatcher, the EDI loop of its `[edi]`
-/// configuration, the inbound consumers (NATS pull consumers, file inboxes) of its systems, and the
-/// availability feed; `serve` and the demo both run the hub through it.
+/// configuration, the inbound consumers (NATS pull consumers, file inboxes) of its systems, the
+/// availability feed and the retention pruning; `serve` and the demo both run the hub through it.
 pub fn start(listener: tokio::net::TcpListener, state: crossdock_server::AppState, extras: Extras) -> Running {
     let (stop, stopped) = watch::channel(false);
     let until_stopped = |mut rx: watch::Receiver<bool>| async move {
@@ -186,6 +190,10 @@ pub fn start(listener: tokio::net::TcpListener, state: crossdock_server::AppStat
         let run =
             crossdock_store::feed::run_availability_feed(state.store.clone(), settings, until_stopped(stopped.clone()));
         tokio::spawn(run)
+    });
+    let retention = extras.retention.map(|settings| {
+        let shutdown = until_stopped(stopped.clone());
+        tokio::spawn(crossdock_store::retention::run_retention(state.store.clone(), settings, shutdown))
     });
     // Inbound consumers: each message's command is submitted as its system (`system:<name>` in the audit trail).
     let consumers = state
@@ -220,7 +228,7 @@ pub fn start(listener: tokio::net::TcpListener, state: crossdock_server::AppStat
         Some(tls) => tokio::spawn(crossdock_server::serve_tls(listener, tls, state, shutdown)),
         None => tokio::spawn(crossdock_server::serve(listener, state, shutdown)),
     };
-    Running { stop: Arc::new(stop), served, delivering, edi, feed, consumers, warm }
+    Running { stop: Arc::new(stop), served, delivering, edi, feed, retention, consumers, warm }
 }
 
 impl Running {
@@ -248,6 +256,9 @@ impl Running {
         }
         if let Some(task) = self.feed {
             task.await.context("the availability feed task failed")?;
+        }
+        if let Some(task) = self.retention {
+            task.await.context("the retention task failed")?;
         }
         self.warm.await.context("the KPI warm-up task failed")?;
         for task in self.consumers {

@@ -1,6 +1,7 @@
 //! End to end over a SQLite store and temporary folders: an 850 received, submitted once however often it
 //! arrives, acknowledged with a 997 and recorded; a bad file rejected and moved to `failed`; 855 and 856
-//! generated from the event log with persisted control numbers; the partner's 997 reconciled; overdue acks.
+//! generated from the event log with persisted control numbers; the partner's 997 reconciled; overdue acks;
+//! a 940's short reference recorded and a 945 echoing it resolved; an unwritable outbox recording once.
 
 use chrono::{Duration, TimeZone, Utc};
 use crossdock_connect::edi::*;
@@ -333,18 +334,16 @@ async fn a_recording_failure_leaves_no_acknowledgement_behind() {
     assert_eq!(std::fs::read(&written()[0]).unwrap(), received.ack.unwrap());
 }
 
-/// An order id over W0502's 22 characters (`edi-acme-PO2026000123456`) goes to a 3PL as its short
-/// reference; the 945 that echoes the reference in W0602 confirms the shipment of that order.
-#[tokio::test]
-async fn a_945_echoing_the_short_reference_of_a_long_order_id_ships_that_order() {
-    let dir = tempfile::tempdir().expect("dir");
-    let store = store(dir.path()).await;
+/// A store with a 3PL partner (`tpl`, warehouse DC1) beside acme, and acme's order `edi-acme-PO2026000123456`
+/// (over W0502's 22 characters) released to DC1: the 940 sent, and the short reference its W0502 carried.
+async fn long_order_sent_to_the_3pl(dir: &Path) -> (Arc<dyn Store>, EdiConfig, OrderId, String) {
+    let store = store(dir).await;
     let mut config = config();
     let tpl = r#"{"id": "tpl", "isa_qualifier": "ZZ", "isa_id": "THREEPL", "gs_id": "THREEPL",
                   "documents": ["940"], "warehouses": ["DC1"]}"#;
     config.partners.push(serde_json::from_str(tpl).expect("partner parses"));
     config.validate().expect("config is valid");
-    let root = dir.path().join("edi");
+    let root = dir.join("edi");
     let dc1 = stock_dc1(store.as_ref()).await;
     send_from_events(store.as_ref(), &config, &root, 100, now()).await.unwrap();
 
@@ -365,7 +364,11 @@ async fn a_945_echoing_the_short_reference_of_a_long_order_id_ships_that_order()
     let w05 = sent_940.split('~').map(str::trim).find(|s| s.starts_with("W05*")).expect("W05");
     let reference = w05.split('*').nth(2).unwrap().to_string();
     assert_eq!(reference, crossdock_edi::outbound::fit_reference(order_id.as_str(), 22), "{w05}");
+    (store, config, order_id, reference)
+}
 
+/// The 3PL's 945 for the 940 sent with `reference`: 2 units of line 1 shipped from DC1.
+fn advice_945(reference: &str) -> String {
     let body = [
         format!("W06*F*{reference}*20260709*SHP-3PL-1"),
         "N1*SF*3PL East*92*DC1".to_string(),
@@ -375,15 +378,100 @@ async fn a_945_echoing_the_short_reference_of_a_long_order_id_ships_that_order()
         "N9*LI*1".to_string(),
         "W03*2".to_string(),
     ];
-    let advice = format!(
+    format!(
         "ISA*00*          *00*          *ZZ*THREEPL        *ZZ*CROSSDOCK      *260709*1300*U*00401*000000071*0*P*>~\
          GS*SW*THREEPL*CROSSDOCK*20260709*1300*71*X*004010~ST*945*0001~{}~SE*{}*0001~GE*1*71~IEA*1*000000071~",
         body.join("~"),
         body.len() + 2
-    );
+    )
+}
+
+/// An order id over W0502's 22 characters (`edi-acme-PO2026000123456`) goes to a 3PL as its short
+/// reference; the 945 that echoes the reference in W0602 confirms the shipment of that order.
+#[tokio::test]
+async fn a_945_echoing_the_short_reference_of_a_long_order_id_ships_that_order() {
+    let dir = tempfile::tempdir().expect("dir");
+    let (store, config, order_id, reference) = long_order_sent_to_the_3pl(dir.path()).await;
+    let advice = advice_945(&reference);
     let received = receive(store.as_ref(), &config, advice.as_bytes(), Source::default(), None, now()).await.unwrap();
     assert!(received.issues.is_empty(), "{:?}", received.issues);
     let shipped = store.order(&order_id).await.unwrap().expect("the order");
     assert_eq!(shipped.shipments.len(), 1, "the 945 confirmed the long-id order's shipment");
     assert_eq!(shipped.lines[0].quantities.shipped, 2);
+}
+
+/// The short reference is recorded when the 940 is sent, so the 945 finds its order by lookup however many
+/// orders share its prefix: here 100 001 ids of acme orders sort before it, more than the scan of the
+/// orders sharing the prefix (kept for 940s sent before references were recorded) would hash.
+#[tokio::test]
+async fn a_945_resolves_the_recorded_reference_past_any_number_of_orders_sharing_its_prefix() {
+    let dir = tempfile::tempdir().expect("dir");
+    let (store, config, order_id, reference) = long_order_sent_to_the_3pl(dir.path()).await;
+    assert_eq!(store.referenced_order("tpl", &reference).await.unwrap(), Some(order_id.clone()));
+    assert!(store.referenced_order("acme", &reference).await.unwrap().is_none(), "recorded for the 3PL only");
+    // Only the ids matter to the scan: rows written straight into the projection stand for the orders.
+    let db = sqlx::SqlitePool::connect(&format!("sqlite://{}", dir.path().join("store.db").display())).await.unwrap();
+    sqlx::query(
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 100001) \
+         INSERT INTO orders (id, channel, external_id, status, updated_at, last_seq, version, state) \
+         SELECT printf('edi-acme-A%07d', i), 'edi:acme', printf('A%07d', i), 'created', '', 0, 0, '{}' FROM n",
+    )
+    .execute(&db)
+    .await
+    .unwrap();
+    let before = store.order_ids_with_prefix("edi-acme-", 100_000).await.unwrap();
+    assert!(!before.contains(&order_id), "the order is past the scan's reach");
+
+    let advice = advice_945(&reference);
+    let received = receive(store.as_ref(), &config, advice.as_bytes(), Source::default(), None, now()).await.unwrap();
+    assert!(received.issues.is_empty(), "{:?}", received.issues);
+    let shipped = store.order(&order_id).await.unwrap().expect("the order");
+    assert_eq!(shipped.lines[0].quantities.shipped, 2, "the 945 confirmed the long-id order's shipment");
+}
+
+/// An outbox that cannot be written when an 850 arrives: the 850 and its 997 are recorded once, and
+/// receiving the same input again once the outbox is fixed writes that 997 (its control number, its path)
+/// instead of recording the input and a new 997 on every try.
+#[tokio::test]
+async fn an_unwritable_outbox_records_the_input_and_its_997_once() {
+    let dir = tempfile::tempdir().expect("dir");
+    let store = store(dir.path()).await;
+    let config = config();
+    let outbox = Outbox(dir.path().join("outbox"));
+    // A plain file where the outbox folder should be: writing into it fails.
+    std::fs::write(&outbox.0, b"in the way").unwrap();
+    let input = po_850(89, &[6101]);
+    let source = || Source { partner: Some("acme"), file: Some("inbox/acme/po-89.x12".into()) };
+    for _ in 0..2 {
+        let failed = receive(store.as_ref(), &config, &input, source(), Some(&outbox), now()).await;
+        assert!(matches!(failed, Err(EdiError::Io { .. })), "{failed:?}");
+    }
+    let records = |direction| {
+        let store = store.clone();
+        async move {
+            let filter = InterchangeFilter { direction: Some(direction), ..Default::default() };
+            store.list_interchanges(&filter).await.unwrap()
+        }
+    };
+    let (inbound, acks) = (records(EdiDirection::Inbound).await, records(EdiDirection::Outbound).await);
+    assert_eq!((inbound.len(), acks.len()), (1, 1), "recorded once: {inbound:?} {acks:?}");
+    assert_eq!((inbound[0].ack_control.as_deref(), acks[0].isa_control.as_str()), (Some("000000001"), "000000001"));
+
+    std::fs::remove_file(&outbox.0).unwrap();
+    let received = receive(store.as_ref(), &config, &input, source(), Some(&outbox), now()).await.expect("received");
+    assert_eq!((received.interchange_id, received.ack_id), (inbound[0].id, Some(acks[0].id)));
+    assert_eq!((received.status, received.replayed), (InterchangeStatus::Accepted, 1));
+    assert_eq!(received.ack_file, acks[0].file, "written where it was recorded to go");
+    let written: Vec<_> = std::fs::read_dir(&outbox.0).unwrap().flatten().map(|e| e.path()).collect();
+    assert_eq!(written, [std::path::PathBuf::from(acks[0].file.clone().expect("a path"))]);
+    let bytes = std::fs::read(&written[0]).unwrap();
+    assert_eq!(isa_control(&bytes), "000000001", "the control number first recorded");
+    assert!(String::from_utf8_lossy(&bytes).contains("AK1*PO*89"));
+    assert_eq!((records(EdiDirection::Inbound).await.len(), records(EdiDirection::Outbound).await.len()), (1, 1));
+
+    // Once written, the same input is a resent file: recorded and acknowledged again, with a new ISA13.
+    let again = receive(store.as_ref(), &config, &input, source(), Some(&outbox), now()).await.expect("received");
+    assert_ne!(again.interchange_id, inbound[0].id);
+    assert_eq!(isa_control(&again.ack.expect("a 997")), "000000002");
+    assert_eq!((records(EdiDirection::Inbound).await.len(), records(EdiDirection::Outbound).await.len()), (2, 2));
 }

@@ -354,10 +354,37 @@ pub trait Store: Send + Sync + 'static {
         now: DateTime<Utc>,
     ) -> Result<Vec<crossdock_engine::kpi::SystemKpis>, StoreError>;
 
+    // Retention (see the `retention` module for what is pruned and what that changes).
+
+    /// Deletes the rows of `target` created before `before` (deliveries only when delivered or discarded),
+    /// at most `chunk_rows` in each transaction.
+    async fn prune(
+        &self,
+        target: crate::retention::PruneTarget,
+        before: DateTime<Utc>,
+        chunk_rows: u32,
+    ) -> Result<crate::retention::Pruned, StoreError>;
+    /// How many rows [`prune`](Self::prune) would delete now (a dry run; rows change meanwhile).
+    async fn prunable(&self, target: crate::retention::PruneTarget, before: DateTime<Utc>) -> Result<u64, StoreError>;
+
     // EDI interchanges and control numbers (see the `edi` module for the rules these follow).
 
     /// Records received or sent interchanges in one transaction (all or none); returns their ids in order.
     async fn insert_interchanges(&self, records: &[crate::edi::NewInterchange]) -> Result<Vec<i64>, StoreError>;
+    /// Records a received interchange and the acknowledgement to write back for it in one transaction, marked
+    /// as not written until [`Store::ack_written`].
+    async fn insert_received(
+        &self,
+        inbound: &crate::edi::NewInterchange,
+        ack: &crate::edi::NewInterchange,
+    ) -> Result<crate::edi::UnwrittenAck, StoreError>;
+    /// The received interchange of `partner` with exactly these bytes whose acknowledgement is recorded but
+    /// not written.
+    async fn unwritten_ack(&self, partner: &str, raw: &[u8]) -> Result<Option<crate::edi::UnwrittenAck>, StoreError>;
+    /// The acknowledgement of received interchange `inbound_id` is written: drops its marker.
+    async fn ack_written(&self, inbound_id: i64) -> Result<(), StoreError>;
+    /// The order a short reference sent to `partner` stands for (`NewInterchange::references`).
+    async fn referenced_order(&self, partner: &str, reference: &str) -> Result<Option<OrderId>, StoreError>;
     /// One interchange with its raw bytes.
     async fn interchange(&self, id: i64) -> Result<Option<crate::edi::InterchangeRecord>, StoreError>;
     /// Interchanges matching `filter`, newest first, without raw bytes.

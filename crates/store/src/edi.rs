@@ -12,9 +12,16 @@
 //! - With a master key, `raw` is stored sealed under a content key split between the data keys of the
 //!   customers it carries (`NewInterchange::pii_subjects`, else the partner's key): erasing any of those
 //!   customers makes it read as `pii::ERASED` (`pii/records.rs`).
+//! - A short reference a document sent for a longer order id (`NewInterchange::references`) is recorded
+//!   in the same transaction as the interchange, so the partner's echo of it resolves by lookup.
+//! - A received interchange recorded with its acknowledgement before the acknowledgement is written to an
+//!   outbox (`insert_received`) keeps a marker, keyed by a hash of its bytes, until `ack_written`: the same
+//!   bytes received again after a failed write find the acknowledgement already recorded (`unwritten_ack`).
+//!   The hash, not the bytes, because the bytes are sealed; it is deleted once the acknowledgement is out.
 
 use crate::StoreError;
 use chrono::{DateTime, Utc};
+use crossdock_model::OrderId;
 use serde::{Deserialize, Serialize};
 
 /// Received from the partner or sent to it.
@@ -111,7 +118,33 @@ pub struct NewInterchange {
     /// Validation, mapping or submission errors, the reconciled acknowledgement, or (for a document we
     /// generated) its reference, as JSON.
     pub errors: serde_json::Value,
+    /// Short references the interchange sent in place of longer order ids, recorded with it.
+    pub references: Vec<SentReference>,
     pub created_at: DateTime<Utc>,
+}
+
+/// A short reference a document sent in place of an order id too long for its element (a 940's W0502
+/// holds 22 characters: `crossdock_edi::outbound::fit_reference`), so that the partner's echo of it (a
+/// 945's W0602) resolves by lookup (`Store::referenced_order`). Per partner, a reference is recorded once:
+/// sending it again (a resent 940) keeps the first record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SentReference {
+    pub reference: String,
+    pub order_id: OrderId,
+}
+
+/// A received interchange and the acknowledgement recorded with it (`Store::insert_received`); while
+/// `Store::unwritten_ack` finds it, the acknowledgement has not been written out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UnwrittenAck {
+    pub inbound_id: i64,
+    pub ack_id: i64,
+}
+
+/// What an unwritten acknowledgement is found by: SHA-256 of the bytes received, in hex.
+pub(crate) fn input_hash(raw: &[u8]) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(raw))
 }
 
 /// A recorded interchange; `raw` is empty in lists and filled by `interchange(id)`.

@@ -66,7 +66,7 @@ pub async fn start_hub_with_dispatcher(
     state.connect = Some(Arc::new(loaded));
     state.dispatcher = Some(dispatcher.clone());
     state.edi = edi_config.clone();
-    let running = start(listener, state, Extras { tls: None, feed: None, edi_every: Some(EDI_PASS) });
+    let running = start(listener, state, Extras { tls: None, feed: None, edi_every: Some(EDI_PASS), retention: None });
     Ok(RunningHub { dispatcher, running, store, edi_config })
 }
 

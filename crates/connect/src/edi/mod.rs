@@ -85,6 +85,7 @@ pub(crate) fn ack_record(
         raw: bytes.to_vec(),
         pii_subjects: Vec::new(),
         errors: serde_json::json!([]),
+        references: Vec::new(),
         created_at: now,
     }
 }

@@ -2,6 +2,11 @@
 //! the store under keys made of partner and control numbers, reconcile the acknowledgements it carries
 //! against what we sent, record both interchanges, and only then write our 997/999 (and TA1) to the
 //! outbox: a recording failure leaves the input to be received again without a 997 already out.
+//!
+//! A 997 is recorded with a marker (`Store::insert_received`) that is dropped once it is written. When the
+//! write fails (an unwritable outbox) the input stays to be received again, and receiving the same bytes
+//! again finds the marker and writes the 997 recorded the first time (same bytes, control numbers and path)
+//! instead of recording the input and a new 997 on every poll.
 
 use super::folder::Outbox;
 use super::reconcile::apply_acks;
@@ -10,8 +15,8 @@ use chrono::{DateTime, Utc};
 use crossdock_edi::pipeline::{InboundIssue, InboundPlan, Outcome, identify_partner, plan_inbound};
 use crossdock_edi::{ControlNumbers, EdiConfig};
 use crossdock_store::{
-    AckState, CommandRequest, EdiDirection, InterchangeGroup, InterchangeSet, InterchangeStatus, NewInterchange, Store,
-    SubmitError,
+    AckState, CommandRequest, EdiDirection, InterchangeGroup, InterchangeRecord, InterchangeSet, InterchangeStatus,
+    NewInterchange, Store, SubmitError,
 };
 use serde::Serialize;
 
@@ -51,7 +56,9 @@ pub struct ReceiveOutcome {
 /// Receives `input`; nothing is recorded when it fails (the commands submitted before a storage failure
 /// are idempotent, so receiving the same input again is safe). The acknowledgement is written to `outbox`
 /// after the records are: when that write fails the input is recorded but the error is returned, so that
-/// it is received again (recorded again, with a new acknowledgement) once the outbox can be written.
+/// it is received again once the outbox can be written, and then the acknowledgement recorded the first
+/// time is written (the input is not recorded twice). Received again after its acknowledgement was
+/// written, an input is recorded and acknowledged again (with new control numbers).
 pub async fn receive(
     store: &dyn Store,
     config: &EdiConfig,
@@ -66,6 +73,26 @@ pub async fn receive(
     let origin = crossdock_store::Origin { source: source.file.clone(), request_id: None };
     let (commands, replayed) = submit(store, &mut plan, origin).await?;
     let acknowledged = apply_acks(store, partner, &plan.acks, now).await?;
+    let (total, accepted) = plan.set_counts();
+    if let Some(outbox) = outbox
+        && let Some((inbound, ack)) = write_unwritten_ack(store, &partner.id, input, outbox).await?
+    {
+        return Ok(ReceiveOutcome {
+            interchange_id: inbound.id,
+            partner: partner.id.clone(),
+            isa_control: inbound.isa_control,
+            status: inbound.status,
+            sets: total,
+            accepted_sets: accepted,
+            commands,
+            replayed,
+            acknowledged,
+            ack: Some(ack.raw),
+            ack_id: Some(ack.id),
+            ack_file: ack.file,
+            issues: plan.issues,
+        });
+    }
 
     let (interchanges, groups) = plan.ack_numbers_needed();
     let mut ack = None;
@@ -87,7 +114,6 @@ pub async fn receive(
     let envelope_ok =
         plan.report.interchanges.iter().all(|i| i.codes.iter().all(|c| c.1 != crossdock_edi::Severity::Error))
             && !plan.report.interchanges.is_empty();
-    let (total, accepted) = plan.set_counts();
     let status = match Outcome::of(total, accepted, envelope_ok) {
         Outcome::Accepted => InterchangeStatus::Accepted,
         Outcome::PartiallyAccepted => InterchangeStatus::PartiallyAccepted,
@@ -103,7 +129,7 @@ pub async fn receive(
         })
         .collect();
     let pii_subjects = carried_subjects(store, &plan).await?;
-    let mut records = vec![NewInterchange {
+    let record = NewInterchange {
         partner: partner.id.clone(),
         direction: EdiDirection::Inbound,
         isa_control: plan.isa_control.clone(),
@@ -116,15 +142,22 @@ pub async fn receive(
         raw: input.to_vec(),
         pii_subjects,
         errors: serde_json::to_value(&plan.issues).unwrap_or_default(),
+        references: Vec::new(),
         created_at: now,
-    }];
-    if let Some(bytes) = &ack {
-        records.push(ack_record(&partner.id, bytes, set_groups(bytes), ack_file.clone(), now));
-    }
-    let ids = store.insert_interchanges(&records).await?;
-    if let (Some(bytes), Some(outbox), Some(path)) = (&ack, outbox, &ack_path) {
-        outbox.write_at(path, bytes)?;
-    }
+    };
+    let ack_new = ack.as_ref().map(|bytes| ack_record(&partner.id, bytes, set_groups(bytes), ack_file.clone(), now));
+    let ids = match (ack_new, outbox.zip(ack_path.as_ref())) {
+        // To be written: recorded with a marker until it is.
+        (Some(ack_new), Some((outbox, path))) => {
+            let recorded = store.insert_received(&record, &ack_new).await?;
+            outbox.write_at(path, &ack_new.raw)?;
+            // Should this fail, the next try writes the same 997 again, to the same path.
+            store.ack_written(recorded.inbound_id).await?;
+            vec![recorded.inbound_id, recorded.ack_id]
+        }
+        (Some(ack_new), None) => store.insert_interchanges(&[record, ack_new]).await?,
+        (None, _) => store.insert_interchanges(&[record]).await?,
+    };
     Ok(ReceiveOutcome {
         interchange_id: ids[0],
         partner: partner.id.clone(),
@@ -142,13 +175,39 @@ pub async fn receive(
     })
 }
 
-/// How many orders sharing a short reference's prefix are hashed against it at most.
+/// When `input` was received from `partner` before and its acknowledgement recorded but not written,
+/// writes that acknowledgement where it was recorded to go and returns the two records.
+async fn write_unwritten_ack(
+    store: &dyn Store,
+    partner: &str,
+    input: &[u8],
+    outbox: &Outbox,
+) -> Result<Option<(InterchangeRecord, InterchangeRecord)>, EdiError> {
+    let Some(unwritten) = store.unwritten_ack(partner, input).await? else { return Ok(None) };
+    let inbound = store.interchange(unwritten.inbound_id).await?;
+    let ack = store.interchange(unwritten.ack_id).await?;
+    let (Some(inbound), Some(ack)) = (inbound, ack.filter(|a| a.raw.starts_with(b"ISA"))) else {
+        // Records gone or unreadable (deleted by hand, a key erased): nothing to write; receive afresh.
+        store.ack_written(unwritten.inbound_id).await?;
+        return Ok(None);
+    };
+    let path = match &ack.file {
+        Some(file) => std::path::PathBuf::from(file),
+        None => outbox.free_path(&format!("{partner}-{}-ack.x12", ack.isa_control)),
+    };
+    outbox.write_at(&path, &ack.raw)?;
+    store.ack_written(unwritten.inbound_id).await?;
+    Ok(Some((inbound, ack)))
+}
+
+/// How many orders sharing a short reference's prefix are hashed against it at most, for a reference that
+/// was not recorded.
 const REFERENCE_CANDIDATES: u32 = 100_000;
 
 /// Puts back the order id of a shipment confirmation whose W0602 echoes the short reference a 940 sent in
-/// W0502 for an id over 22 characters (`fit_reference`): among the orders whose id starts with the
-/// reference's prefix, the one that shortens to it. A W0602 that names an order as it is, or that no
-/// order shortens to, is left as it came (and refused as an unknown order if it is one).
+/// W0502 for an id over 22 characters (`fit_reference`): the order recorded with the reference when the
+/// 940 was sent to this partner. A W0602 that names an order as it is, or that no order shortens to, is
+/// left as it came (and refused as an unknown order if it is one).
 async fn resolve_references(store: &dyn Store, plan: &mut InboundPlan) -> Result<(), EdiError> {
     use crossdock_edi::outbound::{W05_REFERENCE, fit_reference, shortened_prefix};
     for planned in &mut plan.commands {
@@ -157,6 +216,13 @@ async fn resolve_references(store: &dyn Store, plan: &mut InboundPlan) -> Result
         if store.order(order_id).await?.is_some() {
             continue;
         }
+        if let Some(id) = store.referenced_order(&plan.partner.id, order_id.as_str()).await? {
+            *order_id = id;
+            continue;
+        }
+        // 940s sent before references were recorded (schema 10 on SQLite, 11 on PostgreSQL): among the
+        // orders whose id starts with the reference's prefix, the one that shortens to it. This fallback can
+        // go once no 945 for such a 940 is still to come.
         let candidates = store.order_ids_with_prefix(prefix, REFERENCE_CANDIDATES).await?;
         if let Some(id) =
             candidates.into_iter().find(|id| fit_reference(id.as_str(), W05_REFERENCE) == order_id.as_str())

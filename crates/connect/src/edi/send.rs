@@ -5,6 +5,9 @@
 //!
 //! At least once: the cursor moves after the files are written and recorded; a crash in between sends
 //! those documents again (with new control numbers; partners dedupe on BAK/BSN/BIG/W05 references).
+//! A 940 for an order id too long for W0502 sends its short reference (`fit_reference`), recorded with the
+//! interchange so that the 945 echoing it resolves by lookup. The 856's BSN02 and the 810's BIG02 shorten
+//! shipment ids too, but nothing we receive echoes them (997s name control numbers), so they are not recorded.
 //! An outbox that cannot be written (full disk, permissions) stops the pass at that event: the cursor
 //! stays before it, so it is tried again next pass (documents of that event already written for other
 //! partners are written again). A document that cannot be built or enveloped from its event (bad data or
@@ -16,8 +19,9 @@ use super::{EdiError, isa_control, set_groups};
 use chrono::{DateTime, Duration, Utc};
 use crossdock_edi::pipeline::{OutboundDocument, documents_for_event, order_needed};
 use crossdock_edi::{ControlNumbers, EdiConfig, write_interchange};
+use crossdock_model::Order;
 use crossdock_store::{
-    AckState, EdiDirection, InterchangeStatus, NewInterchange, ScheduleBatch, Store, SubscriptionStart,
+    AckState, EdiDirection, InterchangeStatus, NewInterchange, ScheduleBatch, SentReference, Store, SubscriptionStart,
 };
 use serde::Serialize;
 use std::path::Path;
@@ -67,7 +71,7 @@ pub async fn send_from_events(
             placed.or(order.as_ref()).map(crossdock_store::pii::subject_of).into_iter().collect();
         for doc in documents_for_event(config, &recorded.payload, order.as_ref()) {
             match doc {
-                Ok(doc) => match send_document(store, config, root, &doc, &subjects, now).await {
+                Ok(doc) => match send_document(store, config, root, &doc, &subjects, order.as_ref(), now).await {
                     Ok(id) => report.sent.push(id),
                     Err(EdiError::Store(e)) => return Err(EdiError::Store(e)),
                     // May succeed later: keep the cursor before this event.
@@ -107,15 +111,29 @@ pub async fn send_from_events(
     Ok(report)
 }
 
+/// The short reference a 940 for `order` sent in W0502 in place of an order id over 22 characters.
+fn shortened_references(doc: &OutboundDocument, order: Option<&Order>) -> Vec<SentReference> {
+    let Some(order) = order.filter(|_| doc.set.id == "940") else { return Vec::new() };
+    let w0502 = doc.set.body.iter().find(|s| s.id == b"W05").and_then(|s| s.value(2));
+    match w0502.map(String::from_utf8_lossy) {
+        Some(sent) if sent != order.id.as_str() => {
+            vec![SentReference { reference: sent.into_owned(), order_id: order.id.clone() }]
+        }
+        _ => Vec::new(),
+    }
+}
+
 /// Envelopes one document for its partner with fresh control numbers, writes it to the outbox and
-/// records it (sealed under `pii_subjects`, the data-key subjects of the customers it names); returns the
-/// record's id.
+/// records it (sealed under `pii_subjects`, the data-key subjects of the customers it names) with the
+/// short reference it sent for the id of `order`, the order it is for, when that id was too long; returns
+/// the record's id.
 pub async fn send_document(
     store: &dyn Store,
     config: &EdiConfig,
     root: &Path,
     doc: &OutboundDocument,
     pii_subjects: &[String],
+    order: Option<&Order>,
     now: DateTime<Utc>,
 ) -> Result<i64, EdiError> {
     let refused = |message: String| EdiError::Outbound { partner: doc.partner.clone(), message };
@@ -145,6 +163,7 @@ pub async fn send_document(
         raw: bytes,
         pii_subjects: pii_subjects.to_vec(),
         errors: serde_json::json!({ "reference": doc.reference }),
+        references: shortened_references(doc, order),
         created_at: now,
     };
     let ids = store.insert_interchanges(std::slice::from_ref(&record)).await?;

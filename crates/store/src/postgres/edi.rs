@@ -1,12 +1,14 @@
-//! PostgreSQL EDI state (schema version 4): interchange records and per-partner control-number counters.
+//! PostgreSQL EDI state (schema version 4): interchange records and per-partner control-number counters;
+//! version 11 adds the short references sent and the markers of acknowledgements not yet written.
 
 use crate::StoreError;
 use crate::codec::{db, from_json, page_size, to_json};
 use crate::edi::{
     AckState, ControlBlock, EdiDirection, InterchangeAckUpdate, InterchangeFilter, InterchangeRecord,
-    InterchangeStatus, NewInterchange,
+    InterchangeStatus, NewInterchange, UnwrittenAck,
 };
 use chrono::{DateTime, Utc};
+use crossdock_model::OrderId;
 use sqlx::postgres::PgRow;
 use sqlx::{PgPool, Postgres, QueryBuilder, Row};
 
@@ -42,6 +44,28 @@ CREATE TABLE IF NOT EXISTS edi_control_numbers (
 );
 "#;
 
+/// Version 11: the short references sent for longer order ids (`SentReference`), and the received
+/// interchanges whose acknowledgement is recorded but not yet written (`UnwrittenAck`), by a hash of the
+/// bytes received.
+pub(crate) const EDI_REFERENCES_SCHEMA: &str = r#"
+CREATE TABLE IF NOT EXISTS edi_references (
+    partner    TEXT        NOT NULL,
+    reference  TEXT        NOT NULL,
+    order_id   TEXT        NOT NULL,
+    created_at TIMESTAMPTZ NOT NULL,
+    PRIMARY KEY (partner, reference)
+);
+
+CREATE TABLE IF NOT EXISTS edi_unwritten_acks (
+    inbound_id BIGINT      PRIMARY KEY,
+    ack_id     BIGINT      NOT NULL,
+    partner    TEXT        NOT NULL,
+    input_hash TEXT        NOT NULL,
+    created_at TIMESTAMPTZ NOT NULL,
+    UNIQUE (partner, input_hash)
+);
+"#;
+
 const COLUMNS: &str = "SELECT id, partner, direction, isa_control, groups, status, ack_state, ack_due_at, ack_control, \
     file, size, errors, created_at, updated_at";
 
@@ -73,11 +97,14 @@ fn record(row: &PgRow, raw: bool) -> Result<InterchangeRecord, StoreError> {
     })
 }
 
-/// Inserts every record in one transaction: all of them or none.
+/// Inserts every record and the references it sent in one transaction: all of them or none. With
+/// `unwritten` (the hash of the first record's bytes), the first record is a received interchange and the
+/// second its acknowledgement, still to be written.
 pub(crate) async fn insert(
     pool: &PgPool,
     records: &[NewInterchange],
     raws: &[Vec<u8>],
+    unwritten: Option<&str>,
 ) -> Result<Vec<i64>, StoreError> {
     let mut tx = pool.begin().await.map_err(db)?;
     let mut ids = Vec::with_capacity(records.len());
@@ -107,9 +134,78 @@ pub(crate) async fn insert(
         .await
         .map_err(db)?;
         ids.push(row.try_get("id").map_err(db)?);
+        for sent in &new.references {
+            sqlx::query(
+                "INSERT INTO edi_references (partner, reference, order_id, created_at) VALUES ($1, $2, $3, $4) \
+                 ON CONFLICT (partner, reference) DO NOTHING",
+            )
+            .bind(new.partner.clone())
+            .bind(sent.reference.clone())
+            .bind(sent.order_id.as_str().to_string())
+            .bind(new.created_at)
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+        }
+    }
+    if let (Some(hash), [inbound, ..], [inbound_id, ack_id, ..]) = (unwritten, records, ids.as_slice()) {
+        sqlx::query(
+            "INSERT INTO edi_unwritten_acks (inbound_id, ack_id, partner, input_hash, created_at) \
+             VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(*inbound_id)
+        .bind(*ack_id)
+        .bind(inbound.partner.clone())
+        .bind(hash.to_string())
+        .bind(inbound.created_at)
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?;
     }
     tx.commit().await.map_err(db)?;
     Ok(ids)
+}
+
+/// The marker of `partner`'s received interchange whose bytes hash to `hash`.
+pub(crate) async fn unwritten_ack(
+    pool: &PgPool,
+    partner: &str,
+    hash: &str,
+) -> Result<Option<UnwrittenAck>, StoreError> {
+    let row = sqlx::query("SELECT inbound_id, ack_id FROM edi_unwritten_acks WHERE partner = $1 AND input_hash = $2")
+        .bind(partner.to_string())
+        .bind(hash.to_string())
+        .fetch_optional(pool)
+        .await
+        .map_err(db)?;
+    row.map(|r| {
+        Ok(UnwrittenAck { inbound_id: r.try_get("inbound_id").map_err(db)?, ack_id: r.try_get("ack_id").map_err(db)? })
+    })
+    .transpose()
+}
+
+pub(crate) async fn ack_written(pool: &PgPool, inbound_id: i64) -> Result<(), StoreError> {
+    sqlx::query("DELETE FROM edi_unwritten_acks WHERE inbound_id = $1")
+        .bind(inbound_id)
+        .execute(pool)
+        .await
+        .map_err(db)
+        .map(drop)
+}
+
+pub(crate) async fn referenced_order(
+    pool: &PgPool,
+    partner: &str,
+    reference: &str,
+) -> Result<Option<OrderId>, StoreError> {
+    let row = sqlx::query("SELECT order_id FROM edi_references WHERE partner = $1 AND reference = $2")
+        .bind(partner.to_string())
+        .bind(reference.to_string())
+        .fetch_optional(pool)
+        .await
+        .map_err(db)?;
+    row.map(|r| crate::codec::parse_id("referenced order id", r.try_get("order_id").map_err(db)?, OrderId::new))
+        .transpose()
 }
 
 pub(crate) async fn get(pool: &PgPool, id: i64) -> Result<Option<InterchangeRecord>, StoreError> {

@@ -126,6 +126,20 @@ ALTER TABLE subscriptions ADD COLUMN IF NOT EXISTS sender_until TIMESTAMPTZ;",
 WHERE status = 'pending';
 DROP INDEX IF EXISTS deliveries_pending;",
     },
+    // Version 11: the short references EDI documents sent for longer order ids (a 945 echoing a 940's
+    // W0502 resolves by lookup), and the received interchanges whose 997 is recorded but not yet written.
+    Migration {
+        version: 11,
+        name: "edi references and unwritten acknowledgements",
+        sql: super::edi::EDI_REFERENCES_SCHEMA,
+    },
+    // Version 12: idempotency records by age, so that retention deletes the oldest in bounded chunks
+    // (`retention`) instead of scanning the whole table for each.
+    Migration {
+        version: 12,
+        name: "idempotency records by age",
+        sql: "CREATE INDEX IF NOT EXISTS idempotency_by_created_at ON idempotency (created_at);",
+    },
 ];
 
 /// Migration 5: a rotated key's previous secret (valid until the overlap ends) and a per-key rate limit.

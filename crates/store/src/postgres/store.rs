@@ -4,7 +4,9 @@
 use super::pii_keys::PgKeyTable;
 use super::{dead_letters, delivery, edi, rows, schema, sender, tx::PgBackend};
 use crate::codec::{db, page_size};
-use crate::edi::{ControlBlock, InterchangeAckUpdate, InterchangeFilter, InterchangeRecord, NewInterchange};
+use crate::edi::{
+    ControlBlock, InterchangeAckUpdate, InterchangeFilter, InterchangeRecord, NewInterchange, UnwrittenAck,
+};
 use crate::pii::{Erasure, Pii, StoreOptions};
 use crate::writer::Writer;
 use crate::{
@@ -513,9 +515,46 @@ impl Store for PgStore {
         Ok(crate::integration::assemble(systems, counts, &latencies))
     }
 
+    async fn prune(
+        &self,
+        target: crate::retention::PruneTarget,
+        before: DateTime<Utc>,
+        chunk_rows: u32,
+    ) -> Result<crate::retention::Pruned, StoreError> {
+        super::retention::prune(&self.read, &self.write, target, before, chunk_rows).await
+    }
+
+    async fn prunable(&self, target: crate::retention::PruneTarget, before: DateTime<Utc>) -> Result<u64, StoreError> {
+        super::retention::prunable(&self.read, target, before).await
+    }
+
     async fn insert_interchanges(&self, records: &[NewInterchange]) -> Result<Vec<i64>, StoreError> {
         let raws = crate::edi::seal_raws(&self.pii, records).await?;
-        edi::insert(&self.write, records, &raws).await
+        edi::insert(&self.write, records, &raws, None).await
+    }
+
+    async fn insert_received(
+        &self,
+        inbound: &NewInterchange,
+        ack: &NewInterchange,
+    ) -> Result<UnwrittenAck, StoreError> {
+        let records = [inbound.clone(), ack.clone()];
+        let raws = crate::edi::seal_raws(&self.pii, &records).await?;
+        let hash = crate::edi::input_hash(&inbound.raw);
+        let ids = edi::insert(&self.write, &records, &raws, Some(&hash)).await?;
+        Ok(UnwrittenAck { inbound_id: ids[0], ack_id: ids[1] })
+    }
+
+    async fn unwritten_ack(&self, partner: &str, raw: &[u8]) -> Result<Option<UnwrittenAck>, StoreError> {
+        edi::unwritten_ack(&self.read, partner, &crate::edi::input_hash(raw)).await
+    }
+
+    async fn ack_written(&self, inbound_id: i64) -> Result<(), StoreError> {
+        edi::ack_written(&self.write, inbound_id).await
+    }
+
+    async fn referenced_order(&self, partner: &str, reference: &str) -> Result<Option<OrderId>, StoreError> {
+        edi::referenced_order(&self.read, partner, reference).await
     }
 
     async fn interchange(&self, id: i64) -> Result<Option<InterchangeRecord>, StoreError> {

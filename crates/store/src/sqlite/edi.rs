@@ -1,12 +1,14 @@
-//! SQLite EDI state (schema version 4): interchange records and per-partner control-number counters.
+//! SQLite EDI state (schema version 4): interchange records and per-partner control-number counters;
+//! version 10 adds the short references sent and the markers of acknowledgements not yet written.
 
 use crate::StoreError;
 use crate::codec::{db, from_json, page_size, parse_time_text, time_text, to_json};
 use crate::edi::{
     AckState, ControlBlock, EdiDirection, InterchangeAckUpdate, InterchangeFilter, InterchangeRecord,
-    InterchangeStatus, NewInterchange,
+    InterchangeStatus, NewInterchange, UnwrittenAck,
 };
 use chrono::{DateTime, Utc};
+use crossdock_model::OrderId;
 use sqlx::sqlite::SqliteRow;
 use sqlx::{QueryBuilder, Row, Sqlite, SqlitePool};
 
@@ -42,6 +44,28 @@ CREATE TABLE IF NOT EXISTS edi_control_numbers (
 ) STRICT, WITHOUT ROWID;
 "#;
 
+/// Version 10: the short references sent for longer order ids (`SentReference`), and the received
+/// interchanges whose acknowledgement is recorded but not yet written (`UnwrittenAck`), by a hash of the
+/// bytes received.
+pub(crate) const EDI_REFERENCES_SCHEMA: &str = r#"
+CREATE TABLE IF NOT EXISTS edi_references (
+    partner    TEXT NOT NULL,
+    reference  TEXT NOT NULL,
+    order_id   TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    PRIMARY KEY (partner, reference)
+) STRICT, WITHOUT ROWID;
+
+CREATE TABLE IF NOT EXISTS edi_unwritten_acks (
+    inbound_id INTEGER PRIMARY KEY,
+    ack_id     INTEGER NOT NULL,
+    partner    TEXT    NOT NULL,
+    input_hash TEXT    NOT NULL,
+    created_at TEXT    NOT NULL,
+    UNIQUE (partner, input_hash)
+) STRICT;
+"#;
+
 const COLUMNS: &str = "SELECT id, partner, direction, isa_control, groups, status, ack_state, ack_due_at, ack_control, \
     file, size, errors, created_at, updated_at";
 
@@ -74,11 +98,14 @@ fn record(row: &SqliteRow, raw: bool) -> Result<InterchangeRecord, StoreError> {
     })
 }
 
-/// Inserts every record in one transaction, storing `raws[i]` (sealed or not) as the bytes of `records[i]`.
+/// Inserts every record and the references it sent in one transaction, storing `raws[i]` (sealed or not)
+/// as the bytes of `records[i]`. With `unwritten` (the hash of the first record's bytes), the first record
+/// is a received interchange and the second its acknowledgement, still to be written.
 pub(crate) async fn insert(
     pool: &SqlitePool,
     records: &[NewInterchange],
     raws: &[Vec<u8>],
+    unwritten: Option<&str>,
 ) -> Result<Vec<i64>, StoreError> {
     let mut tx = pool.begin_with("BEGIN IMMEDIATE").await.map_err(db)?;
     let mut ids = Vec::with_capacity(records.len());
@@ -108,9 +135,78 @@ pub(crate) async fn insert(
         .await
         .map_err(db)?;
         ids.push(row.try_get("id").map_err(db)?);
+        for sent in &new.references {
+            sqlx::query(
+                "INSERT INTO edi_references (partner, reference, order_id, created_at) VALUES (?, ?, ?, ?) \
+                 ON CONFLICT (partner, reference) DO NOTHING",
+            )
+            .bind(new.partner.clone())
+            .bind(sent.reference.clone())
+            .bind(sent.order_id.as_str().to_string())
+            .bind(time_text(new.created_at))
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+        }
+    }
+    if let (Some(hash), [inbound, ..], [inbound_id, ack_id, ..]) = (unwritten, records, ids.as_slice()) {
+        sqlx::query(
+            "INSERT INTO edi_unwritten_acks (inbound_id, ack_id, partner, input_hash, created_at) \
+             VALUES (?, ?, ?, ?, ?)",
+        )
+        .bind(*inbound_id)
+        .bind(*ack_id)
+        .bind(inbound.partner.clone())
+        .bind(hash.to_string())
+        .bind(time_text(inbound.created_at))
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?;
     }
     tx.commit().await.map_err(db)?;
     Ok(ids)
+}
+
+/// The marker of `partner`'s received interchange whose bytes hash to `hash`.
+pub(crate) async fn unwritten_ack(
+    pool: &SqlitePool,
+    partner: &str,
+    hash: &str,
+) -> Result<Option<UnwrittenAck>, StoreError> {
+    let row = sqlx::query("SELECT inbound_id, ack_id FROM edi_unwritten_acks WHERE partner = ? AND input_hash = ?")
+        .bind(partner.to_string())
+        .bind(hash.to_string())
+        .fetch_optional(pool)
+        .await
+        .map_err(db)?;
+    row.map(|r| {
+        Ok(UnwrittenAck { inbound_id: r.try_get("inbound_id").map_err(db)?, ack_id: r.try_get("ack_id").map_err(db)? })
+    })
+    .transpose()
+}
+
+pub(crate) async fn ack_written(pool: &SqlitePool, inbound_id: i64) -> Result<(), StoreError> {
+    sqlx::query("DELETE FROM edi_unwritten_acks WHERE inbound_id = ?")
+        .bind(inbound_id)
+        .execute(pool)
+        .await
+        .map_err(db)
+        .map(drop)
+}
+
+pub(crate) async fn referenced_order(
+    pool: &SqlitePool,
+    partner: &str,
+    reference: &str,
+) -> Result<Option<OrderId>, StoreError> {
+    let row = sqlx::query("SELECT order_id FROM edi_references WHERE partner = ? AND reference = ?")
+        .bind(partner.to_string())
+        .bind(reference.to_string())
+        .fetch_optional(pool)
+        .await
+        .map_err(db)?;
+    row.map(|r| crate::codec::parse_id("referenced order id", r.try_get("order_id").map_err(db)?, OrderId::new))
+        .transpose()
 }
 
 pub(crate) async fn get(pool: &SqlitePool, id: i64) -> Result<Option<InterchangeRecord>, StoreError> {

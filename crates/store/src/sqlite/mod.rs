@@ -9,6 +9,7 @@ mod delivery_schema;
 mod edi;
 mod kpis;
 pub(crate) mod pii_keys;
+mod retention;
 mod rows;
 mod schema;
 mod sender;

@@ -109,6 +109,20 @@ ALTER TABLE subscriptions ADD COLUMN sender_until TEXT;",
 WHERE status = 'pending';
 DROP INDEX IF EXISTS deliveries_pending;",
     },
+    // Version 10: the short references EDI documents sent for longer order ids (a 945 echoing a 940's
+    // W0502 resolves by lookup), and the received interchanges whose 997 is recorded but not yet written.
+    Migration {
+        version: 10,
+        name: "edi references and unwritten acknowledgements",
+        sql: super::edi::EDI_REFERENCES_SCHEMA,
+    },
+    // Version 11: idempotency records by age, so that retention deletes the oldest in bounded chunks
+    // (`retention`) instead of scanning the whole table for each.
+    Migration {
+        version: 11,
+        name: "idempotency records by age",
+        sql: "CREATE INDEX IF NOT EXISTS idempotency_by_created_at ON idempotency (created_at);",
+    },
 ];
 
 /// Migration 5: a rotated key's previous secret (valid until the overlap ends) and a per-key rate limit.

@@ -1,11 +1,13 @@
 //! Cases about EDI state: interchange records (insert, read back, filter, page, acknowledge, overdue) and
-//! control-number counters that never hand out a number twice, even to concurrent callers.
+//! control-number counters that never hand out a number twice, even to concurrent callers; short references
+//! sent, resolved per partner; acknowledgements recorded but not yet written, found again by their input.
 
 use crate::harness::TestDb;
 use chrono::{DateTime, Duration, SubsecRound, Utc};
+use crossdock_model::OrderId;
 use crossdock_store::{
     AckState, EdiDirection, InterchangeAckUpdate, InterchangeFilter, InterchangeGroup, InterchangeSet,
-    InterchangeStatus, NewInterchange,
+    InterchangeStatus, NewInterchange, SentReference,
 };
 use serde_json::json;
 use std::collections::BTreeSet;
@@ -35,6 +37,7 @@ fn new(partner: &str, direction: EdiDirection, control: &str, at: DateTime<Utc>)
         raw: format!("ISA*{control}~\r\n\0\u{ff}").into_bytes(),
         pii_subjects: Vec::new(),
         errors: json!([]),
+        references: Vec::new(),
         created_at: at,
     }
 }
@@ -144,4 +147,52 @@ pub async fn control_numbers_are_never_reused(db: &TestDb) {
     let reopened = db.open_store().await;
     let after = reopened.allocate_control_numbers("acme", 1, 1).await.unwrap();
     assert_eq!((after.first_interchange, after.first_group), (53, 28), "the counters survive a reopen");
+}
+
+pub async fn short_references_sent_resolve_to_their_order_per_partner(db: &TestDb) {
+    let store = db.open_store().await;
+    let order = |id: &str| OrderId::new(id).unwrap();
+    let reference = "edi-acme--0123456789AB";
+    let mut sent = new("tpl", EdiDirection::Outbound, "000000010", now());
+    sent.references = vec![SentReference { reference: reference.into(), order_id: order("edi-acme-PO2026000123456") }];
+    assert!(store.referenced_order("tpl", reference).await.unwrap().is_none());
+    store.insert_interchanges(&[sent.clone()]).await.unwrap();
+    assert_eq!(store.referenced_order("tpl", reference).await.unwrap(), Some(order("edi-acme-PO2026000123456")));
+    assert!(store.referenced_order("other", reference).await.unwrap().is_none(), "references are per partner");
+    assert!(store.referenced_order("tpl", "edi-acme--000000000000").await.unwrap().is_none());
+
+    // Sent again (a resent 940), or claimed by another order: the first record stands.
+    sent.references[0].order_id = order("edi-acme-PO2026000999999");
+    store.insert_interchanges(&[sent]).await.unwrap();
+    assert_eq!(store.referenced_order("tpl", reference).await.unwrap(), Some(order("edi-acme-PO2026000123456")));
+}
+
+pub async fn an_unwritten_acknowledgement_is_found_by_the_input_until_written(db: &TestDb) {
+    let store = db.open_store().await;
+    let t0 = now();
+    let inbound = new("acme", EdiDirection::Inbound, "000000042", t0);
+    let mut ack = new("acme", EdiDirection::Outbound, "000000001", t0);
+    (ack.ack_state, ack.ack_due_at, ack.file) = (AckState::NotExpected, None, Some("outbox/acme-1-ack.x12".into()));
+    assert!(store.unwritten_ack("acme", &inbound.raw).await.unwrap().is_none());
+
+    let recorded = store.insert_received(&inbound, &ack).await.unwrap();
+    assert_eq!(recorded.ack_id, recorded.inbound_id + 1, "one transaction, in order");
+    assert_eq!(store.unwritten_ack("acme", &inbound.raw).await.unwrap(), Some(recorded));
+    assert!(store.unwritten_ack("bolt", &inbound.raw).await.unwrap().is_none(), "per partner");
+    let mut other = inbound.raw.clone();
+    other.push(b'\n');
+    assert!(store.unwritten_ack("acme", &other).await.unwrap().is_none(), "the same bytes only");
+    let written = store.interchange(recorded.ack_id).await.unwrap().expect("the ack is recorded");
+    assert_eq!((written.raw, written.file), (ack.raw.clone(), ack.file.clone()), "read back to be written");
+
+    // The same input recorded again while its acknowledgement is unwritten: refused whole.
+    let before = store.list_interchanges(&InterchangeFilter::default()).await.unwrap().len();
+    assert!(store.insert_received(&inbound, &ack).await.is_err());
+    assert_eq!(store.list_interchanges(&InterchangeFilter::default()).await.unwrap().len(), before);
+
+    store.ack_written(recorded.inbound_id).await.unwrap();
+    assert!(store.unwritten_ack("acme", &inbound.raw).await.unwrap().is_none());
+    store.ack_written(recorded.inbound_id).await.unwrap();
+    let again = store.insert_received(&inbound, &ack).await.unwrap();
+    assert!(again.inbound_id > recorded.ack_id, "received again once written: recorded again");
 }

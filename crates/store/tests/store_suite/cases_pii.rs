@@ -75,7 +75,7 @@ impl Person {
         Command::PlaceOrder(place)
     }
 
-    fn assert_readable(&self, order: &Order) {
+    pub(crate) fn assert_readable(&self, order: &Order) {
         let customer = order.customer.as_ref().expect("a customer");
         assert_eq!(customer.email.as_ref().map(|e| e.as_str()), Some(self.email));
         assert_eq!(customer.name.as_deref(), Some(self.name));
@@ -85,7 +85,7 @@ impl Person {
     }
 }
 
-fn assert_erased(order: &Order, customer: &str) {
+pub(crate) fn assert_erased(order: &Order, customer: &str) {
     let c = order.customer.as_ref().expect("a customer");
     assert_eq!(c.id.as_ref().map(|id| id.as_str()), Some(customer), "the customer id stays");
     assert_eq!((c.email.as_ref(), c.name.as_deref(), c.phone.as_deref()), (None, Some(ERASED), Some(ERASED)));

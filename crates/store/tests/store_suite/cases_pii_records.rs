@@ -71,6 +71,7 @@ fn interchanges() -> Vec<NewInterchange> {
         raw: raw.into_bytes(),
         pii_subjects: subjects,
         errors: json!([]),
+        references: Vec::new(),
         created_at: Utc::now(),
     };
     vec![

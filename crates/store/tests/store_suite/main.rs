@@ -2,6 +2,7 @@
 //! fresh schema per test, when `CROSSDOCK_TEST_PG_URL` is set), Quickwit style.
 
 mod cases_audit;
+mod cases_backup;
 mod cases_claims;
 mod cases_console;
 mod cases_delivery;
@@ -12,6 +13,7 @@ mod cases_orchestration;
 mod cases_pii;
 mod cases_pii_records;
 mod cases_queries;
+mod cases_retention;
 mod cases_sending;
 mod cases_sourcing;
 mod cases_writes;
@@ -67,9 +69,16 @@ macro_rules! store_test_suite {
                 cases_sending::recent_events_follow_the_cursor_until_an_event_this_process_did_not_commit,
                 cases_edi::interchanges_insert_filter_page_and_acknowledge,
                 cases_edi::control_numbers_are_never_reused,
+                cases_edi::short_references_sent_resolve_to_their_order_per_partner,
+                cases_edi::an_unwritten_acknowledgement_is_found_by_the_input_until_written,
                 cases_kpis::delivery_samples_carry_commit_acknowledgement_and_dead_letters,
                 cases_kpis::integration_kpis_in_sql_equal_the_engines_over_the_samples,
                 cases_kpis::reads_of_a_recent_period_start_near_its_first_deliveries,
+                cases_retention::old_settled_deliveries_go_and_pending_dead_and_new_ones_stay,
+                cases_retention::deliveries_are_pruned_in_chunks_across_more_rows_than_one,
+                cases_retention::old_idempotency_records_go_and_a_retry_after_them_is_a_new_request,
+                cases_retention::a_replay_from_before_the_cutoff_re_creates_the_pruned_deliveries,
+                cases_retention::integration_kpis_still_compute_over_what_is_left,
                 cases_orchestration::cancel_after_release_waits_for_the_warehouse,
                 cases_orchestration::a_return_authorised_online_is_received_in_a_store_with_its_refund,
                 cases_orchestration::channel_availability_is_recorded_only_when_it_changes,
