@@ -12,7 +12,7 @@ use crate::inbound::file::{MAX_FILE_BYTES, still_written};
 use chrono::{DateTime, Utc};
 use crossdock_edi::EdiConfig;
 use crossdock_store::{InterchangeStatus, Store};
-use std::io::{Read, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 /// Whether `name` can be used as one folder name under a root without leaving it: not empty, not `.` or
@@ -102,14 +102,15 @@ fn free_name(dir: &Path, name: &str) -> PathBuf {
 pub struct FileOutcome {
     pub partner: String,
     pub file: PathBuf,
-    /// Where it was moved; `None` when it stays in the inbox to be tried again (storage failure).
+    /// Where it was moved; `None` when it stays in the inbox to be tried again (a storage failure, or an
+    /// outbox its 997 could not be written to: the 997 recorded then is the one written next time).
     pub moved_to: Option<PathBuf>,
     pub result: Result<ReceiveOutcome, EdiError>,
 }
 
 /// Receives every file in every partner's inbox (oldest name first), then moves it to `processed` when
 /// accepted or partially accepted and to `failed` when rejected or refused, with a `.error` note beside
-/// it. A file that hit a storage failure stays where it is.
+/// it. A file that hit a storage failure or an unwritable outbox stays where it is.
 pub async fn poll_inboxes(store: &dyn Store, config: &EdiConfig, root: &Path, now: DateTime<Utc>) -> Vec<FileOutcome> {
     let mut out = Vec::new();
     for partner in &config.partners {
@@ -194,17 +195,9 @@ async fn receive_file(
 /// The file's bytes, or [`EdiError::TooLarge`] when it holds more than [`MAX_FILE_BYTES`] (checked before
 /// reading, and again while reading in case it grew).
 fn read_capped(file: &Path) -> Result<Vec<u8>, EdiError> {
-    let too_large = || EdiError::TooLarge { path: file.display().to_string(), limit: MAX_FILE_BYTES };
-    let mut opened = std::fs::File::open(file).map_err(|e| io(file, e))?;
-    if opened.metadata().map_err(|e| io(file, e))?.len() > MAX_FILE_BYTES {
-        return Err(too_large());
-    }
-    let mut bytes = Vec::new();
-    (&mut opened).take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes).map_err(|e| io(file, e))?;
-    if bytes.len() as u64 > MAX_FILE_BYTES {
-        return Err(too_large());
-    }
-    Ok(bytes)
+    crate::inbound::file::read_capped(file, MAX_FILE_BYTES)
+        .map_err(|e| io(file, e))?
+        .ok_or_else(|| EdiError::TooLarge { path: file.display().to_string(), limit: MAX_FILE_BYTES })
 }
 
 fn rejection_note(o: &ReceiveOutcome) -> String {

@@ -157,6 +157,20 @@ pub(crate) fn still_written(name: &str) -> bool {
     name.starts_with('.') || name.ends_with(".tmp") || name.ends_with(".part")
 }
 
+/// The file's bytes, or `None` when it holds more than `max` bytes: checked before reading, and again while
+/// reading, so that a file still growing (a partner appending under its final name) cannot fill memory.
+/// Both inboxes read through it.
+pub(crate) fn read_capped(path: &Path, max: u64) -> std::io::Result<Option<Vec<u8>>> {
+    use std::io::Read;
+    let mut opened = std::fs::File::open(path)?;
+    if opened.metadata()?.len() > max {
+        return Ok(None);
+    }
+    let mut bytes = Vec::new();
+    (&mut opened).take(max.saturating_add(1)).read_to_end(&mut bytes)?;
+    Ok((bytes.len() as u64 <= max).then_some(bytes))
+}
+
 /// How the file `name` ended, or `None` when `stopping` was set before its last line.
 async fn handle_file<H: InboundHandler>(
     config: &FileInboundConfig,
@@ -166,10 +180,7 @@ async fn handle_file<H: InboundHandler>(
 ) -> Option<FileOutcome> {
     let path = config.folder.join(name);
     let read = tokio::task::spawn_blocking(move || -> std::io::Result<Option<(String, String)>> {
-        if std::fs::metadata(&path)?.len() > MAX_FILE_BYTES {
-            return Ok(None);
-        }
-        let bytes = std::fs::read(&path)?;
+        let Some(bytes) = read_capped(&path, MAX_FILE_BYTES)? else { return Ok(None) };
         Ok(Some((String::from_utf8_lossy(&bytes).into_owned(), content_tag(&bytes))))
     })
     .await;
@@ -269,4 +280,19 @@ async fn move_file(folder: &Path, name: &str, to: &str) -> std::io::Result<()> {
     })
     .await
     .map_err(std::io::Error::other)?
+}
+
+#[cfg(test)]
+mod read_tests {
+    use super::read_capped;
+
+    #[test]
+    fn a_file_is_read_up_to_the_cap_and_refused_past_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("orders.jsonl");
+        std::fs::write(&path, b"0123456789").unwrap();
+        assert_eq!(read_capped(&path, 10).unwrap().as_deref(), Some(&b"0123456789"[..]));
+        assert_eq!(read_capped(&path, 9).unwrap(), None, "one byte over the cap");
+        assert!(read_capped(&dir.path().join("gone"), 10).is_err(), "a missing file is an error, not empty");
+    }
 }
