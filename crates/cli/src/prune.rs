@@ -43,17 +43,17 @@ pub fn settings(
 pub async fn run(store: &dyn Store, settings: &RetentionSettings, dry_run: bool) -> anyhow::Result<()> {
     for (target, before) in settings.cutoffs(chrono::Utc::now()) {
         let what = match target {
-            PruneTarget::Deliveries => "delivered or discarded deliveries",
-            PruneTarget::Idempotency => "idempotency records",
+            PruneTarget::Deliveries => "deliveries delivered or discarded (last attempted)",
+            PruneTarget::Idempotency => "idempotency records created",
         };
         let before_text = before.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
         if dry_run {
             let n = store.prunable(target, before).await?;
-            println!("{}: {n} would be pruned ({what} created before {before_text})", target.as_str());
+            println!("{}: {n} would be pruned ({what} before {before_text})", target.as_str());
         } else {
             let pruned = store.prune(target, before, PRUNE_CHUNK_ROWS).await?;
             println!(
-                "{}: {} pruned ({what} created before {before_text}) in {} transaction(s)",
+                "{}: {} pruned ({what} before {before_text}) in {} transaction(s)",
                 target.as_str(),
                 pruned.rows,
                 pruned.chunks

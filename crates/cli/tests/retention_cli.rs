@@ -61,7 +61,8 @@ async fn store_with_history(db: &crossdock_store::testing::TestDb) {
                 if e.aggregate_id == "o-2" {
                     d.dead_error = Some("http 400".into());
                 } else {
-                    d.sent = Some(Sent::Delivered { at: e.recorded_at, latency_ms: 1 });
+                    // Delivered when scheduled: a row is pruned by when it was settled.
+                    d.sent = Some(Sent::Delivered { at, latency_ms: 1 });
                 }
                 d
             })

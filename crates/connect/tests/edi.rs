@@ -5,6 +5,7 @@
 
 use chrono::{Duration, TimeZone, Utc};
 use crossdock_connect::edi::*;
+use crossdock_edi::pipeline::InboundIssue;
 use crossdock_model::{Command, LineId, LineQuantity, Location, LocationId, OrderId, Quantity, ShipmentId, Sku};
 use crossdock_store::{AckState, EdiDirection, InterchangeStatus};
 use crossdock_store::{CommandRequest, InterchangeFilter, Store};
@@ -474,4 +475,68 @@ async fn an_unwritable_outbox_records_the_input_and_its_997_once() {
     assert_ne!(again.interchange_id, inbound[0].id);
     assert_eq!(isa_control(&again.ack.expect("a 997")), "000000002");
     assert_eq!((records(EdiDirection::Inbound).await.len(), records(EdiDirection::Outbound).await.len()), (2, 2));
+}
+
+/// The EDI root moved while a 997 was unwritten: it is written under its recorded file name into the outbox
+/// as configured now, not to the path recorded under the old root.
+#[tokio::test]
+async fn an_unwritten_997_goes_to_the_outbox_configured_now() {
+    let dir = tempfile::tempdir().expect("dir");
+    let store = store(dir.path()).await;
+    let config = config();
+    let old = Outbox(dir.path().join("old-root").join("outbox"));
+    std::fs::create_dir_all(dir.path().join("old-root")).unwrap();
+    std::fs::write(&old.0, b"in the way").unwrap();
+    let input = po_850(90, &[6102]);
+    let source = || Source { partner: Some("acme"), file: Some("inbox/acme/po-90.x12".into()) };
+    let failed = receive(store.as_ref(), &config, &input, source(), Some(&old), now()).await;
+    assert!(matches!(failed, Err(EdiError::Io { .. })), "{failed:?}");
+    std::fs::remove_file(&old.0).unwrap();
+
+    let new = Outbox(dir.path().join("new-root").join("outbox"));
+    let received = receive(store.as_ref(), &config, &input, source(), Some(&new), now()).await.expect("received");
+    let written: Vec<_> = std::fs::read_dir(&new.0).unwrap().flatten().map(|e| e.path()).collect();
+    assert_eq!(written.len(), 1, "{written:?}");
+    assert_eq!(received.ack_file, Some(written[0].display().to_string()), "the path written is reported");
+    assert_eq!(isa_control(&std::fs::read(&written[0]).unwrap()), "000000001", "the 997 first recorded");
+    assert!(!old.0.exists(), "nothing under the old root");
+}
+
+/// A lenient partner's file holding its 850 interchange twice (as node-x12's 850_fat.edi does): the copy
+/// replays the first's command, so the file is accepted with one order placed, not refused as a repeat of
+/// an order it placed itself.
+#[tokio::test]
+async fn a_lenient_partners_file_repeating_its_interchange_is_accepted_with_one_order() {
+    let dir = tempfile::tempdir().expect("dir");
+    let store = store(dir.path()).await;
+    let mut config = config();
+    config.partners[0].lenient = true;
+    let input = [po_850(42, &[1001]), po_850(42, &[1001])].concat();
+    let source = Source { partner: Some("acme"), file: None };
+    let out = receive(store.as_ref(), &config, &input, source, None, now()).await.expect("received");
+    assert_eq!((out.status, out.sets, out.accepted_sets), (InterchangeStatus::Accepted, 2, 2), "{out:?}");
+    assert_eq!((out.commands, out.replayed), (2, 1));
+    assert!(!out.issues.iter().any(|i| matches!(i, InboundIssue::Submission { .. })), "{:?}", out.issues);
+    let ack = String::from_utf8(out.ack.expect("a 997")).expect("text");
+    assert!(!ack.contains("AK5*R"), "{ack}");
+    assert!(store.order(&OrderId::new("edi-acme-PO1001").unwrap()).await.unwrap().is_some());
+}
+
+/// A refused command rejects its own set only: two interchanges whose sets share ST01/ST02 (0001), the
+/// second ordering a PO the first placed, leave the first's set accepted.
+#[tokio::test]
+async fn a_refused_command_rejects_only_the_set_it_came_from() {
+    let dir = tempfile::tempdir().expect("dir");
+    let store = store(dir.path()).await;
+    let input = [po_850(42, &[1001]), po_850(43, &[1001])].concat();
+    let source = Source { partner: Some("acme"), file: None };
+    let out = receive(store.as_ref(), &config(), &input, source, None, now()).await.expect("received");
+    assert_eq!((out.status, out.sets, out.accepted_sets), (InterchangeStatus::PartiallyAccepted, 2, 1), "{out:?}");
+    let refused: Vec<&str> = out
+        .issues
+        .iter()
+        .filter_map(|i| if let InboundIssue::Submission { key, .. } = i { Some(key.as_str()) } else { None })
+        .collect();
+    assert_eq!(refused, ["edi:acme:000000043:43:0001"]);
+    assert!(store.order(&OrderId::new("edi-acme-PO1001").unwrap()).await.unwrap().is_some());
 }

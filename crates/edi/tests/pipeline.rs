@@ -205,8 +205,7 @@ fn a_fault_inside_a_composite_is_acknowledged_with_the_files_separator() {
 /// ISA13 must not repeat for a sender within the input: the second interchange with the same number
 /// is refused with TA1*R*025 and none of its sets is submitted (they would be the first's commands a
 /// second time), while the first is taken as usual. A lenient partner is warned (TA1*E*025) and the
-/// repeat is mapped under keys of its own. The same ISA13 from another sender is no repeat, but its
-/// keys are told apart too, since keys do not name the ISA sender.
+/// repeat is mapped under keys of its own.
 #[test]
 fn a_repeated_interchange_control_number_is_refused_with_ta1_025() {
     let c = config();
@@ -232,14 +231,73 @@ fn a_repeated_interchange_control_number_is_refused_with_ta1_025() {
     assert_eq!(keys, ["edi:acme:000000042:42:0001 PO1", "edi:acme:000000042.2:43:0001 PO2"]);
     let ack = plan.acknowledgement(&mut ControlNumbers::after(0, 0), chrono::Utc::now()).expect("a 997");
     assert!(String::from_utf8_lossy(&ack).contains("TA1*000000042*260709*1200*E*025~"));
+}
 
+/// The same ISA13 from another sender (a VAN batching two senders that both number from 1) is no
+/// repeat: every interchange keeps the keys it had before repeats were looked for, so a file received
+/// before and resent after that change replays instead of being applied again.
+#[test]
+fn the_same_isa13_from_two_senders_keeps_plain_keys() {
+    let c = config();
+    let first = interchange("000000042", &[("42", &[("0001", "PO1")])]);
     let other = String::from_utf8(interchange("000000042", &[("43", &[("0001", "PO2")])])).unwrap();
     let other = other.replacen("*ZZ*BUYER          *", "*ZZ*OTHER          *", 1);
     let input = [first, other.into_bytes()].concat();
+    for lenient in [false, true] {
+        let mut partner = c.partners[0].clone();
+        partner.lenient = lenient;
+        let plan = plan_inbound(&input, &partner, chrono::Utc::now());
+        assert!(plan.issues.is_empty(), "{:?}", plan.issues);
+        let keys: Vec<String> = po_numbers(&plan).into_iter().map(|(k, _)| k).collect();
+        assert_eq!(keys, ["edi:acme:000000042:42:0001", "edi:acme:000000042:43:0001"]);
+    }
+}
+
+/// A file holding the same interchange twice (a lenient partner's, or a resend glued to the original)
+/// is warned about, and the copy has the first's keys, so its commands replay with no effect instead
+/// of placing (and being refused as) the same order again: both sets are accepted.
+#[test]
+fn a_lenient_partners_byte_identical_repeat_has_the_first_interchanges_keys() {
+    let mut partner = config().partners[0].clone();
+    partner.lenient = true;
+    let first = interchange("000000042", &[("42", &[("0001", "PO1")])]);
+    let input = [first.clone(), b"\r\n".to_vec(), first].concat();
+    let plan = plan_inbound(&input, &partner, chrono::Utc::now());
+    assert!(plan.report.is_valid() && rules(&plan) == [Rule::InterchangeControlNotUnique], "{:?}", plan.issues);
+    let keys: Vec<String> = po_numbers(&plan).into_iter().map(|(k, po)| format!("{k} {po}")).collect();
+    assert_eq!(keys, ["edi:acme:000000042:42:0001 PO1", "edi:acme:000000042:42:0001 PO1"]);
+    assert_eq!(plan.set_counts(), (2, 2));
+    let ats: Vec<(usize, usize)> = plan.commands.iter().map(|c| c.at).collect();
+    assert_eq!(ats, [(0, 0), (1, 0)], "each command names its own set");
+}
+
+/// A same-sender repeat whose bytes differ from every earlier interchange with that ISA13 is refused
+/// from a strict partner and told apart by its position from a lenient one, also when the numbers are
+/// only numerically equal (`42` and `000000042`: ISA13 is a number). A copy of the first is not.
+#[test]
+fn a_same_sender_repeat_with_other_content_is_refused_or_told_apart() {
+    let c = config();
+    let first = interchange("000000042", &[("42", &[("0001", "PO1")])]);
+    let input = [first.clone(), first, interchange("000000042", &[("43", &[("0001", "PO2")])])].concat();
     let plan = plan_inbound(&input, &c.partners[0], chrono::Utc::now());
-    assert!(plan.issues.is_empty(), "{:?}", plan.issues);
+    assert_eq!(rules(&plan), [Rule::InterchangeControlNotUnique, Rule::InterchangeControlNotUnique]);
+    assert_eq!(po_numbers(&plan), [("edi:acme:000000042:42:0001".to_string(), "PO1".to_string())]);
+    assert_eq!(plan.set_counts(), (3, 1), "a strict partner's repeats are refused");
+    let mut lenient = c.partners[0].clone();
+    lenient.lenient = true;
+    let plan = plan_inbound(&input, &lenient, chrono::Utc::now());
     let keys: Vec<String> = po_numbers(&plan).into_iter().map(|(k, _)| k).collect();
-    assert_eq!(keys, ["edi:acme:000000042:42:0001", "edi:acme:000000042.2:43:0001"]);
+    assert_eq!(keys, ["edi:acme:000000042:42:0001", "edi:acme:000000042:42:0001", "edi:acme:000000042.3:43:0001"]);
+
+    let short = String::from_utf8(interchange("000000042", &[("43", &[("0001", "PO2")])])).unwrap();
+    let short = short.replacen("*000000042*", "*42       *", 1).replacen("IEA*1*000000042~", "IEA*1*42       ~", 1);
+    let input = [interchange("000000042", &[("42", &[("0001", "PO1")])]), short.into_bytes()].concat();
+    let plan = plan_inbound(&input, &c.partners[0], chrono::Utc::now());
+    assert!(rules(&plan).contains(&Rule::InterchangeControlNotUnique), "{:?}", plan.issues);
+    assert_eq!(plan.set_counts(), (2, 1));
+    let plan = plan_inbound(&input, &lenient, chrono::Utc::now());
+    let keys: Vec<String> = po_numbers(&plan).into_iter().map(|(k, _)| k).collect();
+    assert_eq!(keys, ["edi:acme:000000042:42:0001", "edi:acme:42.2:43:0001"]);
 }
 
 /// A real file (node-x12's 850_fat.edi) holds the same interchange twice, ISA13 000003438 both times:
@@ -261,4 +319,12 @@ fn the_corpus_file_that_repeats_its_interchange_submits_its_order_once() {
     assert_eq!(plan.set_counts(), (2, 1));
     let ack = plan.acknowledgement(&mut ControlNumbers::after(0, 0), chrono::Utc::now()).expect("a 997");
     assert!(String::from_utf8_lossy(&ack).contains("TA1*000003438*101127*1719*R*025~"));
+
+    // From a lenient partner the copy is warned about and replays the first's keys.
+    let mut lenient = partner.clone();
+    lenient.lenient = true;
+    let plan = plan_inbound(&input, &lenient, chrono::Utc::now());
+    let keys: Vec<&str> = plan.commands.iter().map(|c| c.idempotency_key.as_str()).collect();
+    assert_eq!(keys, ["edi:abc:000003438:1421:000000010", "edi:abc:000003438:1421:000000010"]);
+    assert_eq!(plan.set_counts(), (2, 2));
 }

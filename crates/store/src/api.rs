@@ -372,15 +372,21 @@ pub trait Store: Send + Sync + 'static {
     /// Records received or sent interchanges in one transaction (all or none); returns their ids in order.
     async fn insert_interchanges(&self, records: &[crate::edi::NewInterchange]) -> Result<Vec<i64>, StoreError>;
     /// Records a received interchange and the acknowledgement to write back for it in one transaction, marked
-    /// as not written until [`Store::ack_written`].
+    /// as not written until [`Store::ack_written`]; `input_hash` is [`crate::edi::input_hash`] of
+    /// `inbound.raw` (the caller computes it once, off the async runtime, for both calls).
     async fn insert_received(
         &self,
         inbound: &crate::edi::NewInterchange,
         ack: &crate::edi::NewInterchange,
+        input_hash: &str,
     ) -> Result<crate::edi::UnwrittenAck, StoreError>;
-    /// The received interchange of `partner` with exactly these bytes whose acknowledgement is recorded but
-    /// not written.
-    async fn unwritten_ack(&self, partner: &str, raw: &[u8]) -> Result<Option<crate::edi::UnwrittenAck>, StoreError>;
+    /// The received interchange of `partner` whose bytes hash to `input_hash` ([`crate::edi::input_hash`])
+    /// and whose acknowledgement is recorded but not written.
+    async fn unwritten_ack(
+        &self,
+        partner: &str,
+        input_hash: &str,
+    ) -> Result<Option<crate::edi::UnwrittenAck>, StoreError>;
     /// The acknowledgement of received interchange `inbound_id` is written: drops its marker.
     async fn ack_written(&self, inbound_id: i64) -> Result<(), StoreError>;
     /// The order a short reference sent to `partner` stands for (`NewInterchange::references`).

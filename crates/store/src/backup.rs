@@ -69,7 +69,7 @@ pub async fn backup(url: &str, dir: &Path) -> Result<Vec<PathBuf>, BackupError> 
             return Err(BackupError::Exists { path: target.clone() });
         }
     }
-    std::fs::create_dir_all(dir).map_err(|e| io(dir, e))?;
+    create_private_dir(dir)?;
     let mut written = Vec::new();
     for (source, target) in copies {
         vacuum_into(&source, &target).await?;
@@ -95,7 +95,12 @@ async fn vacuum_into(source: &Path, target: &Path) -> Result<(), BackupError> {
         .ok_or_else(|| BackupError::Io { path: target.to_path_buf(), message: "the path is not valid UTF-8".into() })?;
     // Created here, empty, and only if absent (VACUUM INTO writes into an empty file): a file that appeared
     // since the check is refused, never overwritten, and a failed copy removes only its own output.
-    match std::fs::OpenOptions::new().write(true).create_new(true).open(target) {
+    // Owner-only (0600 on Unix): the copies hold everything the store does, the key file its PII keys.
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    match options.open(target) {
         Ok(_) => {}
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
             return Err(BackupError::Exists { path: target.to_path_buf() });
@@ -109,6 +114,16 @@ async fn vacuum_into(source: &Path, target: &Path) -> Result<(), BackupError> {
         return Err(BackupError::Copy { path: target.to_path_buf(), source: db(e) });
     }
     std::fs::File::open(target).and_then(|f| f.sync_all()).map_err(|e| io(target, e))
+}
+
+/// Creates `dir` and missing parents; the folders it creates are owner-only (0700 on Unix). An existing
+/// folder keeps its mode: the operator chose it.
+fn create_private_dir(dir: &Path) -> Result<(), BackupError> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(dir).map_err(|e| io(dir, e))
 }
 
 /// Makes the new files' names durable too (on Unix a folder is synced like a file).

@@ -141,8 +141,9 @@ pub struct UnwrittenAck {
     pub ack_id: i64,
 }
 
-/// What an unwritten acknowledgement is found by: SHA-256 of the bytes received, in hex.
-pub(crate) fn input_hash(raw: &[u8]) -> String {
+/// What an unwritten acknowledgement is found by: SHA-256 of the bytes received, in hex. Up to the size of
+/// an input (hundreds of MiB): call it off the async runtime (`spawn_blocking`) for large inputs.
+pub fn input_hash(raw: &[u8]) -> String {
     use sha2::Digest;
     hex::encode(sha2::Sha256::digest(raw))
 }

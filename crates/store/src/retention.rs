@@ -11,6 +11,12 @@
 //! - Replaying a subscription from before the cutoff still re-sends: its cursor moves back and the
 //!   dispatcher schedules the events again, re-creating the pruned rows (inserting is idempotent on
 //!   (subscription, seq), see `delivery`), with the same delivery idempotency keys.
+//! - A dead letter created before the cutoff and replayed since is kept for the retention counted from its
+//!   redelivery: the console and the KPIs keep the replay's result.
+//! - A marker of an EDI acknowledgement recorded but not written (`edi::UnwrittenAck`) goes with the
+//!   deliveries' cutoff: its input was removed by hand, or the outbox has been unwritable for that long, and
+//!   the hash of raw X12 (which may carry PII) should not outlive the operational rows. Receiving that input
+//!   again records it and a new acknowledgement.
 //! - Delivery counts (`delivery_stats`) and integration KPIs of periods before the cutoff cover only the rows
 //!   kept there: the dead letters and pending rows.
 
@@ -27,7 +33,9 @@ pub const PRUNE_CHUNK_ROWS: u32 = 5_000;
 /// What a prune works on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PruneTarget {
-    /// Deliveries `delivered` or `discarded`, by the time their row was created.
+    /// Deliveries `delivered` or `discarded`, by when they were settled (delivered, else last attempted,
+    /// else created); with them, markers of EDI acknowledgements never written (`edi_unwritten_acks`)
+    /// recorded before the same cutoff.
     Deliveries,
     /// Idempotency records, by the time the command was applied.
     Idempotency,

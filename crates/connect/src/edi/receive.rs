@@ -5,8 +5,8 @@
 //!
 //! A 997 is recorded with a marker (`Store::insert_received`) that is dropped once it is written. When the
 //! write fails (an unwritable outbox) the input stays to be received again, and receiving the same bytes
-//! again finds the marker and writes the 997 recorded the first time (same bytes, control numbers and path)
-//! instead of recording the input and a new 997 on every poll.
+//! again finds the marker and writes the 997 recorded the first time (same bytes, control numbers and file
+//! name, in the outbox as configured now) instead of recording the input and a new 997 on every poll.
 
 use super::folder::Outbox;
 use super::reconcile::apply_acks;
@@ -74,8 +74,26 @@ pub async fn receive(
     let (commands, replayed) = submit(store, &mut plan, origin).await?;
     let acknowledged = apply_acks(store, partner, &plan.acks, now).await?;
     let (total, accepted) = plan.set_counts();
-    if let Some(outbox) = outbox
-        && let Some((inbound, ack)) = write_unwritten_ack(store, &partner.id, input, outbox).await?
+    // The bytes to record, and their hash when a 997 goes to an outbox (the marker's key), computed once
+    // off the runtime's workers: an input can be hundreds of MiB.
+    let (raw, hash) = match outbox {
+        Some(_) => {
+            let raw = input.to_vec();
+            let hashed = tokio::task::spawn_blocking(move || {
+                let hash = crossdock_store::input_hash(&raw);
+                (raw, hash)
+            })
+            .await
+            .map_err(|e| EdiError::Io {
+                path: source.file.clone().unwrap_or_else(|| "input".into()),
+                source: std::io::Error::other(format!("hashing the input failed: {e}")),
+            })?;
+            (hashed.0, Some(hashed.1))
+        }
+        None => (input.to_vec(), None),
+    };
+    if let (Some(outbox), Some(hash)) = (outbox, &hash)
+        && let Some((inbound, ack, ack_file)) = write_unwritten_ack(store, &partner.id, hash, outbox).await?
     {
         return Ok(ReceiveOutcome {
             interchange_id: inbound.id,
@@ -89,7 +107,7 @@ pub async fn receive(
             acknowledged,
             ack: Some(ack.raw),
             ack_id: Some(ack.id),
-            ack_file: ack.file,
+            ack_file: Some(ack_file),
             issues: plan.issues,
         });
     }
@@ -139,17 +157,17 @@ pub async fn receive(
         ack_due_at: None,
         ack_control: ack_control.clone(),
         file: source.file.clone(),
-        raw: input.to_vec(),
+        raw,
         pii_subjects,
         errors: serde_json::to_value(&plan.issues).unwrap_or_default(),
         references: Vec::new(),
         created_at: now,
     };
     let ack_new = ack.as_ref().map(|bytes| ack_record(&partner.id, bytes, set_groups(bytes), ack_file.clone(), now));
-    let ids = match (ack_new, outbox.zip(ack_path.as_ref())) {
+    let ids = match (ack_new, outbox.zip(ack_path.as_ref()).zip(hash.as_deref())) {
         // To be written: recorded with a marker until it is.
-        (Some(ack_new), Some((outbox, path))) => {
-            let recorded = store.insert_received(&record, &ack_new).await?;
+        (Some(ack_new), Some(((outbox, path), hash))) => {
+            let recorded = store.insert_received(&record, &ack_new, hash).await?;
             outbox.write_at(path, &ack_new.raw)?;
             // Should this fail, the next try writes the same 997 again, to the same path.
             store.ack_written(recorded.inbound_id).await?;
@@ -175,15 +193,16 @@ pub async fn receive(
     })
 }
 
-/// When `input` was received from `partner` before and its acknowledgement recorded but not written,
-/// writes that acknowledgement where it was recorded to go and returns the two records.
+/// When an input hashing to `hash` was received from `partner` before and its acknowledgement recorded but
+/// not written, writes that acknowledgement to `outbox` under the file name recorded for it (the outbox as
+/// configured now: the EDI root may have moved since) and returns the two records and the path written.
 async fn write_unwritten_ack(
     store: &dyn Store,
     partner: &str,
-    input: &[u8],
+    hash: &str,
     outbox: &Outbox,
-) -> Result<Option<(InterchangeRecord, InterchangeRecord)>, EdiError> {
-    let Some(unwritten) = store.unwritten_ack(partner, input).await? else { return Ok(None) };
+) -> Result<Option<(InterchangeRecord, InterchangeRecord, String)>, EdiError> {
+    let Some(unwritten) = store.unwritten_ack(partner, hash).await? else { return Ok(None) };
     let inbound = store.interchange(unwritten.inbound_id).await?;
     let ack = store.interchange(unwritten.ack_id).await?;
     let (Some(inbound), Some(ack)) = (inbound, ack.filter(|a| a.raw.starts_with(b"ISA"))) else {
@@ -191,13 +210,16 @@ async fn write_unwritten_ack(
         store.ack_written(unwritten.inbound_id).await?;
         return Ok(None);
     };
-    let path = match &ack.file {
-        Some(file) => std::path::PathBuf::from(file),
+    let recorded_name = ack.file.as_deref().and_then(|f| std::path::Path::new(f).file_name());
+    let path = match recorded_name {
+        Some(name) => outbox.0.join(name),
         None => outbox.free_path(&format!("{partner}-{}-ack.x12", ack.isa_control)),
     };
     outbox.write_at(&path, &ack.raw)?;
+    // Should this fail, the next poll writes the same 997 (same control number) again: acceptable, a
+    // partner takes a repeated 997 as a repeat.
     store.ack_written(unwritten.inbound_id).await?;
-    Ok(Some((inbound, ack)))
+    Ok(Some((inbound, ack, path.display().to_string())))
 }
 
 /// How many orders sharing a short reference's prefix are hashed against it at most, for a reference that
@@ -287,10 +309,10 @@ async fn submit(
             Ok(receipt) => replayed += usize::from(receipt.replayed),
             Err(SubmitError::Storage(e)) => return Err(EdiError::Store(e)),
             Err(e) => {
-                for g in &mut plan.groups {
-                    for s in g.sets.iter_mut().filter(|s| s.id == planned.set && s.control == planned.control) {
-                        s.accepted = false;
-                    }
+                // By position: another set with the same ST01/ST02 (a repeated interchange) may be fine.
+                let (g, s) = planned.at;
+                if let Some(set) = plan.groups.get_mut(g).and_then(|g| g.sets.get_mut(s)) {
+                    set.accepted = false;
                 }
                 plan.issues.push(InboundIssue::Submission {
                     set: planned.set.clone(),

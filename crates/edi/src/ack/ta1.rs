@@ -54,6 +54,8 @@ mod tests {
             groups: Vec::new(),
             codes,
             closed: true,
+            repeats: None,
+            bytes: 0..0,
         }
     }
 

@@ -7,7 +7,6 @@ mod text;
 mod validator;
 
 pub use summary::{Acceptance, ElementFault, GroupSummary, InterchangeSummary, SegmentFault, SetSummary};
-pub(crate) use text::control_identity;
 pub use validator::Validator;
 
 use crate::error::{EdiError, Issue, Severity};

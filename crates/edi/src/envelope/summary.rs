@@ -101,6 +101,13 @@ pub struct InterchangeSummary {
     pub codes: Vec<(&'static str, Severity)>,
     /// Whether an IEA closed the interchange.
     pub closed: bool,
+    /// 0-based position in the input of the first interchange with the same sender (ISA05/ISA06) and
+    /// ISA13 (compared as a number), when this one repeats it.
+    pub repeats: Option<usize>,
+    /// Byte offsets in the input from its ISA to the end of its last segment, to tell a byte-identical
+    /// copy from a different interchange reusing the number.
+    #[serde(skip)]
+    pub bytes: std::ops::Range<u64>,
 }
 
 /// Acceptance as AK501/IK501 and AK901 report it.

@@ -21,7 +21,7 @@ pub(super) fn parse_count(b: &[u8]) -> Option<u32> {
 
 /// What identifies an interchange control number (ISA13): its number when it is one, so that
 /// `000000042` and a lenient partner's `42       ` are the same interchange; else its trimmed text.
-pub(crate) fn control_identity(b: &[u8]) -> String {
+pub(super) fn control_identity(b: &[u8]) -> String {
     parse_count(b).map_or_else(|| trimmed(b), |n| n.to_string())
 }
 

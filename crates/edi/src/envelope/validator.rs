@@ -190,6 +190,11 @@ impl Validator {
         if !seg.is_terminated() && !seg.delimiters().segment.is_line_feed() {
             self.report(Rule::UnterminatedSegment, seg, None, "the last segment has no terminator".into());
         }
+        if let Some(i) = self.interchange.as_mut()
+            && !seg.is(b"ISA")
+        {
+            i.bytes.end = seg.offset() + seg.raw().len() as u64;
+        }
         let id = seg.id();
         let inside = self.interchange.is_some();
         let outside_before = std::mem::replace(&mut self.outside_reported, false);
@@ -282,6 +287,8 @@ impl Validator {
             groups: Vec::new(),
             codes: Vec::new(),
             closed: false,
+            repeats: None,
+            bytes: seg.offset()..seg.offset() + seg.raw().len() as u64,
         });
         self.headers_seen = 0;
         self.group_controls.clear();
@@ -304,6 +311,10 @@ impl Validator {
         let key = (trimmed(e(5).unwrap_or_default()), trimmed(e(6).unwrap_or_default()), control_identity(isa13));
         let first = *self.interchange_controls.entry(key).or_insert(self.interchanges_seen);
         if first != self.interchanges_seen {
+            // Keys of a repeat are told apart (or shared, for a byte-identical copy) by this mark.
+            if let Some(i) = self.interchange.as_mut() {
+                i.repeats = Some(first - 1);
+            }
             let message = format!(
                 "ISA13 {:?} repeats the control number of interchange {first} of this input from the same sender",
                 text(Some(isa13))

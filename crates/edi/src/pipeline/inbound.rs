@@ -4,7 +4,7 @@
 
 use super::Stage;
 use crate::ack::{AckKind, AckOptions, acknowledge};
-use crate::envelope::{Acceptance, Mode, Report, control_identity, validate_with_schemas};
+use crate::envelope::{Acceptance, Mode, Report, validate_with_schemas};
 use crate::error::Issue;
 use crate::map::{MapError, map_set};
 use crate::partner::{EdiConfig, PartnerConfig};
@@ -72,11 +72,15 @@ pub struct PlannedGroup {
 pub struct PlannedCommand {
     /// `edi:<partner>:<ISA13>:<GS06>:<ST02>`, with `:<n>` after it when a set yields several commands;
     /// an ISA13, GS06 or ST02 that repeats an earlier one of the input, interchange or group (accepted
-    /// only from a lenient partner) is written `<control>.<position>`.
+    /// only from a lenient partner) is written `<control>.<position>`, except that a byte-identical copy
+    /// of an earlier interchange has that interchange's keys.
     pub idempotency_key: String,
     /// ST01 and ST02 of the set it came from.
     pub set: String,
     pub control: String,
+    /// Where that set is: its group's index in [`InboundPlan::groups`] and its index in the group
+    /// (ST01/ST02 may repeat in an input, so they do not tell sets apart).
+    pub at: (usize, usize),
     pub command: Command,
 }
 
@@ -168,6 +172,7 @@ pub fn plan_inbound(input: &[u8], partner: &PartnerConfig, received_at: DateTime
             g.sets.iter_mut().for_each(|s| s.accepted = false);
         }
     }
+    let isa_keys = isa_key_controls(&report, input);
     let mut commands = Vec::new();
     if let Ok(doc) = parse(input) {
         let opts = partner.inbound_options();
@@ -175,7 +180,6 @@ pub fn plan_inbound(input: &[u8], partner: &PartnerConfig, received_at: DateTime
             if refused.get(ii).copied().unwrap_or(false) {
                 continue;
             }
-            let isa_identity = control_identity(i.control.as_bytes());
             for (gi, g) in i.groups.iter().enumerate() {
                 for (si, set) in g.sets.iter().enumerate() {
                     if matches!(set.id.as_str(), "997" | "999") {
@@ -201,16 +205,16 @@ pub fn plan_inbound(input: &[u8], partner: &PartnerConfig, received_at: DateTime
                         }));
                         continue;
                     }
+                    let Some(at) = groups.iter().position(|(at, _)| *at == (ii, gi)).map(|g| (g, si)) else {
+                        continue;
+                    };
                     let Some(ps) = planned_set(&mut groups, ii, gi, si) else { continue };
                     if !ps.accepted {
                         continue;
                     }
-                    // A repeated ISA13, GS06 or ST02 (tolerated in lenient mode) is told apart by its
-                    // position, so the repeat gets keys of its own, the same on every resubmission. Keys do
-                    // not name the ISA sender, so an ISA13 repeated by another sender in the input counts.
-                    let earlier = &doc.interchanges[..ii];
-                    let isa_repeated = earlier.iter().any(|e| control_identity(e.control.as_bytes()) == isa_identity);
-                    let isa = unique_control(&i.control, isa_repeated, ii);
+                    // A repeated GS06 or ST02 (tolerated in lenient mode) is told apart by its position, so
+                    // the repeat gets keys of its own, the same on every resubmission; ISA13: see isa_key_controls.
+                    let isa = isa_keys.get(ii).cloned().unwrap_or_else(|| i.control.clone());
                     let gs = unique_control(&g.control, i.groups[..gi].iter().any(|e| e.control == g.control), gi);
                     let st = unique_control(&set.control, g.sets[..si].iter().any(|e| e.control == set.control), si);
                     match map_set(set, &opts) {
@@ -222,6 +226,7 @@ pub fn plan_inbound(input: &[u8], partner: &PartnerConfig, received_at: DateTime
                                     idempotency_key: idempotency_key(&partner.id, &isa, &gs, &st, n, count),
                                     set: set.id.clone(),
                                     control: set.control.clone(),
+                                    at,
                                     command,
                                 });
                             }
@@ -257,6 +262,33 @@ pub fn plan_inbound(input: &[u8], partner: &PartnerConfig, received_at: DateTime
 /// when it repeats an earlier one of its input, interchange or group.
 fn unique_control(control: &str, repeated: bool, index: usize) -> String {
     if repeated { format!("{}.{}", control.trim(), index + 1) } else { control.to_string() }
+}
+
+/// The ISA13 part of the keys of each interchange of the report: ISA13 itself, unless validation found
+/// the interchange repeats the ISA13 of an earlier one from the same sender. Such a repeat that is a
+/// byte-identical copy of an earlier one (a file sent with its interchange twice) takes that one's keys,
+/// so its commands replay harmlessly; another repeat (tolerated from a lenient partner only) is told
+/// apart as `<ISA13>.<position>`. Interchanges of other senders are no repeat and keep plain keys.
+fn isa_key_controls(report: &Report, input: &[u8]) -> Vec<String> {
+    let bytes = |r: &std::ops::Range<u64>| input.get(usize::try_from(r.start).ok()?..usize::try_from(r.end).ok()?);
+    let mut keys: Vec<String> = Vec::with_capacity(report.interchanges.len());
+    for (ii, i) in report.interchanges.iter().enumerate() {
+        let key = match i.repeats {
+            None => i.control.clone(),
+            Some(first) => {
+                let same = |(j, e): &(usize, &crate::envelope::InterchangeSummary)| {
+                    (*j == first || e.repeats == Some(first))
+                        && bytes(&e.bytes).is_some_and(|b| Some(b) == bytes(&i.bytes))
+                };
+                match report.interchanges[..ii].iter().enumerate().find(same) {
+                    Some((j, _)) => keys[j].clone(),
+                    None => unique_control(&i.control, true, ii),
+                }
+            }
+        };
+        keys.push(key);
+    }
+    keys
 }
 
 /// The planned set at input position (interchange, group, set).

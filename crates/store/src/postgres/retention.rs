@@ -30,7 +30,7 @@ pub(crate) async fn prunable(read: &PgPool, target: PruneTarget, before: DateTim
             let floor = delivery_floor(read, before).await?;
             sqlx::query_scalar(
                 "SELECT COUNT(*) FROM deliveries WHERE id < $1 AND status IN ('delivered', 'discarded') \
-                 AND created_at < $2",
+                 AND COALESCE(delivered_at, last_attempt_at, created_at) < $2",
             )
             .bind(floor)
             .bind(before)
@@ -55,14 +55,17 @@ async fn delivery_floor(read: &PgPool, before: DateTime<Utc>) -> Result<i64, Sto
     id_floor(&mut conn, Some(before)).await
 }
 
-/// Walks [0, floor) in chunks of `limit` settled rows; `created_at` is checked on each row as well.
+/// Walks [0, floor) in chunks of `limit` settled rows, each checked by when it was settled: delivered
+/// (`delivered_at`), else its last attempt (a dead letter discarded), else its creation. A row created before
+/// the cutoff and settled after it (a replayed dead letter) stays.
 async fn prune_deliveries(write: &PgPool, floor: i64, before: DateTime<Utc>, limit: u32) -> Result<Pruned, StoreError> {
     let mut pruned = Pruned::default();
     let mut from = 0;
     while from < floor {
         let row = sqlx::query(
             "WITH doomed AS (SELECT id FROM deliveries WHERE id >= $1 AND id < $2 \
-               AND status IN ('delivered', 'discarded') AND created_at < $3 ORDER BY id LIMIT $4 \
+               AND status IN ('delivered', 'discarded') AND COALESCE(delivered_at, last_attempt_at, created_at) < $3 \
+               ORDER BY id LIMIT $4 \
                FOR UPDATE SKIP LOCKED), \
              gone AS (DELETE FROM deliveries WHERE id IN (SELECT id FROM doomed) RETURNING id) \
              SELECT COUNT(*) AS n, MAX(id) AS last FROM gone",
@@ -84,7 +87,20 @@ async fn prune_deliveries(write: &PgPool, floor: i64, before: DateTime<Utc>, lim
         }
         from = last + 1;
     }
+    delete_old_markers(write, before).await?;
     Ok(pruned)
+}
+
+/// Markers of acknowledgements recorded but never written (`edi_unwritten_acks`) that are older than the
+/// deliveries' cutoff: their input was removed by hand, or the outbox has been unwritable for that long.
+/// Receiving such an input again records it and a new acknowledgement. Not counted in `Pruned`.
+async fn delete_old_markers(write: &PgPool, before: DateTime<Utc>) -> Result<(), StoreError> {
+    sqlx::query("DELETE FROM edi_unwritten_acks WHERE created_at < $1")
+        .bind(before)
+        .execute(write)
+        .await
+        .map_err(db)
+        .map(drop)
 }
 
 /// Oldest first along `idempotency_by_created_at`, so each chunk reads only the rows it deletes.

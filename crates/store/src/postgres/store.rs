@@ -537,16 +537,16 @@ impl Store for PgStore {
         &self,
         inbound: &NewInterchange,
         ack: &NewInterchange,
+        input_hash: &str,
     ) -> Result<UnwrittenAck, StoreError> {
         let records = [inbound.clone(), ack.clone()];
         let raws = crate::edi::seal_raws(&self.pii, &records).await?;
-        let hash = crate::edi::input_hash(&inbound.raw);
-        let ids = edi::insert(&self.write, &records, &raws, Some(&hash)).await?;
+        let ids = edi::insert(&self.write, &records, &raws, Some(input_hash)).await?;
         Ok(UnwrittenAck { inbound_id: ids[0], ack_id: ids[1] })
     }
 
-    async fn unwritten_ack(&self, partner: &str, raw: &[u8]) -> Result<Option<UnwrittenAck>, StoreError> {
-        edi::unwritten_ack(&self.read, partner, &crate::edi::input_hash(raw)).await
+    async fn unwritten_ack(&self, partner: &str, input_hash: &str) -> Result<Option<UnwrittenAck>, StoreError> {
+        edi::unwritten_ack(&self.read, partner, input_hash).await
     }
 
     async fn ack_written(&self, inbound_id: i64) -> Result<(), StoreError> {

@@ -71,3 +71,23 @@ async fn a_backup_taken_while_writing_opens_as_a_store_with_its_pii() {
     let missing = backup(&format!("sqlite://{}/none.db", folder.path().display()), &folder.path().join("m")).await;
     assert!(missing.unwrap_err().to_string().contains("none.db"));
 }
+
+/// The copies hold every order and the PII keys: the folder a backup creates is 0700, its files 0600,
+/// whatever the umask lets other files be.
+#[cfg(unix)]
+#[tokio::test]
+async fn a_backup_is_readable_by_its_owner_only() {
+    use std::os::unix::fs::PermissionsExt;
+    let db = crossdock_store::testing::sqlite().unwrap();
+    let store = db.open_store().await;
+    place_people(store.as_ref()).await;
+    let folder = tempfile::tempdir().unwrap();
+    let target = folder.path().join("nightly").join("monday");
+    let written = backup(&db.url, &target).await.unwrap();
+    assert_eq!(written.len(), 2, "the store and its key file");
+    let mode = |path: &std::path::Path| std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
+    assert_eq!((mode(&target), mode(&folder.path().join("nightly"))), (0o700, 0o700), "folders created");
+    for file in &written {
+        assert_eq!(mode(file), 0o600, "{}", file.display());
+    }
+}

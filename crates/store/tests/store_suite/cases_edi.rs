@@ -7,7 +7,7 @@ use chrono::{DateTime, Duration, SubsecRound, Utc};
 use crossdock_model::OrderId;
 use crossdock_store::{
     AckState, EdiDirection, InterchangeAckUpdate, InterchangeFilter, InterchangeGroup, InterchangeSet,
-    InterchangeStatus, NewInterchange, SentReference,
+    InterchangeStatus, NewInterchange, SentReference, input_hash,
 };
 use serde_json::json;
 use std::collections::BTreeSet;
@@ -173,26 +173,27 @@ pub async fn an_unwritten_acknowledgement_is_found_by_the_input_until_written(db
     let inbound = new("acme", EdiDirection::Inbound, "000000042", t0);
     let mut ack = new("acme", EdiDirection::Outbound, "000000001", t0);
     (ack.ack_state, ack.ack_due_at, ack.file) = (AckState::NotExpected, None, Some("outbox/acme-1-ack.x12".into()));
-    assert!(store.unwritten_ack("acme", &inbound.raw).await.unwrap().is_none());
+    let hash = input_hash(&inbound.raw);
+    assert!(store.unwritten_ack("acme", &hash).await.unwrap().is_none());
 
-    let recorded = store.insert_received(&inbound, &ack).await.unwrap();
+    let recorded = store.insert_received(&inbound, &ack, &hash).await.unwrap();
     assert_eq!(recorded.ack_id, recorded.inbound_id + 1, "one transaction, in order");
-    assert_eq!(store.unwritten_ack("acme", &inbound.raw).await.unwrap(), Some(recorded));
-    assert!(store.unwritten_ack("bolt", &inbound.raw).await.unwrap().is_none(), "per partner");
+    assert_eq!(store.unwritten_ack("acme", &hash).await.unwrap(), Some(recorded));
+    assert!(store.unwritten_ack("bolt", &hash).await.unwrap().is_none(), "per partner");
     let mut other = inbound.raw.clone();
     other.push(b'\n');
-    assert!(store.unwritten_ack("acme", &other).await.unwrap().is_none(), "the same bytes only");
+    assert!(store.unwritten_ack("acme", &input_hash(&other)).await.unwrap().is_none(), "the same bytes only");
     let written = store.interchange(recorded.ack_id).await.unwrap().expect("the ack is recorded");
     assert_eq!((written.raw, written.file), (ack.raw.clone(), ack.file.clone()), "read back to be written");
 
     // The same input recorded again while its acknowledgement is unwritten: refused whole.
     let before = store.list_interchanges(&InterchangeFilter::default()).await.unwrap().len();
-    assert!(store.insert_received(&inbound, &ack).await.is_err());
+    assert!(store.insert_received(&inbound, &ack, &hash).await.is_err());
     assert_eq!(store.list_interchanges(&InterchangeFilter::default()).await.unwrap().len(), before);
 
     store.ack_written(recorded.inbound_id).await.unwrap();
-    assert!(store.unwritten_ack("acme", &inbound.raw).await.unwrap().is_none());
+    assert!(store.unwritten_ack("acme", &hash).await.unwrap().is_none());
     store.ack_written(recorded.inbound_id).await.unwrap();
-    let again = store.insert_received(&inbound, &ack).await.unwrap();
+    let again = store.insert_received(&inbound, &ack, &hash).await.unwrap();
     assert!(again.inbound_id > recorded.ack_id, "received again once written: recorded again");
 }

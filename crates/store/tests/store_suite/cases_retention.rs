@@ -30,7 +30,10 @@ fn thirty_days_ago() -> DateTime<Utc> {
 /// How a case wants a delivery recorded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Fate {
+    /// Delivered when it was created.
     Delivered,
+    /// Created at the given time but delivered just now (a dead letter replayed today).
+    DeliveredNow,
     Dead,
     Pending,
     Discarded,
@@ -57,9 +60,9 @@ async fn record(
             let mut d = NewDelivery::pending(event);
             match fate {
                 Fate::Delivered => {
-                    d.sent =
-                        Some(Sent::Delivered { at: event.recorded_at + Duration::milliseconds(80), latency_ms: 80 })
+                    d.sent = Some(Sent::Delivered { at: at + Duration::milliseconds(80), latency_ms: 80 })
                 }
+                Fate::DeliveredNow => d.sent = Some(Sent::Delivered { at: now(), latency_ms: 80 }),
                 Fate::Dead | Fate::Discarded => d.dead_error = Some("http 400".into()),
                 Fate::Pending => {}
             }
@@ -249,4 +252,85 @@ pub async fn integration_kpis_still_compute_over_what_is_left(db: &TestDb) {
     let before_cut = store.integration_kpis(&periods[3], &systems, budget, at).await.unwrap();
     let erp = &before_cut[1];
     assert_eq!((erp.deliveries, erp.dead_letters, erp.sync_latency_ms), (4, 2, None), "only what failed is left");
+}
+
+/// Deliveries go by when they were settled, not created: a row created before the cutoff and delivered
+/// since (a dead letter replayed today) stays, with its result, for the console and the KPIs.
+pub async fn a_delivery_created_before_the_cutoff_and_delivered_since_stays(db: &TestDb) {
+    let store = db.open_store().await;
+    let events = place_orders(store.as_ref(), 3).await;
+    let fated = [(&events[0], Fate::Delivered), (&events[1], Fate::DeliveredNow), (&events[2], Fate::Discarded)];
+    let ids = record(store.as_ref(), "erp", 0, &fated, thirty_days_ago()).await;
+    let ids: Vec<i64> = events.iter().map(|e| ids[&e.seq]).collect();
+
+    assert_eq!(store.prunable(PruneTarget::Deliveries, cutoff()).await.unwrap(), 2, "the old delivered and discarded");
+    assert_eq!(store.prune(PruneTarget::Deliveries, cutoff(), 100).await.unwrap(), Pruned { rows: 2, chunks: 1 });
+    let kept = store.delivery(ids[1]).await.unwrap().expect("delivered today: kept");
+    assert_eq!(kept.status, DeliveryStatus::Delivered);
+    assert_eq!(statuses(store.as_ref(), &[ids[0], ids[2]]).await, [None, None]);
+}
+
+/// Runs of dead letters longer than a chunk, and pending rows, between the settled rows: every chunk still
+/// deletes `limit` settled rows (the last one fewer), and nothing else goes.
+pub async fn chunks_step_over_runs_of_dead_letters_longer_than_a_chunk(db: &TestDb) {
+    let store = db.open_store().await;
+    let events = place_orders(store.as_ref(), 40).await;
+    // 9 dead, 2 delivered, 9 dead, 3 delivered, pending and discarded alternating, then dead again.
+    let fate = |i: usize| match i {
+        0..=8 | 11..=19 | 32..=39 => Fate::Dead,
+        9..=10 | 20..=22 => Fate::Delivered,
+        i if i % 2 == 0 => Fate::Pending,
+        _ => Fate::Discarded,
+    };
+    let fated: Vec<(&RecordedEvent, Fate)> = events.iter().enumerate().map(|(i, e)| (e, fate(i))).collect();
+    let ids = record(store.as_ref(), "erp", 0, &fated, thirty_days_ago()).await;
+    let settled = fated.iter().filter(|(_, f)| matches!(f, Fate::Delivered | Fate::Discarded)).count();
+    assert_eq!(settled, 5 + 5, "2 + 3 delivered, 5 discarded");
+
+    assert_eq!(store.prune(PruneTarget::Deliveries, cutoff(), 4).await.unwrap(), Pruned { rows: 10, chunks: 3 });
+    for (event, fate) in &fated {
+        let status = store.delivery(ids[&event.seq]).await.unwrap().map(|d| d.status);
+        let expected = match fate {
+            Fate::Dead => Some(DeliveryStatus::Dead),
+            Fate::Pending => Some(DeliveryStatus::Pending),
+            _ => None,
+        };
+        assert_eq!(status, expected, "seq {} ({fate:?})", event.seq);
+    }
+}
+
+/// A marker of an acknowledgement never written (its input removed by hand, or the outbox unwritable for
+/// weeks) goes with the deliveries' cutoff; a recent one stays.
+pub async fn markers_of_unwritten_acknowledgements_go_with_the_deliveries_cutoff(db: &TestDb) {
+    use crossdock_store::{AckState, EdiDirection, InterchangeStatus, NewInterchange, input_hash};
+    let store = db.open_store().await;
+    let interchange = |direction, control: &str, at| NewInterchange {
+        partner: "acme".into(),
+        direction,
+        isa_control: control.into(),
+        groups: Vec::new(),
+        status: InterchangeStatus::Accepted,
+        ack_state: AckState::NotExpected,
+        ack_due_at: None,
+        ack_control: None,
+        file: None,
+        raw: format!("ISA*{control}~").into_bytes(),
+        pii_subjects: Vec::new(),
+        errors: serde_json::json!([]),
+        references: Vec::new(),
+        created_at: at,
+    };
+    let mut hashes = Vec::new();
+    for (control, at) in [("000000001", thirty_days_ago()), ("000000002", now())] {
+        let inbound = interchange(EdiDirection::Inbound, control, at);
+        let hash = input_hash(&inbound.raw);
+        store.insert_received(&inbound, &interchange(EdiDirection::Outbound, "000000900", at), &hash).await.unwrap();
+        hashes.push(hash);
+    }
+    store.prune(PruneTarget::Deliveries, cutoff(), 100).await.unwrap();
+    assert!(store.unwritten_ack("acme", &hashes[0]).await.unwrap().is_none(), "the old marker goes");
+    assert!(store.unwritten_ack("acme", &hashes[1]).await.unwrap().is_some(), "the recent one stays");
+    // Idempotency pruning leaves markers alone.
+    store.prune(PruneTarget::Idempotency, now(), 100).await.unwrap();
+    assert!(store.unwritten_ack("acme", &hashes[1]).await.unwrap().is_some());
 }
