@@ -3,9 +3,7 @@
 //! existing files, missing stores and PostgreSQL are refused with the path or the tool to use.
 
 use chrono::{Duration, SubsecRound, Utc};
-use crossdock_model::{
-    ChannelId, Command, Currency, ExternalId, LineId, Money, NewOrderLine, OrderId, PlaceOrder, Quantity, Sku,
-};
+use crossdock_model::{Command, OrderId};
 use crossdock_store::{CommandRequest, NewDelivery, ScheduleBatch, Sent};
 use std::path::Path;
 
@@ -14,25 +12,7 @@ mod support;
 use support::{run, text};
 
 fn place(id: &str) -> CommandRequest {
-    let command = Command::PlaceOrder(PlaceOrder {
-        id: OrderId::new(id).unwrap(),
-        channel: ChannelId::new("web").unwrap(),
-        external_id: ExternalId::new(format!("ext-{id}")).unwrap(),
-        customer: None,
-        ship_to: crossdock_store::testing::sample_address(),
-        bill_to: None,
-        currency: Currency::USD,
-        shipping: None,
-        tax_exempt_certificate: None,
-        lines: vec![NewOrderLine {
-            id: LineId::new("1").unwrap(),
-            sku: Sku::new("SKU-1").unwrap(),
-            quantity: Quantity::new(1).unwrap(),
-            unit_price: Money::new(1999, Currency::USD),
-        }],
-        placed_at: Utc::now(),
-        sourcing: Default::default(),
-    });
+    let command = Command::PlaceOrder(crossdock_store::testing::sample_order(id, &[("SKU-1", 1)]));
     CommandRequest {
         idempotency_key: format!("k-{id}"),
         command,

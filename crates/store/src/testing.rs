@@ -2,10 +2,40 @@
 //! (from `CROSSDOCK_TEST_PG_URL`) that is dropped when the test ends, so tests never share tables.
 
 use crate::{MasterKey, Store, StoreError, StoreOptions};
-use crossdock_model::{Address, Country};
+use crossdock_model::{
+    Address, ChannelId, Country, Currency, ExternalId, LineId, Money, NewOrderLine, OrderId, PlaceOrder, Quantity, Sku,
+};
 use sqlx::Connection;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
+
+/// An order of channel `web` placed now, shipped to [`sample_address`], one line per `(sku, quantity)` at
+/// 19.99 USD each, lines numbered from 1.
+pub fn sample_order(id: &str, lines: &[(&str, u32)]) -> PlaceOrder {
+    PlaceOrder {
+        id: OrderId::new(id).expect("a test order id"),
+        channel: ChannelId::new("web").expect("a channel id"),
+        external_id: ExternalId::new(format!("ext-{id}")).expect("an external id"),
+        customer: None,
+        ship_to: sample_address(),
+        bill_to: None,
+        currency: Currency::USD,
+        shipping: None,
+        tax_exempt_certificate: None,
+        lines: lines
+            .iter()
+            .enumerate()
+            .map(|(i, (sku, quantity))| NewOrderLine {
+                id: LineId::new((i + 1).to_string()).expect("a line id"),
+                sku: Sku::new(*sku).expect("a test sku"),
+                quantity: Quantity::new(*quantity).expect("a positive quantity"),
+                unit_price: Money::new(1999, Currency::USD),
+            })
+            .collect(),
+        placed_at: chrono::Utc::now(),
+        sourcing: Default::default(),
+    }
+}
 
 /// The ship-to address of the orders tests place.
 pub fn sample_address() -> Address {

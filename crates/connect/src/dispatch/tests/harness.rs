@@ -2,9 +2,7 @@
 
 use crate::dispatch::{DispatchOptions, DispatchSubscription, DispatchSystem, Dispatcher, RetryPolicy};
 use crate::transport::{HttpTransport, HttpTransportConfig};
-use crossdock_model::{
-    ChannelId, Command, Currency, ExternalId, LineId, Money, NewOrderLine, OrderId, PlaceOrder, Quantity, Sku,
-};
+use crossdock_model::{Command, OrderId};
 use crossdock_store::{CommandRequest, Store};
 use std::future::Future;
 use std::sync::Arc;
@@ -30,25 +28,7 @@ pub async fn postgres() -> Option<TestDb> {
 }
 
 fn place(id: &str) -> Command {
-    Command::PlaceOrder(PlaceOrder {
-        id: OrderId::new(id).unwrap(),
-        channel: ChannelId::new("web").unwrap(),
-        external_id: ExternalId::new(format!("ext-{id}")).unwrap(),
-        customer: None,
-        ship_to: crossdock_store::testing::sample_address(),
-        bill_to: None,
-        currency: Currency::USD,
-        shipping: None,
-        tax_exempt_certificate: None,
-        lines: vec![NewOrderLine {
-            id: LineId::new("1").unwrap(),
-            sku: Sku::new("SKU-1").unwrap(),
-            quantity: Quantity::new(1).unwrap(),
-            unit_price: Money::new(1999, Currency::USD),
-        }],
-        placed_at: chrono::Utc::now(),
-        sourcing: Default::default(),
-    })
+    Command::PlaceOrder(crossdock_store::testing::sample_order(id, &[("SKU-1", 1)]))
 }
 
 /// Per order: placed, then `holds` × (held, hold released): `1 + 2·holds` events.

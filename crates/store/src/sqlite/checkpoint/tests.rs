@@ -2,10 +2,7 @@
 
 use crate::sqlite::SqliteStore;
 use crate::{CommandRequest, Store, StoreOptions};
-use chrono::Utc;
-use crossdock_model::{
-    ChannelId, Command, Currency, ExternalId, LineId, Money, NewOrderLine, OrderId, PlaceOrder, Quantity, Sku,
-};
+use crossdock_model::Command;
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -15,28 +12,9 @@ const WRITERS: usize = 8;
 const ORDERS_PER_WRITER: usize = 250;
 
 fn place(id: &str) -> CommandRequest {
-    let lines = (1..=5)
-        .map(|n| NewOrderLine {
-            id: LineId::new(n.to_string()).unwrap(),
-            sku: Sku::new(format!("SKU-{n}")).unwrap(),
-            quantity: Quantity::new(1).unwrap(),
-            unit_price: Money::new(1999, Currency::USD),
-        })
-        .collect();
-    let command = Command::PlaceOrder(PlaceOrder {
-        id: OrderId::new(id).unwrap(),
-        channel: ChannelId::new("web").unwrap(),
-        external_id: ExternalId::new(format!("ext-{id}")).unwrap(),
-        customer: None,
-        ship_to: crate::testing::sample_address(),
-        bill_to: None,
-        currency: Currency::USD,
-        shipping: None,
-        tax_exempt_certificate: None,
-        lines,
-        placed_at: Utc::now(),
-        sourcing: Default::default(),
-    });
+    let lines: Vec<(String, u32)> = (1..=5).map(|n| (format!("SKU-{n}"), 1)).collect();
+    let lines: Vec<(&str, u32)> = lines.iter().map(|(sku, q)| (sku.as_str(), *q)).collect();
+    let command = Command::PlaceOrder(crate::testing::sample_order(id, &lines));
     CommandRequest {
         idempotency_key: format!("wal-{id}"),
         command,
